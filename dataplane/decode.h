@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packet decoding: link layer (Ethernet, 802.1Q/QinQ, SLL, raw, null), IPv4
+ * with options, IPv6 with extension headers, TCP with options, UDP, ICMPv4/v6,
+ * and IPv4/IPv6 defragmentation.
+ *
+ * Contract: decode never fails. A malformed packet gets decoder events
+ * (counted in nj_decode_stats.events[], the first few kept in pkt->events) and
+ * the NJ_PKT_INVALID flag if decoding could not reach a usable L3/L4.
+ *
+ * Defragmentation: a fragment is flagged NJ_PKT_FRAGMENT. When the fragment
+ * that completes a datagram arrives, that nj_pkt is rewritten to describe the
+ * whole datagram (data points at a per-core reassembly buffer, flag
+ * NJ_PKT_REASSEMBLED, l3_off 0) and decoded up to L4. Reassembly buffers stay
+ * valid until the next nj_decode_burst_begin() on the same context.
+ *
+ * One context per worker core; no locks, no allocation after create.
+ */
+#ifndef NJ_DECODE_H
+#define NJ_DECODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "decode_events.h"
+#include "pkt.h"
+
+struct nj_decode_config {
+	int checksum_validation;     /* 1: verify IPv4/TCP/UDP/ICMP checksums (-k none: 0) */
+	uint64_t defrag_memcap;	     /* bytes for fragment state and buffers */
+	uint32_t defrag_max_trackers; /* datagrams being reassembled at once */
+	uint32_t defrag_timeout_s;   /* an incomplete datagram is dropped after this */
+	uint32_t max_datagram;	     /* largest reassembled datagram (<= 65535 + hdrs) */
+};
+
+void nj_decode_config_defaults(struct nj_decode_config *cfg);
+
+/* Counters, plain per core, summed by the stats reader (races are benign). */
+struct nj_decode_stats {
+	uint64_t pkts, bytes, invalid;
+	uint64_t ipv4, ipv6, ethernet, vlan, vlan_qinq, tcp, udp, icmpv4, icmpv6, other_l4;
+	uint64_t avg_pkt_size_sum; /* bytes, for decoder.avg_pkt_size */
+	uint64_t max_pkt_size;
+	uint64_t frag_ipv4_fragments, frag_ipv6_fragments;
+	uint64_t frag_ipv4_reassembled, frag_ipv6_reassembled;
+	uint64_t frag_memcap, frag_max_trackers, frag_timeouts;
+	uint64_t events[NJ_DEV_MAX];
+};
+
+struct nj_decode_ctx;
+
+struct nj_decode_ctx *nj_decode_create(const struct nj_decode_config *cfg, int socket);
+void nj_decode_destroy(struct nj_decode_ctx *ctx);
+const struct nj_decode_stats *nj_decode_stats(const struct nj_decode_ctx *ctx);
+
+/* Start a burst: reassembly buffers handed out for the previous burst are reused. */
+void nj_decode_burst_begin(struct nj_decode_ctx *ctx);
+
+/*
+ * Decode one packet. The caller has set data, len, wire_len, ts_us, seq,
+ * priv and linktype; everything else is filled here.
+ */
+void nj_decode_pkt(struct nj_decode_ctx *ctx, struct nj_pkt *pkt);
+
+/* Expire incomplete datagrams older than now_us - timeout (call once per burst or less). */
+void nj_decode_expire(struct nj_decode_ctx *ctx, uint64_t now_us);
+
+/*
+ * Symmetric hash of the flow tuple of a decoded packet, also filled into
+ * pkt->hash by nj_decode_pkt. Both directions give the same value. Used to
+ * spread packets over workers and as the flow-table hash.
+ */
+uint32_t nj_decode_tuple_hash(const struct nj_pkt *pkt);
+
+/*
+ * Light-weight parse used by the software fan-out (RX core): finds the
+ * symmetric tuple hash without full validation. Returns 0 for packets with no
+ * IP tuple (they go to worker 0). Fragments hash on addresses only so that all
+ * fragments of a datagram meet on one worker.
+ */
+uint32_t nj_decode_fanout_hash(const uint8_t *data, uint32_t len, uint8_t linktype);
+
+/*
+ * ICMP "port equivalents" (as Community ID defines them, and used as the flow
+ * key so that request and reply meet): *sport = type, *dport = counterpart type
+ * for request/reply pairs, else the code. Returns true for one-way messages.
+ */
+bool nj_icmp_port_map(bool v6, uint8_t type, uint8_t code, uint16_t *sport, uint16_t *dport);
+
+#endif

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * EVE JSON output.
+ *
+ * Shape: an event is formatted once, by the worker that owns the data, into
+ * that worker's scratch buffer with the json.h writer; then its bytes are
+ * copied into the per-worker buffer of every sink (file) whose types include
+ * the event type. A full buffer (or the flush tick, at least once a second, and
+ * shutdown) becomes one zstd frame (or plain text) handed to the sink's writer
+ * thread through a single-producer ring. The writer thread only moves bytes:
+ * write(), rotation by size or time. Every zstd frame is complete, so
+ * `zstd -dc` reads the file while it grows and after a crash up to the last
+ * flush.
+ *
+ * No allocation, lock or syscall per event on the worker.
+ */
+#ifndef NJ_EVE_H
+#define NJ_EVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "json.h"
+
+struct nj_flow;
+struct nj_pkt;
+
+/* Event types (bit positions for sink filters). */
+enum nj_eve_type {
+	NJ_EVE_ALERT = 0,
+	NJ_EVE_ANOMALY,
+	NJ_EVE_FLOW,
+	NJ_EVE_NETFLOW,
+	NJ_EVE_STATS,
+	NJ_EVE_HTTP,
+	NJ_EVE_DNS,
+	NJ_EVE_TLS,
+	NJ_EVE_FILEINFO,
+	NJ_EVE_SMB,
+	NJ_EVE_BEACON,
+	NJ_EVE_OTHER,
+	NJ_EVE_TYPE_MAX
+};
+
+const char *nj_eve_type_name(enum nj_eve_type t);
+/* Parses a types: entry ("flow", "alert", "files" -> fileinfo...). -1 if unknown. */
+int nj_eve_type_parse(const char *name);
+
+#define NJ_EVE_MAX_SINKS 8
+
+struct nj_eve_sink_config {
+	char path[4096];	/* full path of the output file */
+	bool zstd;		/* compress (default when path ends in .zst) */
+	int zstd_level;
+	uint32_t types;		/* bitmask of 1u << enum nj_eve_type */
+	uint64_t rotate_bytes;	/* 0 = never */
+	uint32_t rotate_seconds; /* 0 = never */
+	bool append;		/* append to an existing file (default: truncate) */
+};
+
+struct nj_eve_config {
+	unsigned nsinks;
+	struct nj_eve_sink_config sinks[NJ_EVE_MAX_SINKS];
+	uint32_t buffer_bytes;	/* per worker and sink; a frame is at most this */
+	uint32_t flush_ms;	/* max time an event waits in a buffer (<= 1000) */
+	uint32_t ring_frames;	/* frames in flight per worker and sink */
+	bool community_id;	/* add community_id to events with a flow */
+	uint16_t community_id_seed;
+	bool offline;		/* pcap_cnt in events; never drop: wait for the writer */
+};
+
+void nj_eve_config_defaults(struct nj_eve_config *cfg);
+
+struct nj_eve_stats {
+	uint64_t events[NJ_EVE_TYPE_MAX];
+	uint64_t bytes_in, frames;
+	uint64_t dropped;	/* events lost: writer could not keep up (live mode only) */
+	uint64_t too_large;	/* events over the buffer size, dropped */
+};
+
+struct nj_eve;			/* the output system: sinks and writer threads */
+struct nj_eve_worker;		/* one worker's buffers for every sink */
+
+/* Opens the files and starts the writer thread. NULL with *err set on failure. */
+struct nj_eve *nj_eve_open(const struct nj_eve_config *cfg, unsigned nworkers, char *err,
+			   size_t errlen);
+/* Flushes and closes everything; call after every worker has called nj_eve_worker_flush. */
+void nj_eve_close(struct nj_eve *eve);
+/* Per-worker handle; id < nworkers. Handle id == nworkers is the control thread's. */
+struct nj_eve_worker *nj_eve_worker(struct nj_eve *eve, unsigned id);
+const struct nj_eve_stats *nj_eve_worker_stats(const struct nj_eve_worker *w);
+bool nj_eve_wants(const struct nj_eve_worker *w, enum nj_eve_type t);
+
+/*
+ * Start an event: writes {"timestamp":..,"flow_id":..,"pcap_cnt":..,
+ * "event_type":..,"src_ip":..,"src_port":..,"dest_ip":..,"dest_port":..,
+ * "proto":..,"community_id":.. into the worker's scratch and returns the writer
+ * positioned inside the top-level object, ready for the type's own keys. f and
+ * p may be NULL. With a flow, addresses follow the flow's client/server
+ * orientation unless p is given and is to_client (then reversed, as Suricata
+ * logs packet direction for alerts).
+ */
+struct nj_json *nj_eve_begin(struct nj_eve_worker *w, enum nj_eve_type t, uint64_t ts_us,
+			     const struct nj_flow *f, const struct nj_pkt *p);
+/* Closes the object, appends '\n' and copies it to every interested sink. */
+void nj_eve_commit(struct nj_eve_worker *w);
+
+/* Time tick from the owning worker: flushes buffers older than flush_ms. */
+void nj_eve_worker_tick(struct nj_eve_worker *w, uint64_t wall_ms);
+/* Flush everything buffered now (end of input, shutdown). */
+void nj_eve_worker_flush(struct nj_eve_worker *w);
+
+/* Helpers used by event writers. */
+void nj_eve_format_ts(char out[40], uint64_t ts_us); /* 2017-04-07T22:24:37.251547+0000 */
+
+#endif
