@@ -78,7 +78,7 @@ uint32_t nj_decode_tuple_hash(const struct nj_pkt *pkt);
  * IP tuple (they go to worker 0). Fragments hash on addresses only so that all
  * fragments of a datagram meet on one worker.
  */
-uint32_t nj_decode_fanout_hash(const uint8_t *data, uint32_t len, uint8_t linktype);
+uint32_t nj_decode_fanout_hash(const uint8_t *data, uint32_t len, uint16_t linktype);
 
 /*
  * ICMP "port equivalents" (as Community ID defines them, and used as the flow

@@ -73,7 +73,7 @@ struct nj_flow {
 	/* key, normalised: addr[0]/port[0] is the lower (address, port) pair */
 	uint8_t addr[2][16];
 	uint16_t port[2];
-	uint16_t vlan[2];
+	uint16_t vlan[3];
 	uint8_t proto;
 	uint8_t ipv6;		/* 1 for IPv6, 0 for IPv4 */
 	uint8_t client;		/* index (0 or 1) of the client side in addr/port */
@@ -96,11 +96,15 @@ struct nj_flow {
 	uint64_t pkts_ts, pkts_tc, bytes_ts, bytes_tc;
 	uint32_t tcp_isn[2];	/* initial sequence numbers (client, server) when seen */
 	uint32_t tcp_next_seq[2];
+	uint32_t tcp_fin_seq[2]; /* seq + payload of the first FIN from client / server */
+	uint8_t tcp_fin_seen;	/* bit 0: client sent FIN, bit 1: server sent FIN */
+	uint8_t tcp_ssn_flags;	/* flow.c private: midstream, 3whs confirmed, ... */
+	uint32_t burst_gen;	/* flow.c private: last burst that touched the flow */
 
 	void *app_state;	/* owned by the app-layer parser of app_proto */
 	void *detect_state;	/* owned by detection */
 	char community_id[NJ_COMMUNITY_ID_MAX]; /* filled lazily by export; "" until then */
-};
+} NJ_ALIGNED; /* the key, hash chain and LRU links share the first cache line */
 
 /* Outcome counters for the flow stage (summed over cores for stats). */
 struct nj_flow_stats {
@@ -113,7 +117,22 @@ struct nj_flow_stats {
 	uint64_t tcp_reuse;	   /* SYN on a closed flow's tuple started a new flow */
 	uint64_t spare;		   /* free flows in the pool */
 	uint64_t memuse;	   /* bytes preallocated */
+	/* compatible additions: keep every member a uint64_t (summed as arrays) */
+	uint64_t timed_out_pkt;	   /* ended by a packet that found it past its timeout */
+	uint64_t emergency_over;
+	uint64_t midstream_pickups;
+	uint64_t tcp_sessions;	   /* TCP flows whose state left NONE */
+	uint64_t tcp_syn, tcp_synack, tcp_rst; /* packets with these flags on tracked flows */
+	uint64_t end_state[NJ_FLOW_STATE_MAX];	/* flows ended, by flow state */
+	uint64_t end_tcp_state[NJ_TCP_STATE_MAX]; /* TCP flows ended, by TCP state */
 };
+
+/*
+ * Yields the counters under Suricata's stats names (flow.*, tcp.*), only names
+ * that Suricata's EVE schema knows. s is usually a sum over cores.
+ */
+void nj_flow_stats_foreach(const struct nj_flow_stats *s,
+			   void (*fn)(void *arg, const char *name, uint64_t v), void *arg);
 
 /* Called for every flow that ends, before its memory is reused. */
 typedef void (*nj_flow_end_fn)(void *arg, struct nj_flow *f, enum nj_flow_end_reason why);
@@ -122,8 +141,11 @@ struct nj_flow_table;
 
 struct nj_flow_table *nj_flow_table_create(const struct nj_flow_config *cfg, int socket,
 					   nj_flow_end_fn on_end, void *arg);
+/* Frees the table without reporting its flows: call nj_flow_flush_all first. */
 void nj_flow_table_destroy(struct nj_flow_table *t);
 const struct nj_flow_stats *nj_flow_table_stats(const struct nj_flow_table *t);
+/* Prefetch pass on (default) or off; for benchmarks. */
+void nj_flow_table_set_prefetch(struct nj_flow_table *t, bool on);
 
 /*
  * Look up or create the flow of each decoded packet in the burst, set
@@ -132,10 +154,19 @@ const struct nj_flow_stats *nj_flow_table_stats(const struct nj_flow_table *t);
  * flow NULL. A packet whose flow has expired by its own timestamp ends the old
  * flow (reason timeout) and starts a new one, so results do not depend on how
  * often the table is swept.
+ *
+ * pkt->flow stays valid (not reused for another tuple) until the next call of
+ * nj_flow_burst, nj_flow_expire or nj_flow_flush_all, even if the flow ended
+ * within the burst. When every flow is held by a packet of the burst and the
+ * pool is empty, a new tuple is not tracked (counted in memcap_hits and
+ * not_tracked).
  */
 void nj_flow_burst(struct nj_flow_table *t, struct nj_pkt *pkts, uint16_t n);
 
-/* End flows idle past their timeout at now_us; at most budget flows per call. */
+/*
+ * End flows idle past their timeout at now_us; at most budget flows per call.
+ * Returns the number ended. Call between bursts.
+ */
 unsigned nj_flow_expire(struct nj_flow_table *t, uint64_t now_us, unsigned budget);
 
 /*

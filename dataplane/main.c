@@ -1,2 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nightjar: command line, start-up and shutdown. The user never sees EAL:
+ * `nightjar -r file.pcap` sets up DPDK without hugepages or PCI and reads the
+ * file through the net_pcap vdev; `nightjar -i PORT` captures live until
+ * SIGINT/SIGTERM and drains cleanly.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void) { puts("nightjar: not yet"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "nightjar.h"
+
+struct nj_app nj_app;
+
+#define NJ_MAX_SETS 256
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: nightjar -r FILE.pcap [options]          read a capture file\n"
+		"       nightjar -i PORT[,PORT...] [options]      capture live until SIGINT/SIGTERM\n"
+		"       nightjar --build-info | --version | --dump-config-keys\n"
+		"\n"
+		"Options:\n"
+		"  -r FILE            read packets from a pcap/pcapng file\n"
+		"  -i PORT            a PCI address (0000:3b:00.0) or a DPDK vdev string\n"
+		"                     (net_af_packet0,iface=eth1,framecnt=16384); repeat or comma-list\n"
+		"  -l DIR             output directory (default: default-log-dir, else .)\n"
+		"  -c FILE            configuration file (suricata.yaml layout)\n"
+		"  -S FILE / -s FILE  rule file (exclusive / additional)\n"
+		"  --set KEY=VALUE    override a configuration key (repeatable)\n"
+		"  --workers N        worker cores (default 1)\n"
+		"  -k none|all        checksum validation off / on\n"
+		"  -T                 test the configuration (and rules) and exit\n"
+		"  -v                 more log output (repeat for more)\n"
+		"  -- EAL-ARGS        raw DPDK EAL arguments, appended to Nightjar's own\n");
+}
+
+static void build_info(void)
+{
+	printf("This is Nightjar version %s\n", NJ_VERSION);
+	printf("Version: %s (nightjar %s)\n", NJ_SURICATA_COMPAT, NJ_VERSION);
+	/* Features that suricata-verify tests may require; only what really works. */
+	printf("Features:\n");
+	printf("DPDK support: yes\n");
+	printf("zstd EVE output: yes\n");
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	nj_app.stop = 1;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[4096];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	}
+	if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+enum {
+	OPT_SET = 256,
+	OPT_WORKERS,
+	OPT_BUILD_INFO,
+	OPT_VERSION,
+	OPT_DUMP_KEYS,
+	OPT_IGNORED_ARG,
+	OPT_IGNORED,
+	OPT_ENGINE_ANALYSIS,
+	OPT_DATA_DIR,
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "set", required_argument, NULL, OPT_SET },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "build-info", no_argument, NULL, OPT_BUILD_INFO },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "dump-config-keys", no_argument, NULL, OPT_DUMP_KEYS },
+		{ "runmode", required_argument, NULL, OPT_IGNORED_ARG },
+		{ "simulate-ips", no_argument, NULL, OPT_IGNORED },
+		{ "engine-analysis", no_argument, NULL, OPT_ENGINE_ANALYSIS },
+		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nj_app *app = &nj_app;
+	const char *sets[NJ_MAX_SETS];
+	unsigned nsets = 0;
+	const char *config_path = NULL, *rules = NULL;
+	bool test_mode = false;
+	int c, ret, verbose = 0;
+	unsigned w;
+
+	memset(app, 0, sizeof(*app));
+	app->set.checksum = -1;
+	while ((c = getopt_long(argc, argv, "r:i:l:c:S:s:k:Tvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			app->set.mode = NJ_MODE_OFFLINE;
+			app->set.pcap_path = optarg;
+			break;
+		case 'i': {
+			char *s = strdup(optarg), *save = NULL, *tok;
+
+			app->set.mode = NJ_MODE_LIVE;
+			/* a vdev string has its own commas: split only on ",net_" / PCI items */
+			if (strncmp(s, "net_", 4) == 0) {
+				if (app->set.nports < NJ_MAX_PORTS)
+					app->set.ports[app->set.nports++] = s;
+				break;
+			}
+			for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+				if (app->set.nports < NJ_MAX_PORTS)
+					app->set.ports[app->set.nports++] = tok;
+			break;
+		}
+		case 'l':
+			app->set.log_dir = optarg;
+			break;
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'S':
+		case 's':
+			rules = optarg;
+			break;
+		case 'k':
+			if (strcmp(optarg, "none") == 0)
+				app->set.checksum = 0;
+			else if (strcmp(optarg, "all") == 0)
+				app->set.checksum = 1;
+			else {
+				NJ_ERR("-k takes none or all");
+				return 1;
+			}
+			break;
+		case 'T':
+			test_mode = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case OPT_SET:
+			if (nsets >= NJ_MAX_SETS) {
+				NJ_ERR("too many --set options");
+				return 1;
+			}
+			sets[nsets++] = optarg;
+			break;
+		case OPT_WORKERS: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+
+			if (*end || n < 1 || n > NJ_MAX_WORKERS) {
+				NJ_ERR("--workers takes 1..%d", NJ_MAX_WORKERS);
+				return 1;
+			}
+			app->set.workers = (unsigned)n;
+			break;
+		}
+		case OPT_BUILD_INFO:
+			build_info();
+			return 0;
+		case OPT_VERSION:
+			printf("nightjar %s\n", NJ_VERSION);
+			return 0;
+		case OPT_DUMP_KEYS:
+			nj_conf_dump_keys_md(stdout);
+			return 0;
+		case OPT_IGNORED_ARG:
+		case OPT_IGNORED:
+		case OPT_DATA_DIR:
+			break;
+		case OPT_ENGINE_ANALYSIS:
+			test_mode = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	nj_log_level = NJ_LOG_WARN + verbose;
+	if (optind < argc) {
+		/* everything after -- goes to EAL */
+		app->set.eal_argc = argc - optind;
+		app->set.eal_argv = &argv[optind];
+	}
+
+	if (test_mode) {
+		if (nj_settings_load(app, config_path, sets, nsets) < 0)
+			return 1;
+		if (rules) {
+			NJ_ERR("%s: this build has no rule engine yet; rules cannot be checked", rules);
+			return 1;
+		}
+		printf("nightjar: configuration OK\n");
+		return 0;
+	}
+	if (!app->set.pcap_path && app->set.nports == 0) {
+		usage(stderr);
+		return 1;
+	}
+	if (rules)
+		NJ_WARN("%s: rules are ignored: this build has no rule engine yet", rules);
+
+	if (nj_settings_load(app, config_path, sets, nsets) < 0)
+		return 1;
+	ret = mkdir_p(app->set.log_dir);
+	if (ret < 0) {
+		NJ_ERR("cannot create output directory %s: %s", app->set.log_dir, strerror(-ret));
+		return 1;
+	}
+	if (app->set.mode == NJ_MODE_OFFLINE && nj_pcap_prescan(app) < 0)
+		return 1;
+
+	if (nj_eal_start(app, argv[0]) < 0)
+		return 1;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	app->start_tsc = rte_get_tsc_cycles();
+
+	{
+		char err[512];
+
+		app->eve = nj_eve_open(&app->set.eve, app->set.workers, err, sizeof(err));
+		if (!app->eve) {
+			NJ_ERR("EVE output: %s", err);
+			ret = 1;
+			goto out_eal;
+		}
+		app->eve_ctl = nj_eve_worker(app->eve, app->set.workers);
+	}
+	if (nj_ports_setup(app) < 0) {
+		ret = 1;
+		goto out_eve;
+	}
+	app->nworkers = app->set.workers;
+	for (w = 0; w < app->nworkers; w++) {
+		struct nj_worker *wk = nj_worker_create(app, w);
+
+		if (!wk) {
+			NJ_ERR("cannot create worker %u (flow.memcap / defrag.memcap too large?)", w);
+			ret = 1;
+			goto out_workers;
+		}
+		app->workers[w] = wk;
+		if (app->fanout) {
+			wk->port = app->ring_port;
+			wk->queue = (uint16_t)w;
+		} else {
+			wk->port = app->src_ports[0];
+			wk->queue = (uint16_t)w;
+			wk->direct_pcap = app->set.mode == NJ_MODE_OFFLINE;
+			wk->expected = app->pcap_pkts;
+			if (wk->direct_pcap && wk->expected == 0)
+				wk->input_done = 1;
+		}
+	}
+
+	/* Launch: worker i on the i-th worker lcore. */
+	{
+		unsigned lcore, i = 0;
+
+		RTE_LCORE_FOREACH_WORKER(lcore) {
+			if (i >= app->nworkers)
+				break;
+			app->workers[i]->lcore = lcore;
+			rte_eal_remote_launch(nj_worker_main, app->workers[i], lcore);
+			i++;
+		}
+	}
+
+	if (app->set.mode == NJ_MODE_LIVE) {
+		printf("nightjar: capturing on %u port(s) with %u worker(s); SIGINT or SIGTERM to stop\n",
+		       app->nsrc_ports, app->nworkers);
+		fflush(stdout);
+	}
+	if (app->fanout) {
+		nj_fanout_main(app);
+	} else {
+		uint64_t hz = rte_get_tsc_hz(), last = rte_get_tsc_cycles();
+
+		for (;;) {
+			bool all = true;
+
+			for (w = 0; w < app->nworkers; w++)
+				all &= app->workers[w]->finished != 0;
+			if (all)
+				break;
+			if (app->stop)
+				for (w = 0; w < app->nworkers; w++)
+					app->workers[w]->input_done = 1;
+			if (app->set.stats_enabled && app->set.stats_interval_s &&
+			    rte_get_tsc_cycles() - last > app->set.stats_interval_s * hz) {
+				last = rte_get_tsc_cycles();
+				nj_stats_emit(app, app->workers[0]->clock_us);
+			}
+			nj_eve_worker_tick(app->eve_ctl, rte_get_tsc_cycles() / (hz / 1000));
+			usleep(2000);
+		}
+	}
+	rte_eal_mp_wait_lcore();
+	app->end_tsc = rte_get_tsc_cycles();
+
+	if (app->set.stats_enabled) {
+		uint64_t ts = 0;
+
+		for (w = 0; w < app->nworkers; w++)
+			if (app->workers[w]->clock_us > ts)
+				ts = app->workers[w]->clock_us;
+		nj_stats_emit(app, ts);
+	}
+	nj_eve_worker_flush(app->eve_ctl);
+	nj_stats_summary(app);
+	ret = 0;
+
+out_workers:
+	if (ret) {
+		app->stop = 1;
+		rte_eal_mp_wait_lcore();
+	}
+	nj_ports_close(app);
+out_eve:
+	nj_eve_close(app->eve);
+	for (w = 0; w < NJ_MAX_WORKERS; w++)
+		nj_worker_destroy(app->workers[w]);
+out_eal:
+	rte_eal_cleanup();
+	nj_conf_free(app->conf);
+	return ret;
+}

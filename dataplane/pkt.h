@@ -66,10 +66,10 @@ struct nj_pkt {
 	/* --- second cache line: less hot --- */
 	uint64_t seq;		/* 1-based packet number in the capture (pcap_cnt) */
 	uint32_t wire_len;	/* original length on the wire */
-	uint16_t vlan[2];	/* outer and inner VLAN id, 0 = none */
+	uint16_t vlan[3];	/* VLAN ids, outermost first, 0 = none (Suricata keeps 3) */
 	uint8_t nvlan;
 	uint8_t icmp_type, icmp_code;
-	uint8_t linktype;	/* enum nj_linktype of this packet's capture */
+	uint16_t linktype;	/* enum nj_linktype of this packet's capture */
 	uint16_t events[NJ_PKT_MAX_EVENTS]; /* enum nj_decode_event */
 	uint32_t tcp_seq, tcp_ack;
 	uint16_t tcp_win;

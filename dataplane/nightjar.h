@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The dataplane's runtime: one struct nj_app for the process, one struct
+ * nj_worker per worker lcore. Only this folder includes DPDK headers.
+ *
+ * Offline (-r): the pcap is read by the net_pcap vdev. With one worker that
+ * worker reads the port itself; with more, the main lcore reads it and spreads
+ * bursts over per-worker rings by a symmetric address hash, and every worker
+ * reads its ring through a ring-backed ethdev port, so worker code is the same
+ * as for a NIC queue. Live (-i): a port with enough queues gets symmetric RSS
+ * and one queue per worker; otherwise the same software fan-out is used.
+ */
+#ifndef NJ_NIGHTJAR_H
+#define NJ_NIGHTJAR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/nj_common.h"
+#include "config/config.h"
+#include "dataplane/decode.h"
+#include "dataplane/flow.h"
+#include "export/eve.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+struct rte_ring;
+
+#define NJ_MAX_PORTS 16
+#define NJ_VERSION "0.1.0"
+#define NJ_SURICATA_COMPAT "8.0.0"
+
+enum nj_mode { NJ_MODE_OFFLINE = 0, NJ_MODE_LIVE };
+
+/* How much of the pipeline runs (benchmarks measure each stage's cost). */
+enum nj_stage { NJ_STAGE_FULL = 0, NJ_STAGE_RX, NJ_STAGE_FLOW };
+
+/* Per-worker counters that are not owned by a stage. */
+struct nj_worker_stats {
+	uint64_t pkts, bytes, bursts;
+	uint64_t linearized;	/* multi-segment mbufs copied to scratch */
+	uint64_t oversize;	/* packets larger than the scratch, truncated */
+	uint64_t anomalies;	/* anomaly events written */
+};
+
+struct nj_worker {
+	unsigned id;
+	unsigned lcore;
+	uint16_t port, queue;		/* where this worker receives */
+	bool direct_pcap;		/* reads the pcap port itself: assigns seq, counts EOF */
+	uint16_t linktype;
+	uint64_t next_seq;
+	uint64_t expected;		/* direct_pcap: packets in the file */
+	uint64_t clock_us;		/* latest packet time seen */
+	uint64_t last_expire_us;
+	uint64_t first_rx_tsc, last_rx_tsc;
+
+	struct nj_decode_ctx *dec;
+	struct nj_flow_table *flows;
+	struct nj_eve_worker *eve;
+	bool log_flow, log_netflow, log_anomaly;
+	enum nj_stage stage;
+
+	struct nj_worker_stats st;
+	volatile int input_done;	/* set by the feeder: no more packets will come */
+	volatile int finished;
+
+	struct nj_pkt pkts[NJ_BURST] NJ_ALIGNED;
+	uint8_t scratch[65536 + 128];	/* linearized multi-segment packets */
+} NJ_ALIGNED;
+
+
+struct nj_settings {
+	enum nj_mode mode;
+	enum nj_stage stage;
+	const char *pcap_path;
+	char *ports[NJ_MAX_PORTS];
+	unsigned nports;
+	const char *log_dir;
+	unsigned workers;
+	unsigned memory_mb;
+	unsigned mbufs;
+	unsigned ring_size;
+	uint32_t stats_interval_s;
+	bool stats_enabled;
+	int checksum;			/* 1 on, 0 off (-k none) */
+	struct nj_decode_config decode;
+	struct nj_flow_config flow;
+	struct nj_eve_config eve;
+	uint64_t flow_memcap_total;
+	int eal_argc;
+	char **eal_argv;		/* extra EAL args after -- */
+};
+
+struct nj_app {
+	struct nj_settings set;
+	struct nj_conf *conf;
+	unsigned nworkers;
+	struct nj_worker *workers[NJ_MAX_WORKERS];
+	struct nj_eve *eve;
+	struct nj_eve_worker *eve_ctl;
+
+	/* offline input */
+	uint16_t linktype;
+	uint64_t pcap_pkts;		/* complete records found by the pre-scan */
+	uint64_t pcap_first_us, pcap_last_us;
+
+	/* ports */
+	uint16_t src_ports[NJ_MAX_PORTS];
+	unsigned nsrc_ports;
+	bool fanout;			/* main lcore spreads to rings */
+	uint16_t ring_port;
+	struct rte_ring *rings[NJ_MAX_WORKERS];
+	struct rte_mempool *pool;
+
+	/* fan-out counters (main lcore) */
+	uint64_t rx_pkts, rx_bytes, ring_drops;
+	volatile uint64_t clock_us;	/* latest packet time seen by the feeder */
+
+	volatile int stop;		/* SIGINT/SIGTERM */
+	uint64_t start_tsc, end_tsc;
+	uint64_t uptime_start_s;
+};
+
+extern struct nj_app nj_app;
+
+/* settings.c */
+int nj_settings_load(struct nj_app *app, const char *config_path, const char *const *sets,
+		     unsigned nsets);
+
+/* port.c */
+int nj_eal_start(struct nj_app *app, const char *argv0);
+int nj_ports_setup(struct nj_app *app);
+void nj_ports_close(struct nj_app *app);
+int nj_pcap_prescan(struct nj_app *app);
+int nj_mbuf_seq_offset(void);
+int nj_mbuf_ts_offset(uint64_t *flag);
+
+/* worker.c */
+struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id);
+void nj_worker_destroy(struct nj_worker *w);
+int nj_worker_main(void *arg);
+void nj_fanout_main(struct nj_app *app);
+
+/* stats.c */
+void nj_stats_emit(struct nj_app *app, uint64_t ts_us);
+void nj_stats_summary(struct nj_app *app);
+
+#endif

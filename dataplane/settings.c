@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * From the YAML configuration (suricata.yaml layout) to the stage configs.
+ * Every key read here is registered with its default and description, so
+ * docs/configuration.md and the unknown-key warning stay true.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nightjar.h"
+
+NJ_CONF_KEY(logdir, "default-log-dir", NJ_CT_STR, ".", "Directory for output files when -l is not given.")
+NJ_CONF_KEY(workers, "nightjar.workers", NJ_CT_INT, "1", "Worker cores (--workers overrides).")
+NJ_CONF_KEY(stage, "nightjar.pipeline", NJ_CT_STR, "full", "full, or for benchmarks: rx (receive and free) or flow (decode and flow, no output).")
+NJ_CONF_KEY(memmb, "nightjar.dpdk.memory-mb", NJ_CT_INT, "256", "DPDK memory (MB, no hugepages) for mbufs and rings.")
+NJ_CONF_KEY(mbufs, "nightjar.dpdk.mbufs", NJ_CT_INT, "8192", "Packet buffers in the pool (about 190 fit per MB).")
+NJ_CONF_KEY(ringsz, "nightjar.dpdk.ring-size", NJ_CT_INT, "1024", "Per-worker ring size for software fan-out (power of two).")
+NJ_CONF_KEY(fmemcap, "flow.memcap", NJ_CT_SIZE, "128mb", "Memory for flow state, split evenly over the workers.")
+NJ_CONF_KEY(fhash, "flow.hash-size", NJ_CT_INT, "65536", "Flow hash buckets per worker.")
+NJ_CONF_KEY(fprealloc, "flow.prealloc", NJ_CT_INT, "0", "Flows preallocated per worker (0: as many as flow.memcap allows).")
+NJ_CONF_KEY(femerg, "flow.emergency-recovery", NJ_CT_INT, "30", "Percent of flows free before emergency mode ends.")
+NJ_CONF_KEY(ftimeouts, "flow-timeouts.*.*", NJ_CT_INT, "see below", "Per-protocol (default, tcp, udp, icmp) timeouts in seconds: new, established, closed, emergency-new, emergency-established, emergency-closed.")
+NJ_CONF_KEY(midstream, "stream.midstream", NJ_CT_BOOL, "no", "Pick up TCP sessions without a 3-way handshake.")
+NJ_CONF_KEY(dmemcap, "defrag.memcap", NJ_CT_SIZE, "32mb", "Memory for IP fragment reassembly per worker.")
+NJ_CONF_KEY(dtrackers, "defrag.trackers", NJ_CT_INT, "65535", "Datagrams reassembled at once per worker.")
+NJ_CONF_KEY(dtimeout, "defrag.timeout", NJ_CT_INT, "60", "Seconds before an incomplete datagram is dropped.")
+NJ_CONF_KEY(csum, "pcap-file.checksum-checks", NJ_CT_STR, "auto", "yes/no/auto: validate checksums (-k none turns it off).")
+NJ_CONF_KEY(statsen, "stats.enabled", NJ_CT_BOOL, "yes", "Write stats events.")
+NJ_CONF_KEY(statsint, "stats.interval", NJ_CT_INT, "8", "Seconds between stats events (one more is written at exit).")
+NJ_CONF_KEY(cid, "community-id", NJ_CT_BOOL, "yes", "Add community_id to every EVE output (overrides each eve-log's setting).")
+NJ_CONF_KEY(cidseed, "community-id-seed", NJ_CT_INT, "0", "Community ID seed for every EVE output (overrides each eve-log's setting).")
+NJ_CONF_KEY(outputs, "outputs", NJ_CT_LIST, "one eve-log", "Output list, as in suricata.yaml.")
+NJ_CONF_KEY(eveen, "outputs.*.eve-log.enabled", NJ_CT_BOOL, "yes", "Enable this EVE output.")
+NJ_CONF_KEY(evefile, "outputs.*.eve-log.filename", NJ_CT_STR, "eve.json.zst", "File name, relative to the log directory; zstd when it ends in .zst.")
+NJ_CONF_KEY(evetype, "outputs.*.eve-log.filetype", NJ_CT_STR, "regular", "Only regular files are supported.")
+NJ_CONF_KEY(evetypes, "outputs.*.eve-log.types", NJ_CT_LIST, "all", "Event types written to this output.")
+NJ_CONF_KEY(evecid, "outputs.*.eve-log.community-id", NJ_CT_BOOL, "no", "Add community_id (Suricata's place for it).")
+NJ_CONF_KEY(evecidseed, "outputs.*.eve-log.community-id-seed", NJ_CT_INT, "0", "Community ID seed.")
+NJ_CONF_KEY(evecomp, "outputs.*.eve-log.compression", NJ_CT_STR, "by name", "zstd or none; default from the file name.")
+NJ_CONF_KEY(evelevel, "outputs.*.eve-log.zstd-level", NJ_CT_INT, "3", "zstd compression level (1-19).")
+NJ_CONF_KEY(everotsz, "outputs.*.eve-log.rotate-size", NJ_CT_SIZE, "0", "Rotate the file at this size (0: never).")
+NJ_CONF_KEY(everotint, "outputs.*.eve-log.rotate-interval", NJ_CT_INT, "0", "Rotate the file every this many seconds (0: never).")
+NJ_CONF_KEY(eveappend, "outputs.*.eve-log.append", NJ_CT_BOOL, "no", "Append to an existing file instead of truncating.")
+NJ_CONF_KEY(evebuf, "outputs.*.eve-log.buffer-size", NJ_CT_SIZE, "256kb", "Per-worker buffer; one compressed frame at most this big.")
+NJ_CONF_KEY(vars, "vars", NJ_CT_MAP, "", "address-groups and port-groups for rules (HOME_NET, ...).")
+
+static int timeouts_load(struct nj_conf *c, struct nj_flow_config *fc)
+{
+	static const char *const cls[NJ_FPC_MAX] = { "tcp", "udp", "icmp", "default" };
+	static const char *const keys[6] = { "new", "established", "closed",
+					     "emergency-new", "emergency-established",
+					     "emergency-closed" };
+	char path[96];
+	int64_t v;
+	int ret;
+
+	for (unsigned i = 0; i < NJ_FPC_MAX; i++) {
+		uint32_t *t = &fc->timeouts[i].new_s;
+
+		for (unsigned k = 0; k < 6; k++) {
+			/* "default" applies to other protocols, as Suricata */
+			snprintf(path, sizeof(path), "flow-timeouts.%s.%s", cls[i], keys[k]);
+			v = t[k];
+			ret = nj_conf_int(c, NULL, path, 0, 86400 * 7, &v);
+			if (ret < 0)
+				return -EINVAL;
+			t[k] = (uint32_t)v;
+		}
+	}
+	return 0;
+}
+
+static int types_load(struct nj_conf *c, const struct nj_conf_node *types, uint32_t *mask)
+{
+	const struct nj_conf_node *it;
+
+	*mask = 0;
+	for (it = types->child; it; it = it->next) {
+		const char *name = it->kind == NJ_CONF_SCALAR ? it->value
+				 : it->child ? it->child->key : NULL;
+		int t;
+
+		if (!name)
+			continue;
+		/* a map entry may say enabled: no */
+		if (it->kind == NJ_CONF_MAP && it->child && it->child->kind == NJ_CONF_MAP) {
+			bool en = true;
+
+			if (nj_conf_bool(c, it->child, "enabled", &en) < 0)
+				return -EINVAL;
+			if (!en)
+				continue;
+		}
+		t = nj_eve_type_parse(name);
+		if (t < 0) {
+			/* protocols we do not parse yet (ssh, ftp, ...) are accepted and ignored */
+			NJ_INFO("%s:%d: EVE type '%s' is not produced by this build", it->file, it->line, name);
+			continue;
+		}
+		*mask |= 1u << t;
+	}
+	return 0;
+}
+
+static int outputs_load(struct nj_app *app, struct nj_conf *c)
+{
+	const struct nj_conf_node *outs = nj_conf_get(c, "outputs"), *o;
+	struct nj_eve_config *ec = &app->set.eve;
+	bool cid_global = true, cid_set;
+	int64_t seed_global = 0;
+	bool seed_set;
+	int ret;
+
+	ret = nj_conf_bool(c, NULL, "community-id", &cid_global);
+	if (ret < 0)
+		return -EINVAL;
+	cid_set = ret == 0;
+	ret = nj_conf_int(c, NULL, "community-id-seed", 0, 65535, &seed_global);
+	if (ret < 0)
+		return -EINVAL;
+	seed_set = ret == 0;
+
+	if (!outs) {
+		/* Nightjar's default: one compressed EVE file with everything */
+		ec->nsinks = 1;
+		snprintf(ec->sinks[0].path, sizeof(ec->sinks[0].path), "%s/eve.json.zst", app->set.log_dir);
+		ec->sinks[0].zstd = true;
+		ec->sinks[0].types = (1u << NJ_EVE_TYPE_MAX) - 1;
+		ec->sinks[0].types &= ~(1u << NJ_EVE_NETFLOW);
+		ec->community_id = cid_global;
+		ec->community_id_seed = (uint16_t)seed_global;
+		return 0;
+	}
+	ec->nsinks = 0;
+	ec->community_id = false;
+	for (o = outs->child; o; o = o->next) {
+		const struct nj_conf_node *e = nj_conf_node_get(o, "eve-log");
+		struct nj_eve_sink_config *s;
+		const char *fname = "eve.json", *ftype = "regular", *comp = NULL;
+		bool en = true, cid = false;
+		int64_t seed = 0, level = 3, rotint = 0;
+		uint64_t rotsz = 0;
+		size_t fl;
+
+		if (!e)
+			continue;
+		if (nj_conf_bool(c, e, "enabled", &en) < 0)
+			return -EINVAL;
+		if (!en)
+			continue;
+		if (ec->nsinks >= NJ_EVE_MAX_SINKS) {
+			NJ_ERR("%s:%d: at most %d eve-log outputs", e->file, e->line, NJ_EVE_MAX_SINKS);
+			return -EINVAL;
+		}
+		s = &ec->sinks[ec->nsinks];
+		if (nj_conf_str(c, e, "filename", &fname) < 0 || nj_conf_str(c, e, "filetype", &ftype) < 0 ||
+		    nj_conf_str(c, e, "compression", &comp) < 0 || nj_conf_bool(c, e, "community-id", &cid) < 0 ||
+		    nj_conf_int(c, e, "community-id-seed", 0, 65535, &seed) < 0 ||
+		    nj_conf_int(c, e, "zstd-level", 1, 19, &level) < 0 ||
+		    nj_conf_size(c, e, "rotate-size", &rotsz) < 0 ||
+		    nj_conf_int(c, e, "rotate-interval", 0, 86400 * 366, &rotint) < 0 ||
+		    nj_conf_bool(c, e, "append", &s->append) < 0)
+			return -EINVAL;
+		if (strcmp(ftype, "regular") != 0 && strcmp(ftype, "file") != 0) {
+			const struct nj_conf_node *n = nj_conf_node_get(e, "filetype");
+
+			NJ_ERR("%s:%d: eve-log filetype '%s' is not supported (only regular files)",
+			       n ? n->file : "?", n ? n->line : 0, ftype);
+			return -EINVAL;
+		}
+		if (fname[0] == '/')
+			snprintf(s->path, sizeof(s->path), "%s", fname);
+		else
+			snprintf(s->path, sizeof(s->path), "%s/%s", app->set.log_dir, fname);
+		fl = strlen(fname);
+		s->zstd = fl > 4 && strcmp(fname + fl - 4, ".zst") == 0;
+		if (comp) {
+			if (strcmp(comp, "zstd") == 0)
+				s->zstd = true;
+			else if (strcmp(comp, "none") == 0 || strcmp(comp, "no") == 0)
+				s->zstd = false;
+			else {
+				NJ_ERR("eve-log compression '%s': expected zstd or none", comp);
+				return -EINVAL;
+			}
+		}
+		s->zstd_level = (int)level;
+		s->rotate_bytes = rotsz;
+		s->rotate_seconds = (uint32_t)rotint;
+		{
+			const struct nj_conf_node *types = nj_conf_node_get(e, "types");
+
+			if (types) {
+				if (types_load(c, types, &s->types) < 0)
+					return -EINVAL;
+			} else {
+				s->types = ((1u << NJ_EVE_TYPE_MAX) - 1) & ~(1u << NJ_EVE_NETFLOW);
+			}
+		}
+		/* one community-id setting for all outputs: any output asking turns it on */
+		if (cid) {
+			ec->community_id = true;
+			ec->community_id_seed = (uint16_t)seed;
+		}
+		ec->nsinks++;
+	}
+	if (cid_set)
+		ec->community_id = cid_global;
+	if (seed_set) {
+		ec->community_id_seed = (uint16_t)seed_global;
+		if (!cid_set)
+			ec->community_id = true;
+	}
+	return 0;
+}
+
+int nj_settings_load(struct nj_app *app, const char *config_path, const char *const *sets,
+		     unsigned nsets)
+{
+	struct nj_settings *s = &app->set;
+	struct nj_conf *c;
+	char err[512];
+	int64_t v;
+	const char *str;
+	uint64_t sz;
+
+	c = nj_conf_load(config_path, sets, nsets, err, sizeof(err));
+	if (!c) {
+		NJ_ERR("%s", err);
+		return -EINVAL;
+	}
+	app->conf = c;
+	nj_conf_warn_unknown(c);
+
+	nj_decode_config_defaults(&s->decode);
+	nj_flow_config_defaults(&s->flow);
+	nj_eve_config_defaults(&s->eve);
+	s->flow_memcap_total = s->flow.memcap;
+
+	if (!s->log_dir) {
+		str = ".";
+		if (nj_conf_str(c, NULL, "default-log-dir", &str) < 0)
+			return -EINVAL;
+		s->log_dir = str;
+	}
+	if (!s->workers) {
+		v = 1;
+		if (nj_conf_int(c, NULL, "nightjar.workers", 1, NJ_MAX_WORKERS, &v) < 0)
+			return -EINVAL;
+		s->workers = (unsigned)v;
+	}
+	str = "full";
+	if (nj_conf_str(c, NULL, "nightjar.pipeline", &str) < 0)
+		return -EINVAL;
+	if (strcmp(str, "full") == 0)
+		s->stage = NJ_STAGE_FULL;
+	else if (strcmp(str, "rx") == 0)
+		s->stage = NJ_STAGE_RX;
+	else if (strcmp(str, "flow") == 0)
+		s->stage = NJ_STAGE_FLOW;
+	else {
+		const struct nj_conf_node *n = nj_conf_get(c, "nightjar.pipeline");
+
+		NJ_ERR("%s:%d: nightjar.pipeline: expected full, rx or flow (value '%s')", n->file, n->line, str);
+		return -EINVAL;
+	}
+	v = 256;
+	if (nj_conf_int(c, NULL, "nightjar.dpdk.memory-mb", 16, 1 << 20, &v) < 0)
+		return -EINVAL;
+	s->memory_mb = (unsigned)v;
+	v = 8192;
+	if (nj_conf_int(c, NULL, "nightjar.dpdk.mbufs", 1024, 1 << 24, &v) < 0)
+		return -EINVAL;
+	s->mbufs = (unsigned)v;
+	v = 1024;
+	if (nj_conf_int(c, NULL, "nightjar.dpdk.ring-size", 64, 1 << 20, &v) < 0)
+		return -EINVAL;
+	if (v & (v - 1)) {
+		NJ_ERR("nightjar.dpdk.ring-size must be a power of two (%ld)", (long)v);
+		return -EINVAL;
+	}
+	s->ring_size = (unsigned)v;
+	/* the pool must cover every ring plus bursts in flight */
+	if (s->mbufs < s->workers * (s->ring_size + 512) + 1024)
+		s->mbufs = s->workers * (s->ring_size + 512) + 1024;
+
+	sz = s->flow_memcap_total;
+	if (nj_conf_size(c, NULL, "flow.memcap", &sz) < 0)
+		return -EINVAL;
+	s->flow_memcap_total = sz;
+	v = s->flow.hash_size;
+	if (nj_conf_int(c, NULL, "flow.hash-size", 16, 1 << 28, &v) < 0)
+		return -EINVAL;
+	s->flow.hash_size = (uint32_t)v;
+	v = s->flow.prealloc;
+	if (nj_conf_int(c, NULL, "flow.prealloc", 0, 1 << 30, &v) < 0)
+		return -EINVAL;
+	s->flow.prealloc = (uint32_t)v;
+	v = s->flow.emergency_recovery;
+	if (nj_conf_int(c, NULL, "flow.emergency-recovery", 1, 100, &v) < 0)
+		return -EINVAL;
+	s->flow.emergency_recovery = (uint32_t)v;
+	if (timeouts_load(c, &s->flow) < 0)
+		return -EINVAL;
+	if (nj_conf_bool(c, NULL, "stream.midstream", &s->flow.midstream) < 0)
+		return -EINVAL;
+
+	sz = s->decode.defrag_memcap;
+	if (nj_conf_size(c, NULL, "defrag.memcap", &sz) < 0)
+		return -EINVAL;
+	s->decode.defrag_memcap = sz;
+	v = s->decode.defrag_max_trackers;
+	if (nj_conf_int(c, NULL, "defrag.trackers", 1, 1 << 24, &v) < 0)
+		return -EINVAL;
+	s->decode.defrag_max_trackers = (uint32_t)v;
+	v = s->decode.defrag_timeout_s;
+	if (nj_conf_int(c, NULL, "defrag.timeout", 1, 3600, &v) < 0)
+		return -EINVAL;
+	s->decode.defrag_timeout_s = (uint32_t)v;
+
+	if (s->checksum < 0) {
+		str = "auto";
+		if (nj_conf_str(c, NULL, "pcap-file.checksum-checks", &str) < 0)
+			return -EINVAL;
+		s->checksum = strcmp(str, "no") != 0;
+	}
+	s->decode.checksum_validation = s->checksum;
+
+	s->stats_enabled = true;
+	if (nj_conf_bool(c, NULL, "stats.enabled", &s->stats_enabled) < 0)
+		return -EINVAL;
+	v = 8;
+	if (nj_conf_int(c, NULL, "stats.interval", 0, 86400, &v) < 0)
+		return -EINVAL;
+	s->stats_interval_s = (uint32_t)v;
+
+	if (outputs_load(app, c) < 0)
+		return -EINVAL;
+	s->eve.offline = s->mode == NJ_MODE_OFFLINE;
+	return 0;
+}

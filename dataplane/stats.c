@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Counters: every stage keeps plain per-core counters; the control thread sums
+ * them on read (racy reads of 64-bit words are benign on x86-64) and writes a
+ * `stats` event with Suricata's counter names, periodically and at exit.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "nightjar.h"
+
+#define NJ_MAX_COUNTERS 1024
+
+struct counters {
+	const char *names[NJ_MAX_COUNTERS];
+	uint64_t vals[NJ_MAX_COUNTERS];
+	unsigned n;
+};
+
+static void add_counter(void *arg, const char *name, uint64_t v)
+{
+	struct counters *c = arg;
+
+	if (c->n < NJ_MAX_COUNTERS) {
+		c->names[c->n] = name;
+		c->vals[c->n++] = v;
+	}
+}
+
+/* Both stats structs are arrays of uint64_t by contract. */
+static void sum_u64(void *dst, const void *src, size_t size)
+{
+	uint64_t *d = dst;
+	const uint64_t *s = src;
+
+	for (size_t i = 0; i < size / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}
+
+struct totals {
+	struct nj_decode_stats dec;
+	struct nj_flow_stats flow;
+	struct nj_worker_stats wk;
+	struct nj_eve_stats eve;
+	uint64_t imissed, ierrors, nombuf, ipackets;
+};
+
+static void collect(struct nj_app *app, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < app->nworkers; i++) {
+		struct nj_worker *w = app->workers[i];
+
+		if (!w)
+			continue;
+		sum_u64(&t->dec, nj_decode_stats(w->dec), sizeof(t->dec));
+		sum_u64(&t->flow, nj_flow_table_stats(w->flows), sizeof(t->flow));
+		sum_u64(&t->wk, &w->st, sizeof(t->wk));
+		sum_u64(&t->eve, nj_eve_worker_stats(w->eve), sizeof(t->eve));
+	}
+	for (unsigned i = 0; i < app->nsrc_ports; i++) {
+		struct rte_eth_stats es;
+
+		if (rte_eth_stats_get(app->src_ports[i], &es) == 0) {
+			t->imissed += es.imissed;
+			t->ierrors += es.ierrors;
+			t->nombuf += es.rx_nombuf;
+			t->ipackets += es.ipackets;
+		}
+	}
+}
+
+void nj_stats_emit(struct nj_app *app, uint64_t ts_us)
+{
+	static struct counters c;
+	static struct totals t;
+	uint64_t uptime = (rte_get_tsc_cycles() - app->start_tsc) / rte_get_tsc_hz();
+
+	if (!nj_eve_wants(app->eve_ctl, NJ_EVE_STATS))
+		return;
+	collect(app, &t);
+	c.n = 0;
+	add_counter(&c, "capture.kernel_packets", t.ipackets);
+	add_counter(&c, "capture.kernel_drops", t.imissed + t.nombuf + app->ring_drops);
+	add_counter(&c, "capture.dpdk.imissed", t.imissed);
+	add_counter(&c, "capture.dpdk.rx_errors", t.ierrors);
+	add_counter(&c, "capture.dpdk.rx_no_mbufs", t.nombuf);
+	add_counter(&c, "capture.dpdk.ring_drops", app->ring_drops);
+	nj_decode_stats_foreach(&t.dec, add_counter, &c);
+	nj_flow_stats_foreach(&t.flow, add_counter, &c);
+	add_counter(&c, "nightjar.linearized", t.wk.linearized);
+	add_counter(&c, "nightjar.oversize", t.wk.oversize);
+	add_counter(&c, "nightjar.eve.dropped", t.eve.dropped);
+	add_counter(&c, "nightjar.eve.too_large", t.eve.too_large);
+	add_counter(&c, "nightjar.eve.frames", t.eve.frames);
+	if (!ts_us)
+		ts_us = app->pcap_last_us;
+	nj_eve_log_stats(app->eve_ctl, ts_us, uptime, c.names, c.vals, c.n);
+}
+
+void nj_stats_summary(struct nj_app *app)
+{
+	struct totals t;
+	uint64_t events = 0;
+	double secs, gbps, mpps;
+	uint64_t first = UINT64_MAX, last = 0;
+
+	collect(app, &t);
+	for (unsigned i = 0; i < NJ_EVE_TYPE_MAX; i++)
+		events += t.eve.events[i];
+	for (unsigned i = 0; i < app->nworkers; i++) {
+		struct nj_worker *w = app->workers[i];
+
+		if (w->first_rx_tsc && w->first_rx_tsc < first)
+			first = w->first_rx_tsc;
+		if (w->last_rx_tsc > last)
+			last = w->last_rx_tsc;
+	}
+	if (first == UINT64_MAX || last <= first)
+		secs = 0;
+	else
+		secs = (double)(last - first) / (double)rte_get_tsc_hz();
+	gbps = secs > 0 ? (double)t.wk.bytes * 8 / secs / 1e9 : 0;
+	mpps = secs > 0 ? (double)t.wk.pkts / secs / 1e6 : 0;
+	printf("nightjar: %lu packets, %lu bytes in %.3f s (%.3f Gbit/s, %.3f Mpps, %u worker%s), "
+	       "%lu flows, %lu events",
+	       (unsigned long)t.wk.pkts, (unsigned long)t.wk.bytes, secs, gbps, mpps, app->nworkers,
+	       app->nworkers == 1 ? "" : "s", (unsigned long)t.flow.created, (unsigned long)events);
+	if (t.imissed + t.nombuf + app->ring_drops)
+		printf(", %lu dropped", (unsigned long)(t.imissed + t.nombuf + app->ring_drops));
+	printf("\n");
+	for (unsigned i = 0; i < app->set.eve.nsinks; i++)
+		printf("nightjar: EVE output: %s\n", app->set.eve.sinks[i].path);
+	fflush(stdout);
+}

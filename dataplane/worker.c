@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker loop (one per worker lcore) and the software fan-out (main
+ * lcore). A burst stays together through every stage: receive, decode, flow,
+ * events, free.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "nightjar.h"
+
+/* Flows are swept at most this often (packet time) and this many at a time. */
+#define NJ_EXPIRE_EVERY_US 1000000u
+#define NJ_EXPIRE_BUDGET 512u
+/* Idle polls before yielding the CPU (only when oversubscribed or offline). */
+#define NJ_IDLE_YIELD 256u
+
+static void on_flow_end(void *arg, struct nj_flow *f, enum nj_flow_end_reason why)
+{
+	struct nj_worker *w = arg;
+
+	if (w->log_flow)
+		nj_eve_log_flow(w->eve, f, why, NULL);
+	if (w->log_netflow)
+		nj_eve_log_netflow(w->eve, f);
+}
+
+struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
+{
+	struct nj_worker *w;
+	struct nj_flow_config fc = app->set.flow;
+
+	w = rte_zmalloc_socket("nj_worker", sizeof(*w), NJ_CACHE_LINE, rte_socket_id());
+	if (!w)
+		return NULL;
+	w->id = id;
+	w->linktype = app->set.mode == NJ_MODE_OFFLINE ? app->linktype : NJ_LINK_ETHERNET;
+	w->dec = nj_decode_create(&app->set.decode, 0);
+	if (!w->dec)
+		goto out_free;
+	fc.memcap = app->set.flow_memcap_total / app->set.workers;
+	w->flows = nj_flow_table_create(&fc, 0, on_flow_end, w);
+	if (!w->flows)
+		goto out_free_dec;
+	w->eve = nj_eve_worker(app->eve, id);
+	w->log_flow = nj_eve_wants(w->eve, NJ_EVE_FLOW);
+	w->log_netflow = nj_eve_wants(w->eve, NJ_EVE_NETFLOW);
+	w->log_anomaly = nj_eve_wants(w->eve, NJ_EVE_ANOMALY);
+	w->stage = app->set.stage;
+	if (w->stage != NJ_STAGE_FULL)
+		w->log_flow = w->log_netflow = w->log_anomaly = false;
+	return w;
+
+out_free_dec:
+	nj_decode_destroy(w->dec);
+out_free:
+	rte_free(w);
+	return NULL;
+}
+
+void nj_worker_destroy(struct nj_worker *w)
+{
+	if (!w)
+		return;
+	nj_flow_table_destroy(w->flows);
+	nj_decode_destroy(w->dec);
+	rte_free(w);
+}
+
+static inline uint64_t wall_ms(void)
+{
+	return rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000);
+}
+
+/* Fill the packet descriptors of a burst from the mbufs. */
+static inline void burst_to_pkts(struct nj_worker *w, struct rte_mbuf **m, uint16_t n, int seq_off,
+				 int ts_off, uint64_t ts_flag, uint64_t live_us)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		struct nj_pkt *p = &w->pkts[i];
+		struct rte_mbuf *mb = m[i];
+
+		if (i + 2 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(m[i + 2], void *));
+		p->priv = mb;
+		p->linktype = w->linktype;
+		p->wire_len = mb->pkt_len;
+		if (likely(mb->nb_segs == 1)) {
+			p->data = rte_pktmbuf_mtod(mb, const uint8_t *);
+			p->len = mb->data_len;
+		} else {
+			/* rare: jumbo frames from net_pcap; copy to the scratch */
+			uint32_t len = mb->pkt_len;
+
+			if (len > sizeof(w->scratch)) {
+				len = sizeof(w->scratch);
+				w->st.oversize++;
+			}
+			p->data = rte_pktmbuf_read(mb, 0, len, w->scratch);
+			p->len = len;
+			w->st.linearized++;
+		}
+		if (w->direct_pcap) {
+			p->seq = ++w->next_seq;
+		} else {
+			p->seq = *RTE_MBUF_DYNFIELD(mb, seq_off, uint64_t *);
+		}
+		if (ts_off >= 0 && (mb->ol_flags & ts_flag))
+			p->ts_us = *RTE_MBUF_DYNFIELD(mb, ts_off, rte_mbuf_timestamp_t *);
+		else
+			p->ts_us = live_us;
+		w->st.bytes += p->len;
+	}
+}
+
+static void worker_burst(struct nj_worker *w, struct rte_mbuf **m, uint16_t n, int seq_off,
+			 int ts_off, uint64_t ts_flag, uint64_t live_us)
+{
+	uint16_t i;
+
+	if (unlikely(w->stage == NJ_STAGE_RX)) {
+		for (i = 0; i < n; i++)
+			w->st.bytes += m[i]->pkt_len;
+		rte_pktmbuf_free_bulk(m, n);
+		w->st.pkts += n;
+		w->st.bursts++;
+		return;
+	}
+	burst_to_pkts(w, m, n, seq_off, ts_off, ts_flag, live_us);
+	nj_decode_burst_begin(w->dec);
+	for (i = 0; i < n; i++) {
+		nj_decode_pkt(w->dec, &w->pkts[i]);
+		if (w->pkts[i].ts_us > w->clock_us)
+			w->clock_us = w->pkts[i].ts_us;
+	}
+	nj_flow_burst(w->flows, w->pkts, n);
+	if (w->log_anomaly) {
+		for (i = 0; i < n; i++) {
+			const struct nj_pkt *p = &w->pkts[i];
+
+			for (unsigned e = 0; e < p->nevents; e++) {
+				nj_eve_log_decode_anomaly(w->eve, p, nj_decode_event_names[p->events[e]]);
+				w->st.anomalies++;
+			}
+		}
+	}
+	rte_pktmbuf_free_bulk(m, n);
+	w->st.pkts += n;
+	w->st.bursts++;
+}
+
+static void worker_housekeeping(struct nj_worker *w, struct nj_app *app)
+{
+	uint64_t now = w->clock_us;
+
+	if (app->clock_us > now)
+		now = app->clock_us;
+	if (now >= w->last_expire_us + NJ_EXPIRE_EVERY_US) {
+		nj_flow_expire(w->flows, now, NJ_EXPIRE_BUDGET);
+		nj_decode_expire(w->dec, now);
+		w->last_expire_us = now;
+	}
+	nj_eve_worker_tick(w->eve, wall_ms());
+}
+
+int nj_worker_main(void *arg)
+{
+	struct nj_worker *w = arg;
+	struct nj_app *app = &nj_app;
+	struct rte_mbuf *m[NJ_BURST];
+	uint64_t ts_flag = 0, hz = rte_get_tsc_hz();
+	int seq_off = nj_mbuf_seq_offset();
+	int ts_off = nj_mbuf_ts_offset(&ts_flag);
+	unsigned idle = 0, since_tick = 0;
+	bool offline = app->set.mode == NJ_MODE_OFFLINE;
+	uint64_t wall0_us = (uint64_t)time(NULL) * 1000000u, tsc0 = rte_get_tsc_cycles();
+
+	for (;;) {
+		uint16_t n = rte_eth_rx_burst(w->port, w->queue, m, NJ_BURST);
+
+		if (likely(n > 0)) {
+			uint64_t tsc = rte_get_tsc_cycles();
+			uint64_t live_us = wall0_us + (tsc - tsc0) * 1000000u / hz;
+
+			if (!w->first_rx_tsc)
+				w->first_rx_tsc = tsc;
+			w->last_rx_tsc = tsc;
+			worker_burst(w, m, n, seq_off, ts_off, ts_flag, live_us);
+			idle = 0;
+			if (++since_tick >= 64) {
+				since_tick = 0;
+				worker_housekeeping(w, app);
+			}
+			if (w->direct_pcap && w->st.pkts >= w->expected)
+				w->input_done = 1;
+			continue;
+		}
+		/* idle */
+		if (w->input_done || app->stop) {
+			/* drain: the feeder set the flag after its last enqueue */
+			n = rte_eth_rx_burst(w->port, w->queue, m, NJ_BURST);
+			if (n > 0) {
+				worker_burst(w, m, n, seq_off, ts_off, ts_flag, wall0_us);
+				continue;
+			}
+			break;
+		}
+		if (++idle % NJ_IDLE_YIELD == 0) {
+			worker_housekeeping(w, app);
+			if (offline || rte_lcore_count() > (unsigned)sysconf(_SC_NPROCESSORS_ONLN))
+				sched_yield();
+		}
+		if (w->direct_pcap && offline && idle > 2000000u) {
+			/* the file reader stopped short of the pre-scanned count */
+			NJ_WARN("worker %u: input ended after %lu of %lu packets", w->id,
+				(unsigned long)w->st.pkts, (unsigned long)w->expected);
+			w->input_done = 1;
+		}
+	}
+
+	/* End of input: end every flow, flush events. */
+	{
+		uint64_t end = w->clock_us;
+
+		if (app->clock_us > end)
+			end = app->clock_us;
+		if (offline && app->pcap_last_us > end)
+			end = app->pcap_last_us;
+		nj_flow_flush_all(w->flows, end);
+		nj_eve_worker_flush(w->eve);
+	}
+	w->finished = 1;
+	return 0;
+}
+
+/*
+ * Software fan-out on the main lcore: read bursts from the source ports and
+ * spread them over the worker rings by the symmetric address hash. Offline,
+ * a full ring or a low mbuf pool means wait (nothing is lost); live, a full
+ * ring drops and counts.
+ */
+void nj_fanout_main(struct nj_app *app)
+{
+	struct rte_mbuf *m[NJ_BURST];
+	struct rte_mbuf *out[NJ_MAX_WORKERS][NJ_BURST];
+	uint16_t nout[NJ_MAX_WORKERS];
+	unsigned nw = app->set.workers, p = 0, idle = 0;
+	int seq_off = nj_mbuf_seq_offset();
+	uint64_t ts_flag = 0, seq = 0, hz = rte_get_tsc_hz();
+	int ts_off = nj_mbuf_ts_offset(&ts_flag);
+	bool offline = app->set.mode == NJ_MODE_OFFLINE;
+	uint64_t last_stats = rte_get_tsc_cycles(), stall_since = 0;
+	unsigned reserve = NJ_BURST * 2 + (nw + 1) * 384;
+
+	for (;;) {
+		uint16_t n, i;
+		uint16_t port = app->src_ports[p];
+
+		if (app->stop)
+			break;
+		if (offline && seq >= app->pcap_pkts)
+			break;
+		if (offline && rte_mempool_avail_count(app->pool) < reserve) {
+			/* wait for workers to free mbufs rather than let the PMD drop */
+			rte_pause();
+			continue;
+		}
+		n = rte_eth_rx_burst(port, 0, m, NJ_BURST);
+		if (app->nsrc_ports > 1)
+			p = (p + 1) % app->nsrc_ports;
+		if (n == 0) {
+			if (++idle % NJ_IDLE_YIELD == 0)
+				sched_yield();
+			if (offline) {
+				uint64_t now = rte_get_tsc_cycles();
+
+				if (!stall_since)
+					stall_since = now;
+				else if (now - stall_since > 3 * hz) {
+					NJ_WARN("input ended after %lu of %lu packets", (unsigned long)seq,
+						(unsigned long)app->pcap_pkts);
+					break;
+				}
+			}
+			goto stats;
+		}
+		idle = 0;
+		stall_since = 0;
+		memset(nout, 0, sizeof(uint16_t) * nw);
+		for (i = 0; i < n; i++) {
+			struct rte_mbuf *mb = m[i];
+			uint32_t h = nj_decode_fanout_hash(rte_pktmbuf_mtod(mb, const uint8_t *),
+							   mb->data_len,
+							   offline ? app->linktype : NJ_LINK_ETHERNET);
+			unsigned wi = (unsigned)(((uint64_t)h * nw) >> 32);
+
+			*RTE_MBUF_DYNFIELD(mb, seq_off, uint64_t *) = ++seq;
+			if (ts_off >= 0 && (mb->ol_flags & ts_flag)) {
+				uint64_t us = *RTE_MBUF_DYNFIELD(mb, ts_off, rte_mbuf_timestamp_t *);
+
+				if (us > app->clock_us)
+					app->clock_us = us;
+			}
+			app->rx_bytes += mb->pkt_len;
+			out[wi][nout[wi]++] = mb;
+		}
+		app->rx_pkts += n;
+		for (unsigned w = 0; w < nw; w++) {
+			uint16_t done = 0;
+
+			while (done < nout[w]) {
+				done += rte_ring_enqueue_burst(app->rings[w], (void **)&out[w][done],
+							       nout[w] - done, NULL);
+				if (done < nout[w]) {
+					if (!offline) {
+						app->ring_drops += nout[w] - done;
+						rte_pktmbuf_free_bulk(&out[w][done], nout[w] - done);
+						break;
+					}
+					if (app->workers[w]->finished)
+						break;
+					rte_pause();
+				}
+			}
+		}
+stats:
+		if (app->set.stats_enabled && app->set.stats_interval_s) {
+			uint64_t now = rte_get_tsc_cycles();
+
+			if (now - last_stats > app->set.stats_interval_s * hz) {
+				last_stats = now;
+				nj_stats_emit(app, app->clock_us);
+			}
+		}
+		nj_eve_worker_tick(app->eve_ctl, rte_get_tsc_cycles() / (hz / 1000));
+	}
+	for (unsigned w = 0; w < nw; w++)
+		app->workers[w]->input_done = 1;
+}
