@@ -34,7 +34,16 @@ struct nj_conf_node {
 
 struct nj_conf;
 
-/* Loads path (NULL: an empty configuration) then applies "key=value" overrides. */
+/*
+ * Loads path (NULL: an empty configuration) then applies "key=value" overrides.
+ * A key defined again in the same map replaces the earlier definition.
+ * `include: file` (or a list of files) at any map level merges that file's
+ * top-level map there, relative paths resolved against the including file's
+ * directory; `key: !include file` makes the file's map the value. Includes
+ * nest at most 8 deep, a file may be at most 16 MiB, aliases (*name) are
+ * copies of the anchored node. On failure returns NULL with "file:line:col:
+ * reason" in err.
+ */
 struct nj_conf *nj_conf_load(const char *path, const char *const *overrides, unsigned noverrides,
 			     char *err, size_t errlen);
 void nj_conf_free(struct nj_conf *c);
@@ -44,6 +53,8 @@ const struct nj_conf_node *nj_conf_root(const struct nj_conf *c);
 const struct nj_conf_node *nj_conf_get(const struct nj_conf *c, const char *path);
 /* Same, relative to a node. */
 const struct nj_conf_node *nj_conf_node_get(const struct nj_conf_node *n, const char *path);
+/* Writes n's dotted path from the root ("outputs.0.eve-log"); -ENOSPC if cut short. */
+int nj_conf_node_path(const struct nj_conf_node *n, char *buf, size_t len);
 
 /*
  * Typed getters relative to a node (NULL = root). They return 0 and store the
@@ -81,8 +92,15 @@ void nj_conf_register(struct nj_conf_key *k);
 		nj_conf_register(&nj_conf_key_##id);                                      \
 	}
 
-/* Warns (once per path) about every key in the loaded file that no module registered. */
+/*
+ * Warns (once per path, with file:line) about every key in the loaded file that
+ * no module registered and returns how many. A key is known if it matches a
+ * registered pattern, is an ancestor of one, or lies below a registered
+ * NJ_CT_MAP / NJ_CT_LIST key (which covers everything under it).
+ */
 unsigned nj_conf_warn_unknown(const struct nj_conf *c);
+/* True if a key at dotted_path would be known in the sense above. */
+bool nj_conf_is_known(const char *dotted_path);
 /* Writes the registered keys as a Markdown table (tools use it to keep docs true). */
 void nj_conf_dump_keys_md(FILE *out);
 
