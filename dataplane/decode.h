@@ -5,8 +5,18 @@
  * and IPv4/IPv6 defragmentation.
  *
  * Contract: decode never fails. A malformed packet gets decoder events
- * (counted in nj_decode_stats.events[], the first few kept in pkt->events) and
- * the NJ_PKT_INVALID flag if decoding could not reach a usable L3/L4.
+ * (counted in nj_decode_stats.events[], the first few distinct ones kept in
+ * pkt->events) and the NJ_PKT_INVALID flag if decoding could not reach a
+ * usable L3/L4. Events and their order follow Suricata's decoders.
+ *
+ * Up to 3 VLAN tags (802.1Q, 802.1ad, 0x9100) are kept in pkt->vlan, as
+ * Suricata does; a 4th is vlan.too_many_layers.
+ *
+ * Snaplen cuts: when wire_len > len and the IP header is complete but claims
+ * more bytes than were captured, the packet is decoded as far as captured
+ * (payload_len = bytes present), without ipv4/ipv6.trunc_pkt and without L4
+ * checksum checks; such fragments are flagged but not reassembled. Set
+ * wire_len = len to get Suricata's strict behaviour (trunc_pkt, invalid).
  *
  * Defragmentation: a fragment is flagged NJ_PKT_FRAGMENT. When the fragment
  * that completes a datagram arrives, that nj_pkt is rewritten to describe the
@@ -33,9 +43,16 @@ struct nj_decode_config {
 	uint32_t max_datagram;	     /* largest reassembled datagram (<= 65535 + hdrs) */
 };
 
+/*
+ * Defaults: checksums on, 32 MiB memcap, 65535 trackers (fewer if the memcap
+ * cannot hold them), 60 s timeout, 65535 + 40 bytes per datagram.
+ */
 void nj_decode_config_defaults(struct nj_decode_config *cfg);
 
-/* Counters, plain per core, summed by the stats reader (races are benign). */
+/*
+ * Counters, plain per core, summed by the stats reader (races are benign).
+ * Only uint64_t members: readers sum per-core copies as uint64_t arrays.
+ */
 struct nj_decode_stats {
 	uint64_t pkts, bytes, invalid;
 	uint64_t ipv4, ipv6, ethernet, vlan, vlan_qinq, tcp, udp, icmpv4, icmpv6, other_l4;
@@ -45,7 +62,21 @@ struct nj_decode_stats {
 	uint64_t frag_ipv4_reassembled, frag_ipv6_reassembled;
 	uint64_t frag_memcap, frag_max_trackers, frag_timeouts;
 	uint64_t events[NJ_DEV_MAX];
+	/* added after the first cut */
+	uint64_t vlan_qinqinq, sctp, raw, null, sll, sll2, arp, unknown_ethertype;
+	uint64_t too_many_layers;
+	uint64_t frag_ipv4_timeouts, frag_ipv6_timeouts;
+	uint64_t frag_memuse;	   /* bytes held by stored fragments now (a gauge) */
+	uint64_t frag_tracker_soft_reuse;
 };
+
+/*
+ * Yields every counter under Suricata's stats name (decoder.pkts,
+ * defrag.ipv4.fragments, decoder.event.ipv4.trunc_pkt, ...). The names are
+ * static strings.
+ */
+void nj_decode_stats_foreach(const struct nj_decode_stats *s,
+			     void (*fn)(void *arg, const char *name, uint64_t v), void *arg);
 
 struct nj_decode_ctx;
 

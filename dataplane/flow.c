@@ -494,7 +494,8 @@ static struct nj_flow *flow_create(struct nj_flow_table *t, const struct flow_ke
 	f->state = NJ_FLOW_STATE_NEW;
 	f->hash = p->hash;
 	f->start_us = f->last_us = p->ts_us;
-	id = ((uint64_t)p->hash << 31 | (p->ts_us & 0x7fffffff)) & (uint64_t)INT64_MAX;
+	/* 51 bits, as Suricata: JSON readers keep integers up to 2^53 exact */
+	id = ((uint64_t)(p->hash & 0xfffff) << 31) | (p->ts_us & 0x7fffffff);
 	f->flow_id = id ? id : 1;
 	f->burst_gen = t->gen;
 

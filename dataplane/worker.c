@@ -152,7 +152,7 @@ static void worker_burst(struct nj_worker *w, struct rte_mbuf **m, uint16_t n, i
 			const struct nj_pkt *p = &w->pkts[i];
 
 			for (unsigned e = 0; e < p->nevents; e++) {
-				nj_eve_log_decode_anomaly(w->eve, p, nj_decode_event_names[p->events[e]]);
+				nj_eve_log_decode_anomaly(w->eve, p, nj_decode_event_eve_names[p->events[e]]);
 				w->st.anomalies++;
 			}
 		}

@@ -20,10 +20,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../dataplane/flow.h"
 #include "json.h"
-
-struct nj_flow;
-struct nj_pkt;
 
 /* Event types (bit positions for sink filters). */
 enum nj_eve_type {
@@ -67,6 +65,7 @@ struct nj_eve_config {
 	bool community_id;	/* add community_id to events with a flow */
 	uint16_t community_id_seed;
 	bool offline;		/* pcap_cnt in events; never drop: wait for the writer */
+	bool ipv6_compress;	/* IPv6 as RFC 5952 text (eve-log ipv6-compress), else full form */
 };
 
 void nj_eve_config_defaults(struct nj_eve_config *cfg);
@@ -101,7 +100,7 @@ bool nj_eve_wants(const struct nj_eve_worker *w, enum nj_eve_type t);
  * logs packet direction for alerts).
  */
 struct nj_json *nj_eve_begin(struct nj_eve_worker *w, enum nj_eve_type t, uint64_t ts_us,
-			     const struct nj_flow *f, const struct nj_pkt *p);
+			     struct nj_flow *f, const struct nj_pkt *p);
 /* Closes the object, appends '\n' and copies it to every interested sink. */
 void nj_eve_commit(struct nj_eve_worker *w);
 
@@ -112,5 +111,28 @@ void nj_eve_worker_flush(struct nj_eve_worker *w);
 
 /* Helpers used by event writers. */
 void nj_eve_format_ts(char out[40], uint64_t ts_us); /* 2017-04-07T22:24:37.251547+0000 */
+/* Suricata's protocol name ("TCP", "IPv6-ICMP", ...) or the number as text; out >= 4 bytes. */
+const char *nj_eve_proto_name(uint8_t proto, char out[4]);
+
+/*
+ * Event writers (eve_flow.c). Each checks nj_eve_wants itself, so callers may
+ * call them unconditionally; checking first saves the call.
+ */
+/* Suricata's "flow" event; app_proto NULL when unknown. Timestamp: the flow's last packet. */
+void nj_eve_log_flow(struct nj_eve_worker *w, struct nj_flow *f, enum nj_flow_end_reason why,
+		     const char *app_proto);
+/* Suricata's "netflow" events: one per direction (to-client only if it saw packets). */
+void nj_eve_log_netflow(struct nj_eve_worker *w, struct nj_flow *f);
+/* {"event_type":"anomaly","anomaly":{"type":"decode","event":"decoder.<event_name>"}}. */
+void nj_eve_log_decode_anomaly(struct nj_eve_worker *w, const struct nj_pkt *p,
+			       const char *event_name);
+/*
+ * "stats" event from the control handle: dotted counter names ("decoder.pkts",
+ * "flow.tcp") become nested objects; names may come in any order, at most
+ * NJ_EVE_STATS_MAX of them (the rest are ignored).
+ */
+#define NJ_EVE_STATS_MAX 4096
+void nj_eve_log_stats(struct nj_eve_worker *w, uint64_t ts_us, uint64_t uptime_s,
+		      const char *const *names, const uint64_t *vals, unsigned n);
 
 #endif
