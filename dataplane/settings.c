@@ -44,6 +44,7 @@ NJ_CONF_KEY(everotsz, "outputs.*.eve-log.rotate-size", NJ_CT_SIZE, "0", "Rotate 
 NJ_CONF_KEY(everotint, "outputs.*.eve-log.rotate-interval", NJ_CT_INT, "0", "Rotate the file every this many seconds (0: never).")
 NJ_CONF_KEY(eveappend, "outputs.*.eve-log.append", NJ_CT_BOOL, "no", "Append to an existing file instead of truncating.")
 NJ_CONF_KEY(evebuf, "outputs.*.eve-log.buffer-size", NJ_CT_SIZE, "256kb", "Per-worker buffer; one compressed frame at most this big.")
+NJ_CONF_KEY(evev6, "outputs.*.eve-log.ipv6-compress", NJ_CT_BOOL, "no", "Write IPv6 addresses in compressed RFC 5952 form instead of Suricata's full form.")
 NJ_CONF_KEY(vars, "vars", NJ_CT_MAP, "", "address-groups and port-groups for rules (HOME_NET, ...).")
 
 static int timeouts_load(struct nj_conf *c, struct nj_flow_config *fc)
@@ -139,7 +140,8 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 		const struct nj_conf_node *e = nj_conf_node_get(o, "eve-log");
 		struct nj_eve_sink_config *s;
 		const char *fname = "eve.json", *ftype = "regular", *comp = NULL;
-		bool en = true, cid = false;
+		bool en = true, cid = false, v6c = false;
+		uint64_t bufsz = 0;
 		int64_t seed = 0, level = 3, rotint = 0;
 		uint64_t rotsz = 0;
 		size_t fl;
@@ -161,7 +163,9 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 		    nj_conf_int(c, e, "zstd-level", 1, 19, &level) < 0 ||
 		    nj_conf_size(c, e, "rotate-size", &rotsz) < 0 ||
 		    nj_conf_int(c, e, "rotate-interval", 0, 86400 * 366, &rotint) < 0 ||
-		    nj_conf_bool(c, e, "append", &s->append) < 0)
+		    nj_conf_bool(c, e, "append", &s->append) < 0 ||
+		    nj_conf_bool(c, e, "ipv6-compress", &v6c) < 0 ||
+		    nj_conf_size(c, e, "buffer-size", &bufsz) < 0)
 			return -EINVAL;
 		if (strcmp(ftype, "regular") != 0 && strcmp(ftype, "file") != 0) {
 			const struct nj_conf_node *n = nj_conf_node_get(e, "filetype");
@@ -187,6 +191,17 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 			}
 		}
 		s->zstd_level = (int)level;
+		/* buffers and address form are per output system: any output may raise them */
+		if (v6c)
+			ec->ipv6_compress = true;
+		if (bufsz) {
+			if (bufsz < 4096 || bufsz > (64u << 20)) {
+				NJ_ERR("eve-log buffer-size must be 4kb..64mb");
+				return -EINVAL;
+			}
+			if (bufsz > ec->buffer_bytes)
+				ec->buffer_bytes = (uint32_t)bufsz;
+		}
 		s->rotate_bytes = rotsz;
 		s->rotate_seconds = (uint32_t)rotint;
 		{
