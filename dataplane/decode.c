@@ -237,7 +237,8 @@ static void decode_icmpv4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t of
 		ev(c, p, NJ_DEV_ICMPV4_UNKNOWN_CODE);
 
 	/* errors quote the offending IP header after the 8-byte ICMP header */
-	if ((h[0] == 3 || h[0] == 4 || h[0] == 5 || h[0] == 11 || h[0] == 12) && len > 8 &&
+	/* as Suricata: only when the code is valid, and not for source quench */
+	if ((h[0] == 3 || h[0] == 5 || h[0] == 11 || h[0] == 12) && max >= 0 && h[1] <= max && len > 8 &&
 	    !(c->snap && len - 8 < 20)) {
 		if (len - 8 < 20)
 			ev(c, p, NJ_DEV_ICMPV4_IPV4_TRUNC_PKT);

@@ -27,6 +27,8 @@ struct rte_mempool;
 struct rte_ring;
 
 #define NJ_MAX_PORTS 16
+/* Bytes for linearized multi-segment packets per worker and burst. */
+#define NJ_LIN_BUF_SIZE (NJ_BURST * 65536u)
 #define NJ_VERSION "0.1.0"
 #define NJ_SURICATA_COMPAT "8.0.0"
 
@@ -59,6 +61,7 @@ struct nj_worker {
 	struct nj_flow_table *flows;
 	struct nj_eve_worker *eve;
 	bool log_flow, log_netflow, log_anomaly;
+	bool anomaly_packethdr;
 	enum nj_stage stage;
 
 	struct nj_worker_stats st;
@@ -66,7 +69,10 @@ struct nj_worker {
 	volatile int finished;
 
 	struct nj_pkt pkts[NJ_BURST] NJ_ALIGNED;
-	uint8_t scratch[65536 + 128];	/* linearized multi-segment packets */
+	/* Multi-segment packets are copied here, each to its own slot, so that
+	 * every packet of a burst stays readable until the burst is done. */
+	uint8_t *lin_buf;
+	uint32_t lin_used;
 } NJ_ALIGNED;
 
 
@@ -83,6 +89,8 @@ struct nj_settings {
 	unsigned ring_size;
 	uint32_t stats_interval_s;
 	bool stats_enabled;
+	bool anomaly_decode;		/* anomaly types.decode of any output */
+	bool anomaly_packethdr;
 	int checksum;			/* 1 on, 0 off (-k none) */
 	struct nj_decode_config decode;
 	struct nj_flow_config flow;

@@ -45,6 +45,7 @@ NJ_CONF_KEY(everotint, "outputs.*.eve-log.rotate-interval", NJ_CT_INT, "0", "Rot
 NJ_CONF_KEY(eveappend, "outputs.*.eve-log.append", NJ_CT_BOOL, "no", "Append to an existing file instead of truncating.")
 NJ_CONF_KEY(evebuf, "outputs.*.eve-log.buffer-size", NJ_CT_SIZE, "256kb", "Per-worker buffer; one compressed frame at most this big.")
 NJ_CONF_KEY(evev6, "outputs.*.eve-log.ipv6-compress", NJ_CT_BOOL, "no", "Write IPv6 addresses in compressed RFC 5952 form instead of Suricata's full form.")
+NJ_CONF_KEY(anomtypes, "outputs.*.eve-log.types.*.anomaly", NJ_CT_MAP, "applayer only", "types: {decode, stream, applayer} (yes/no; decode anomalies are off unless enabled, as Suricata) and packethdr (add the packet headers, base64).")
 NJ_CONF_KEY(vars, "vars", NJ_CT_MAP, "", "address-groups and port-groups for rules (HOME_NET, ...).")
 
 static int timeouts_load(struct nj_conf *c, struct nj_flow_config *fc)
@@ -73,7 +74,22 @@ static int timeouts_load(struct nj_conf *c, struct nj_flow_config *fc)
 	return 0;
 }
 
-static int types_load(struct nj_conf *c, const struct nj_conf_node *types, uint32_t *mask)
+/* anomaly: {types: {decode, stream, applayer}, packethdr}: Suricata logs only
+ * app-layer anomalies unless told otherwise. */
+static int anomaly_load(struct nj_app *app, struct nj_conf *c, const struct nj_conf_node *a)
+{
+	bool dec = false, hdr = false;
+
+	if (a && (nj_conf_bool(c, a, "types.decode", &dec) < 0 ||
+		  nj_conf_bool(c, a, "packethdr", &hdr) < 0))
+		return -EINVAL;
+	app->set.anomaly_decode |= dec;
+	app->set.anomaly_packethdr |= hdr;
+	return 0;
+}
+
+static int types_load(struct nj_app *app, struct nj_conf *c, const struct nj_conf_node *types,
+		      uint32_t *mask)
 {
 	const struct nj_conf_node *it;
 
@@ -100,6 +116,9 @@ static int types_load(struct nj_conf *c, const struct nj_conf_node *types, uint3
 			NJ_INFO("%s:%d: EVE type '%s' is not produced by this build", it->file, it->line, name);
 			continue;
 		}
+		if (t == NJ_EVE_ANOMALY &&
+		    anomaly_load(app, c, it->kind == NJ_CONF_MAP ? it->child : NULL) < 0)
+			return -EINVAL;
 		*mask |= 1u << t;
 	}
 	return 0;
@@ -132,6 +151,7 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 		ec->sinks[0].types &= ~(1u << NJ_EVE_NETFLOW);
 		ec->community_id = cid_global;
 		ec->community_id_seed = (uint16_t)seed_global;
+		app->set.anomaly_decode = true;
 		return 0;
 	}
 	ec->nsinks = 0;
@@ -208,10 +228,11 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 			const struct nj_conf_node *types = nj_conf_node_get(e, "types");
 
 			if (types) {
-				if (types_load(c, types, &s->types) < 0)
+				if (types_load(app, c, types, &s->types) < 0)
 					return -EINVAL;
 			} else {
 				s->types = ((1u << NJ_EVE_TYPE_MAX) - 1) & ~(1u << NJ_EVE_NETFLOW);
+				app->set.anomaly_decode = true;
 			}
 		}
 		/* one community-id setting for all outputs: any output asking turns it on */

@@ -48,6 +48,9 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 		return NULL;
 	w->id = id;
 	w->linktype = app->set.mode == NJ_MODE_OFFLINE ? app->linktype : NJ_LINK_ETHERNET;
+	w->lin_buf = aligned_alloc(NJ_CACHE_LINE, NJ_LIN_BUF_SIZE);
+	if (!w->lin_buf)
+		goto out_free;
 	w->dec = nj_decode_create(&app->set.decode, 0);
 	if (!w->dec)
 		goto out_free;
@@ -58,7 +61,8 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 	w->eve = nj_eve_worker(app->eve, id);
 	w->log_flow = nj_eve_wants(w->eve, NJ_EVE_FLOW);
 	w->log_netflow = nj_eve_wants(w->eve, NJ_EVE_NETFLOW);
-	w->log_anomaly = nj_eve_wants(w->eve, NJ_EVE_ANOMALY);
+	w->log_anomaly = nj_eve_wants(w->eve, NJ_EVE_ANOMALY) && app->set.anomaly_decode;
+	w->anomaly_packethdr = app->set.anomaly_packethdr;
 	w->stage = app->set.stage;
 	if (w->stage != NJ_STAGE_FULL)
 		w->log_flow = w->log_netflow = w->log_anomaly = false;
@@ -67,6 +71,7 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 out_free_dec:
 	nj_decode_destroy(w->dec);
 out_free:
+	free(w->lin_buf);
 	rte_free(w);
 	return NULL;
 }
@@ -77,6 +82,7 @@ void nj_worker_destroy(struct nj_worker *w)
 		return;
 	nj_flow_table_destroy(w->flows);
 	nj_decode_destroy(w->dec);
+	free(w->lin_buf);
 	rte_free(w);
 }
 
@@ -105,11 +111,12 @@ static inline void burst_to_pkts(struct nj_worker *w, struct rte_mbuf **m, uint1
 			/* rare: jumbo frames from net_pcap; copy to the scratch */
 			uint32_t len = mb->pkt_len;
 
-			if (len > sizeof(w->scratch)) {
-				len = sizeof(w->scratch);
+			if (len > 65536u) {
+				len = 65536u;
 				w->st.oversize++;
 			}
-			p->data = rte_pktmbuf_read(mb, 0, len, w->scratch);
+			p->data = rte_pktmbuf_read(mb, 0, len, w->lin_buf + w->lin_used);
+			w->lin_used += len;
 			p->len = len;
 			w->st.linearized++;
 		}
@@ -131,6 +138,7 @@ static void worker_burst(struct nj_worker *w, struct rte_mbuf **m, uint16_t n, i
 {
 	uint16_t i;
 
+	w->lin_used = 0;
 	if (unlikely(w->stage == NJ_STAGE_RX)) {
 		for (i = 0; i < n; i++)
 			w->st.bytes += m[i]->pkt_len;
@@ -152,7 +160,8 @@ static void worker_burst(struct nj_worker *w, struct rte_mbuf **m, uint16_t n, i
 			const struct nj_pkt *p = &w->pkts[i];
 
 			for (unsigned e = 0; e < p->nevents; e++) {
-				nj_eve_log_decode_anomaly(w->eve, p, nj_decode_event_eve_names[p->events[e]]);
+				nj_eve_log_decode_anomaly(w->eve, p, nj_decode_event_eve_names[p->events[e]],
+							  w->anomaly_packethdr);
 				w->st.anomalies++;
 			}
 		}

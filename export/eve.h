@@ -45,6 +45,8 @@ const char *nj_eve_type_name(enum nj_eve_type t);
 int nj_eve_type_parse(const char *name);
 
 #define NJ_EVE_MAX_SINKS 8
+/* Bytes of packet headers an anomaly event carries with packethdr. */
+#define NJ_EVE_PACKETHDR_MAX 256
 
 struct nj_eve_sink_config {
 	char path[4096];	/* full path of the output file */
@@ -125,7 +127,7 @@ void nj_eve_log_flow(struct nj_eve_worker *w, struct nj_flow *f, enum nj_flow_en
 void nj_eve_log_netflow(struct nj_eve_worker *w, struct nj_flow *f);
 /* {"event_type":"anomaly","anomaly":{"type":"decode","event":"decoder.<event_name>"}}. */
 void nj_eve_log_decode_anomaly(struct nj_eve_worker *w, const struct nj_pkt *p,
-			       const char *event_name);
+			       const char *event_name, bool packethdr);
 /*
  * "stats" event from the control handle: dotted counter names ("decoder.pkts",
  * "flow.tcp") become nested objects; names may come in any order, at most

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "../common/nj_common.h"
 #include "../dataplane/flow.h"
 #include "../dataplane/pkt.h"
@@ -141,7 +143,7 @@ void nj_eve_log_netflow(struct nj_eve_worker *w, struct nj_flow *f)
 }
 
 void nj_eve_log_decode_anomaly(struct nj_eve_worker *w, const struct nj_pkt *p,
-			       const char *event_name)
+			       const char *event_name, bool packethdr)
 {
 	static const char dec[] = "decoder.";
 	struct nj_json *j;
@@ -168,6 +170,19 @@ void nj_eve_log_decode_anomaly(struct nj_eve_worker *w, const struct nj_pkt *p,
 	nj_json_str(j, "type", type);
 	nj_json_str(j, "event", event_name);
 	nj_json_close_obj(j);
+	if (packethdr) {
+		/* the packet's headers (through L4), as Suricata's packethdr option */
+		unsigned char b64[4 * ((NJ_EVE_PACKETHDR_MAX + 2) / 3) + 1];
+		uint32_t hl = p->payload_off && p->payload_off <= p->len ? p->payload_off : p->len;
+
+		if (hl > NJ_EVE_PACKETHDR_MAX)
+			hl = NJ_EVE_PACKETHDR_MAX;
+		EVP_EncodeBlock(b64, p->data, (int)hl);
+		nj_json_str(j, "packet", (const char *)b64);
+		nj_json_open_obj(j, "packet_info");
+		nj_json_u64(j, "linktype", p->linktype);
+		nj_json_close_obj(j);
+	}
 	nj_eve_commit(w);
 }
 

@@ -287,7 +287,7 @@ static void test_sinks(void)
 		nj_eve_log_netflow(w, &f);
 		if (i % 10 == 0) {
 			mk_anomaly_pkt(&p);
-			nj_eve_log_decode_anomaly(w, &p, "ipv4.trunc_pkt");
+			nj_eve_log_decode_anomaly(w, &p, "ipv4.trunc_pkt", false);
 		}
 	}
 	nj_eve_log_stats(nj_eve_worker(eve, NW), 1491603877000000ull, 42, names, vals, 3);
@@ -368,7 +368,7 @@ static void emit_netflow(struct nj_eve_worker *w, void *arg)
 
 static void emit_anomaly(struct nj_eve_worker *w, void *arg)
 {
-	nj_eve_log_decode_anomaly(w, arg, "ipv4.trunc_pkt");
+	nj_eve_log_decode_anomaly(w, arg, "ipv4.trunc_pkt", false);
 }
 
 static void emit_stats(struct nj_eve_worker *w, void *arg)
