@@ -14,7 +14,7 @@
 NJ_CONF_KEY(logdir, "default-log-dir", NJ_CT_STR, ".", "Directory for output files when -l is not given.")
 NJ_CONF_KEY(workers, "nightjar.workers", NJ_CT_INT, "1", "Worker cores (--workers overrides).")
 NJ_CONF_KEY(stage, "nightjar.pipeline", NJ_CT_STR, "full", "full, or for benchmarks: rx (receive and free) or flow (decode and flow, no output).")
-NJ_CONF_KEY(memmb, "nightjar.dpdk.memory-mb", NJ_CT_INT, "256", "DPDK memory (MB, no hugepages) for mbufs and rings.")
+NJ_CONF_KEY(memmb, "nightjar.dpdk.memory-mb", NJ_CT_INT, "128", "DPDK memory (MB, no hugepages) for mbufs and rings.")
 NJ_CONF_KEY(mbufs, "nightjar.dpdk.mbufs", NJ_CT_INT, "8192", "Packet buffers in the pool (about 190 fit per MB).")
 NJ_CONF_KEY(ringsz, "nightjar.dpdk.ring-size", NJ_CT_INT, "1024", "Per-worker ring size for software fan-out (power of two).")
 NJ_CONF_KEY(fmemcap, "flow.memcap", NJ_CT_SIZE, "128mb", "Memory for flow state, split evenly over the workers.")
@@ -302,7 +302,7 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 		NJ_ERR("%s:%d: nightjar.pipeline: expected full, rx or flow (value '%s')", n->file, n->line, str);
 		return -EINVAL;
 	}
-	v = 256;
+	v = 128;
 	if (nj_conf_int(c, NULL, "nightjar.dpdk.memory-mb", 16, 1 << 20, &v) < 0)
 		return -EINVAL;
 	s->memory_mb = (unsigned)v;

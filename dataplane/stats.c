@@ -61,6 +61,8 @@ static void collect(struct nj_app *app, struct totals *t)
 		sum_u64(&t->wk, &w->st, sizeof(t->wk));
 		sum_u64(&t->eve, nj_eve_worker_stats(w->eve), sizeof(t->eve));
 	}
+	if (app->eve_ctl)
+		sum_u64(&t->eve, nj_eve_worker_stats(app->eve_ctl), sizeof(t->eve));
 	for (unsigned i = 0; i < app->nsrc_ports; i++) {
 		struct rte_eth_stats es;
 
