@@ -12,5 +12,6 @@ status=$?
 if [ ! -f build-asan/build.ninja ]; then
 	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || exit 1
 fi
-meson test -C build-asan --suite unit --print-errorlogs --num-processes 2 || status=1
+# unit tests and the mutated-packet run of the real binary, under the sanitizers
+meson test -C build-asan --suite unit --suite robust --print-errorlogs --num-processes 2 || status=1
 exit $status
