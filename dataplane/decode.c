@@ -37,6 +37,13 @@ const char *const nj_decode_event_eve_names[NJ_DEV_MAX] = {
 #define ETH_P_QINQ 0x88a8
 #define ETH_P_QINQ_OLD 0x9100
 #define ETH_P_IPV6 0x86dd
+#define ETH_P_MPLS_UC 0x8847
+#define ETH_P_MPLS_MC 0x8848
+#define ETH_P_DCE 0x8903
+#define ETH_P_VNTAG 0x8926
+
+/* Suricata's default decoder.max-layers: the 16th link-level header is too many. */
+#define NJ_MAX_LAYERS 16
 
 struct nj_decode_ctx {
 	struct nj_decode_stats st;
@@ -491,6 +498,21 @@ static void decode_sctp(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off,
 	p->payload_len = (uint16_t)(len - 12);
 }
 
+/* ESP: only the SPI and sequence number are in the clear; flows are keyed by SPI. */
+static void decode_esp(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, uint32_t len)
+{
+	c->st.esp++;
+	if (len < 8) {
+		bad(c, p, NJ_DEV_ESP_PKT_TOO_SMALL);
+		return;
+	}
+	p->esp_spi = rd32(p->data + off);
+	p->sport = p->dport = 0;
+	p->flags |= NJ_PKT_HAS_L4;
+	p->payload_off = (uint16_t)(off + 8);
+	p->payload_len = (uint16_t)(len - 8);
+}
+
 static void decode_l4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, uint32_t len,
 		      uint8_t proto, bool v6)
 {
@@ -522,6 +544,9 @@ static void decode_l4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, u
 		return;
 	case 132:
 		decode_sctp(c, p, off, len);
+		return;
+	case 50:
+		decode_esp(c, p, off, len);
 		return;
 	}
 	c->st.other_l4++;
@@ -942,9 +967,7 @@ static void decode_ipv6(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off)
 			decode_ipv6_frag(c, p, off, pos, end, nh_off);
 			return;
 		case IP6_ESP:
-			/* encrypted from here on */
-			p->proto = nh;
-			c->st.other_l4++;
+			decode_l4(c, p, off + pos, rem, nh, true);
 			return;
 		case IP6_NONE:
 			p->proto = nh;
@@ -967,9 +990,104 @@ static void decode_ipv6(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off)
 
 /* ------------------------------------------------------------ link layer */
 
-static void decode_ethertype(struct nj_decode_ctx *c, struct nj_pkt *p, uint16_t type,
-			     uint32_t off)
+/* Suricata's PacketIncreaseCheckLayers: false once the limit is reached. */
+static bool next_layer(struct nj_decode_ctx *c, struct nj_pkt *p, unsigned *layers)
 {
+	if (++*layers < NJ_MAX_LAYERS)
+		return true;
+	c->st.too_many_layers++;
+	bad(c, p, NJ_DEV_TOO_MANY_LAYERS);
+	return false;
+}
+
+/* An Ethernet header at off: remembered for MAC logging; *type, *off past it. */
+static bool decode_eth_hdr(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t *off,
+			   uint16_t *type, unsigned *layers)
+{
+	c->st.ethernet++;
+	if (p->len - *off < 14) {
+		bad(c, p, NJ_DEV_ETHERNET_PKT_TOO_SMALL);
+		return false;
+	}
+	if (!next_layer(c, p, layers))
+		return false;
+	p->flags |= NJ_PKT_ETH;
+	p->eth_off = (uint16_t)*off;
+	*type = rd16(p->data + *off + 12);
+	*off += 14;
+	return true;
+}
+
+/*
+ * MPLS label stack at off, then Suricata's guess at the payload. Returns true
+ * with *off at an inner Ethernet header (pseudowire) for the caller to go on.
+ */
+static bool decode_mpls(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t *off,
+			unsigned *layers)
+{
+	uint32_t shim, label;
+
+	c->st.mpls++;
+	if (!next_layer(c, p, layers))
+		return false;
+	do {
+		if (p->len - *off < 4) {
+			bad(c, p, NJ_DEV_MPLS_HEADER_TOO_SMALL);
+			return false;
+		}
+		shim = rd32(p->data + *off);
+		*off += 4;
+	} while (!(shim & 0x100));	/* bottom of stack */
+	if (*off > NJ_MAX_L4_OFF) {
+		p->flags |= NJ_PKT_INVALID;	/* a 16 K label stack is no packet */
+		return false;
+	}
+	label = shim >> 12;
+	switch (label) {
+	case 0:				/* IPv4 explicit null */
+		decode_ipv4(c, p, *off);
+		return false;
+	case 2:				/* IPv6 explicit null */
+		decode_ipv6(c, p, *off);
+		return false;
+	case 1:
+		ev(c, p, NJ_DEV_MPLS_BAD_LABEL_ROUTER_ALERT);	/* not valid at the bottom */
+		return false;
+	case 3:
+		ev(c, p, NJ_DEV_MPLS_BAD_LABEL_IMPLICIT_NULL);	/* never on the wire */
+		return false;
+	}
+	if (label < 15) {
+		ev(c, p, NJ_DEV_MPLS_BAD_LABEL_RESERVED);
+		return false;
+	}
+	/* Ethernet needs its 4-byte control word; IP needs at least that too */
+	if (p->len - *off < 4) {
+		bad(c, p, NJ_DEV_MPLS_PKT_TOO_SMALL);
+		return false;
+	}
+	switch (p->data[*off] >> 4) {
+	case 4:
+		decode_ipv4(c, p, *off);
+		return false;
+	case 6:
+		decode_ipv6(c, p, *off);
+		return false;
+	case 0:
+		*off += 4;
+		return true;
+	default:
+		bad(c, p, NJ_DEV_MPLS_UNKNOWN_PAYLOAD_TYPE);
+		return false;
+	}
+}
+
+/* layers: link-level headers already decoded (1 after an outer Ethernet). */
+static void decode_ethertype(struct nj_decode_ctx *c, struct nj_pkt *p, uint16_t type,
+			     uint32_t off, unsigned layers)
+{
+	bool in_vntag = false;
+
 	for (;;) {
 		switch (type) {
 		case ETH_P_IPV4:
@@ -989,6 +1107,8 @@ static void decode_ethertype(struct nj_decode_ctx *c, struct nj_pkt *p, uint16_t
 				bad(c, p, NJ_DEV_VLAN_HEADER_TOO_SMALL);
 				return;
 			}
+			if (!next_layer(c, p, &layers))
+				return;
 			if (p->nvlan == 0)
 				c->st.vlan++;
 			else if (p->nvlan == 1)
@@ -998,6 +1118,39 @@ static void decode_ethertype(struct nj_decode_ctx *c, struct nj_pkt *p, uint16_t
 			p->vlan[p->nvlan++] = rd16(p->data + off) & 0x0fff;
 			type = rd16(p->data + off + 2);
 			off += 4;
+			in_vntag = false;
+			continue;
+		case ETH_P_VNTAG:
+			/* 802.1Qbh: 4 bytes of tag, then the ethertype */
+			c->st.vntag++;
+			if (p->len - off < 6) {
+				bad(c, p, NJ_DEV_VNTAG_HEADER_TOO_SMALL);
+				return;
+			}
+			if (!next_layer(c, p, &layers))
+				return;
+			type = rd16(p->data + off + 4);
+			off += 6;
+			in_vntag = true;
+			continue;
+		case ETH_P_DCE:
+			/* 2 bytes, then a whole Ethernet header */
+			if (p->len - off < 16) {
+				bad(c, p, NJ_DEV_DCE_PKT_TOO_SMALL);
+				return;
+			}
+			off += 2;
+			if (!decode_eth_hdr(c, p, &off, &type, &layers))
+				return;
+			in_vntag = false;
+			continue;
+		case ETH_P_MPLS_UC:
+		case ETH_P_MPLS_MC:
+			if (!decode_mpls(c, p, &off, &layers))
+				return;
+			if (!decode_eth_hdr(c, p, &off, &type, &layers))
+				return;
+			in_vntag = false;
 			continue;
 		case ETH_P_ARP:
 			c->st.arp++;
@@ -1007,6 +1160,11 @@ static void decode_ethertype(struct nj_decode_ctx *c, struct nj_pkt *p, uint16_t
 			if (type < 0x0600)
 				return;
 			c->st.unknown_ethertype++;
+			if (in_vntag) {
+				ev(c, p, NJ_DEV_ETHERNET_UNKNOWN_ETHERTYPE);
+				bad(c, p, NJ_DEV_VNTAG_UNKNOWN_TYPE);
+				return;
+			}
 			ev(c, p, p->nvlan ? NJ_DEV_VLAN_UNKNOWN_TYPE :
 					    NJ_DEV_ETHERNET_UNKNOWN_ETHERTYPE);
 			return;
@@ -1072,7 +1230,7 @@ void nj_decode_pkt(struct nj_decode_ctx *c, struct nj_pkt *p)
 	p->vlan[0] = p->vlan[1] = p->vlan[2] = 0;
 	p->icmp_type = p->icmp_code = 0;
 	p->tcp_seq = p->tcp_ack = 0;
-	p->tcp_win = p->ip_id = p->l3_len = 0;
+	p->tcp_win = p->ip_id = p->l3_len = p->eth_off = 0;
 
 	c->snap = 0;
 	c->st.pkts++;
@@ -1088,7 +1246,8 @@ void nj_decode_pkt(struct nj_decode_ctx *c, struct nj_pkt *p)
 			bad(c, p, NJ_DEV_ETHERNET_PKT_TOO_SMALL);
 			break;
 		}
-		decode_ethertype(c, p, rd16(p->data + 12), 14);
+		p->flags |= NJ_PKT_ETH;
+		decode_ethertype(c, p, rd16(p->data + 12), 14, 1);
 		break;
 	case NJ_LINK_LINUX_SLL:
 		c->st.sll++;
@@ -1096,7 +1255,7 @@ void nj_decode_pkt(struct nj_decode_ctx *c, struct nj_pkt *p)
 			bad(c, p, NJ_DEV_SLL_PKT_TOO_SMALL);
 			break;
 		}
-		decode_ethertype(c, p, rd16(p->data + 14), 16);
+		decode_ethertype(c, p, rd16(p->data + 14), 16, 0);
 		break;
 	case NJ_LINK_LINUX_SLL2:
 		c->st.sll2++;
@@ -1104,7 +1263,7 @@ void nj_decode_pkt(struct nj_decode_ctx *c, struct nj_pkt *p)
 			bad(c, p, NJ_DEV_SLL2_PKT_TOO_SMALL);
 			break;
 		}
-		decode_ethertype(c, p, rd16(p->data), 20);
+		decode_ethertype(c, p, rd16(p->data), 20, 0);
 		break;
 	case NJ_LINK_RAW:
 		c->st.raw++;
@@ -1237,6 +1396,8 @@ uint32_t nj_decode_tuple_hash(const struct nj_pkt *p)
 	if (p->flags & NJ_PKT_HAS_L4) {
 		sp = p->sport;
 		dp = p->dport;
+		if (p->proto == 50)	/* ESP: the SPI, folded the same for both sides */
+			sp = dp = (uint16_t)(p->esp_spi ^ p->esp_spi >> 16);
 	}
 	if (p->flags & NJ_PKT_IPV6)
 		return hash_tuple6(nj_pkt_src(p), nj_pkt_dst(p), sp, dp, p->proto,
@@ -1285,11 +1446,40 @@ uint32_t nj_decode_fanout_hash(const uint8_t *data, uint32_t len, uint16_t linkt
 	default:
 		return 0;
 	}
-	while ((type == ETH_P_VLAN || type == ETH_P_QINQ || type == ETH_P_QINQ_OLD) &&
-	       nvlan < 3 && len - off >= 4) {
-		vlan[nvlan++] = rd16(data + off) & 0x0fff;
-		type = rd16(data + off + 2);
-		off += 4;
+	/* the link-level headers nj_decode_pkt looks through, bounded as it is */
+	for (unsigned layers = 1; layers < NJ_MAX_LAYERS && type; layers++) {
+		if ((type == ETH_P_VLAN || type == ETH_P_QINQ || type == ETH_P_QINQ_OLD) &&
+		    nvlan < 3 && len - off >= 4) {
+			vlan[nvlan++] = rd16(data + off) & 0x0fff;
+			type = rd16(data + off + 2);
+			off += 4;
+		} else if (type == ETH_P_VNTAG && len - off >= 6) {
+			type = rd16(data + off + 4);
+			off += 6;
+		} else if (type == ETH_P_DCE && len - off >= 16) {
+			type = rd16(data + off + 14);
+			off += 16;
+		} else if (type == ETH_P_MPLS_UC || type == ETH_P_MPLS_MC) {
+			uint32_t shim = 0;
+
+			while (len - off >= 4 && !(shim & 0x100)) {
+				shim = rd32(data + off);
+				off += 4;
+			}
+			if (!(shim & 0x100) || len <= off)
+				return 0;
+			if (shim >> 12 == 0 || shim >> 12 == 2 || data[off] >> 4 == 4 ||
+			    data[off] >> 4 == 6) {
+				type = 0;	/* IP follows */
+			} else if (data[off] >> 4 == 0 && len - off >= 18) {
+				type = rd16(data + off + 16);	/* control word, Ethernet */
+				off += 18;
+			} else {
+				return 0;
+			}
+		} else {
+			break;
+		}
 	}
 	if (type && type != ETH_P_IPV4 && type != ETH_P_IPV6)
 		return 0;
@@ -1397,6 +1587,9 @@ void nj_decode_stats_foreach(const struct nj_decode_stats *s,
 	fn(arg, "decoder.icmpv4", s->icmpv4);
 	fn(arg, "decoder.icmpv6", s->icmpv6);
 	fn(arg, "decoder.too_many_layers", s->too_many_layers);
+	fn(arg, "decoder.vntag", s->vntag);
+	fn(arg, "decoder.mpls", s->mpls);
+	fn(arg, "decoder.esp", s->esp);
 	fn(arg, "decoder.avg_pkt_size", s->pkts ? s->avg_pkt_size_sum / s->pkts : 0);
 	fn(arg, "decoder.max_pkt_size", s->max_pkt_size);
 	fn(arg, "defrag.ipv4.fragments", s->frag_ipv4_fragments);

@@ -10,7 +10,11 @@
  * usable L3/L4. Events and their order follow Suricata's decoders.
  *
  * Up to 3 VLAN tags (802.1Q, 802.1ad, 0x9100) are kept in pkt->vlan, as
- * Suricata does; a 4th is vlan.too_many_layers.
+ * Suricata does; a 4th is vlan.too_many_layers. VN-Tag (0x8926), Cisco DCE
+ * (0x8903, an Ethernet header inside) and MPLS (0x8847/0x8848, with IPv4,
+ * IPv6 or Ethernet pseudowire inside) are looked through. As Suricata's
+ * decoder.max-layers, the 16th link-level header (Ethernet, VLAN, VN-Tag,
+ * MPLS) makes the packet invalid with the too_many_layers event.
  *
  * Snaplen cuts: when wire_len > len and the IP header is complete but claims
  * more bytes than were captured, the packet is decoded as far as captured
@@ -68,6 +72,7 @@ struct nj_decode_stats {
 	uint64_t frag_ipv4_timeouts, frag_ipv6_timeouts;
 	uint64_t frag_memuse;	   /* bytes held by stored fragments now (a gauge) */
 	uint64_t frag_tracker_soft_reuse;
+	uint64_t vntag, mpls, esp;
 };
 
 /*

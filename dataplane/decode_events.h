@@ -16,6 +16,15 @@
 	X(VLAN_HEADER_TOO_SMALL, "vlan.header_too_small")                       \
 	X(VLAN_UNKNOWN_TYPE, "vlan.unknown_type")                               \
 	X(VLAN_TOO_MANY_LAYERS, "vlan.too_many_layers")                         \
+	X(VNTAG_HEADER_TOO_SMALL, "vntag.header_too_small")                     \
+	X(VNTAG_UNKNOWN_TYPE, "vntag.unknown_type")                             \
+	X(DCE_PKT_TOO_SMALL, "dce.pkt_too_small")                               \
+	X(MPLS_HEADER_TOO_SMALL, "mpls.header_too_small")                       \
+	X(MPLS_PKT_TOO_SMALL, "mpls.pkt_too_small")                             \
+	X(MPLS_BAD_LABEL_ROUTER_ALERT, "mpls.bad_label_router_alert")           \
+	X(MPLS_BAD_LABEL_IMPLICIT_NULL, "mpls.bad_label_implicit_null")         \
+	X(MPLS_BAD_LABEL_RESERVED, "mpls.bad_label_reserved")                   \
+	X(MPLS_UNKNOWN_PAYLOAD_TYPE, "mpls.unknown_payload_type")               \
 	X(SLL_PKT_TOO_SMALL, "sll.pkt_too_small")                               \
 	X(SLL2_PKT_TOO_SMALL, "sll2.pkt_too_small")                             \
 	X(LTNULL_PKT_TOO_SMALL, "ltnull.pkt_too_small")                         \
@@ -73,6 +82,7 @@
 	X(UDP_HLEN_TOO_SMALL, "udp.hlen_too_small")                             \
 	X(UDP_LEN_INVALID, "udp.len_invalid")                                   \
 	X(SCTP_PKT_TOO_SMALL, "sctp.pkt_too_small")                             \
+	X(ESP_PKT_TOO_SMALL, "esp.pkt_too_small")                               \
 	X(ICMPV4_PKT_TOO_SMALL, "icmpv4.pkt_too_small")                         \
 	X(ICMPV4_UNKNOWN_TYPE, "icmpv4.unknown_type")                           \
 	X(ICMPV4_UNKNOWN_CODE, "icmpv4.unknown_code")                           \

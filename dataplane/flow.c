@@ -45,7 +45,10 @@
 /* Same layout as the head of struct nj_flow, so that one memcmp compares keys. */
 struct flow_key {
 	uint8_t addr[2][16];
-	uint16_t port[2];
+	union {
+		uint16_t port[2];
+		uint32_t spi;
+	};
 	uint16_t vlan[NJ_ARRAY_SIZE(((struct nj_flow *)0)->vlan)];
 	uint8_t proto;
 	uint8_t ipv6;
@@ -464,10 +467,15 @@ static inline unsigned key_build(const struct nj_pkt *p, struct flow_key *k)
 	c = addr_cmp(src, dst, alen == 16);
 	s = c > 0 || (c == 0 && sp > dp);
 	memset(k, 0, sizeof(*k));
+	if (unlikely(p->proto == 50 && (p->flags & NJ_PKT_HAS_L4))) {
+		s = 0;		/* ESP: one flow per direction and SPI */
+		k->spi = p->esp_spi;
+	} else {
+		k->port[s] = sp;
+		k->port[!s] = dp;
+	}
 	memcpy(k->addr[s], src, alen);
 	memcpy(k->addr[!s], dst, alen);
-	k->port[s] = sp;
-	k->port[!s] = dp;
 	_Static_assert(sizeof(k->vlan) == sizeof(p->vlan), "vlan ids");
 	memcpy(k->vlan, p->vlan, sizeof(k->vlan));
 	k->proto = p->proto;

@@ -5,9 +5,10 @@
  * from the memcap; when the pool is empty the table evicts (counted).
  *
  * A flow is keyed by the symmetric tuple (addresses, ports or ICMP type
- * mapping, protocol, VLAN ids). The side that sent the first packet is the
- * client ("src" in EVE), except where TCP flags show the first packet seen was
- * the server's (SYN/ACK on pick-up), as Suricata does.
+ * mapping, protocol, VLAN ids); ESP flows by (source, destination, SPI). The
+ * side that sent the first packet is the client ("src" in EVE), except where
+ * TCP flags show the first packet seen was the server's (SYN/ACK on pick-up),
+ * as Suricata does.
  */
 #ifndef NJ_FLOW_H
 #define NJ_FLOW_H
@@ -70,9 +71,16 @@ void nj_flow_config_defaults(struct nj_flow_config *cfg);
 #define NJ_COMMUNITY_ID_MAX 48
 
 struct nj_flow {
-	/* key, normalised: addr[0]/port[0] is the lower (address, port) pair */
+	/*
+	 * key, normalised: addr[0]/port[0] is the lower (address, port) pair.
+	 * ESP (proto 50) as Suricata: keyed by SPI and directional (addr[0] is
+	 * the sender, client 0), so each SA is its own flow.
+	 */
 	uint8_t addr[2][16];
-	uint16_t port[2];
+	union {
+		uint16_t port[2];
+		uint32_t spi;	/* proto 50 only */
+	};
 	uint16_t vlan[3];
 	uint8_t proto;
 	uint8_t ipv6;		/* 1 for IPv6, 0 for IPv4 */

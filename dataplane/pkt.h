@@ -38,6 +38,7 @@ enum nj_linktype {
 #define NJ_PKT_IPV4_CSUM_BAD 0x0100u
 #define NJ_PKT_L4_CSUM_BAD 0x0200u
 #define NJ_PKT_ICMP_ERROR 0x0400u  /* ICMP error carrying an embedded header */
+#define NJ_PKT_ETH 0x0800u	   /* eth_off is an Ethernet header (MAC addresses) */
 
 /* Up to this many decoder events are remembered per packet (all are counted). */
 #define NJ_PKT_MAX_EVENTS 4
@@ -75,6 +76,8 @@ struct nj_pkt {
 	uint16_t tcp_win;
 	uint16_t ip_id;
 	uint16_t l3_len;	/* IP total length as claimed and validated */
+	uint16_t eth_off;	/* innermost Ethernet header if NJ_PKT_ETH (Suricata's ethh) */
+	uint32_t esp_spi;	/* ESP (proto 50) with NJ_PKT_HAS_L4: the SPI, host order */
 };
 
 /* Addresses are read in place: 4 or 16 bytes at data + l3_off + offset. */

@@ -407,6 +407,8 @@ struct nj_json *nj_eve_begin(struct nj_eve_worker *w, enum nj_eve_type t, uint64
 				nj_json_u64(j, "icmp_code", f->icmp_code[0]);
 			}
 		}
+		if (f->proto == 50)
+			nj_json_u64(j, "spi", f->spi);
 		if (w->cid)
 			json_flow_cid(w, j, f);
 	} else if (p && pkt_has_addrs(p)) {
@@ -458,6 +460,8 @@ struct nj_json *nj_eve_begin_flow(struct nj_eve_worker *w, enum nj_eve_type t, u
 			nj_json_u64(j, "response_icmp_code", f->icmp_code[1]);
 		}
 	}
+	if (f->proto == 50)
+		nj_json_u64(j, "spi", f->spi);
 	if (w->cid)
 		json_flow_cid(w, j, f);
 	return j;

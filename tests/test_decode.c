@@ -262,7 +262,8 @@ static void test_tcp4(void)
 	uint32_t n = pkt_tcp4(b, ip4_a, ip4_b, 40000, 80, 33);
 	struct nj_pkt p = decode(c, b, n, NJ_LINK_ETHERNET);
 
-	CHECK(p.flags == (NJ_PKT_IPV4 | NJ_PKT_HAS_L4), "flags %#x", p.flags);
+	CHECK(p.flags == (NJ_PKT_ETH | NJ_PKT_IPV4 | NJ_PKT_HAS_L4) && p.eth_off == 0, "flags %#x",
+	      p.flags);
 	CHECK_NO_EVENTS(p);
 	CHECK(p.proto == 6 && p.sport == 40000 && p.dport == 80, "tuple");
 	CHECK(p.l3_off == 14 && p.l4_off == 34 && p.payload_off == 34 + 32, "offsets");
@@ -489,6 +490,225 @@ static void test_vlan(void)
 	p = decode(c, b, 60, NJ_LINK_ETHERNET);
 	CHECK_NO_EVENTS(p);
 	CHECK(st->arp == 1, "arp counted");
+	nj_decode_destroy(c);
+}
+
+/*
+ * Build in b: outer Ethernet + the encapsulation given by kind + the IPv4/TCP
+ * packet `in` (an Ethernet frame of n bytes). Returns the length; *inner is
+ * the offset of the innermost Ethernet header, *l3 of the IPv4 header.
+ */
+enum encap { ENC_VNTAG, ENC_VNTAG_VLAN, ENC_DCE, ENC_MPLS_V4NULL, ENC_MPLS_GUESS4, ENC_MPLS_PW,
+	     ENC_MAX };
+
+static uint32_t encap(uint8_t *b, enum encap kind, const uint8_t *in, uint32_t n,
+		      uint32_t *inner, uint32_t *l3)
+{
+	uint32_t o = 12;
+
+	memcpy(b, in, 12);
+	*inner = 0;
+	switch (kind) {
+	case ENC_VNTAG:
+	case ENC_VNTAG_VLAN:
+		wr16(b + o, 0x8926);
+		wr32(b + o + 2, 0x00000000);
+		o += 6;
+		if (kind == ENC_VNTAG_VLAN) {
+			wr16(b + o, 0x8100);
+			wr16(b + o + 2, 11);
+			o += 4;
+		}
+		wr16(b + o, 0x0800);
+		o += 2;
+		break;
+	case ENC_DCE:
+		wr16(b + o, 0x8903);
+		wr16(b + o + 2, 0x0020);
+		o += 4;
+		*inner = o;
+		memcpy(b + o, in, 14);	/* inner MACs + 0x0800 */
+		b[o] ^= 0x40;
+		o += 14;
+		break;
+	case ENC_MPLS_V4NULL:
+	case ENC_MPLS_GUESS4:
+		wr16(b + o, 0x8847);
+		wr32(b + o + 2, 0x00012000);	/* label 18, not bottom */
+		wr32(b + o + 6, kind == ENC_MPLS_V4NULL ? 0x00000140 : 0x00013140);
+		o += 10;
+		break;
+	case ENC_MPLS_PW:
+		wr16(b + o, 0x8847);
+		wr32(b + o + 2, 0x00010140);	/* label 16, bottom */
+		wr32(b + o + 6, 0);		/* control word */
+		o += 10;
+		*inner = o;
+		memcpy(b + o, in, 14);
+		o += 14;
+		break;
+	default:
+		break;
+	}
+	*l3 = o;
+	memcpy(b + o, in + 14, n - 14);
+	return o + n - 14;
+}
+
+static void test_encap(void)
+{
+	struct nj_decode_ctx *c = ctx_new(1);
+	const struct nj_decode_stats *st = nj_decode_stats(c);
+	uint8_t in[256], b[512];
+	uint32_t n = pkt_tcp4(in, ip4_a, ip4_b, 1234, 80, 10), len, inner, l3;
+	struct nj_pkt p, plain = decode(c, in, n, NJ_LINK_ETHERNET);
+
+	for (unsigned k = 0; k < ENC_MAX; k++) {
+		uint64_t eth0 = st->ethernet, vntag0 = st->vntag, mpls0 = st->mpls;
+
+		len = encap(b, k, in, n, &inner, &l3);
+		p = decode(c, b, len, NJ_LINK_ETHERNET);
+		CHECK_NO_EVENTS(p);
+		CHECK((p.flags & NJ_PKT_HAS_L4) && p.l3_off == l3 && p.sport == 1234, "encap %u",
+		      k);
+		CHECK((p.flags & NJ_PKT_ETH) && p.eth_off == inner, "encap %u: eth_off %u", k,
+		      p.eth_off);
+		CHECK(p.hash == plain.hash || k == ENC_VNTAG_VLAN, "encap %u: same flow", k);
+		CHECK(nj_decode_fanout_hash(b, len, NJ_LINK_ETHERNET) != 0, "encap %u: fanout", k);
+		CHECK(st->ethernet - eth0 == (k == ENC_DCE || k == ENC_MPLS_PW ? 2u : 1u),
+		      "encap %u: ethernet count", k);
+		CHECK(st->vntag - vntag0 == (k <= ENC_VNTAG_VLAN), "vntag count");
+		CHECK(st->mpls - mpls0 == (k >= ENC_MPLS_V4NULL), "mpls count");
+		if (k == ENC_VNTAG_VLAN)
+			CHECK(p.nvlan == 1 && p.vlan[0] == 11, "vlan inside vntag");
+
+		/* every cut in the encapsulation headers is that layer's event */
+		for (uint32_t cut = 14; cut < l3; cut++) {
+			p = decode(c, b, cut, NJ_LINK_ETHERNET);
+			CHECK((p.flags & NJ_PKT_INVALID) && p.nevents >= 1 &&
+			      !(p.flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6)), "encap %u cut %u", k, cut);
+			switch (k) {
+			case ENC_VNTAG:
+				CHECK_EVENT(p, VNTAG_HEADER_TOO_SMALL);
+				break;
+			case ENC_VNTAG_VLAN:
+				if (cut < 20)
+					CHECK_EVENT(p, VNTAG_HEADER_TOO_SMALL);
+				else
+					CHECK_EVENT(p, VLAN_HEADER_TOO_SMALL);
+				break;
+			case ENC_DCE:
+				CHECK_EVENT(p, DCE_PKT_TOO_SMALL);
+				break;
+			case ENC_MPLS_V4NULL:
+			case ENC_MPLS_GUESS4:
+				CHECK_EVENT(p, MPLS_HEADER_TOO_SMALL);
+				break;
+			case ENC_MPLS_PW:
+				if (cut < 18)
+					CHECK_EVENT(p, MPLS_HEADER_TOO_SMALL);
+				else if (cut < 22)
+					CHECK_EVENT(p, MPLS_PKT_TOO_SMALL);
+				else
+					CHECK_EVENT(p, ETHERNET_PKT_TOO_SMALL);
+				break;
+			default:
+				break;
+			}
+		}
+		/* and every cut after them is the IPv4 layer's */
+		for (uint32_t cut = l3; cut < l3 + 20; cut++) {
+			p = decode(c, b, cut, NJ_LINK_ETHERNET);
+			CHECK(p.flags & NJ_PKT_INVALID, "encap %u ip cut %u", k, cut);
+			if (k >= ENC_MPLS_GUESS4 && cut - l3 < 4 && k != ENC_MPLS_PW)
+				CHECK_EVENT(p, MPLS_PKT_TOO_SMALL);	/* guess needs 4 bytes */
+			else
+				CHECK_EVENT(p, IPV4_PKT_TOO_SMALL);
+		}
+	}
+
+	/* unknown type after a VN-Tag */
+	len = encap(b, ENC_VNTAG, in, n, &inner, &l3);
+	wr16(b + l3 - 2, 0x88cc);
+	p = decode(c, b, len, NJ_LINK_ETHERNET);
+	CHECK_EVENT(p, VNTAG_UNKNOWN_TYPE);
+	CHECK(p.flags & NJ_PKT_INVALID, "vntag unknown type invalid");
+
+	/* MPLS bottom labels Suricata flags, and an unknown payload nibble */
+	static const struct {
+		uint32_t shim;
+		uint8_t nibble;
+		enum nj_decode_event e;
+	} bad_mpls[] = {
+		{ 0x00001140, 4, NJ_DEV_MPLS_BAD_LABEL_ROUTER_ALERT },
+		{ 0x00003140, 4, NJ_DEV_MPLS_BAD_LABEL_IMPLICIT_NULL },
+		{ 0x00005140, 4, NJ_DEV_MPLS_BAD_LABEL_RESERVED },
+		{ 0x00015140, 1, NJ_DEV_MPLS_UNKNOWN_PAYLOAD_TYPE },
+	};
+	for (unsigned i = 0; i < NJ_ARRAY_SIZE(bad_mpls); i++) {
+		len = encap(b, ENC_MPLS_V4NULL, in, n, &inner, &l3);
+		wr32(b + 18, bad_mpls[i].shim);
+		b[l3] = (uint8_t)(bad_mpls[i].nibble << 4 | 5);
+		p = decode(c, b, len, NJ_LINK_ETHERNET);
+		CHECK(has_event(&p, bad_mpls[i].e) && !(p.flags & NJ_PKT_IPV4), "mpls %u: [%s]", i,
+		      events_str(&p));
+	}
+
+	/* Ethernet over MPLS over Ethernet ...: the 16th header is too many */
+	for (unsigned depth = 1; depth <= 9; depth++) {
+		uint32_t o = 0;
+		uint64_t tml = st->too_many_layers;
+
+		for (unsigned d = 0; d < depth; d++) {
+			memcpy(b + o, in, 12);
+			wr16(b + o + 12, 0x8847);
+			wr32(b + o + 14, 0x00010140);
+			wr32(b + o + 18, 0);
+			o += 22;
+		}
+		memcpy(b + o, in, n);
+		p = decode(c, b, o + n, NJ_LINK_ETHERNET);
+		/* depth pairs + the inner Ethernet = 2 * depth + 1 headers */
+		if (2 * depth + 1 < 16) {
+			CHECK((p.flags & NJ_PKT_HAS_L4) && p.eth_off == o, "depth %u", depth);
+		} else {
+			CHECK_EVENT(p, TOO_MANY_LAYERS);
+			CHECK((p.flags & NJ_PKT_INVALID) && st->too_many_layers == tml + 1,
+			      "depth %u", depth);
+		}
+	}
+	/* raw IP has no Ethernet header: no MACs */
+	p = decode(c, in + 14, n - 14, NJ_LINK_RAW);
+	CHECK((p.flags & NJ_PKT_HAS_L4) && !(p.flags & NJ_PKT_ETH), "raw: no ethernet");
+	nj_decode_destroy(c);
+}
+
+/* ESP: the SPI at every length; 8 bytes are the minimum. */
+static void test_esp(void)
+{
+	struct nj_decode_ctx *c = ctx_new(1);
+	uint8_t b[128];
+	uint32_t o = eth(b, 0x0800), n;
+	struct nj_pkt p, q;
+
+	n = o + ip4(b + o, 50, ip4_a, ip4_b, 16, 1, 0, NULL, 0);
+	wr32(b + n, 123);
+	wr32(b + n + 4, 1);
+	memset(b + n + 8, 0xaa, 8);
+	p = decode(c, b, n + 16, NJ_LINK_ETHERNET);
+	CHECK_NO_EVENTS(p);
+	CHECK(p.proto == 50 && (p.flags & NJ_PKT_HAS_L4) && p.esp_spi == 123 &&
+	      p.payload_off == n + 8 && p.payload_len == 8, "esp");
+	wr32(b + n, 321);
+	q = decode(c, b, n + 16, NJ_LINK_ETHERNET);
+	CHECK(q.hash != p.hash, "spi in the hash");
+	for (uint32_t l = 0; l < 8; l++) {
+		ip4(b + o, 50, ip4_a, ip4_b, l, 1, 0, NULL, 0);
+		p = decode(c, b, n + l, NJ_LINK_ETHERNET);
+		CHECK((p.flags & NJ_PKT_INVALID) && !(p.flags & NJ_PKT_HAS_L4), "esp len %u", l);
+		CHECK_EVENT(p, ESP_PKT_TOO_SMALL);
+	}
+	CHECK(nj_decode_stats(c)->esp == 10, "decoder.esp");
 	nj_decode_destroy(c);
 }
 
@@ -966,9 +1186,16 @@ static void test_ipv6_ext(void)
 		ip6(b + o, 200, ip6_a, ip6_b, 6);
 		p = decode(c, b, 60, NJ_LINK_ETHERNET);
 		CHECK_EVENT(p, IPV6_UNKNOWN_NEXT_HEADER);
+		/* ESP needs its SPI and sequence number, as Suricata */
 		ip6(b + o, 50, ip6_a, ip6_b, 6);
 		p = decode(c, b, 60, NJ_LINK_ETHERNET);
-		CHECK(p.proto == 50 && !(p.flags & NJ_PKT_INVALID), "esp");
+		CHECK(p.proto == 50 && (p.flags & NJ_PKT_INVALID), "esp too small");
+		CHECK_EVENT(p, ESP_PKT_TOO_SMALL);
+		ip6(b + o, 50, ip6_a, ip6_b, 12);
+		wr32(b + o + 40, 0xdeadbeef);
+		p = decode(c, b, o + 52, NJ_LINK_ETHERNET);
+		CHECK(p.proto == 50 && (p.flags & NJ_PKT_HAS_L4) && p.esp_spi == 0xdeadbeef &&
+		      p.payload_len == 4, "esp");
 		b[14] = 0x40;
 		p = decode(c, b, 60, NJ_LINK_ETHERNET);
 		CHECK_EVENT(p, IPV6_WRONG_IP_VERSION);
@@ -1761,6 +1988,8 @@ int main(void)
 		{ "truncation", test_truncation },
 		{ "checksums", test_checksums },
 		{ "vlan", test_vlan },
+		{ "encap", test_encap },
+		{ "esp", test_esp },
 		{ "linktypes", test_linktypes },
 		{ "ipv4", test_ipv4 },
 		{ "tcp_udp", test_tcp_udp },

@@ -604,6 +604,41 @@ static void test_vlan(void)
 	nj_flow_table_destroy(t);
 }
 
+/* ESP as Suricata: one flow per (source, destination, SPI); the reply SA is another flow. */
+static void test_esp(void)
+{
+	struct ends x;
+	struct nj_flow_table *t = mktable(&x, false, 0);
+	struct tpkt a, a2, b, r, r2;
+
+	mk4(&a, CA, SA, 50, 0, 0, T0);
+	a.p.esp_spi = 123;
+	mk4(&a2, CA, SA, 50, 0, 0, T0 + 1);
+	a2.p.esp_spi = 123;
+	mk4(&b, CA, SA, 50, 0, 0, T0 + 2);
+	b.p.esp_spi = 321;
+	mk4(&r, SA, CA, 50, 0, 0, T0 + 3);
+	r.p.esp_spi = 123;		/* same SPI, other direction */
+	mk4(&r2, SA, CA, 50, 0, 0, T0 + 4);
+	r2.p.esp_spi = 0x00010001;	/* halves equal: still directional */
+	one(t, &a);
+	one(t, &a2);
+	one(t, &b);
+	one(t, &r);
+	one(t, &r2);
+	CHECK(a.p.flow && a.p.flow == a2.p.flow);
+	CHECK(b.p.flow && b.p.flow != a.p.flow);
+	CHECK(r.p.flow && r.p.flow != a.p.flow && r.p.flow != b.p.flow);
+	CHECK(r2.p.flow && r2.p.flow != r.p.flow);
+	CHECK_EQ(nj_flow_table_stats(t)->created, 4);
+	CHECK_EQ(a.p.flow->spi, 123);
+	CHECK_EQ(a.p.flow->pkts_ts, 2);
+	CHECK_EQ(a.p.flow->pkts_tc, 0);
+	CHECK(!memcmp(nj_flow_src(r.p.flow), nj_pkt_src(&r.p), 4));
+	CHECK(r.p.flags & NJ_PKT_TOSERVER);
+	nj_flow_table_destroy(t);
+}
+
 static void test_timeouts(void)
 {
 	struct ends x;
@@ -984,6 +1019,7 @@ int main(void)
 	test_tcp_reuse();
 	test_icmp();
 	test_vlan();
+	test_esp();
 	test_timeouts();
 	test_packet_past_timeout();
 	test_flush_all();
