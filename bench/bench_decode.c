@@ -32,12 +32,12 @@ static uint32_t build(struct tmpl *t, unsigned kind, unsigned i)
 	uint32_t o = 12, payload = 64 + (i * 97) % 1200;
 
 	memset(b, 0, sizeof(t->b));
-	if (kind == 1) {		/* one VLAN tag */
+	if (kind == 1) { /* one VLAN tag */
 		wr16(b + o, 0x8100);
 		wr16(b + o + 2, (uint16_t)(100 + i));
 		o += 4;
 	}
-	if (kind <= 1 || kind == 4) {	/* TCP/IPv4 (kind 4: ICMP echo) */
+	if (kind <= 1 || kind == 4) { /* TCP/IPv4 (kind 4: ICMP echo) */
 		uint8_t proto = kind == 4 ? 1 : 6;
 		uint32_t l4 = kind == 4 ? 8 + 56 : 32 + payload;
 
@@ -143,7 +143,8 @@ static void run_fanout(const struct tmpl *t, double secs)
 
 	do {
 		for (unsigned rep = 0; rep < 8192; rep++, n++)
-			sink = sink * 31 + nj_decode_fanout_hash(t[n % NPKT].b, t[n % NPKT].len, NJ_LINK_ETHERNET);
+			sink = sink * 31 + nj_decode_fanout_hash(t[n % NPKT].b, t[n % NPKT].len,
+								 NJ_LINK_ETHERNET);
 		t1 = now_s();
 	} while (t1 - t0 < secs);
 	printf("fanout hash          : %8.1f ns/packet %8.2f Mpps  (sink %lx)\n",
@@ -160,7 +161,8 @@ int main(int argc, char **argv)
 		secs = 1.0;
 	for (unsigned i = 0; i < NPKT; i++)
 		t[i].len = build(&t[i], i % 5, i);
-	printf("mix: %u packets: TCP/IPv4, VLAN TCP/IPv4, UDP/IPv6, HBH+UDP/IPv6, ICMP echo\n", NPKT);
+	printf("mix: %u packets: TCP/IPv4, VLAN TCP/IPv4, UDP/IPv6, HBH+UDP/IPv6, ICMP echo\n",
+	       NPKT);
 	run(t, 0, secs);
 	run(t, 1, secs);
 	run_fanout(t, secs / 2);

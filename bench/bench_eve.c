@@ -87,7 +87,8 @@ static int run(const char *dir, bool zstd, unsigned n, bool cid)
 	t2 = now_s();
 	if (strcmp(dir, "null") == 0 || stat(c.sinks[0].path, &st) != 0)
 		st.st_size = 0;
-	printf("%-5s%s: %u events in %.3f s (worker) / %.3f s (to disk): %.2f Mev/s, %.0f MB/s JSON, %.0f B/event, file %.1f MB (%.1fx)\n",
+	printf("%-5s%s: %u events in %.3f s (worker) / %.3f s (to disk): %.2f Mev/s, %.0f MB/s "
+	       "JSON, %.0f B/event, file %.1f MB (%.1fx)\n",
 	       zstd ? "zstd" : "plain", cid ? "+cid" : "", n, t1 - t0, t2 - t0, n / (t1 - t0) / 1e6,
 	       bytes / (t1 - t0) / 1e6, (double)bytes / n, st.st_size / 1e6,
 	       st.st_size ? (double)bytes / st.st_size : 0.0);

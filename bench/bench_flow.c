@@ -153,8 +153,7 @@ static void run(uint32_t nflows, uint64_t npkts)
 	}
 	printf("%8u flows: %6.1f ns/pkt with prefetch, %6.1f ns/pkt without "
 	       "(burst build %.1f ns/pkt subtracted), created %llu\n",
-	       nflows, res[1], res[0], base,
-	       (unsigned long long)nj_flow_table_stats(t)->created);
+	       nflows, res[1], res[0], base, (unsigned long long)nj_flow_table_stats(t)->created);
 	nj_flow_table_destroy(t);
 	free(d);
 }
@@ -162,7 +161,7 @@ static void run(uint32_t nflows, uint64_t npkts)
 int main(int argc, char **argv)
 {
 	uint64_t npkts = argc > 1 ? strtoull(argv[1], NULL, 0) : 20000000ull;
-	static const uint32_t sizes[] = { 1000, 100000, 1000000 };
+	static const uint32_t sizes[] = {1000, 100000, 1000000};
 
 	printf("struct nj_flow: %zu bytes, burst %u\n", sizeof(struct nj_flow), NJ_BURST);
 	for (unsigned i = 0; i < NJ_ARRAY_SIZE(sizes); i++)

@@ -7,7 +7,7 @@ int nj_log_level = NJ_LOG_WARN;
 
 void nj_log(int level, const char *fmt, ...)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
+	static const char *const names[] = {"error", "warning", "info", "debug"};
 	va_list ap;
 
 	if (level > nj_log_level)

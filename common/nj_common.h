@@ -11,14 +11,14 @@
 #include <stdint.h>
 
 #ifndef likely
-#define likely(x) __builtin_expect(!!(x), 1)
+#define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
 
-#define NJ_CACHE_LINE 64
-#define NJ_ALIGNED __attribute__((aligned(NJ_CACHE_LINE)))
+#define NJ_CACHE_LINE	 64
+#define NJ_ALIGNED	 __attribute__((aligned(NJ_CACHE_LINE)))
 #define NJ_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define NJ_UNUSED __attribute__((unused))
+#define NJ_UNUSED	 __attribute__((unused))
 
 /* Maximum number of worker cores; per-core arrays are sized by it. */
 #define NJ_MAX_WORKERS 64
@@ -32,7 +32,7 @@ extern int nj_log_level;
 
 void nj_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define NJ_ERR(...) nj_log(NJ_LOG_ERR, __VA_ARGS__)
+#define NJ_ERR(...)  nj_log(NJ_LOG_ERR, __VA_ARGS__)
 #define NJ_WARN(...) nj_log(NJ_LOG_WARN, __VA_ARGS__)
 #define NJ_INFO(...) nj_log(NJ_LOG_INFO, __VA_ARGS__)
 

@@ -29,10 +29,10 @@
 
 /* Bounds that keep a hostile or broken file from exhausting the host. */
 #define NJ_CONF_MAX_INCLUDE_DEPTH 8
-#define NJ_CONF_MAX_FILE_SIZE (16u << 20)
-#define NJ_CONF_MAX_NODES (1u << 20) /* also bounds alias expansion */
-#define NJ_CONF_MAX_NESTING 64	     /* maps/sequences inside one file */
-#define NJ_CONF_MAX_PARTS 256	     /* path parts when walking the tree */
+#define NJ_CONF_MAX_FILE_SIZE	  (16u << 20)
+#define NJ_CONF_MAX_NODES	  (1u << 20) /* also bounds alias expansion */
+#define NJ_CONF_MAX_NESTING	  64	     /* maps/sequences inside one file */
+#define NJ_CONF_MAX_PARTS	  256	     /* path parts when walking the tree */
 
 static const char nj_conf_set_file[] = "--set";
 
@@ -48,7 +48,8 @@ struct nj_conf {
 	unsigned long nnodes; /* ever allocated: a bound on work, not a census */
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -62,7 +63,8 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- nodes ---- */
 
-static struct nj_conf_node *node_new(struct nj_conf *c, enum nj_conf_kind kind, const char *file, int line)
+static struct nj_conf_node *node_new(struct nj_conf *c, enum nj_conf_kind kind, const char *file,
+				     int line)
 {
 	struct nj_conf_node *n;
 
@@ -164,7 +166,8 @@ static bool parse_index(const char *s, size_t len, unsigned long *idx)
 	return true;
 }
 
-static struct nj_conf_node *seq_nth(const struct nj_conf_node *seq, unsigned long idx, unsigned long *count)
+static struct nj_conf_node *seq_nth(const struct nj_conf_node *seq, unsigned long idx,
+				    unsigned long *count)
 {
 	struct nj_conf_node *ch;
 	unsigned long i = 0;
@@ -264,10 +267,12 @@ static int yaml_err(struct nj_conf_pctx *p)
 				m.column++;
 			}
 		}
-		return perr(p, &m, "%s (byte 0x%02x)", problem, (unsigned)(y->problem_value & 0xff));
+		return perr(p, &m, "%s (byte 0x%02x)", problem,
+			    (unsigned)(y->problem_value & 0xff));
 	}
 	if (y->context)
-		return perr(p, &m, "%s (%s at line %zu)", problem, y->context, y->context_mark.line + 1);
+		return perr(p, &m, "%s (%s at line %zu)", problem, y->context,
+			    y->context_mark.line + 1);
 	return perr(p, &m, "%s", problem);
 }
 
@@ -278,14 +283,16 @@ static int next_event(struct nj_conf_pctx *p, yaml_event_t *ev)
 	return 0;
 }
 
-static struct nj_conf_node *pnode_new(struct nj_conf_pctx *p, enum nj_conf_kind kind, const yaml_mark_t *m)
+static struct nj_conf_node *pnode_new(struct nj_conf_pctx *p, enum nj_conf_kind kind,
+				      const yaml_mark_t *m)
 {
 	struct nj_conf_node *n = node_new(p->c, kind, p->file, (int)m->line + 1);
 
 	if (n)
 		return n;
 	if (p->c->nnodes >= NJ_CONF_MAX_NODES)
-		perr(p, m, "more than %u configuration nodes (alias expansion?)", NJ_CONF_MAX_NODES);
+		perr(p, m, "more than %u configuration nodes (alias expansion?)",
+		     NJ_CONF_MAX_NODES);
 	else
 		perr(p, m, "out of memory");
 	return NULL;
@@ -301,7 +308,8 @@ static struct nj_conf_node *node_copy(struct nj_conf_pctx *p, const struct nj_co
 		return NULL;
 	n->file = src->file;
 	n->line = src->line;
-	if ((src->key && !(n->key = strdup(src->key))) || (src->value && !(n->value = strdup(src->value))))
+	if ((src->key && !(n->key = strdup(src->key))) ||
+	    (src->value && !(n->value = strdup(src->value))))
 		goto out_nomem;
 	for (ch = src->child; ch; ch = ch->next) {
 		cc = node_copy(p, ch, m);
@@ -390,14 +398,15 @@ static int include_file(struct nj_conf_pctx *p, struct nj_conf_node *map, const 
 	if (ret < 0 && p->err && p->errlen) {
 		size_t used = strlen(p->err);
 
-		snprintf(p->err + used, p->errlen - used, " (included from %s:%zu)", p->file, m->line + 1);
+		snprintf(p->err + used, p->errlen - used, " (included from %s:%zu)", p->file,
+			 m->line + 1);
 	}
 	return ret;
 }
 
 /* `include: file` or `include: [a, b]` */
-static int do_include(struct nj_conf_pctx *p, struct nj_conf_node *map, const struct nj_conf_node *val,
-		      const yaml_mark_t *m)
+static int do_include(struct nj_conf_pctx *p, struct nj_conf_node *map,
+		      const struct nj_conf_node *val, const yaml_mark_t *m)
 {
 	const struct nj_conf_node *it;
 	int ret;
@@ -593,7 +602,8 @@ static int parse_node(struct nj_conf_pctx *p, const yaml_event_t *ev, unsigned d
 		const struct nj_conf_node *a = anchor_find(p, ev->data.alias.anchor);
 
 		if (!a)
-			return perr(p, m, "unknown alias '*%s'", (const char *)ev->data.alias.anchor);
+			return perr(p, m, "unknown alias '*%s'",
+				    (const char *)ev->data.alias.anchor);
 		n = node_copy(p, a, m);
 		if (!n)
 			return -EINVAL;
@@ -601,8 +611,7 @@ static int parse_node(struct nj_conf_pctx *p, const yaml_event_t *ev, unsigned d
 		n->key = NULL;
 		break;
 	}
-	default:
-		return perr(p, m, "unexpected YAML event %d", (int)ev->type);
+	default: return perr(p, m, "unexpected YAML event %d", (int)ev->type);
 	}
 	if (ret == 0 && anchor)
 		ret = anchor_add(p, anchor, n, m);
@@ -728,7 +737,7 @@ out_close:
 static int load_into(struct nj_conf *c, struct nj_conf_node *map, const char *path,
 		     const struct nj_conf_incl *up, unsigned depth, char *err, size_t errlen)
 {
-	struct nj_conf_pctx p = { .c = c, .incl_depth = depth, .err = err, .errlen = errlen };
+	struct nj_conf_pctx p = {.c = c, .incl_depth = depth, .err = err, .errlen = errlen};
 	const struct nj_conf_incl *it;
 	struct nj_conf_incl self;
 	unsigned char *buf = NULL;
@@ -824,17 +833,22 @@ static int apply_override(struct nj_conf *c, const char *ov, char *err, size_t e
 			goto out_free;
 		}
 		if (++nparts > NJ_CONF_MAX_NESTING) {
-			set_err(err, errlen, "override '%s': key has more than %d parts", ov, NJ_CONF_MAX_NESTING);
+			set_err(err, errlen, "override '%s': key has more than %d parts", ov,
+				NJ_CONF_MAX_NESTING);
 			goto out_free;
 		}
 		if (cur->kind == NJ_CONF_SEQ) {
 			if (!parse_index(part, strlen(part), &idx)) {
-				set_err(err, errlen, "override '%s': '%s' is not an index into a sequence", ov, part);
+				set_err(err, errlen,
+					"override '%s': '%s' is not an index into a sequence", ov,
+					part);
 				goto out_free;
 			}
 			n = seq_nth(cur, idx, &count);
 			if (!n && idx != count) {
-				set_err(err, errlen, "override '%s': index %lu out of range (the sequence has %lu items)",
+				set_err(err, errlen,
+					"override '%s': index %lu out of range (the sequence has "
+					"%lu items)",
 					ov, idx, count);
 				goto out_free;
 			}
@@ -1022,7 +1036,8 @@ static int bad_value(const struct nj_conf_node *n, const char *reason)
 
 	nj_conf_node_path(n, path, sizeof(path));
 	if (n->line > 0)
-		NJ_ERR("%s:%d: %s: %s (value '%s')", n->file, n->line, path, reason, n->value ? n->value : "");
+		NJ_ERR("%s:%d: %s: %s (value '%s')", n->file, n->line, path, reason,
+		       n->value ? n->value : "");
 	else
 		NJ_ERR("%s: %s: %s (value '%s')", n->file, path, reason, n->value ? n->value : "");
 	return -1;
@@ -1038,7 +1053,7 @@ static int scalar_at(const struct nj_conf *c, const struct nj_conf_node *at, con
 		return 1;
 	if (n->kind != NJ_CONF_SCALAR)
 		return bad_value(n, n->kind == NJ_CONF_MAP ? "expected a value, found a mapping"
-							    : "expected a value, found a sequence");
+							   : "expected a value, found a sequence");
 	*np = n;
 	return 0;
 }
@@ -1058,8 +1073,8 @@ int nj_conf_str(const struct nj_conf *c, const struct nj_conf_node *at, const ch
 int nj_conf_bool(const struct nj_conf *c, const struct nj_conf_node *at, const char *path,
 		 bool *out)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
 	const struct nj_conf_node *n = NULL;
 	int ret = scalar_at(c, at, path, &n);
 	size_t i;
@@ -1090,14 +1105,16 @@ int nj_conf_int(const struct nj_conf *c, const struct nj_conf_node *at, const ch
 
 	if (ret)
 		return ret;
-	if (!*n->value || !(n->value[0] == '-' || n->value[0] == '+' || (n->value[0] >= '0' && n->value[0] <= '9')))
+	if (!*n->value || !(n->value[0] == '-' || n->value[0] == '+' ||
+			    (n->value[0] >= '0' && n->value[0] <= '9')))
 		return bad_value(n, "not an integer");
 	errno = 0;
 	v = strtoll(n->value, &end, 10);
 	if (*end)
 		return bad_value(n, "not an integer");
 	if (errno == ERANGE || v < min || v > max) {
-		snprintf(reason, sizeof(reason), "out of range [%" PRId64 ", %" PRId64 "]", min, max);
+		snprintf(reason, sizeof(reason), "out of range [%" PRId64 ", %" PRId64 "]", min,
+			 max);
 		return bad_value(n, reason);
 	}
 	*out = v;
@@ -1111,8 +1128,8 @@ static int parse_size(const char *s, uint64_t *out, const char **reason)
 		const char *sfx;
 		unsigned shift;
 	} units[] = {
-		{ "", 0 }, { "b", 0 }, { "kb", 10 }, { "kib", 10 }, { "mb", 20 },
-		{ "mib", 20 }, { "gb", 30 }, { "gib", 30 }, { "tb", 40 }, { "tib", 40 },
+		{"", 0},     {"b", 0},	 {"kb", 10},  {"kib", 10}, {"mb", 20},
+		{"mib", 20}, {"gb", 30}, {"gib", 30}, {"tb", 40},  {"tib", 40},
 	};
 	uint64_t whole = 0, frac = 0, den = 1, mult = 0;
 	bool have_frac = false;
@@ -1216,7 +1233,8 @@ static enum nj_conf_match pattern_match(const char *pat, const char *const *part
 
 		if (i == n)
 			return NJ_CM_ANCESTOR; /* the pattern goes deeper than the path */
-		if (!(len == 1 && pat[0] == '*') && !(strlen(parts[i]) == len && !memcmp(parts[i], pat, len)))
+		if (!(len == 1 && pat[0] == '*') &&
+		    !(strlen(parts[i]) == len && !memcmp(parts[i], pat, len)))
 			return NJ_CM_NONE;
 		i++;
 		if (!end)
@@ -1242,15 +1260,12 @@ static enum nj_conf_class classify(const char *const *parts, unsigned n)
 				return NJ_CC_COVERED;
 			cls = NJ_CC_KNOWN;
 			break;
-		case NJ_CM_ANCESTOR:
-			cls = NJ_CC_KNOWN;
-			break;
+		case NJ_CM_ANCESTOR: cls = NJ_CC_KNOWN; break;
 		case NJ_CM_BELOW:
 			if (container)
 				return NJ_CC_COVERED;
 			break;
-		case NJ_CM_NONE:
-			break;
+		case NJ_CM_NONE: break;
 		}
 	}
 	return cls;
@@ -1288,7 +1303,7 @@ struct nj_conf_walk {
 	struct nj_conf_warned {
 		struct nj_conf_warned *next;
 		char path[];
-	} *warned;
+	} * warned;
 	unsigned count;
 };
 
@@ -1301,7 +1316,8 @@ static void warn_once(struct nj_conf_walk *w, const struct nj_conf_node *n, unsi
 
 	path[0] = '\0';
 	for (i = 0; i < nparts && used < sizeof(path); i++)
-		used += (size_t)snprintf(path + used, sizeof(path) - used, "%s%s", i ? "." : "", w->parts[i]);
+		used += (size_t)snprintf(path + used, sizeof(path) - used, "%s%s", i ? "." : "",
+					 w->parts[i]);
 	for (it = w->warned; it; it = it->next)
 		if (!strcmp(it->path, path))
 			return;
@@ -1339,11 +1355,8 @@ static void walk_unknown(struct nj_conf_walk *w, const struct nj_conf_node *n, u
 			/* one warning for the top unknown key, not one per leaf below it */
 			warn_once(w, ch, depth + 1);
 			break;
-		case NJ_CC_KNOWN:
-			walk_unknown(w, ch, depth + 1);
-			break;
-		case NJ_CC_COVERED:
-			break;
+		case NJ_CC_KNOWN: walk_unknown(w, ch, depth + 1); break;
+		case NJ_CC_COVERED: break;
 		}
 	}
 }
@@ -1374,18 +1387,12 @@ unsigned nj_conf_warn_unknown(const struct nj_conf *c)
 static const char *type_name(enum nj_conf_type t)
 {
 	switch (t) {
-	case NJ_CT_STR:
-		return "string";
-	case NJ_CT_BOOL:
-		return "bool";
-	case NJ_CT_INT:
-		return "int";
-	case NJ_CT_SIZE:
-		return "size";
-	case NJ_CT_LIST:
-		return "list";
-	case NJ_CT_MAP:
-		return "map";
+	case NJ_CT_STR: return "string";
+	case NJ_CT_BOOL: return "bool";
+	case NJ_CT_INT: return "int";
+	case NJ_CT_SIZE: return "size";
+	case NJ_CT_LIST: return "list";
+	case NJ_CT_MAP: return "map";
 	}
 	return "?";
 }

@@ -24,9 +24,9 @@ enum nj_conf_kind { NJ_CONF_SCALAR = 0, NJ_CONF_MAP, NJ_CONF_SEQ };
 
 struct nj_conf_node {
 	enum nj_conf_kind kind;
-	char *key;		 /* key in the parent map, NULL for sequence items */
-	char *value;		 /* scalar text, NULL for maps and sequences */
-	const char *file;	 /* where the value came from ("--set" for overrides) */
+	char *key;	  /* key in the parent map, NULL for sequence items */
+	char *value;	  /* scalar text, NULL for maps and sequences */
+	const char *file; /* where the value came from ("--set" for overrides) */
 	int line;
 	struct nj_conf_node *child, *next; /* first child, next sibling (in order) */
 	struct nj_conf_node *parent;
@@ -85,11 +85,11 @@ struct nj_conf_key {
 };
 
 void nj_conf_register(struct nj_conf_key *k);
-#define NJ_CONF_KEY(id, path_, type_, dflt_, doc_)                                        \
-	static struct nj_conf_key nj_conf_key_##id = { path_, type_, dflt_, doc_, NULL }; \
-	__attribute__((constructor)) static void nj_conf_key_reg_##id(void)               \
-	{                                                                                 \
-		nj_conf_register(&nj_conf_key_##id);                                      \
+#define NJ_CONF_KEY(id, path_, type_, dflt_, doc_)                                      \
+	static struct nj_conf_key nj_conf_key_##id = {path_, type_, dflt_, doc_, NULL}; \
+	__attribute__((constructor)) static void nj_conf_key_reg_##id(void)             \
+	{                                                                               \
+		nj_conf_register(&nj_conf_key_##id);                                    \
 	}
 
 /*

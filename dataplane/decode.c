@@ -31,16 +31,16 @@ const char *const nj_decode_event_eve_names[NJ_DEV_MAX] = {
 /* Offsets in nj_pkt are 16 bits; leave room for an L4 header after them. */
 #define NJ_MAX_L4_OFF (UINT16_MAX - 64)
 
-#define ETH_P_IPV4 0x0800
-#define ETH_P_ARP 0x0806
-#define ETH_P_VLAN 0x8100
-#define ETH_P_QINQ 0x88a8
+#define ETH_P_IPV4     0x0800
+#define ETH_P_ARP      0x0806
+#define ETH_P_VLAN     0x8100
+#define ETH_P_QINQ     0x88a8
 #define ETH_P_QINQ_OLD 0x9100
-#define ETH_P_IPV6 0x86dd
-#define ETH_P_MPLS_UC 0x8847
-#define ETH_P_MPLS_MC 0x8848
-#define ETH_P_DCE 0x8903
-#define ETH_P_VNTAG 0x8926
+#define ETH_P_IPV6     0x86dd
+#define ETH_P_MPLS_UC  0x8847
+#define ETH_P_MPLS_MC  0x8848
+#define ETH_P_DCE      0x8903
+#define ETH_P_VNTAG    0x8926
 
 /* Suricata's default decoder.max-layers: the 16th link-level header is too many. */
 #define NJ_MAX_LAYERS 16
@@ -109,7 +109,7 @@ uint64_t nj_csum_add(uint64_t sum, const uint8_t *p, uint32_t len)
 		len -= 2;
 	}
 	if (len) {
-		uint8_t b[2] = { p[0], 0 };
+		uint8_t b[2] = {p[0], 0};
 		uint16_t v;
 
 		memcpy(&v, b, 2);
@@ -133,13 +133,19 @@ static uint64_t pseudo_sum(const struct nj_pkt *p, uint8_t proto, uint32_t l4_le
 	uint64_t sum;
 
 	if (p->flags & NJ_PKT_IPV6) {
-		uint8_t ph[8] = { (uint8_t)(l4_len >> 24), (uint8_t)(l4_len >> 16),
-				  (uint8_t)(l4_len >> 8), (uint8_t)l4_len, 0, 0, 0, proto };
+		uint8_t ph[8] = {(uint8_t)(l4_len >> 24),
+				 (uint8_t)(l4_len >> 16),
+				 (uint8_t)(l4_len >> 8),
+				 (uint8_t)l4_len,
+				 0,
+				 0,
+				 0,
+				 proto};
 
 		sum = nj_csum_add(0, nj_pkt_src(p), 32);
 		return nj_csum_add(sum, ph, 8);
 	}
-	uint8_t ph[4] = { 0, proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
+	uint8_t ph[4] = {0, proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len};
 
 	sum = nj_csum_add(0, nj_pkt_src(p), 8);
 	return nj_csum_add(sum, ph, 4);
@@ -165,30 +171,30 @@ bool nj_icmp_port_map(bool v6, uint8_t type, uint8_t code, uint16_t *sport, uint
 
 	if (!v6) {
 		switch (type) {
-		case 0: peer = 8; break;	/* echo reply / request */
+		case 0: peer = 8; break; /* echo reply / request */
 		case 8: peer = 0; break;
-		case 13: peer = 14; break;	/* timestamp */
+		case 13: peer = 14; break; /* timestamp */
 		case 14: peer = 13; break;
-		case 15: peer = 16; break;	/* information */
+		case 15: peer = 16; break; /* information */
 		case 16: peer = 15; break;
-		case 10: peer = 9; break;	/* router solicitation / advert */
+		case 10: peer = 9; break; /* router solicitation / advert */
 		case 9: peer = 10; break;
-		case 17: peer = 18; break;	/* address mask */
+		case 17: peer = 18; break; /* address mask */
 		case 18: peer = 17; break;
 		}
 	} else {
 		switch (type) {
-		case 128: peer = 129; break;	/* echo */
+		case 128: peer = 129; break; /* echo */
 		case 129: peer = 128; break;
-		case 130: peer = 131; break;	/* MLD query / report */
+		case 130: peer = 131; break; /* MLD query / report */
 		case 131: peer = 130; break;
-		case 133: peer = 134; break;	/* router solicitation / advert */
+		case 133: peer = 134; break; /* router solicitation / advert */
 		case 134: peer = 133; break;
-		case 135: peer = 136; break;	/* neighbour solicitation / advert */
+		case 135: peer = 136; break; /* neighbour solicitation / advert */
 		case 136: peer = 135; break;
-		case 139: peer = 140; break;	/* node information (WRU) */
+		case 139: peer = 140; break; /* node information (WRU) */
 		case 140: peer = 139; break;
-		case 144: peer = 145; break;	/* home agent address discovery */
+		case 144: peer = 145; break; /* home agent address discovery */
 		case 145: peer = 144; break;
 		}
 	}
@@ -205,18 +211,20 @@ bool nj_icmp_port_map(bool v6, uint8_t type, uint8_t code, uint16_t *sport, uint
 static int icmpv4_max_code(uint8_t type)
 {
 	switch (type) {
-	case 0: case 4: case 8: case 13: case 14: case 15: case 16: case 17: case 18:
-		return 0;
-	case 3:
-		return 15;
-	case 5:
-		return 3;
-	case 11:
-		return 1;
-	case 12:
-		return 2;
-	default:
-		return -1;
+	case 0:
+	case 4:
+	case 8:
+	case 13:
+	case 14:
+	case 15:
+	case 16:
+	case 17:
+	case 18: return 0;
+	case 3: return 15;
+	case 5: return 3;
+	case 11: return 1;
+	case 12: return 2;
+	default: return -1;
 	}
 }
 
@@ -245,8 +253,8 @@ static void decode_icmpv4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t of
 
 	/* errors quote the offending IP header after the 8-byte ICMP header */
 	/* as Suricata: only when the code is valid, and not for source quench */
-	if ((h[0] == 3 || h[0] == 5 || h[0] == 11 || h[0] == 12) && max >= 0 && h[1] <= max && len > 8 &&
-	    !(c->snap && len - 8 < 20)) {
+	if ((h[0] == 3 || h[0] == 5 || h[0] == 11 || h[0] == 12) && max >= 0 && h[1] <= max &&
+	    len > 8 && !(c->snap && len - 8 < 20)) {
 		if (len - 8 < 20)
 			ev(c, p, NJ_DEV_ICMPV4_IPV4_TRUNC_PKT);
 		else if ((h[8] >> 4) != 4)
@@ -279,16 +287,13 @@ static void decode_icmpv6(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t of
 	p->payload_len = (uint16_t)(len - 8);
 
 	switch (type) {
-	case 1:
-		max = 6;
-		break;
-	case 3:
-		max = 1;
-		break;
-	case 4:
-		max = 2;
-		break;
-	case 130: case 131: case 132: case 143:
+	case 1: max = 6; break;
+	case 3: max = 1; break;
+	case 4: max = 2; break;
+	case 130:
+	case 131:
+	case 132:
+	case 143:
 		/* MLD is link-local: anything but hop limit 1 was routed or forged */
 		if (p->ip_ttl != 1)
 			ev(c, p, NJ_DEV_ICMPV6_MLD_MESSAGE_WITH_INVALID_HL);
@@ -323,17 +328,17 @@ static void decode_icmpv6(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t of
 
 /* ------------------------------------------------------------------- TCP */
 
-#define TCPOPT_EOL 0
-#define TCPOPT_NOP 1
-#define TCPOPT_MSS 2
-#define TCPOPT_WS 3
+#define TCPOPT_EOL    0
+#define TCPOPT_NOP    1
+#define TCPOPT_MSS    2
+#define TCPOPT_WS     3
 #define TCPOPT_SACKOK 4
-#define TCPOPT_SACK 5
-#define TCPOPT_TS 8
-#define TCPOPT_MD5 19
-#define TCPOPT_AO 29
-#define TCPOPT_TFO 34
-#define TCPOPT_EXP2 254
+#define TCPOPT_SACK   5
+#define TCPOPT_TS     8
+#define TCPOPT_MD5    19
+#define TCPOPT_AO     29
+#define TCPOPT_TFO    34
+#define TCPOPT_EXP2   254
 
 static bool tfo_len_bad(uint8_t olen)
 {
@@ -524,12 +529,8 @@ static void decode_l4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, u
 	}
 	p->l4_off = (uint16_t)off;
 	switch (proto) {
-	case 6:
-		decode_tcp(c, p, off, len);
-		return;
-	case 17:
-		decode_udp(c, p, off, len);
-		return;
+	case 6: decode_tcp(c, p, off, len); return;
+	case 17: decode_udp(c, p, off, len); return;
 	case 1:
 		if (v6)
 			ev(c, p, NJ_DEV_IPV6_ICMPV4);
@@ -542,12 +543,8 @@ static void decode_l4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, u
 		else
 			ev(c, p, NJ_DEV_IPV4_ICMPV6);
 		return;
-	case 132:
-		decode_sctp(c, p, off, len);
-		return;
-	case 50:
-		decode_esp(c, p, off, len);
-		return;
+	case 132: decode_sctp(c, p, off, len); return;
+	case 50: decode_esp(c, p, off, len); return;
 	}
 	c->st.other_l4++;
 	p->payload_off = (uint16_t)off;
@@ -570,16 +567,16 @@ static void decode_ipv6(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off)
 static int ipv4_opt_bit(uint8_t type)
 {
 	switch (type) {
-	case 7: return 0;	/* record route */
-	case 25: return 1;	/* quick start */
-	case 68: return 2;	/* timestamp */
-	case 130: return 3;	/* security */
-	case 131: return 4;	/* loose source route */
-	case 133: return 5;	/* extended security */
-	case 134: return 6;	/* CIPSO */
-	case 136: return 7;	/* stream id */
-	case 137: return 8;	/* strict source route */
-	case 148: return 9;	/* router alert */
+	case 7: return 0;   /* record route */
+	case 25: return 1;  /* quick start */
+	case 68: return 2;  /* timestamp */
+	case 130: return 3; /* security */
+	case 131: return 4; /* loose source route */
+	case 133: return 5; /* extended security */
+	case 134: return 6; /* CIPSO */
+	case 136: return 7; /* stream id */
+	case 137: return 8; /* strict source route */
+	case 148: return 9; /* router alert */
 	default: return -1;
 	}
 }
@@ -618,7 +615,9 @@ static int decode_ipv4_opts(struct nj_decode_ctx *c, struct nj_pkt *p, const uin
 		} else {
 			seen |= 1u << bit;
 			switch (type) {
-			case 7: case 131: case 137:
+			case 7:
+			case 131:
+			case 137:
 				if (olen < 3) {
 					bad(c, p, NJ_DEV_IPV4_OPT_INVALID_LEN);
 					return -1;
@@ -647,7 +646,8 @@ static int decode_ipv4_opts(struct nj_decode_ctx *c, struct nj_pkt *p, const uin
 					return -1;
 				}
 				break;
-			case 136: case 148:
+			case 136:
+			case 148:
 				if (olen != 4) {
 					bad(c, p, NJ_DEV_IPV4_OPT_INVALID_LEN);
 					return -1;
@@ -758,7 +758,7 @@ static void decode_ipv4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off)
 		c->st.frag_ipv4_fragments++;
 		p->flags |= NJ_PKT_FRAGMENT;
 		if (c->snap)
-			return;	/* part of its bytes are missing: cannot be reassembled */
+			return; /* part of its bytes are missing: cannot be reassembled */
 		n = nj_defrag_add(c->defrag, p, &fi, &buf);
 		if (n)
 			decode_reassembled(c, p, buf, n, false);
@@ -769,16 +769,16 @@ static void decode_ipv4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off)
 
 /* ------------------------------------------------------------------ IPv6 */
 
-#define IP6_HOPOPTS 0
-#define IP6_ROUTING 43
+#define IP6_HOPOPTS  0
+#define IP6_ROUTING  43
 #define IP6_FRAGMENT 44
-#define IP6_ESP 50
-#define IP6_AH 51
-#define IP6_NONE 59
-#define IP6_DSTOPTS 60
-#define IP6_MH 135
-#define IP6_HIP 139
-#define IP6_SHIM6 140
+#define IP6_ESP	     50
+#define IP6_AH	     51
+#define IP6_NONE     59
+#define IP6_DSTOPTS  60
+#define IP6_MH	     135
+#define IP6_HIP	     139
+#define IP6_SHIM6    140
 
 /* Hop-by-hop and destination options: TLVs padded to 8 bytes. */
 static void decode_ipv6_opts(struct nj_decode_ctx *c, struct nj_pkt *p, const uint8_t *o,
@@ -789,7 +789,7 @@ static void decode_ipv6_opts(struct nj_decode_ctx *c, struct nj_pkt *p, const ui
 	while (len) {
 		uint8_t type = o[0], olen;
 
-		if (type == 0) {	/* Pad1 */
+		if (type == 0) { /* Pad1 */
 			o++;
 			len--;
 			continue;
@@ -799,23 +799,24 @@ static void decode_ipv6_opts(struct nj_decode_ctx *c, struct nj_pkt *p, const ui
 			return;
 		}
 		olen = o[1];
-		if (type == 1) {	/* PadN */
+		if (type == 1) { /* PadN */
 			if (olen == 0)
 				ev(c, p, NJ_DEV_IPV6_ZERO_LEN_PADN);
 		} else {
 			only_pad = false;
-			if (type == 0x05) {		/* router alert */
+			if (type == 0x05) { /* router alert */
 				if (olen != 2)
 					ev(c, p, NJ_DEV_IPV6_EXTHDR_INVALID_OPTLEN);
-			} else if (type == 0xc2) {	/* jumbo payload */
+			} else if (type == 0xc2) { /* jumbo payload */
 				if (olen != 4)
 					ev(c, p, NJ_DEV_IPV6_EXTHDR_INVALID_OPTLEN);
-			} else if (type == 0xc9) {	/* home address */
+			} else if (type == 0xc9) { /* home address */
 				if (olen != 16)
 					ev(c, p, NJ_DEV_IPV6_EXTHDR_INVALID_OPTLEN);
 			} else {
-				ev(c, p, hop ? NJ_DEV_IPV6_HOPOPTS_UNKNOWN_OPT :
-					       NJ_DEV_IPV6_DSTOPTS_UNKNOWN_OPT);
+				ev(c, p,
+				   hop ? NJ_DEV_IPV6_HOPOPTS_UNKNOWN_OPT
+				       : NJ_DEV_IPV6_DSTOPTS_UNKNOWN_OPT);
 			}
 		}
 		o += 2 + olen;
@@ -826,8 +827,8 @@ static void decode_ipv6_opts(struct nj_decode_ctx *c, struct nj_pkt *p, const ui
 		ev(c, p, hop ? NJ_DEV_IPV6_HOPOPTS_ONLY_PADDING : NJ_DEV_IPV6_DSTOPTS_ONLY_PADDING);
 }
 
-static void decode_ipv6_frag(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off,
-			     uint32_t pos, uint32_t end, uint32_t nh_off)
+static void decode_ipv6_frag(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, uint32_t pos,
+			     uint32_t end, uint32_t nh_off)
 {
 	const uint8_t *h = p->data + off, *e = h + pos;
 	uint32_t foff = rd16(e + 2) & 0xfff8;
@@ -879,7 +880,7 @@ static void decode_ipv6(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off)
 			bad(c, p, NJ_DEV_IPV6_TRUNC_PKT);
 			return;
 		}
-		c->snap = 1;	/* snaplen cut: decode what was captured */
+		c->snap = 1; /* snaplen cut: decode what was captured */
 		end = caplen;
 	}
 	p->flags |= NJ_PKT_IPV6;
@@ -966,17 +967,13 @@ static void decode_ipv6(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off)
 			}
 			decode_ipv6_frag(c, p, off, pos, end, nh_off);
 			return;
-		case IP6_ESP:
-			decode_l4(c, p, off + pos, rem, nh, true);
-			return;
+		case IP6_ESP: decode_l4(c, p, off + pos, rem, nh, true); return;
 		case IP6_NONE:
 			p->proto = nh;
 			if (rem)
 				ev(c, p, NJ_DEV_IPV6_DATA_AFTER_NONE_HEADER);
 			return;
-		default:
-			decode_l4(c, p, off + pos, rem, nh, true);
-			return;
+		default: decode_l4(c, p, off + pos, rem, nh, true); return;
 		}
 		if (pos + elen > NJ_MAX_L4_OFF) {
 			p->flags |= NJ_PKT_INVALID;
@@ -1001,8 +998,8 @@ static bool next_layer(struct nj_decode_ctx *c, struct nj_pkt *p, unsigned *laye
 }
 
 /* An Ethernet header at off: remembered for MAC logging; *type, *off past it. */
-static bool decode_eth_hdr(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t *off,
-			   uint16_t *type, unsigned *layers)
+static bool decode_eth_hdr(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t *off, uint16_t *type,
+			   unsigned *layers)
 {
 	c->st.ethernet++;
 	if (p->len - *off < 14) {
@@ -1022,8 +1019,7 @@ static bool decode_eth_hdr(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t *
  * MPLS label stack at off, then Suricata's guess at the payload. Returns true
  * with *off at an inner Ethernet header (pseudowire) for the caller to go on.
  */
-static bool decode_mpls(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t *off,
-			unsigned *layers)
+static bool decode_mpls(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t *off, unsigned *layers)
 {
 	uint32_t shim, label;
 
@@ -1037,24 +1033,20 @@ static bool decode_mpls(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t *off
 		}
 		shim = rd32(p->data + *off);
 		*off += 4;
-	} while (!(shim & 0x100));	/* bottom of stack */
+	} while (!(shim & 0x100)); /* bottom of stack */
 	if (*off > NJ_MAX_L4_OFF) {
-		p->flags |= NJ_PKT_INVALID;	/* a 16 K label stack is no packet */
+		p->flags |= NJ_PKT_INVALID; /* a 16 K label stack is no packet */
 		return false;
 	}
 	label = shim >> 12;
 	switch (label) {
-	case 0:				/* IPv4 explicit null */
-		decode_ipv4(c, p, *off);
-		return false;
-	case 2:				/* IPv6 explicit null */
-		decode_ipv6(c, p, *off);
-		return false;
+	case 0: /* IPv4 explicit null */ decode_ipv4(c, p, *off); return false;
+	case 2: /* IPv6 explicit null */ decode_ipv6(c, p, *off); return false;
 	case 1:
-		ev(c, p, NJ_DEV_MPLS_BAD_LABEL_ROUTER_ALERT);	/* not valid at the bottom */
+		ev(c, p, NJ_DEV_MPLS_BAD_LABEL_ROUTER_ALERT); /* not valid at the bottom */
 		return false;
 	case 3:
-		ev(c, p, NJ_DEV_MPLS_BAD_LABEL_IMPLICIT_NULL);	/* never on the wire */
+		ev(c, p, NJ_DEV_MPLS_BAD_LABEL_IMPLICIT_NULL); /* never on the wire */
 		return false;
 	}
 	if (label < 15) {
@@ -1067,35 +1059,23 @@ static bool decode_mpls(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t *off
 		return false;
 	}
 	switch (p->data[*off] >> 4) {
-	case 4:
-		decode_ipv4(c, p, *off);
-		return false;
-	case 6:
-		decode_ipv6(c, p, *off);
-		return false;
-	case 0:
-		*off += 4;
-		return true;
-	default:
-		bad(c, p, NJ_DEV_MPLS_UNKNOWN_PAYLOAD_TYPE);
-		return false;
+	case 4: decode_ipv4(c, p, *off); return false;
+	case 6: decode_ipv6(c, p, *off); return false;
+	case 0: *off += 4; return true;
+	default: bad(c, p, NJ_DEV_MPLS_UNKNOWN_PAYLOAD_TYPE); return false;
 	}
 }
 
 /* layers: link-level headers already decoded (1 after an outer Ethernet). */
-static void decode_ethertype(struct nj_decode_ctx *c, struct nj_pkt *p, uint16_t type,
-			     uint32_t off, unsigned layers)
+static void decode_ethertype(struct nj_decode_ctx *c, struct nj_pkt *p, uint16_t type, uint32_t off,
+			     unsigned layers)
 {
 	bool in_vntag = false;
 
 	for (;;) {
 		switch (type) {
-		case ETH_P_IPV4:
-			decode_ipv4(c, p, off);
-			return;
-		case ETH_P_IPV6:
-			decode_ipv6(c, p, off);
-			return;
+		case ETH_P_IPV4: decode_ipv4(c, p, off); return;
+		case ETH_P_IPV6: decode_ipv6(c, p, off); return;
 		case ETH_P_VLAN:
 		case ETH_P_QINQ:
 		case ETH_P_QINQ_OLD:
@@ -1152,9 +1132,7 @@ static void decode_ethertype(struct nj_decode_ctx *c, struct nj_pkt *p, uint16_t
 				return;
 			in_vntag = false;
 			continue;
-		case ETH_P_ARP:
-			c->st.arp++;
-			return;
+		case ETH_P_ARP: c->st.arp++; return;
 		default:
 			/* below 0x0600 it is an 802.3 length: LLC, STP, ... */
 			if (type < 0x0600)
@@ -1165,8 +1143,8 @@ static void decode_ethertype(struct nj_decode_ctx *c, struct nj_pkt *p, uint16_t
 				bad(c, p, NJ_DEV_VNTAG_UNKNOWN_TYPE);
 				return;
 			}
-			ev(c, p, p->nvlan ? NJ_DEV_VLAN_UNKNOWN_TYPE :
-					    NJ_DEV_ETHERNET_UNKNOWN_ETHERTYPE);
+			ev(c, p,
+			   p->nvlan ? NJ_DEV_VLAN_UNKNOWN_TYPE : NJ_DEV_ETHERNET_UNKNOWN_ETHERTYPE);
 			return;
 		}
 	}
@@ -1179,15 +1157,9 @@ static void decode_ip_by_version(struct nj_decode_ctx *c, struct nj_pkt *p, uint
 		return;
 	}
 	switch (p->data[off] >> 4) {
-	case 4:
-		decode_ipv4(c, p, off);
-		break;
-	case 6:
-		decode_ipv6(c, p, off);
-		break;
-	default:
-		bad(c, p, NJ_DEV_IPRAW_INVALID_IP_VERSION);
-		break;
+	case 4: decode_ipv4(c, p, off); break;
+	case 6: decode_ipv6(c, p, off); break;
+	default: bad(c, p, NJ_DEV_IPRAW_INVALID_IP_VERSION); break;
 	}
 }
 
@@ -1206,15 +1178,16 @@ static void decode_null(struct nj_decode_ctx *c, struct nj_pkt *p)
 	if (af > 0xff)
 		af = __builtin_bswap32(af);
 	switch (af) {
-	case 2:
-		decode_ipv4(c, p, 4);
+	case 2: decode_ipv4(c, p, 4); break;
+	case 10:
+	case 23:
+	case 24:
+	case 26:
+	case 28:
+	case 30:
+		decode_ipv6(c, p, 4); /* Linux, Winsock, *BSD, Solaris, FreeBSD, Darwin */
 		break;
-	case 10: case 23: case 24: case 26: case 28: case 30:
-		decode_ipv6(c, p, 4);	/* Linux, Winsock, *BSD, Solaris, FreeBSD, Darwin */
-		break;
-	default:
-		ev(c, p, NJ_DEV_LTNULL_UNSUPPORTED_TYPE);
-		break;
+	default: ev(c, p, NJ_DEV_LTNULL_UNSUPPORTED_TYPE); break;
 	}
 }
 
@@ -1277,9 +1250,7 @@ void nj_decode_pkt(struct nj_decode_ctx *c, struct nj_pkt *p)
 		c->st.raw++;
 		decode_ipv6(c, p, 0);
 		break;
-	case NJ_LINK_NULL:
-		decode_null(c, p);
-		break;
+	case NJ_LINK_NULL: decode_null(c, p); break;
 	default:
 		/* no event name exists; counted as invalid */
 		p->flags |= NJ_PKT_INVALID;
@@ -1396,7 +1367,7 @@ uint32_t nj_decode_tuple_hash(const struct nj_pkt *p)
 	if (p->flags & NJ_PKT_HAS_L4) {
 		sp = p->sport;
 		dp = p->dport;
-		if (p->proto == 50)	/* ESP: the SPI, folded the same for both sides */
+		if (p->proto == 50) /* ESP: the SPI, folded the same for both sides */
 			sp = dp = (uint16_t)(p->esp_spi ^ p->esp_spi >> 16);
 	}
 	if (p->flags & NJ_PKT_IPV6)
@@ -1408,7 +1379,7 @@ uint32_t nj_decode_tuple_hash(const struct nj_pkt *p)
 
 uint32_t nj_decode_fanout_hash(const uint8_t *data, uint32_t len, uint16_t linktype)
 {
-	uint16_t vlan[3] = { 0, 0, 0 };
+	uint16_t vlan[3] = {0, 0, 0};
 	uint8_t nvlan = 0;
 	uint32_t off;
 	uint16_t type;
@@ -1443,8 +1414,7 @@ uint32_t nj_decode_fanout_hash(const uint8_t *data, uint32_t len, uint16_t linkt
 		off = 0;
 		type = 0;
 		break;
-	default:
-		return 0;
+	default: return 0;
 	}
 	/* the link-level headers nj_decode_pkt looks through, bounded as it is */
 	for (unsigned layers = 1; layers < NJ_MAX_LAYERS && type; layers++) {
@@ -1470,9 +1440,9 @@ uint32_t nj_decode_fanout_hash(const uint8_t *data, uint32_t len, uint16_t linkt
 				return 0;
 			if (shim >> 12 == 0 || shim >> 12 == 2 || data[off] >> 4 == 4 ||
 			    data[off] >> 4 == 6) {
-				type = 0;	/* IP follows */
+				type = 0; /* IP follows */
 			} else if (data[off] >> 4 == 0 && len - off >= 18) {
-				type = rd16(data + off + 16);	/* control word, Ethernet */
+				type = rd16(data + off + 16); /* control word, Ethernet */
 				off += 18;
 			} else {
 				return 0;
@@ -1511,7 +1481,7 @@ struct nj_decode_ctx *nj_decode_create(const struct nj_decode_config *cfg, int s
 {
 	struct nj_decode_ctx *c;
 
-	(void)socket;	/* plain C; the dataplane may place it later */
+	(void)socket; /* plain C; the dataplane may place it later */
 	c = aligned_alloc(NJ_CACHE_LINE, sizeof(*c));
 	if (!c)
 		return NULL;

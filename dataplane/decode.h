@@ -40,11 +40,11 @@
 #include "pkt.h"
 
 struct nj_decode_config {
-	int checksum_validation;     /* 1: verify IPv4/TCP/UDP/ICMP checksums (-k none: 0) */
-	uint64_t defrag_memcap;	     /* bytes for fragment state and buffers */
+	int checksum_validation;      /* 1: verify IPv4/TCP/UDP/ICMP checksums (-k none: 0) */
+	uint64_t defrag_memcap;	      /* bytes for fragment state and buffers */
 	uint32_t defrag_max_trackers; /* datagrams being reassembled at once */
-	uint32_t defrag_timeout_s;   /* an incomplete datagram is dropped after this */
-	uint32_t max_datagram;	     /* largest reassembled datagram (<= 65535 + hdrs) */
+	uint32_t defrag_timeout_s;    /* an incomplete datagram is dropped after this */
+	uint32_t max_datagram;	      /* largest reassembled datagram (<= 65535 + hdrs) */
 };
 
 /*
@@ -70,7 +70,7 @@ struct nj_decode_stats {
 	uint64_t vlan_qinqinq, sctp, raw, null, sll, sll2, arp, unknown_ethertype;
 	uint64_t too_many_layers;
 	uint64_t frag_ipv4_timeouts, frag_ipv6_timeouts;
-	uint64_t frag_memuse;	   /* bytes held by stored fragments now (a gauge) */
+	uint64_t frag_memuse; /* bytes held by stored fragments now (a gauge) */
 	uint64_t frag_tracker_soft_reuse;
 	uint64_t vntag, mpls, esp;
 };

@@ -22,19 +22,19 @@
 
 #include "defrag.h"
 
-#define NIL UINT32_MAX
-#define NJ_DEFRAG_BLOCK 512		/* data block size */
-#define NJ_DEFRAG_MAX_FRAGS 256		/* per datagram; legit senders use far fewer */
+#define NIL		       UINT32_MAX
+#define NJ_DEFRAG_BLOCK	       512 /* data block size */
+#define NJ_DEFRAG_MAX_FRAGS    256 /* per datagram; legit senders use far fewer */
 #define NJ_DEFRAG_MIN_DATAGRAM 1280
 #define NJ_DEFRAG_MAX_DATAGRAM (65535 + 40)
 
 enum { TRK_FREE = 0, TRK_ACTIVE, TRK_DONE };
 
 struct nj_defrag_frag {
-	uint32_t next;		/* tracker list (by offset, then arrival) or free list */
-	uint32_t block;		/* first data block, NIL if no bytes */
-	uint32_t off, len;	/* payload offset and length */
-	uint32_t hdr_len;	/* header bytes stored before the payload (offset 0 only) */
+	uint32_t next;	   /* tracker list (by offset, then arrival) or free list */
+	uint32_t block;	   /* first data block, NIL if no bytes */
+	uint32_t off, len; /* payload offset and length */
+	uint32_t hdr_len;  /* header bytes stored before the payload (offset 0 only) */
 	uint32_t nh_off;
 	uint8_t proto;
 };
@@ -53,7 +53,7 @@ struct nj_defrag_tracker {
 	struct nj_defrag_key key;
 	uint8_t state, have_last;
 	uint16_t nfrags;
-	uint32_t total;		/* payload length, known once the last fragment is in */
+	uint32_t total; /* payload length, known once the last fragment is in */
 	uint32_t frags;
 	uint32_t hnext, bucket;
 	uint32_t lprev, lnext;
@@ -79,7 +79,7 @@ struct nj_defrag {
 	uint64_t timeout_us;
 	uint32_t max_datagram;
 
-	uint8_t *ring;		/* NJ_BURST reassembly buffers of max_datagram bytes */
+	uint8_t *ring; /* NJ_BURST reassembly buffers of max_datagram bytes */
 	uint32_t ring_next;
 };
 
@@ -235,7 +235,7 @@ static void count_timeout(struct nj_defrag *d, const struct nj_defrag_tracker *t
 
 static uint32_t key_hash(const struct nj_defrag_key *k)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull, w[6] = { 0 };
+	uint64_t h = 0x9e3779b97f4a7c15ull, w[6] = {0};
 
 	memcpy(w, k, sizeof(*k));
 	for (unsigned i = 0; i < 6; i++) {
@@ -284,7 +284,7 @@ static uint32_t tracker_get(struct nj_defrag *d, const struct nj_pkt *p,
 		}
 	}
 	if (unlikely(i >= d->ntrk))
-		return NIL;	/* cannot happen: a release always frees one */
+		return NIL; /* cannot happen: a release always frees one */
 	t = &d->trk[i];
 	d->trk_free = t->hnext;
 	t->key = k;
@@ -362,7 +362,7 @@ static uint32_t tracker_build(struct nj_defrag *d, struct nj_defrag_tracker *t, 
 
 		buf[2] = (uint8_t)(len >> 8);
 		buf[3] = (uint8_t)len;
-		buf[6] &= 0x40;	/* keep DF, clear MF and the offset */
+		buf[6] &= 0x40; /* keep DF, clear MF and the offset */
 		buf[7] = 0;
 		buf[10] = buf[11] = 0;
 		sum = (uint16_t)~nj_csum_fold(nj_csum_add(0, buf, hdr_len));
@@ -372,12 +372,13 @@ static uint32_t tracker_build(struct nj_defrag *d, struct nj_defrag_tracker *t, 
 	return len;
 }
 
-uint32_t nj_defrag_add(struct nj_defrag *d, struct nj_pkt *p,
-		       const struct nj_defrag_frag_info *fi, const uint8_t **out)
+uint32_t nj_defrag_add(struct nj_defrag *d, struct nj_pkt *p, const struct nj_defrag_frag_info *fi,
+		       const uint8_t **out)
 {
-	enum nj_decode_event ev_overlap = fi->v6 ? NJ_DEV_IPV6_FRAG_OVERLAP : NJ_DEV_IPV4_FRAG_OVERLAP;
-	enum nj_decode_event ev_large = fi->v6 ? NJ_DEV_IPV6_FRAG_PKT_TOO_LARGE :
-						 NJ_DEV_IPV4_FRAG_PKT_TOO_LARGE;
+	enum nj_decode_event ev_overlap =
+		fi->v6 ? NJ_DEV_IPV6_FRAG_OVERLAP : NJ_DEV_IPV4_FRAG_OVERLAP;
+	enum nj_decode_event ev_large =
+		fi->v6 ? NJ_DEV_IPV6_FRAG_PKT_TOO_LARGE : NJ_DEV_IPV4_FRAG_PKT_TOO_LARGE;
 	uint32_t end = fi->off + fi->data_len, ti, fi_idx, blob, nb, *link, pos;
 	uint32_t hdr = fi->off == 0 ? fi->hdr_len : 0;
 	struct nj_defrag_tracker *t;
@@ -396,8 +397,8 @@ uint32_t nj_defrag_add(struct nj_defrag *d, struct nj_pkt *p,
 		return 0;
 	t = &d->trk[ti];
 	if (t->state == TRK_DONE) {
-		nj_decode_event(d->st, p, fi->v6 ? NJ_DEV_IPV6_FRAG_IGNORED :
-						   NJ_DEV_IPV4_FRAG_IGNORED);
+		nj_decode_event(d->st, p,
+				fi->v6 ? NJ_DEV_IPV6_FRAG_IGNORED : NJ_DEV_IPV4_FRAG_IGNORED);
 		return 0;
 	}
 	t->last_us = p->ts_us;
@@ -521,12 +522,14 @@ struct nj_defrag *nj_defrag_create(const struct nj_decode_config *cfg, struct nj
 	/* trackers take at most an eighth of the memcap, the rest holds data */
 	ntrk = cfg->defrag_max_trackers ? cfg->defrag_max_trackers : 1;
 	if ((uint64_t)ntrk * (sizeof(struct nj_defrag_tracker) + 2 * sizeof(uint32_t)) > memcap / 8)
-		ntrk = (uint32_t)(memcap / 8 / (sizeof(struct nj_defrag_tracker) + 2 * sizeof(uint32_t)));
+		ntrk = (uint32_t)(memcap / 8 /
+				  (sizeof(struct nj_defrag_tracker) + 2 * sizeof(uint32_t)));
 	if (ntrk < 1)
 		ntrk = 1;
 	for (nb = 1; nb < ntrk * 2; nb <<= 1)
 		;
-	trk_bytes = (uint64_t)ntrk * sizeof(struct nj_defrag_tracker) + (uint64_t)nb * sizeof(uint32_t);
+	trk_bytes =
+		(uint64_t)ntrk * sizeof(struct nj_defrag_tracker) + (uint64_t)nb * sizeof(uint32_t);
 	per_block = NJ_DEFRAG_BLOCK + sizeof(uint32_t) + sizeof(struct nj_defrag_frag);
 	nblocks = memcap > trk_bytes ? (uint32_t)((memcap - trk_bytes) / per_block) : 0;
 	if (nblocks < 4)

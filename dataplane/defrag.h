@@ -14,14 +14,14 @@
 
 /* What the decoder learnt about one fragment. */
 struct nj_defrag_frag_info {
-	const uint8_t *l3;	/* IP header */
-	const uint8_t *data;	/* fragment payload */
-	uint32_t hdr_len;	/* IPv4: IHL * 4; IPv6: bytes before the fragment header */
+	const uint8_t *l3;   /* IP header */
+	const uint8_t *data; /* fragment payload */
+	uint32_t hdr_len;    /* IPv4: IHL * 4; IPv6: bytes before the fragment header */
 	uint32_t data_len;
-	uint32_t off;		/* payload offset in the datagram, bytes */
+	uint32_t off; /* payload offset in the datagram, bytes */
 	uint32_t id;
-	uint32_t nh_off;	/* IPv6: header byte naming the fragment header */
-	uint8_t proto;		/* IPv4 protocol; IPv6 next header after the fragment header */
+	uint32_t nh_off; /* IPv6: header byte naming the fragment header */
+	uint8_t proto;	 /* IPv4 protocol; IPv6 next header after the fragment header */
 	bool more;
 	bool v6;
 };

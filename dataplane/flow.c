@@ -25,10 +25,10 @@
 #define TH_ACK 0x10
 
 /* nj_flow.tcp_ssn_flags */
-#define SSN_MIDSTREAM 0x01
-#define SSN_MIDSTREAM_SYNACK 0x02
-#define SSN_4WHS 0x04
-#define SSN_3WHS_CONFIRMED 0x08
+#define SSN_MIDSTREAM	      0x01
+#define SSN_MIDSTREAM_SYNACK  0x02
+#define SSN_4WHS	      0x04
+#define SSN_3WHS_CONFIRMED    0x08
 #define SSN_MIDSTREAM_COUNTED 0x10
 
 /* Flows ended per packet when the pool ran dry, before falling back to eviction. */
@@ -38,8 +38,8 @@
 
 #define HUGE_2M (2ull << 20)
 
-#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
-#define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
+#define SEQ_LT(a, b)  ((int32_t)((a) - (b)) < 0)
+#define SEQ_GT(a, b)  ((int32_t)((a) - (b)) > 0)
 #define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
 
 /* Same layout as the head of struct nj_flow, so that one memcmp compares keys. */
@@ -67,9 +67,9 @@ struct nj_flow_table {
 	struct nj_flow *pool;
 	uint32_t *buckets;
 	uint32_t npool;
-	uint32_t hash_shift;	/* 32 - log2(buckets) */
+	uint32_t hash_shift; /* 32 - log2(buckets) */
 	uint32_t free_head;
-	uint32_t deferred_head;	/* ended during this burst, freed at the next */
+	uint32_t deferred_head; /* ended during this burst, freed at the next */
 	uint32_t gen;		/* burst generation */
 	bool in_burst;
 	bool emergency;
@@ -85,8 +85,8 @@ struct nj_flow_table {
 
 void nj_flow_config_defaults(struct nj_flow_config *cfg)
 {
-	static const struct nj_flow_timeouts tcp = { 60, 600, 60, 5, 100, 10 };
-	static const struct nj_flow_timeouts other = { 30, 300, 0, 10, 100, 0 };
+	static const struct nj_flow_timeouts tcp = {60, 600, 60, 5, 100, 10};
+	static const struct nj_flow_timeouts other = {30, 300, 0, 10, 100, 0};
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->memcap = 128ull << 20;
@@ -102,15 +102,11 @@ void nj_flow_config_defaults(struct nj_flow_config *cfg)
 static inline unsigned proto_class(uint8_t proto)
 {
 	switch (proto) {
-	case 6:
-		return NJ_FPC_TCP;
-	case 17:
-		return NJ_FPC_UDP;
+	case 6: return NJ_FPC_TCP;
+	case 17: return NJ_FPC_UDP;
 	case 1:
-	case 58:
-		return NJ_FPC_ICMP;
-	default:
-		return NJ_FPC_OTHER;
+	case 58: return NJ_FPC_ICMP;
+	default: return NJ_FPC_OTHER;
 	}
 }
 
@@ -168,7 +164,7 @@ struct nj_flow_table *nj_flow_table_create(const struct nj_flow_config *cfg, int
 	if (!t->pool)
 		goto out_free_t;
 	t->buckets = aligned_alloc(NJ_CACHE_LINE, (nb * sizeof(uint32_t) + NJ_CACHE_LINE - 1) &
-							   ~(uint64_t)(NJ_CACHE_LINE - 1));
+							  ~(uint64_t)(NJ_CACHE_LINE - 1));
 	if (!t->buckets)
 		goto out_free_pool;
 	memset(t->buckets, 0xff, nb * sizeof(uint32_t));
@@ -193,7 +189,8 @@ struct nj_flow_table *nj_flow_table_create(const struct nj_flow_config *cfg, int
 		t->timeout_us[0][c][NJ_FLOW_STATE_ESTABLISHED] = to->established_s * 1000000ull;
 		t->timeout_us[0][c][NJ_FLOW_STATE_CLOSED] = to->closed_s * 1000000ull;
 		t->timeout_us[1][c][NJ_FLOW_STATE_NEW] = to->emerg_new_s * 1000000ull;
-		t->timeout_us[1][c][NJ_FLOW_STATE_ESTABLISHED] = to->emerg_established_s * 1000000ull;
+		t->timeout_us[1][c][NJ_FLOW_STATE_ESTABLISHED] =
+			to->emerg_established_s * 1000000ull;
 		t->timeout_us[1][c][NJ_FLOW_STATE_CLOSED] = to->emerg_closed_s * 1000000ull;
 	}
 	for (unsigned l = 0; l < NLISTS; l++)
@@ -282,8 +279,7 @@ static inline void pool_put(struct nj_flow_table *t, struct nj_flow *f)
 	f->next = t->free_head;
 	t->free_head = idx_of(t, f);
 	t->st.spare++;
-	if (unlikely(t->emergency) &&
-	    t->st.spare * 100 > (uint64_t)t->npool * t->recovery_pct) {
+	if (unlikely(t->emergency) && t->st.spare * 100 > (uint64_t)t->npool * t->recovery_pct) {
 		t->emergency = false;
 		t->st.emergency_over++;
 	}
@@ -324,8 +320,8 @@ static unsigned expire_lists(struct nj_flow_table *t, uint64_t now_us, unsigned 
 
 	for (unsigned li = 0; li < NLISTS && n < budget; li++) {
 		struct lru *l = &t->lru[li];
-		uint64_t to = t->timeout_us[t->emergency][li / NJ_FLOW_STATE_MAX]
-					   [li % NJ_FLOW_STATE_MAX];
+		uint64_t to =
+			t->timeout_us[t->emergency][li / NJ_FLOW_STATE_MAX][li % NJ_FLOW_STATE_MAX];
 
 		while (l->head != NIL && n < budget) {
 			struct nj_flow *f = &t->pool[l->head];
@@ -468,7 +464,7 @@ static inline unsigned key_build(const struct nj_pkt *p, struct flow_key *k)
 	s = c > 0 || (c == 0 && sp > dp);
 	memset(k, 0, sizeof(*k));
 	if (unlikely(p->proto == 50 && (p->flags & NJ_PKT_HAS_L4))) {
-		s = 0;		/* ESP: one flow per direction and SPI */
+		s = 0; /* ESP: one flow per direction and SPI */
 		k->spi = p->esp_spi;
 	} else {
 		k->port[s] = sp;
@@ -515,21 +511,11 @@ static struct nj_flow *flow_create(struct nj_flow_table *t, const struct flow_ke
 	t->st.created++;
 	t->st.active++;
 	switch (p->proto) {
-	case 6:
-		t->st.tcp++;
-		break;
-	case 17:
-		t->st.udp++;
-		break;
-	case 1:
-		t->st.icmpv4++;
-		break;
-	case 58:
-		t->st.icmpv6++;
-		break;
-	default:
-		t->st.other++;
-		break;
+	case 6: t->st.tcp++; break;
+	case 17: t->st.udp++; break;
+	case 1: t->st.icmpv4++; break;
+	case 58: t->st.icmpv6++; break;
+	default: t->st.other++; break;
 	}
 	return f;
 }
@@ -542,16 +528,11 @@ static inline void tcp_set_state(struct nj_flow *f, unsigned s)
 	case NJ_TCP_FIN_WAIT1:
 	case NJ_TCP_FIN_WAIT2:
 	case NJ_TCP_CLOSING:
-	case NJ_TCP_CLOSE_WAIT:
-		f->state = NJ_FLOW_STATE_ESTABLISHED;
-		break;
+	case NJ_TCP_CLOSE_WAIT: f->state = NJ_FLOW_STATE_ESTABLISHED; break;
 	case NJ_TCP_LAST_ACK:
 	case NJ_TCP_TIME_WAIT:
-	case NJ_TCP_CLOSED:
-		f->state = NJ_FLOW_STATE_CLOSED;
-		break;
-	default:
-		break;
+	case NJ_TCP_CLOSED: f->state = NJ_FLOW_STATE_CLOSED; break;
+	default: break;
 	}
 }
 
@@ -706,8 +687,7 @@ static void tcp_update(struct nj_flow_table *t, struct nj_flow *f, const struct 
 		if ((fl & (TH_SYN | TH_FIN | TH_ACK)) == TH_ACK && in_order)
 			tcp_set_state(f, NJ_TCP_CLOSED);
 		break;
-	default:
-		break;
+	default: break;
 	}
 
 	if (SEQ_GT(end, f->tcp_next_seq[d]))
@@ -868,21 +848,21 @@ void nj_flow_burst(struct nj_flow_table *t, struct nj_pkt *pkts, uint16_t n)
 
 const char *nj_flow_state_name(enum nj_flow_state s)
 {
-	static const char *const names[] = { "new", "established", "closed" };
+	static const char *const names[] = {"new", "established", "closed"};
 
 	return (unsigned)s < NJ_ARRAY_SIZE(names) ? names[s] : "unknown";
 }
 
 const char *nj_flow_reason_name(enum nj_flow_end_reason r)
 {
-	static const char *const names[] = { "timeout", "forced", "shutdown" };
+	static const char *const names[] = {"timeout", "forced", "shutdown"};
 
 	return (unsigned)r < NJ_ARRAY_SIZE(names) ? names[r] : "unknown";
 }
 
 static const char *const tcp_state_names[NJ_TCP_STATE_MAX] = {
-	"none",	     "syn_sent",  "syn_recv",  "established", "fin_wait1", "fin_wait2",
-	"time_wait", "last_ack",  "close_wait", "closing",    "closed",
+	"none",	     "syn_sent", "syn_recv",   "established", "fin_wait1", "fin_wait2",
+	"time_wait", "last_ack", "close_wait", "closing",     "closed",
 };
 
 const char *nj_tcp_state_name(enum nj_tcp_state s)
@@ -894,7 +874,9 @@ void nj_flow_stats_foreach(const struct nj_flow_stats *s,
 			   void (*fn)(void *arg, const char *name, uint64_t v), void *arg)
 {
 	static const char *const end_state[NJ_FLOW_STATE_MAX] = {
-		"flow.end.state.new", "flow.end.state.established", "flow.end.state.closed",
+		"flow.end.state.new",
+		"flow.end.state.established",
+		"flow.end.state.closed",
 	};
 	static const char *const end_tcp[NJ_TCP_STATE_MAX] = {
 		"flow.end.tcp_state.none",	 "flow.end.tcp_state.syn_sent",

@@ -36,16 +36,16 @@ enum nj_flow_end_reason {
 /* TCP connection states, with Suricata's EVE names (tcp.state). */
 enum nj_tcp_state {
 	NJ_TCP_NONE = 0,
-	NJ_TCP_SYN_SENT,	/* "syn_sent" */
-	NJ_TCP_SYN_RECV,	/* "syn_recv" */
-	NJ_TCP_ESTABLISHED,	/* "established" */
-	NJ_TCP_FIN_WAIT1,	/* "fin_wait1" */
-	NJ_TCP_FIN_WAIT2,	/* "fin_wait2" */
-	NJ_TCP_TIME_WAIT,	/* "time_wait" */
-	NJ_TCP_LAST_ACK,	/* "last_ack" */
-	NJ_TCP_CLOSE_WAIT,	/* "close_wait" */
-	NJ_TCP_CLOSING,		/* "closing" */
-	NJ_TCP_CLOSED,		/* "closed" */
+	NJ_TCP_SYN_SENT,    /* "syn_sent" */
+	NJ_TCP_SYN_RECV,    /* "syn_recv" */
+	NJ_TCP_ESTABLISHED, /* "established" */
+	NJ_TCP_FIN_WAIT1,   /* "fin_wait1" */
+	NJ_TCP_FIN_WAIT2,   /* "fin_wait2" */
+	NJ_TCP_TIME_WAIT,   /* "time_wait" */
+	NJ_TCP_LAST_ACK,    /* "last_ack" */
+	NJ_TCP_CLOSE_WAIT,  /* "close_wait" */
+	NJ_TCP_CLOSING,	    /* "closing" */
+	NJ_TCP_CLOSED,	    /* "closed" */
 	NJ_TCP_STATE_MAX
 };
 
@@ -58,11 +58,11 @@ struct nj_flow_timeouts {
 };
 
 struct nj_flow_config {
-	uint64_t memcap;	    /* bytes for flows on this core (flow.memcap / workers) */
-	uint32_t hash_size;	    /* buckets, rounded up to a power of two */
-	uint32_t prealloc;	    /* flows preallocated; 0 = as many as the memcap allows */
+	uint64_t memcap;	     /* bytes for flows on this core (flow.memcap / workers) */
+	uint32_t hash_size;	     /* buckets, rounded up to a power of two */
+	uint32_t prealloc;	     /* flows preallocated; 0 = as many as the memcap allows */
 	uint32_t emergency_recovery; /* percent of pool free before emergency mode ends */
-	bool midstream;		    /* stream.midstream: pick up TCP without a handshake */
+	bool midstream;		     /* stream.midstream: pick up TCP without a handshake */
 	struct nj_flow_timeouts timeouts[NJ_FPC_MAX];
 };
 
@@ -79,38 +79,39 @@ struct nj_flow {
 	uint8_t addr[2][16];
 	union {
 		uint16_t port[2];
-		uint32_t spi;	/* proto 50 only */
+		uint32_t spi; /* proto 50 only */
 	};
 	uint16_t vlan[3];
 	uint8_t proto;
-	uint8_t ipv6;		/* 1 for IPv6, 0 for IPv4 */
-	uint8_t client;		/* index (0 or 1) of the client side in addr/port */
-	uint8_t state;		/* enum nj_flow_state */
+	uint8_t ipv6;	/* 1 for IPv6, 0 for IPv4 */
+	uint8_t client; /* index (0 or 1) of the client side in addr/port */
+	uint8_t state;	/* enum nj_flow_state */
 
 	uint32_t hash;
-	uint32_t next;		/* hash chain, index into the pool; UINT32_MAX = end */
-	uint32_t lru_prev, lru_next; /* timeout-class list, pool indexes */
-	uint8_t lru_list;	/* which list the flow is on */
-	uint8_t tcp_state;	/* enum nj_tcp_state */
+	uint32_t next;			    /* hash chain, index into the pool; UINT32_MAX = end */
+	uint32_t lru_prev, lru_next;	    /* timeout-class list, pool indexes */
+	uint8_t lru_list;		    /* which list the flow is on */
+	uint8_t tcp_state;		    /* enum nj_tcp_state */
 	uint8_t tcp_flags_ts, tcp_flags_tc; /* flags seen to server / to client */
 	uint8_t alerted;
 	uint8_t has_gap;
-	uint16_t app_proto;	/* 0 = unknown; ids handed out by the parser registry */
-	uint8_t icmp_type[2], icmp_code[2]; /* first ICMP type/code seen from client [0] and server [1] */
-	uint8_t icmp_seen[2];	/* whether [0]/[1] were seen */
+	uint16_t app_proto; /* 0 = unknown; ids handed out by the parser registry */
+	uint8_t icmp_type[2],
+		icmp_code[2]; /* first ICMP type/code seen from client [0] and server [1] */
+	uint8_t icmp_seen[2]; /* whether [0]/[1] were seen */
 
-	uint64_t flow_id;	/* Suricata-style 64-bit id, shared by all events of the flow */
+	uint64_t flow_id; /* Suricata-style 64-bit id, shared by all events of the flow */
 	uint64_t start_us, last_us;
 	uint64_t pkts_ts, pkts_tc, bytes_ts, bytes_tc;
-	uint32_t tcp_isn[2];	/* initial sequence numbers (client, server) when seen */
+	uint32_t tcp_isn[2]; /* initial sequence numbers (client, server) when seen */
 	uint32_t tcp_next_seq[2];
 	uint32_t tcp_fin_seq[2]; /* seq + payload of the first FIN from client / server */
-	uint8_t tcp_fin_seen;	/* bit 0: client sent FIN, bit 1: server sent FIN */
-	uint8_t tcp_ssn_flags;	/* flow.c private: midstream, 3whs confirmed, ... */
-	uint32_t burst_gen;	/* flow.c private: last burst that touched the flow */
+	uint8_t tcp_fin_seen;	 /* bit 0: client sent FIN, bit 1: server sent FIN */
+	uint8_t tcp_ssn_flags;	 /* flow.c private: midstream, 3whs confirmed, ... */
+	uint32_t burst_gen;	 /* flow.c private: last burst that touched the flow */
 
-	void *app_state;	/* owned by the app-layer parser of app_proto */
-	void *detect_state;	/* owned by detection */
+	void *app_state;			/* owned by the app-layer parser of app_proto */
+	void *detect_state;			/* owned by detection */
 	char community_id[NJ_COMMUNITY_ID_MAX]; /* filled lazily by export; "" until then */
 } NJ_ALIGNED; /* the key, hash chain and LRU links share the first cache line */
 
@@ -118,20 +119,20 @@ struct nj_flow {
 struct nj_flow_stats {
 	uint64_t created, active, timed_out, evicted, shutdown;
 	uint64_t tcp, udp, icmpv4, icmpv6, other;
-	uint64_t memcap_hits;	   /* allocation refused because the pool was empty */
+	uint64_t memcap_hits; /* allocation refused because the pool was empty */
 	uint64_t emergency_entered;
-	uint64_t not_tracked;	   /* packets with no usable tuple */
+	uint64_t not_tracked;		/* packets with no usable tuple */
 	uint64_t tcp_midstream_ignored; /* TCP without SYN while midstream is off */
-	uint64_t tcp_reuse;	   /* SYN on a closed flow's tuple started a new flow */
-	uint64_t spare;		   /* free flows in the pool */
-	uint64_t memuse;	   /* bytes preallocated */
+	uint64_t tcp_reuse;		/* SYN on a closed flow's tuple started a new flow */
+	uint64_t spare;			/* free flows in the pool */
+	uint64_t memuse;		/* bytes preallocated */
 	/* compatible additions: keep every member a uint64_t (summed as arrays) */
-	uint64_t timed_out_pkt;	   /* ended by a packet that found it past its timeout */
+	uint64_t timed_out_pkt; /* ended by a packet that found it past its timeout */
 	uint64_t emergency_over;
 	uint64_t midstream_pickups;
-	uint64_t tcp_sessions;	   /* TCP flows whose state left NONE */
-	uint64_t tcp_syn, tcp_synack, tcp_rst; /* packets with these flags on tracked flows */
-	uint64_t end_state[NJ_FLOW_STATE_MAX];	/* flows ended, by flow state */
+	uint64_t tcp_sessions;			  /* TCP flows whose state left NONE */
+	uint64_t tcp_syn, tcp_synack, tcp_rst;	  /* packets with these flags on tracked flows */
+	uint64_t end_state[NJ_FLOW_STATE_MAX];	  /* flows ended, by flow state */
 	uint64_t end_tcp_state[NJ_TCP_STATE_MAX]; /* TCP flows ended, by TCP state */
 };
 
@@ -189,9 +190,21 @@ const char *nj_flow_reason_name(enum nj_flow_end_reason r);
 const char *nj_tcp_state_name(enum nj_tcp_state s);
 
 /* Client / server views of the normalised key. */
-static inline const uint8_t *nj_flow_src(const struct nj_flow *f) { return f->addr[f->client]; }
-static inline const uint8_t *nj_flow_dst(const struct nj_flow *f) { return f->addr[!f->client]; }
-static inline uint16_t nj_flow_sport(const struct nj_flow *f) { return f->port[f->client]; }
-static inline uint16_t nj_flow_dport(const struct nj_flow *f) { return f->port[!f->client]; }
+static inline const uint8_t *nj_flow_src(const struct nj_flow *f)
+{
+	return f->addr[f->client];
+}
+static inline const uint8_t *nj_flow_dst(const struct nj_flow *f)
+{
+	return f->addr[!f->client];
+}
+static inline uint16_t nj_flow_sport(const struct nj_flow *f)
+{
+	return f->port[f->client];
+}
+static inline uint16_t nj_flow_dport(const struct nj_flow *f)
+{
+	return f->port[!f->client];
+}
 
 #endif

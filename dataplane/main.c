@@ -29,24 +29,25 @@ struct nj_app nj_app;
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: nightjar -r FILE.pcap [options]          read a capture file\n"
-		"       nightjar -i PORT[,PORT...] [options]      capture live until SIGINT/SIGTERM\n"
-		"       nightjar --build-info | --version | --dump-config-keys\n"
-		"\n"
-		"Options:\n"
-		"  -r FILE            read packets from a pcap/pcapng file\n"
-		"  -i PORT            a PCI address (0000:3b:00.0) or a DPDK vdev string\n"
-		"                     (net_af_packet0,iface=eth1,framecnt=16384); repeat or comma-list\n"
-		"  -l DIR             output directory (default: default-log-dir, else .)\n"
-		"  -c FILE            configuration file (suricata.yaml layout)\n"
-		"  -S FILE / -s FILE  rule file (exclusive / additional)\n"
-		"  --set KEY=VALUE    override a configuration key (repeatable)\n"
-		"  --workers N        worker cores (default 1)\n"
-		"  -k none|all        checksum validation off / on\n"
-		"  -T                 test the configuration (and rules) and exit\n"
-		"  -v                 more log output (repeat for more)\n"
-		"  -- EAL-ARGS        raw DPDK EAL arguments, appended to Nightjar's own\n");
+	fprintf(out, "Usage: nightjar -r FILE.pcap [options]          read a capture file\n"
+		     "       nightjar -i PORT[,PORT...] [options]      capture live until "
+		     "SIGINT/SIGTERM\n"
+		     "       nightjar --build-info | --version | --dump-config-keys\n"
+		     "\n"
+		     "Options:\n"
+		     "  -r FILE            read packets from a pcap/pcapng file\n"
+		     "  -i PORT            a PCI address (0000:3b:00.0) or a DPDK vdev string\n"
+		     "                     (net_af_packet0,iface=eth1,framecnt=16384); repeat or "
+		     "comma-list\n"
+		     "  -l DIR             output directory (default: default-log-dir, else .)\n"
+		     "  -c FILE            configuration file (suricata.yaml layout)\n"
+		     "  -S FILE / -s FILE  rule file (exclusive / additional)\n"
+		     "  --set KEY=VALUE    override a configuration key (repeatable)\n"
+		     "  --workers N        worker cores (default 1)\n"
+		     "  -k none|all        checksum validation off / on\n"
+		     "  -T                 test the configuration (and rules) and exit\n"
+		     "  -v                 more log output (repeat for more)\n"
+		     "  -- EAL-ARGS        raw DPDK EAL arguments, appended to Nightjar's own\n");
 }
 
 static void build_info(void)
@@ -101,17 +102,17 @@ enum {
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "set", required_argument, NULL, OPT_SET },
-		{ "workers", required_argument, NULL, OPT_WORKERS },
-		{ "build-info", no_argument, NULL, OPT_BUILD_INFO },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "dump-config-keys", no_argument, NULL, OPT_DUMP_KEYS },
-		{ "runmode", required_argument, NULL, OPT_IGNORED_ARG },
-		{ "simulate-ips", no_argument, NULL, OPT_IGNORED },
-		{ "engine-analysis", no_argument, NULL, OPT_ENGINE_ANALYSIS },
-		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"set", required_argument, NULL, OPT_SET},
+		{"workers", required_argument, NULL, OPT_WORKERS},
+		{"build-info", no_argument, NULL, OPT_BUILD_INFO},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{"dump-config-keys", no_argument, NULL, OPT_DUMP_KEYS},
+		{"runmode", required_argument, NULL, OPT_IGNORED_ARG},
+		{"simulate-ips", no_argument, NULL, OPT_IGNORED},
+		{"engine-analysis", no_argument, NULL, OPT_ENGINE_ANALYSIS},
+		{"data-dir", required_argument, NULL, OPT_DATA_DIR},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	struct nj_app *app = &nj_app;
 	const char *sets[NJ_MAX_SETS];
@@ -144,16 +145,10 @@ int main(int argc, char **argv)
 					app->set.ports[app->set.nports++] = tok;
 			break;
 		}
-		case 'l':
-			app->set.log_dir = optarg;
-			break;
-		case 'c':
-			config_path = optarg;
-			break;
+		case 'l': app->set.log_dir = optarg; break;
+		case 'c': config_path = optarg; break;
 		case 'S':
-		case 's':
-			rules = optarg;
-			break;
+		case 's': rules = optarg; break;
 		case 'k':
 			if (strcmp(optarg, "none") == 0)
 				app->set.checksum = 0;
@@ -164,12 +159,8 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			break;
-		case 'T':
-			test_mode = true;
-			break;
-		case 'v':
-			verbose++;
-			break;
+		case 'T': test_mode = true; break;
+		case 'v': verbose++; break;
 		case OPT_SET:
 			if (nsets >= NJ_MAX_SETS) {
 				NJ_ERR("too many --set options");
@@ -188,28 +179,15 @@ int main(int argc, char **argv)
 			app->set.workers = (unsigned)n;
 			break;
 		}
-		case OPT_BUILD_INFO:
-			build_info();
-			return 0;
-		case OPT_VERSION:
-			printf("nightjar %s\n", NJ_VERSION);
-			return 0;
-		case OPT_DUMP_KEYS:
-			nj_conf_dump_keys_md(stdout);
-			return 0;
+		case OPT_BUILD_INFO: build_info(); return 0;
+		case OPT_VERSION: printf("nightjar %s\n", NJ_VERSION); return 0;
+		case OPT_DUMP_KEYS: nj_conf_dump_keys_md(stdout); return 0;
 		case OPT_IGNORED_ARG:
 		case OPT_IGNORED:
-		case OPT_DATA_DIR:
-			break;
-		case OPT_ENGINE_ANALYSIS:
-			test_mode = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 1;
+		case OPT_DATA_DIR: break;
+		case OPT_ENGINE_ANALYSIS: test_mode = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
 		}
 	}
 	nj_log_level = NJ_LOG_WARN + verbose;
@@ -223,7 +201,8 @@ int main(int argc, char **argv)
 		if (nj_settings_load(app, config_path, sets, nsets) < 0)
 			return 1;
 		if (rules) {
-			NJ_ERR("%s: this build has no rule engine yet; rules cannot be checked", rules);
+			NJ_ERR("%s: this build has no rule engine yet; rules cannot be checked",
+			       rules);
 			return 1;
 		}
 		printf("nightjar: configuration OK\n");
@@ -272,7 +251,8 @@ int main(int argc, char **argv)
 		struct nj_worker *wk = nj_worker_create(app, w);
 
 		if (!wk) {
-			NJ_ERR("cannot create worker %u (flow.memcap / defrag.memcap too large?)", w);
+			NJ_ERR("cannot create worker %u (flow.memcap / defrag.memcap too large?)",
+			       w);
 			ret = 1;
 			goto out_workers;
 		}
@@ -294,7 +274,7 @@ int main(int argc, char **argv)
 	{
 		unsigned lcore, i = 0;
 
-		RTE_LCORE_FOREACH_WORKER(lcore) {
+		RTE_LCORE_FOREACH_WORKER (lcore) {
 			if (i >= app->nworkers)
 				break;
 			app->workers[i]->lcore = lcore;
@@ -304,7 +284,8 @@ int main(int argc, char **argv)
 	}
 
 	if (app->set.mode == NJ_MODE_LIVE) {
-		printf("nightjar: capturing on %u port(s) with %u worker(s); SIGINT or SIGTERM to stop\n",
+		printf("nightjar: capturing on %u port(s) with %u worker(s); SIGINT or SIGTERM to "
+		       "stop\n",
 		       app->nsrc_ports, app->nworkers);
 		fflush(stdout);
 	}

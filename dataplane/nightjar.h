@@ -28,8 +28,8 @@ struct rte_ring;
 
 #define NJ_MAX_PORTS 16
 /* Bytes for linearized multi-segment packets per worker and burst. */
-#define NJ_LIN_BUF_SIZE (NJ_BURST * 65536u)
-#define NJ_VERSION "0.1.0"
+#define NJ_LIN_BUF_SIZE	   (NJ_BURST * 65536u)
+#define NJ_VERSION	   "0.1.0"
 #define NJ_SURICATA_COMPAT "8.0.0"
 
 enum nj_mode { NJ_MODE_OFFLINE = 0, NJ_MODE_LIVE };
@@ -40,20 +40,20 @@ enum nj_stage { NJ_STAGE_FULL = 0, NJ_STAGE_RX, NJ_STAGE_FLOW };
 /* Per-worker counters that are not owned by a stage. */
 struct nj_worker_stats {
 	uint64_t pkts, bytes, bursts;
-	uint64_t linearized;	/* multi-segment mbufs copied to scratch */
-	uint64_t oversize;	/* packets larger than the scratch, truncated */
-	uint64_t anomalies;	/* anomaly events written */
+	uint64_t linearized; /* multi-segment mbufs copied to scratch */
+	uint64_t oversize;   /* packets larger than the scratch, truncated */
+	uint64_t anomalies;  /* anomaly events written */
 };
 
 struct nj_worker {
 	unsigned id;
 	unsigned lcore;
-	uint16_t port, queue;		/* where this worker receives */
-	bool direct_pcap;		/* reads the pcap port itself: assigns seq, counts EOF */
+	uint16_t port, queue; /* where this worker receives */
+	bool direct_pcap;     /* reads the pcap port itself: assigns seq, counts EOF */
 	uint16_t linktype;
 	uint64_t next_seq;
-	uint64_t expected;		/* direct_pcap: packets in the file */
-	uint64_t clock_us;		/* latest packet time seen */
+	uint64_t expected; /* direct_pcap: packets in the file */
+	uint64_t clock_us; /* latest packet time seen */
 	uint64_t last_expire_us;
 	uint64_t first_rx_tsc, last_rx_tsc;
 
@@ -65,7 +65,7 @@ struct nj_worker {
 	enum nj_stage stage;
 
 	struct nj_worker_stats st;
-	volatile int input_done;	/* set by the feeder: no more packets will come */
+	volatile int input_done; /* set by the feeder: no more packets will come */
 	volatile int finished;
 
 	struct nj_pkt pkts[NJ_BURST] NJ_ALIGNED;
@@ -74,7 +74,6 @@ struct nj_worker {
 	uint8_t *lin_buf;
 	uint32_t lin_used;
 } NJ_ALIGNED;
-
 
 struct nj_settings {
 	enum nj_mode mode;
@@ -89,15 +88,15 @@ struct nj_settings {
 	unsigned ring_size;
 	uint32_t stats_interval_s;
 	bool stats_enabled;
-	bool anomaly_decode;		/* anomaly types.decode of any output */
+	bool anomaly_decode; /* anomaly types.decode of any output */
 	bool anomaly_packethdr;
-	int checksum;			/* 1 on, 0 off (-k none) */
+	int checksum; /* 1 on, 0 off (-k none) */
 	struct nj_decode_config decode;
 	struct nj_flow_config flow;
 	struct nj_eve_config eve;
 	uint64_t flow_memcap_total;
 	int eal_argc;
-	char **eal_argv;		/* extra EAL args after -- */
+	char **eal_argv; /* extra EAL args after -- */
 };
 
 struct nj_app {
@@ -110,22 +109,22 @@ struct nj_app {
 
 	/* offline input */
 	uint16_t linktype;
-	uint64_t pcap_pkts;		/* complete records found by the pre-scan */
+	uint64_t pcap_pkts; /* complete records found by the pre-scan */
 	uint64_t pcap_first_us, pcap_last_us;
 
 	/* ports */
 	uint16_t src_ports[NJ_MAX_PORTS];
 	unsigned nsrc_ports;
-	bool fanout;			/* main lcore spreads to rings */
+	bool fanout; /* main lcore spreads to rings */
 	uint16_t ring_port;
 	struct rte_ring *rings[NJ_MAX_WORKERS];
 	struct rte_mempool *pool;
 
 	/* fan-out counters (main lcore) */
 	uint64_t rx_pkts, rx_bytes, ring_drops;
-	volatile uint64_t clock_us;	/* latest packet time seen by the feeder */
+	volatile uint64_t clock_us; /* latest packet time seen by the feeder */
 
-	volatile int stop;		/* SIGINT/SIGTERM */
+	volatile int stop; /* SIGINT/SIGTERM */
 	uint64_t start_tsc, end_tsc;
 	uint64_t uptime_start_s;
 };

@@ -74,7 +74,8 @@ int nj_pcap_prescan(struct nj_app *app)
 #endif
 	default:
 		NJ_WARN("%s: link type %d (%s) is not supported; packets will be counted as "
-			"decoder.unsupported_linktype", app->set.pcap_path, pcap_datalink(p),
+			"decoder.unsupported_linktype",
+			app->set.pcap_path, pcap_datalink(p),
 			pcap_datalink_val_to_name(pcap_datalink(p)) ?: "?");
 		app->linktype = (uint16_t)pcap_datalink(p);
 		break;
@@ -127,7 +128,8 @@ int nj_eal_start(struct nj_app *app, const char *argv0)
 	add_arg(argv, &argc, 96, buf);
 	add_arg(argv, &argc, 96, "--no-shconf");
 	add_arg(argv, &argc, 96, "--no-telemetry");
-	add_arg(argv, &argc, 96, nj_log_level >= NJ_LOG_DEBUG ? "--log-level=info" : "--log-level=error");
+	add_arg(argv, &argc, 96,
+		nj_log_level >= NJ_LOG_DEBUG ? "--log-level=info" : "--log-level=error");
 	if (app->set.mode == NJ_MODE_OFFLINE)
 		add_arg(argv, &argc, 96, "--no-pci");
 	/* lcore map */
@@ -137,10 +139,11 @@ int nj_eal_start(struct nj_app *app, const char *argv0)
 		off += snprintf(buf + off, sizeof(buf) - off, "--lcores=");
 		for (l = 0; l < nl && off < sizeof(buf) - 32; l++) {
 			if ((long)nl <= ncpu)
-				off += snprintf(buf + off, sizeof(buf) - off, "%s%u@%u", l ? "," : "", l, l);
+				off += snprintf(buf + off, sizeof(buf) - off, "%s%u@%u",
+						l ? "," : "", l, l);
 			else
-				off += snprintf(buf + off, sizeof(buf) - off, "%s%u@(0-%ld)", l ? "," : "", l,
-						ncpu - 1);
+				off += snprintf(buf + off, sizeof(buf) - off, "%s%u@(0-%ld)",
+						l ? "," : "", l, ncpu - 1);
 		}
 		add_arg(argv, &argc, 96, buf);
 	}
@@ -228,10 +231,9 @@ static int port_start(struct nj_app *app, uint16_t port, uint16_t nq, bool rss)
 	int ret;
 	/* Symmetric Toeplitz key: both directions of a flow hash alike. */
 	static uint8_t sym_key[40] = {
-		0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-		0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-		0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-		0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+		0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+		0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+		0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
 	};
 
 	memset(&conf, 0, sizeof(conf));
@@ -253,7 +255,8 @@ static int port_start(struct nj_app *app, uint16_t port, uint16_t nq, bool rss)
 	for (q = 0; q < nq; q++) {
 		uint16_t nd = 1024;
 
-		ret = rte_eth_rx_queue_setup(port, q, nd, rte_eth_dev_socket_id(port), NULL, app->pool);
+		ret = rte_eth_rx_queue_setup(port, q, nd, rte_eth_dev_socket_id(port), NULL,
+					     app->pool);
 		if (ret != 0)
 			return ret;
 	}
@@ -282,7 +285,7 @@ int nj_ports_setup(struct nj_app *app)
 		return -ENOMEM;
 	}
 	app->nsrc_ports = 0;
-	RTE_ETH_FOREACH_DEV(port) {
+	RTE_ETH_FOREACH_DEV (port) {
 		if (app->nsrc_ports < NJ_MAX_PORTS)
 			app->src_ports[app->nsrc_ports++] = port;
 	}
@@ -297,7 +300,8 @@ int nj_ports_setup(struct nj_app *app)
 		struct rte_eth_dev_info info;
 
 		rte_eth_dev_info_get(app->src_ports[0], &info);
-		if (nw == 1 || (info.max_rx_queues >= nw && info.flow_type_rss_offloads & RTE_ETH_RSS_IP))
+		if (nw == 1 ||
+		    (info.max_rx_queues >= nw && info.flow_type_rss_offloads & RTE_ETH_RSS_IP))
 			app->fanout = false;
 	} else if (app->set.mode == NJ_MODE_OFFLINE && nw == 1) {
 		app->fanout = false;
@@ -323,7 +327,8 @@ int nj_ports_setup(struct nj_app *app)
 				return -ENOMEM;
 			}
 		}
-		ret = rte_eth_from_rings("nj_fanout", app->rings, nw, app->rings, nw, rte_socket_id());
+		ret = rte_eth_from_rings("nj_fanout", app->rings, nw, app->rings, nw,
+					 rte_socket_id());
 		if (ret < 0) {
 			NJ_ERR("cannot create the ring port: %s", rte_strerror(rte_errno));
 			return -ENODEV;
@@ -335,10 +340,11 @@ int nj_ports_setup(struct nj_app *app)
 			memset(&conf, 0, sizeof(conf));
 			ret = rte_eth_dev_configure(app->ring_port, nw, nw, &conf);
 			for (w = 0; ret == 0 && w < nw; w++)
-				ret = rte_eth_rx_queue_setup(app->ring_port, w, 1024, rte_socket_id(), NULL,
-							     app->pool);
+				ret = rte_eth_rx_queue_setup(app->ring_port, w, 1024,
+							     rte_socket_id(), NULL, app->pool);
 			for (w = 0; ret == 0 && w < nw; w++)
-				ret = rte_eth_tx_queue_setup(app->ring_port, w, 1024, rte_socket_id(), NULL);
+				ret = rte_eth_tx_queue_setup(app->ring_port, w, 1024,
+							     rte_socket_id(), NULL);
 			if (ret == 0)
 				ret = rte_eth_dev_start(app->ring_port);
 			if (ret != 0) {

@@ -11,49 +11,81 @@
 
 #include "nightjar.h"
 
-NJ_CONF_KEY(logdir, "default-log-dir", NJ_CT_STR, ".", "Directory for output files when -l is not given.")
+NJ_CONF_KEY(logdir, "default-log-dir", NJ_CT_STR, ".",
+	    "Directory for output files when -l is not given.")
 NJ_CONF_KEY(workers, "nightjar.workers", NJ_CT_INT, "1", "Worker cores (--workers overrides).")
-NJ_CONF_KEY(stage, "nightjar.pipeline", NJ_CT_STR, "full", "full, or for benchmarks: rx (receive and free) or flow (decode and flow, no output).")
-NJ_CONF_KEY(memmb, "nightjar.dpdk.memory-mb", NJ_CT_INT, "128", "DPDK memory (MB, no hugepages) for mbufs and rings.")
-NJ_CONF_KEY(mbufs, "nightjar.dpdk.mbufs", NJ_CT_INT, "8192", "Packet buffers in the pool (about 190 fit per MB).")
-NJ_CONF_KEY(ringsz, "nightjar.dpdk.ring-size", NJ_CT_INT, "1024", "Per-worker ring size for software fan-out (power of two).")
-NJ_CONF_KEY(fmemcap, "flow.memcap", NJ_CT_SIZE, "128mb", "Memory for flow state, split evenly over the workers.")
+NJ_CONF_KEY(stage, "nightjar.pipeline", NJ_CT_STR, "full",
+	    "full, or for benchmarks: rx (receive and free) or flow (decode and flow, no output).")
+NJ_CONF_KEY(memmb, "nightjar.dpdk.memory-mb", NJ_CT_INT, "128",
+	    "DPDK memory (MB, no hugepages) for mbufs and rings.")
+NJ_CONF_KEY(mbufs, "nightjar.dpdk.mbufs", NJ_CT_INT, "8192",
+	    "Packet buffers in the pool (about 190 fit per MB).")
+NJ_CONF_KEY(ringsz, "nightjar.dpdk.ring-size", NJ_CT_INT, "1024",
+	    "Per-worker ring size for software fan-out (power of two).")
+NJ_CONF_KEY(fmemcap, "flow.memcap", NJ_CT_SIZE, "128mb",
+	    "Memory for flow state, split evenly over the workers.")
 NJ_CONF_KEY(fhash, "flow.hash-size", NJ_CT_INT, "65536", "Flow hash buckets per worker.")
-NJ_CONF_KEY(fprealloc, "flow.prealloc", NJ_CT_INT, "0", "Flows preallocated per worker (0: as many as flow.memcap allows).")
-NJ_CONF_KEY(femerg, "flow.emergency-recovery", NJ_CT_INT, "30", "Percent of flows free before emergency mode ends.")
-NJ_CONF_KEY(ftimeouts, "flow-timeouts.*.*", NJ_CT_INT, "see below", "Per-protocol (default, tcp, udp, icmp) timeouts in seconds: new, established, closed, emergency-new, emergency-established, emergency-closed.")
-NJ_CONF_KEY(midstream, "stream.midstream", NJ_CT_BOOL, "no", "Pick up TCP sessions without a 3-way handshake.")
-NJ_CONF_KEY(dmemcap, "defrag.memcap", NJ_CT_SIZE, "32mb", "Memory for IP fragment reassembly per worker.")
-NJ_CONF_KEY(dtrackers, "defrag.trackers", NJ_CT_INT, "65535", "Datagrams reassembled at once per worker.")
-NJ_CONF_KEY(dtimeout, "defrag.timeout", NJ_CT_INT, "60", "Seconds before an incomplete datagram is dropped.")
-NJ_CONF_KEY(csum, "pcap-file.checksum-checks", NJ_CT_STR, "auto", "yes/no/auto: validate checksums (-k none turns it off).")
+NJ_CONF_KEY(fprealloc, "flow.prealloc", NJ_CT_INT, "0",
+	    "Flows preallocated per worker (0: as many as flow.memcap allows).")
+NJ_CONF_KEY(femerg, "flow.emergency-recovery", NJ_CT_INT, "30",
+	    "Percent of flows free before emergency mode ends.")
+NJ_CONF_KEY(ftimeouts, "flow-timeouts.*.*", NJ_CT_INT, "see below",
+	    "Per-protocol (default, tcp, udp, icmp) timeouts in seconds: new, established, closed, "
+	    "emergency-new, emergency-established, emergency-closed.")
+NJ_CONF_KEY(midstream, "stream.midstream", NJ_CT_BOOL, "no",
+	    "Pick up TCP sessions without a 3-way handshake.")
+NJ_CONF_KEY(dmemcap, "defrag.memcap", NJ_CT_SIZE, "32mb",
+	    "Memory for IP fragment reassembly per worker.")
+NJ_CONF_KEY(dtrackers, "defrag.trackers", NJ_CT_INT, "65535",
+	    "Datagrams reassembled at once per worker.")
+NJ_CONF_KEY(dtimeout, "defrag.timeout", NJ_CT_INT, "60",
+	    "Seconds before an incomplete datagram is dropped.")
+NJ_CONF_KEY(csum, "pcap-file.checksum-checks", NJ_CT_STR, "auto",
+	    "yes/no/auto: validate checksums (-k none turns it off).")
 NJ_CONF_KEY(statsen, "stats.enabled", NJ_CT_BOOL, "yes", "Write stats events.")
-NJ_CONF_KEY(statsint, "stats.interval", NJ_CT_INT, "8", "Seconds between stats events (one more is written at exit).")
-NJ_CONF_KEY(cid, "community-id", NJ_CT_BOOL, "yes", "Add community_id to every EVE output (overrides each eve-log's setting).")
-NJ_CONF_KEY(cidseed, "community-id-seed", NJ_CT_INT, "0", "Community ID seed for every EVE output (overrides each eve-log's setting).")
+NJ_CONF_KEY(statsint, "stats.interval", NJ_CT_INT, "8",
+	    "Seconds between stats events (one more is written at exit).")
+NJ_CONF_KEY(cid, "community-id", NJ_CT_BOOL, "yes",
+	    "Add community_id to every EVE output (overrides each eve-log's setting).")
+NJ_CONF_KEY(cidseed, "community-id-seed", NJ_CT_INT, "0",
+	    "Community ID seed for every EVE output (overrides each eve-log's setting).")
 NJ_CONF_KEY(outputs, "outputs", NJ_CT_LIST, "one eve-log", "Output list, as in suricata.yaml.")
 NJ_CONF_KEY(eveen, "outputs.*.eve-log.enabled", NJ_CT_BOOL, "yes", "Enable this EVE output.")
-NJ_CONF_KEY(evefile, "outputs.*.eve-log.filename", NJ_CT_STR, "eve.json.zst", "File name, relative to the log directory; zstd when it ends in .zst.")
-NJ_CONF_KEY(evetype, "outputs.*.eve-log.filetype", NJ_CT_STR, "regular", "Only regular files are supported.")
-NJ_CONF_KEY(evetypes, "outputs.*.eve-log.types", NJ_CT_LIST, "all", "Event types written to this output.")
-NJ_CONF_KEY(evecid, "outputs.*.eve-log.community-id", NJ_CT_BOOL, "no", "Add community_id (Suricata's place for it).")
+NJ_CONF_KEY(evefile, "outputs.*.eve-log.filename", NJ_CT_STR, "eve.json.zst",
+	    "File name, relative to the log directory; zstd when it ends in .zst.")
+NJ_CONF_KEY(evetype, "outputs.*.eve-log.filetype", NJ_CT_STR, "regular",
+	    "Only regular files are supported.")
+NJ_CONF_KEY(evetypes, "outputs.*.eve-log.types", NJ_CT_LIST, "all",
+	    "Event types written to this output.")
+NJ_CONF_KEY(evecid, "outputs.*.eve-log.community-id", NJ_CT_BOOL, "no",
+	    "Add community_id (Suricata's place for it).")
 NJ_CONF_KEY(evecidseed, "outputs.*.eve-log.community-id-seed", NJ_CT_INT, "0", "Community ID seed.")
-NJ_CONF_KEY(evecomp, "outputs.*.eve-log.compression", NJ_CT_STR, "by name", "zstd or none; default from the file name.")
-NJ_CONF_KEY(evelevel, "outputs.*.eve-log.zstd-level", NJ_CT_INT, "3", "zstd compression level (1-19).")
-NJ_CONF_KEY(everotsz, "outputs.*.eve-log.rotate-size", NJ_CT_SIZE, "0", "Rotate the file at this size (0: never).")
-NJ_CONF_KEY(everotint, "outputs.*.eve-log.rotate-interval", NJ_CT_INT, "0", "Rotate the file every this many seconds (0: never).")
-NJ_CONF_KEY(eveappend, "outputs.*.eve-log.append", NJ_CT_BOOL, "no", "Append to an existing file instead of truncating.")
-NJ_CONF_KEY(evebuf, "outputs.*.eve-log.buffer-size", NJ_CT_SIZE, "256kb", "Per-worker buffer; one compressed frame at most this big.")
-NJ_CONF_KEY(evev6, "outputs.*.eve-log.ipv6-compress", NJ_CT_BOOL, "no", "Write IPv6 addresses in compressed RFC 5952 form instead of Suricata's full form.")
-NJ_CONF_KEY(anomtypes, "outputs.*.eve-log.types.*.anomaly", NJ_CT_MAP, "applayer only", "types: {decode, stream, applayer} (yes/no; decode anomalies are off unless enabled, as Suricata) and packethdr (add the packet headers, base64).")
-NJ_CONF_KEY(vars, "vars", NJ_CT_MAP, "", "address-groups and port-groups for rules (HOME_NET, ...).")
+NJ_CONF_KEY(evecomp, "outputs.*.eve-log.compression", NJ_CT_STR, "by name",
+	    "zstd or none; default from the file name.")
+NJ_CONF_KEY(evelevel, "outputs.*.eve-log.zstd-level", NJ_CT_INT, "3",
+	    "zstd compression level (1-19).")
+NJ_CONF_KEY(everotsz, "outputs.*.eve-log.rotate-size", NJ_CT_SIZE, "0",
+	    "Rotate the file at this size (0: never).")
+NJ_CONF_KEY(everotint, "outputs.*.eve-log.rotate-interval", NJ_CT_INT, "0",
+	    "Rotate the file every this many seconds (0: never).")
+NJ_CONF_KEY(eveappend, "outputs.*.eve-log.append", NJ_CT_BOOL, "no",
+	    "Append to an existing file instead of truncating.")
+NJ_CONF_KEY(evebuf, "outputs.*.eve-log.buffer-size", NJ_CT_SIZE, "256kb",
+	    "Per-worker buffer; one compressed frame at most this big.")
+NJ_CONF_KEY(evev6, "outputs.*.eve-log.ipv6-compress", NJ_CT_BOOL, "no",
+	    "Write IPv6 addresses in compressed RFC 5952 form instead of Suricata's full form.")
+NJ_CONF_KEY(anomtypes, "outputs.*.eve-log.types.*.anomaly", NJ_CT_MAP, "applayer only",
+	    "types: {decode, stream, applayer} (yes/no; decode anomalies are off unless enabled, "
+	    "as Suricata) and packethdr (add the packet headers, base64).")
+NJ_CONF_KEY(vars, "vars", NJ_CT_MAP, "",
+	    "address-groups and port-groups for rules (HOME_NET, ...).")
 
 static int timeouts_load(struct nj_conf *c, struct nj_flow_config *fc)
 {
-	static const char *const cls[NJ_FPC_MAX] = { "tcp", "udp", "icmp", "default" };
-	static const char *const keys[6] = { "new", "established", "closed",
-					     "emergency-new", "emergency-established",
-					     "emergency-closed" };
+	static const char *const cls[NJ_FPC_MAX] = {"tcp", "udp", "icmp", "default"};
+	static const char *const keys[6] = {
+		"new",		 "established",		  "closed",
+		"emergency-new", "emergency-established", "emergency-closed"};
 	char path[96];
 	int64_t v;
 	int ret;
@@ -96,7 +128,8 @@ static int types_load(struct nj_app *app, struct nj_conf *c, const struct nj_con
 	*mask = 0;
 	for (it = types->child; it; it = it->next) {
 		const char *name = it->kind == NJ_CONF_SCALAR ? it->value
-				 : it->child ? it->child->key : NULL;
+				   : it->child		      ? it->child->key
+							      : NULL;
 		int t;
 
 		if (!name)
@@ -113,7 +146,8 @@ static int types_load(struct nj_app *app, struct nj_conf *c, const struct nj_con
 		t = nj_eve_type_parse(name);
 		if (t < 0) {
 			/* protocols we do not parse yet (ssh, ftp, ...) are accepted and ignored */
-			NJ_INFO("%s:%d: EVE type '%s' is not produced by this build", it->file, it->line, name);
+			NJ_INFO("%s:%d: EVE type '%s' is not produced by this build", it->file,
+				it->line, name);
 			continue;
 		}
 		if (t == NJ_EVE_ANOMALY &&
@@ -145,7 +179,8 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 	if (!outs) {
 		/* Nightjar's default: one compressed EVE file with everything */
 		ec->nsinks = 1;
-		snprintf(ec->sinks[0].path, sizeof(ec->sinks[0].path), "%s/eve.json.zst", app->set.log_dir);
+		snprintf(ec->sinks[0].path, sizeof(ec->sinks[0].path), "%s/eve.json.zst",
+			 app->set.log_dir);
 		ec->sinks[0].zstd = true;
 		ec->sinks[0].types = (1u << NJ_EVE_TYPE_MAX) - 1;
 		ec->sinks[0].types &= ~(1u << NJ_EVE_NETFLOW);
@@ -173,12 +208,15 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 		if (!en)
 			continue;
 		if (ec->nsinks >= NJ_EVE_MAX_SINKS) {
-			NJ_ERR("%s:%d: at most %d eve-log outputs", e->file, e->line, NJ_EVE_MAX_SINKS);
+			NJ_ERR("%s:%d: at most %d eve-log outputs", e->file, e->line,
+			       NJ_EVE_MAX_SINKS);
 			return -EINVAL;
 		}
 		s = &ec->sinks[ec->nsinks];
-		if (nj_conf_str(c, e, "filename", &fname) < 0 || nj_conf_str(c, e, "filetype", &ftype) < 0 ||
-		    nj_conf_str(c, e, "compression", &comp) < 0 || nj_conf_bool(c, e, "community-id", &cid) < 0 ||
+		if (nj_conf_str(c, e, "filename", &fname) < 0 ||
+		    nj_conf_str(c, e, "filetype", &ftype) < 0 ||
+		    nj_conf_str(c, e, "compression", &comp) < 0 ||
+		    nj_conf_bool(c, e, "community-id", &cid) < 0 ||
 		    nj_conf_int(c, e, "community-id-seed", 0, 65535, &seed) < 0 ||
 		    nj_conf_int(c, e, "zstd-level", 1, 19, &level) < 0 ||
 		    nj_conf_size(c, e, "rotate-size", &rotsz) < 0 ||
@@ -299,7 +337,8 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 	else {
 		const struct nj_conf_node *n = nj_conf_get(c, "nightjar.pipeline");
 
-		NJ_ERR("%s:%d: nightjar.pipeline: expected full, rx or flow (value '%s')", n->file, n->line, str);
+		NJ_ERR("%s:%d: nightjar.pipeline: expected full, rx or flow (value '%s')", n->file,
+		       n->line, str);
 		return -EINVAL;
 	}
 	v = 128;

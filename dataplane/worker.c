@@ -24,7 +24,7 @@
 
 /* Flows are swept at most this often (packet time) and this many at a time. */
 #define NJ_EXPIRE_EVERY_US 1000000u
-#define NJ_EXPIRE_BUDGET 512u
+#define NJ_EXPIRE_BUDGET   512u
 /* Idle polls before yielding the CPU (only when oversubscribed or offline). */
 #define NJ_IDLE_YIELD 256u
 
@@ -160,7 +160,8 @@ static void worker_burst(struct nj_worker *w, struct rte_mbuf **m, uint16_t n, i
 			const struct nj_pkt *p = &w->pkts[i];
 
 			for (unsigned e = 0; e < p->nevents; e++) {
-				nj_eve_log_decode_anomaly(w->eve, p, nj_decode_event_eve_names[p->events[e]],
+				nj_eve_log_decode_anomaly(w->eve, p,
+							  nj_decode_event_eve_names[p->events[e]],
 							  w->anomaly_packethdr);
 				w->st.anomalies++;
 			}
@@ -299,8 +300,8 @@ void nj_fanout_main(struct nj_app *app)
 				if (!stall_since)
 					stall_since = now;
 				else if (now - stall_since > 3 * hz) {
-					NJ_WARN("input ended after %lu of %lu packets", (unsigned long)seq,
-						(unsigned long)app->pcap_pkts);
+					NJ_WARN("input ended after %lu of %lu packets",
+						(unsigned long)seq, (unsigned long)app->pcap_pkts);
 					break;
 				}
 			}
@@ -311,14 +312,15 @@ void nj_fanout_main(struct nj_app *app)
 		memset(nout, 0, sizeof(uint16_t) * nw);
 		for (i = 0; i < n; i++) {
 			struct rte_mbuf *mb = m[i];
-			uint32_t h = nj_decode_fanout_hash(rte_pktmbuf_mtod(mb, const uint8_t *),
-							   mb->data_len,
-							   offline ? app->linktype : NJ_LINK_ETHERNET);
+			uint32_t h = nj_decode_fanout_hash(
+				rte_pktmbuf_mtod(mb, const uint8_t *), mb->data_len,
+				offline ? app->linktype : NJ_LINK_ETHERNET);
 			unsigned wi = (unsigned)(((uint64_t)h * nw) >> 32);
 
 			*RTE_MBUF_DYNFIELD(mb, seq_off, uint64_t *) = ++seq;
 			if (ts_off >= 0 && (mb->ol_flags & ts_flag)) {
-				uint64_t us = *RTE_MBUF_DYNFIELD(mb, ts_off, rte_mbuf_timestamp_t *);
+				uint64_t us =
+					*RTE_MBUF_DYNFIELD(mb, ts_off, rte_mbuf_timestamp_t *);
 
 				if (us > app->clock_us)
 					app->clock_us = us;
@@ -331,12 +333,14 @@ void nj_fanout_main(struct nj_app *app)
 			uint16_t done = 0;
 
 			while (done < nout[w]) {
-				done += rte_ring_enqueue_burst(app->rings[w], (void **)&out[w][done],
+				done += rte_ring_enqueue_burst(app->rings[w],
+							       (void **)&out[w][done],
 							       nout[w] - done, NULL);
 				if (done < nout[w]) {
 					if (!offline) {
 						app->ring_drops += nout[w] - done;
-						rte_pktmbuf_free_bulk(&out[w][done], nout[w] - done);
+						rte_pktmbuf_free_bulk(&out[w][done],
+								      nout[w] - done);
 						break;
 					}
 					if (app->workers[w]->finished)
@@ -345,7 +349,7 @@ void nj_fanout_main(struct nj_app *app)
 				}
 			}
 		}
-stats:
+	stats:
 		if (app->set.stats_enabled && app->set.stats_interval_s) {
 			uint64_t now = rte_get_tsc_cycles();
 

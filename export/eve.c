@@ -37,8 +37,8 @@
 
 /* Writer idle sleep, and the offline worker's wait for a free frame. */
 #define NJ_EVE_WRITER_IDLE_NS 1000000L
-#define NJ_EVE_WAIT_NS 50000L
-#define NJ_EVE_FLOW_ID_MASK 0x7ffffffffffffull
+#define NJ_EVE_WAIT_NS	      50000L
+#define NJ_EVE_FLOW_ID_MASK   0x7ffffffffffffull
 
 static const char *const type_names[NJ_EVE_TYPE_MAX] = {
 	[NJ_EVE_ALERT] = "alert",     [NJ_EVE_ANOMALY] = "anomaly", [NJ_EVE_FLOW] = "flow",
@@ -58,9 +58,9 @@ struct nj_eve_ring {
 /* One handle's view of one sink. */
 struct nj_eve_out {
 	struct nj_eve_ring ring;
-	char *buf;		/* staging: whole events, '\n'-terminated */
+	char *buf; /* staging: whole events, '\n'-terminated */
 	uint32_t len, nev;
-	uint64_t since_ms;	/* tick time when the first staged event arrived */
+	uint64_t since_ms; /* tick time when the first staged event arrived */
 	uint32_t types;
 	int level;
 	bool zstd;
@@ -70,16 +70,16 @@ struct nj_eve_worker {
 	struct nj_eve *eve;
 	struct nj_json j;
 	enum nj_eve_type cur;
-	uint32_t types;		/* union over sinks */
-	uint32_t cap;		/* buffer_bytes */
+	uint32_t types; /* union over sinks */
+	uint32_t cap;	/* buffer_bytes */
 	bool offline, cid, v6c;
 	uint16_t seed;
 	unsigned nsinks;
 	char *scratch;
 	ZSTD_CCtx *cctx;
 	uint64_t last_tick_ms;
-	uint64_t ts_sec;	/* second of ts_prefix, UINT64_MAX = none */
-	char ts_prefix[24];	/* "2017-04-07T22:24:37." */
+	uint64_t ts_sec;    /* second of ts_prefix, UINT64_MAX = none */
+	char ts_prefix[24]; /* "2017-04-07T22:24:37." */
 	struct nj_eve_stats st;
 	struct nj_eve_out out[NJ_EVE_MAX_SINKS];
 };
@@ -87,15 +87,15 @@ struct nj_eve_worker {
 struct nj_eve_file {
 	const struct nj_eve_sink_config *cfg;
 	int fd;
-	uint64_t bytes;		/* in the current file */
-	time_t first_write;	/* when the current file got its first frame */
+	uint64_t bytes;	    /* in the current file */
+	time_t first_write; /* when the current file got its first frame */
 	uint64_t write_errors;
 	bool warned;
 };
 
 struct nj_eve {
 	struct nj_eve_config cfg;
-	unsigned nhandles;	/* workers + the control handle */
+	unsigned nhandles; /* workers + the control handle */
 	struct nj_eve_worker **h;
 	struct nj_eve_file files[NJ_EVE_MAX_SINKS];
 	pthread_t writer;
@@ -267,8 +267,8 @@ static inline bool proto_is_icmp(uint8_t proto)
 	return proto == 1 || proto == 58;
 }
 
-static void json_addr(struct nj_eve_worker *w, struct nj_json *j, const char *key,
-		      const uint8_t *a, unsigned alen)
+static void json_addr(struct nj_eve_worker *w, struct nj_json *j, const char *key, const uint8_t *a,
+		      unsigned alen)
 {
 	if (alen == 16 && w->v6c) {
 		char buf[INET6_ADDRSTRLEN];
@@ -287,7 +287,7 @@ struct tuple {
 	unsigned alen;
 	uint16_t sp, dp;
 	uint8_t proto;
-	bool ports;		/* log src_port/dest_port */
+	bool ports; /* log src_port/dest_port */
 };
 
 static void json_tuple(struct nj_eve_worker *w, struct nj_json *j, const struct tuple *t)
@@ -428,8 +428,8 @@ struct nj_json *nj_eve_begin(struct nj_eve_worker *w, enum nj_eve_type t, uint64
 			char cid[NJ_COMMUNITY_ID_MAX];
 			bool ports = proto_has_ports(p->proto) || proto_is_icmp(p->proto);
 
-			if (nj_community_id(w->seed, tp.sa, tp.da, tp.alen, p->proto, ports, p->sport,
-					    p->dport, true, cid, sizeof(cid)))
+			if (nj_community_id(w->seed, tp.sa, tp.da, tp.alen, p->proto, ports,
+					    p->sport, p->dport, true, cid, sizeof(cid)))
 				nj_json_str(j, "community_id", cid);
 		}
 	}
@@ -482,7 +482,7 @@ static bool out_flush(struct nj_eve_worker *w, struct nj_eve_out *o, bool wait)
 		return true;
 	h = atomic_load_explicit(&r->head, memory_order_relaxed);
 	while (h - atomic_load_explicit(&r->tail, memory_order_acquire) >= r->nframes) {
-		struct timespec ts = { 0, NJ_EVE_WAIT_NS };
+		struct timespec ts = {0, NJ_EVE_WAIT_NS};
 
 		if (!wait)
 			return false;
@@ -490,8 +490,8 @@ static bool out_flush(struct nj_eve_worker *w, struct nj_eve_out *o, bool wait)
 	}
 	slot = h % r->nframes;
 	if (o->zstd) {
-		size_t n = ZSTD_compressCCtx(w->cctx, r->data[slot], ZSTD_compressBound(w->cap), o->buf,
-					     o->len, o->level);
+		size_t n = ZSTD_compressCCtx(w->cctx, r->data[slot], ZSTD_compressBound(w->cap),
+					     o->buf, o->len, o->level);
 
 		if (ZSTD_isError(n)) {
 			/* cannot happen with a bound-sized frame; never write a broken frame */
@@ -632,7 +632,8 @@ static int rotated_name(const char *path, time_t when, char *out, size_t outlen)
 
 		if (n)
 			snprintf(num, sizeof(num), ".%u", n);
-		len = snprintf(out, outlen, "%.*s.%s%s%s", (int)pre, path, stamp, num, dot ? dot : "");
+		len = snprintf(out, outlen, "%.*s.%s%s%s", (int)pre, path, stamp, num,
+			       dot ? dot : "");
 		if (len < 0 || (size_t)len >= outlen)
 			return -ENAMETOOLONG;
 		if (access(out, F_OK) != 0)
@@ -662,8 +663,9 @@ static void file_write(struct nj_eve_file *fl, const char *p, size_t n, time_t n
 {
 	const struct nj_eve_sink_config *c = fl->cfg;
 
-	if (fl->bytes && ((c->rotate_bytes && fl->bytes + n > c->rotate_bytes) ||
-			  (c->rotate_seconds && now - fl->first_write >= (time_t)c->rotate_seconds)))
+	if (fl->bytes &&
+	    ((c->rotate_bytes && fl->bytes + n > c->rotate_bytes) ||
+	     (c->rotate_seconds && now - fl->first_write >= (time_t)c->rotate_seconds)))
 		file_rotate(fl);
 	if (fl->fd < 0 && file_open(fl, false) < 0) {
 		fl->write_errors++;
@@ -710,14 +712,16 @@ static void *writer_main(void *arg)
 				for (; t != h; t++) {
 					uint32_t slot = t % r->nframes;
 
-					file_write(&eve->files[s], r->data[slot], r->len[slot], now);
-					atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+					file_write(&eve->files[s], r->data[slot], r->len[slot],
+						   now);
+					atomic_store_explicit(&r->tail, t + 1,
+							      memory_order_release);
 					busy = true;
 				}
 			}
 		}
 		if (!busy) {
-			struct timespec ts = { 0, NJ_EVE_WRITER_IDLE_NS };
+			struct timespec ts = {0, NJ_EVE_WRITER_IDLE_NS};
 
 			if (stop)
 				break;
@@ -812,7 +816,8 @@ static struct nj_eve_worker *handle_new(struct nj_eve *eve)
 				continue;
 			for (unsigned k = 0; k < nlevels; k++)
 				ZSTD_compressCCtx(w->cctx, w->out[i].ring.data[0],
-						  ZSTD_compressBound(w->cap), w->scratch, w->cap, levels[k]);
+						  ZSTD_compressBound(w->cap), w->scratch, w->cap,
+						  levels[k]);
 			break;
 		}
 	}
@@ -832,7 +837,8 @@ struct nj_eve *nj_eve_open(const struct nj_eve_config *cfg, unsigned nworkers, c
 	    cfg->buffer_bytes > (1u << 30) || cfg->flush_ms > 1000 || cfg->ring_frames < 2 ||
 	    cfg->ring_frames > 4096) {
 		snprintf(err, errlen,
-			 "eve: invalid settings (sinks <= %d, 4 KiB <= buffer <= 1 GiB, flush_ms <= 1000, 2 <= ring_frames <= 4096)",
+			 "eve: invalid settings (sinks <= %d, 4 KiB <= buffer <= 1 GiB, flush_ms "
+			 "<= 1000, 2 <= ring_frames <= 4096)",
 			 NJ_EVE_MAX_SINKS);
 		return NULL;
 	}

@@ -49,25 +49,25 @@ int nj_eve_type_parse(const char *name);
 #define NJ_EVE_PACKETHDR_MAX 256
 
 struct nj_eve_sink_config {
-	char path[4096];	/* full path of the output file */
-	bool zstd;		/* compress (default when path ends in .zst) */
+	char path[4096]; /* full path of the output file */
+	bool zstd;	 /* compress (default when path ends in .zst) */
 	int zstd_level;
-	uint32_t types;		/* bitmask of 1u << enum nj_eve_type */
-	uint64_t rotate_bytes;	/* 0 = never */
+	uint32_t types;		 /* bitmask of 1u << enum nj_eve_type */
+	uint64_t rotate_bytes;	 /* 0 = never */
 	uint32_t rotate_seconds; /* 0 = never */
-	bool append;		/* append to an existing file (default: truncate) */
+	bool append;		 /* append to an existing file (default: truncate) */
 };
 
 struct nj_eve_config {
 	unsigned nsinks;
 	struct nj_eve_sink_config sinks[NJ_EVE_MAX_SINKS];
-	uint32_t buffer_bytes;	/* per worker and sink; a frame is at most this */
-	uint32_t flush_ms;	/* max time an event waits in a buffer (<= 1000) */
-	uint32_t ring_frames;	/* frames in flight per worker and sink */
-	bool community_id;	/* add community_id to events with a flow */
+	uint32_t buffer_bytes; /* per worker and sink; a frame is at most this */
+	uint32_t flush_ms;     /* max time an event waits in a buffer (<= 1000) */
+	uint32_t ring_frames;  /* frames in flight per worker and sink */
+	bool community_id;     /* add community_id to events with a flow */
 	uint16_t community_id_seed;
-	bool offline;		/* pcap_cnt in events; never drop: wait for the writer */
-	bool ipv6_compress;	/* IPv6 as RFC 5952 text (eve-log ipv6-compress), else full form */
+	bool offline;	    /* pcap_cnt in events; never drop: wait for the writer */
+	bool ipv6_compress; /* IPv6 as RFC 5952 text (eve-log ipv6-compress), else full form */
 };
 
 void nj_eve_config_defaults(struct nj_eve_config *cfg);
@@ -75,12 +75,12 @@ void nj_eve_config_defaults(struct nj_eve_config *cfg);
 struct nj_eve_stats {
 	uint64_t events[NJ_EVE_TYPE_MAX];
 	uint64_t bytes_in, frames;
-	uint64_t dropped;	/* events lost: writer could not keep up (live mode only) */
-	uint64_t too_large;	/* events over the buffer size, dropped */
+	uint64_t dropped;   /* events lost: writer could not keep up (live mode only) */
+	uint64_t too_large; /* events over the buffer size, dropped */
 };
 
-struct nj_eve;			/* the output system: sinks and writer threads */
-struct nj_eve_worker;		/* one worker's buffers for every sink */
+struct nj_eve;	      /* the output system: sinks and writer threads */
+struct nj_eve_worker; /* one worker's buffers for every sink */
 
 /* Opens the files and starts the writer thread. NULL with *err set on failure. */
 struct nj_eve *nj_eve_open(const struct nj_eve_config *cfg, unsigned nworkers, char *err,

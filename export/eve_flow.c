@@ -27,7 +27,7 @@
 static void json_hex8(struct nj_json *j, const char *key, uint8_t v)
 {
 	static const char hex[] = "0123456789abcdef";
-	char s[2] = { hex[v >> 4], hex[v & 15] };
+	char s[2] = {hex[v >> 4], hex[v & 15]};
 
 	nj_json_strn(j, key, s, 2);
 }
@@ -252,7 +252,8 @@ void nj_eve_log_stats(struct nj_eve_worker *w, uint64_t ts_us, uint64_t uptime_s
 			continue;
 		/* objects still open that are a prefix of this name stay open */
 		while (common < nopen && common < k - 1 && open_len[common] == len[common] &&
-		       memcmp(open_name[common] + open_off[common], s + off[common], len[common]) == 0)
+		       memcmp(open_name[common] + open_off[common], s + off[common], len[common]) ==
+			       0)
 			common++;
 		while (nopen > common) {
 			nj_json_close_obj(j);

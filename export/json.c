@@ -17,26 +17,21 @@
 
 /* Byte classes for the string escaper: 0 copy as is, 1 escape, 2 UTF-8 lead/continuation. */
 static const uint8_t esc_class[256] = {
-	[0x00 ... 0x1f] = 1,
-	['"'] = 1,
-	['\\'] = 1,
-	['/'] = 1,
-	[0x80 ... 0xff] = 2,
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, ['/'] = 1, [0x80 ... 0xff] = 2,
 };
 
 static const char hex_lc[16] = "0123456789abcdef";
 
-static const char digit_pairs[201] =
-	"00010203040506070809"
-	"10111213141516171819"
-	"20212223242526272829"
-	"30313233343536373839"
-	"40414243444546474849"
-	"50515253545556575859"
-	"60616263646566676869"
-	"70717273747576777879"
-	"80818283848586878889"
-	"90919293949596979899";
+static const char digit_pairs[201] = "00010203040506070809"
+				     "10111213141516171819"
+				     "20212223242526272829"
+				     "30313233343536373839"
+				     "40414243444546474849"
+				     "50515253545556575859"
+				     "60616263646566676869"
+				     "70717273747576777879"
+				     "80818283848586878889"
+				     "90919293949596979899";
 
 void nj_json_init(struct nj_json *j, char *buf, size_t cap)
 {
@@ -83,15 +78,15 @@ static size_t utf8_seq(const uint8_t *s, size_t n)
 	} else if (c >= 0xe0 && c <= 0xef) {
 		need = 2;
 		if (c == 0xe0)
-			lo = 0xa0;	/* overlong */
+			lo = 0xa0; /* overlong */
 		else if (c == 0xed)
-			hi = 0x9f;	/* surrogates */
+			hi = 0x9f; /* surrogates */
 	} else if (c >= 0xf0 && c <= 0xf4) {
 		need = 3;
 		if (c == 0xf0)
-			lo = 0x90;	/* overlong */
+			lo = 0x90; /* overlong */
 		else if (c == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
+			hi = 0x8f; /* above U+10FFFF */
 	} else {
 		return 0;
 	}
@@ -157,18 +152,42 @@ static void put_escaped(struct nj_json *j, const uint8_t *s, size_t n)
 			}
 		}
 		{
-			char e[6] = { '\\', 0, 0, 0, 0, 0 };
+			char e[6] = {'\\', 0, 0, 0, 0, 0};
 			uint8_t c = s[i++];
 
 			switch (c) {
-			case '"': e[1] = '"'; put(j, e, 2); continue;
-			case '\\': e[1] = '\\'; put(j, e, 2); continue;
-			case '/': e[1] = '/'; put(j, e, 2); continue;
-			case '\b': e[1] = 'b'; put(j, e, 2); continue;
-			case '\f': e[1] = 'f'; put(j, e, 2); continue;
-			case '\n': e[1] = 'n'; put(j, e, 2); continue;
-			case '\r': e[1] = 'r'; put(j, e, 2); continue;
-			case '\t': e[1] = 't'; put(j, e, 2); continue;
+			case '"':
+				e[1] = '"';
+				put(j, e, 2);
+				continue;
+			case '\\':
+				e[1] = '\\';
+				put(j, e, 2);
+				continue;
+			case '/':
+				e[1] = '/';
+				put(j, e, 2);
+				continue;
+			case '\b':
+				e[1] = 'b';
+				put(j, e, 2);
+				continue;
+			case '\f':
+				e[1] = 'f';
+				put(j, e, 2);
+				continue;
+			case '\n':
+				e[1] = 'n';
+				put(j, e, 2);
+				continue;
+			case '\r':
+				e[1] = 'r';
+				put(j, e, 2);
+				continue;
+			case '\t':
+				e[1] = 't';
+				put(j, e, 2);
+				continue;
 			}
 			e[1] = 'u';
 			e[2] = '0';

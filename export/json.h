@@ -24,9 +24,12 @@ struct nj_json {
 };
 
 void nj_json_init(struct nj_json *j, char *buf, size_t cap);
-static inline bool nj_json_ok(const struct nj_json *j) { return !j->overflow; }
+static inline bool nj_json_ok(const struct nj_json *j)
+{
+	return !j->overflow;
+}
 
-void nj_json_open_obj(struct nj_json *j, const char *key);	/* key NULL: value position */
+void nj_json_open_obj(struct nj_json *j, const char *key); /* key NULL: value position */
 void nj_json_close_obj(struct nj_json *j);
 void nj_json_open_arr(struct nj_json *j, const char *key);
 void nj_json_close_arr(struct nj_json *j);

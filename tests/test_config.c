@@ -25,24 +25,24 @@
 
 static unsigned failures, checks;
 
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		checks++;                                                            \
-		if (!(cond)) {                                                       \
-			failures++;                                                  \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		checks++;                                                                        \
+		if (!(cond)) {                                                                   \
+			failures++;                                                              \
 			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                    \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                                    \
-	do {                                                                               \
-		const char *a_ = (a), *b_ = (b);                                           \
-		checks++;                                                                  \
-		if (!a_ || strcmp(a_, b_)) {                                               \
-			failures++;                                                        \
+#define CHECK_STR(a, b)                                                                   \
+	do {                                                                              \
+		const char *a_ = (a), *b_ = (b);                                          \
+		checks++;                                                                 \
+		if (!a_ || strcmp(a_, b_)) {                                              \
+			failures++;                                                       \
 			fprintf(stderr, "%s:%d: '%s' != '%s' (%s)\n", __FILE__, __LINE__, \
-				a_ ? a_ : "(null)", b_, #a);                               \
-		}                                                                          \
+				a_ ? a_ : "(null)", b_, #a);                              \
+		}                                                                         \
 	} while (0)
 
 static char data_dir[2048];
@@ -244,7 +244,8 @@ static void test_getters(void)
 	ret = nj_conf_int(c, v, "int", 0, 100, &i);
 	capture_end(log, sizeof(log));
 	CHECK(ret == -1);
-	CHECK(strstr(log, "basic.yaml:32: values.int: out of range [0, 100] (value '-42')") != NULL);
+	CHECK(strstr(log, "basic.yaml:32: values.int: out of range [0, 100] (value '-42')") !=
+	      NULL);
 	capture_begin();
 	ret = nj_conf_int(c, v, "huge", INT64_MIN, INT64_MAX, &i);
 	capture_end(log, sizeof(log));
@@ -252,7 +253,8 @@ static void test_getters(void)
 	capture_begin();
 	ret = nj_conf_int(c, v, "bad-int", 0, 1000, &i);
 	capture_end(log, sizeof(log));
-	CHECK(ret == -1 && strstr(log, "basic.yaml:35: values.bad-int: not an integer (value '12abc')") != NULL);
+	CHECK(ret == -1 &&
+	      strstr(log, "basic.yaml:35: values.bad-int: not an integer (value '12abc')") != NULL);
 
 	CHECK(nj_conf_size(c, v, "s1", &sz) == 0 && sz == 1024);
 	CHECK(nj_conf_size(c, v, "s2", &sz) == 0 && sz == 64 * 1024);
@@ -276,9 +278,21 @@ static void test_getters(void)
 	/* sizes and booleans through --set, including edge cases */
 	{
 		static const char *const ov[] = {
-			"a=0", "b=18446744073709551615", "c=18446744073709551616", "d=16777216 GB",
-			"e=17179869184gb", "f=1.5", "g=-1", "h=", "i= 2 kb ", "j=3MiB", "k=kb",
-			"l=1.", "m=YES", "n=yess", "o=",
+			"a=0",
+			"b=18446744073709551615",
+			"c=18446744073709551616",
+			"d=16777216 GB",
+			"e=17179869184gb",
+			"f=1.5",
+			"g=-1",
+			"h=",
+			"i= 2 kb ",
+			"j=3MiB",
+			"k=kb",
+			"l=1.",
+			"m=YES",
+			"n=yess",
+			"o=",
 		};
 		c = load_ok(NULL, ov, NJ_ARRAY_SIZE(ov));
 		if (!c)
@@ -298,7 +312,8 @@ static void test_getters(void)
 		CHECK(nj_conf_bool(c, NULL, "o", &b) == -1);
 		CHECK(nj_conf_int(c, NULL, "h", 0, 10, &i) == -1);
 		capture_end(log, sizeof(log));
-		CHECK(strstr(log, "--set: c: size too large (value '18446744073709551616')") != NULL);
+		CHECK(strstr(log, "--set: c: size too large (value '18446744073709551616')") !=
+		      NULL);
 		CHECK(nj_conf_size(c, NULL, "i", &sz) == 0 && sz == 2048);
 		CHECK(nj_conf_size(c, NULL, "j", &sz) == 0 && sz == 3ull << 20);
 		CHECK(nj_conf_bool(c, NULL, "m", &b) == 0 && b);
@@ -353,7 +368,8 @@ static void test_include(void)
 
 		for (k = 0; k < 10; k++) {
 			snprintf(name, sizeof(name), "chain%d.yaml", k);
-			snprintf(text, sizeof(text), "level%d: 1\ninclude: chain%d.yaml\n", k, k + 1);
+			snprintf(text, sizeof(text), "level%d: 1\ninclude: chain%d.yaml\n", k,
+				 k + 1);
 			write_file(name, k == 9 ? "end: 1\n" : text);
 		}
 		load_fail(tmp_path("chain0.yaml"), NULL, 0, err, sizeof(err));
@@ -472,16 +488,15 @@ static void test_anchors(void)
 		nj_conf_free(c);
 	}
 	/* "billion laughs": expansion stops at the node limit */
-	write_file("laughs.yaml",
-		   "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-		   "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-		   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-		   "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-		   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
-		   "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
-		   "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
-		   "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
-		   "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n");
+	write_file("laughs.yaml", "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+				  "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+				  "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+				  "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+				  "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+				  "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+				  "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+				  "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+				  "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n");
 	load_fail(tmp_path("laughs.yaml"), NULL, 0, err, sizeof(err));
 	CHECK(strstr(err, "configuration nodes") != NULL);
 	write_file("bad-merge.yaml", "a: &a 1\nb:\n  <<: *a\n");
@@ -492,14 +507,14 @@ static void test_anchors(void)
 static void test_overrides(void)
 {
 	static const char *const ov[] = {
-		"name=changed",				/* replace a scalar */
-		"brand.new.key=1",			/* create intermediate maps */
-		"outputs.1.eve-log.filename=x.json",	/* index a sequence */
-		"outputs.2.stats.enabled=yes",		/* append one past the end */
-		"flags.3=d",				/* append to a scalar list */
-		"vars=flat",				/* a map replaced by a scalar */
-		"empty.sub=1",				/* a scalar turned into a map */
-		"newlist.0.name=a",			/* a new sequence */
+		"name=changed",			     /* replace a scalar */
+		"brand.new.key=1",		     /* create intermediate maps */
+		"outputs.1.eve-log.filename=x.json", /* index a sequence */
+		"outputs.2.stats.enabled=yes",	     /* append one past the end */
+		"flags.3=d",			     /* append to a scalar list */
+		"vars=flat",			     /* a map replaced by a scalar */
+		"empty.sub=1",			     /* a scalar turned into a map */
+		"newlist.0.name=a",		     /* a new sequence */
 		"with=eq=sign",
 	};
 	struct nj_conf *c = load_ok(fixture("basic.yaml"), ov, NJ_ARRAY_SIZE(ov));
@@ -527,11 +542,11 @@ static void test_overrides(void)
 	}
 
 	{
-		static const char *const noeq[] = { "novalue" };
-		static const char *const nokey[] = { "=1" };
-		static const char *const gap[] = { "outputs.5.x=1" };
-		static const char *const notidx[] = { "outputs.abc=1" };
-		static const char *const emptypart[] = { "a..b=1" };
+		static const char *const noeq[] = {"novalue"};
+		static const char *const nokey[] = {"=1"};
+		static const char *const gap[] = {"outputs.5.x=1"};
+		static const char *const notidx[] = {"outputs.abc=1"};
+		static const char *const emptypart[] = {"a..b=1"};
 
 		load_fail(fixture("basic.yaml"), noeq, 1, err, sizeof(err));
 		CHECK(strstr(err, "override 'novalue': expected key=value") != NULL);
@@ -556,7 +571,7 @@ NJ_CONF_KEY(t_list, "njtest.list", NJ_CT_LIST, "", "A list.")
 static void test_registry(void)
 {
 	struct nj_conf *c = load_ok(fixture("unknown.yaml"), NULL, 0);
-	static const char *const ov[] = { "njtest.list.0=a", "njtest.list.1.x=b", "njtest.bogus=1" };
+	static const char *const ov[] = {"njtest.list.0=a", "njtest.list.1.x=b", "njtest.bogus=1"};
 	char log[4096], *md = NULL;
 	size_t mdlen = 0;
 	unsigned count;
@@ -569,10 +584,16 @@ static void test_registry(void)
 		CHECK(count == 4);
 		if (count != 4)
 			fprintf(stderr, "  warnings:\n%s", log);
-		CHECK(strstr(log, "unknown.yaml:3: unknown configuration key 'njtest.typo-key'") != NULL);
-		CHECK(strstr(log, "unknown.yaml:10: unknown configuration key 'njtest.items.0.extra'") != NULL);
-		CHECK(strstr(log, "unknown.yaml:14: unknown configuration key 'njtest.subtree.other'") != NULL);
-		CHECK(strstr(log, "unknown.yaml:15: unknown configuration key 'njtest-unregistered-top'") != NULL);
+		CHECK(strstr(log, "unknown.yaml:3: unknown configuration key 'njtest.typo-key'") !=
+		      NULL);
+		CHECK(strstr(log,
+			     "unknown.yaml:10: unknown configuration key 'njtest.items.0.extra'") !=
+		      NULL);
+		CHECK(strstr(log,
+			     "unknown.yaml:14: unknown configuration key 'njtest.subtree.other'") !=
+		      NULL);
+		CHECK(strstr(log, "unknown.yaml:15: unknown configuration key "
+				  "'njtest-unregistered-top'") != NULL);
 		CHECK(strstr(log, "child") == NULL);
 		CHECK(strstr(log, "group") == NULL);
 		nj_conf_free(c);
@@ -612,7 +633,8 @@ static void test_registry(void)
 
 		nj_conf_dump_keys_md(f);
 		fclose(f);
-		CHECK(!strncmp(md, "| key | type | default | description |\n|---|---|---|---|\n", 56));
+		CHECK(!strncmp(md, "| key | type | default | description |\n|---|---|---|---|\n",
+			       56));
 		CHECK(strstr(md, "| `njtest.known` | int | `0` | A known int. |\n") != NULL);
 		CHECK(strstr(md, "| `njtest.group` | map |  | Anything \\| below. |\n") != NULL);
 		CHECK(strstr(md, "| `njtest.list` | list |  | A list. |\n") != NULL);
@@ -665,7 +687,7 @@ static void corpus_walk(const char *dir, int depth)
 			corpus_walk(path, depth + 1);
 		else if (S_ISREG(st.st_mode) && !strcmp(ents[k]->d_name, "suricata.yaml"))
 			corpus_load(path);
-next:
+	next:
 		free(ents[k]);
 	}
 	free(ents);

@@ -24,16 +24,15 @@
 
 static int checks;
 
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		checks++;                                                       \
-		if (!(cond)) {                                                  \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__,  \
-				__LINE__, #cond);                               \
-			fprintf(stderr, __VA_ARGS__);                           \
-			fprintf(stderr, "\n");                                  \
-			exit(1);                                                \
-		}                                                               \
+#define CHECK(cond, ...)                                                                         \
+	do {                                                                                     \
+		checks++;                                                                        \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                            \
+			fprintf(stderr, "\n");                                                   \
+			exit(1);                                                                 \
+		}                                                                                \
 	} while (0)
 
 /* ------------------------------------------------------------ helpers */
@@ -97,11 +96,13 @@ static const char *events_str(const struct nj_pkt *p)
 
 	s[0] = 0;
 	for (unsigned i = 0; i < p->nevents && n < sizeof(s) - 64; i++)
-		n += (size_t)snprintf(s + n, sizeof(s) - n, "%s ", nj_decode_event_names[p->events[i]]);
+		n += (size_t)snprintf(s + n, sizeof(s) - n, "%s ",
+				      nj_decode_event_names[p->events[i]]);
 	return s;
 }
 
-#define CHECK_EVENT(p, e) CHECK(has_event(&(p), NJ_DEV_##e), "want %s, got [%s]", #e, events_str(&(p)))
+#define CHECK_EVENT(p, e) \
+	CHECK(has_event(&(p), NJ_DEV_##e), "want %s, got [%s]", #e, events_str(&(p)))
 #define CHECK_NO_EVENTS(p) CHECK((p).nevents == 0, "unexpected events [%s]", events_str(&(p)))
 
 static void wr16(uint8_t *p, uint16_t v)
@@ -133,13 +134,13 @@ static uint16_t fold(uint32_t s)
 	return (uint16_t)~s;
 }
 
-static const uint8_t ip4_a[4] = { 10, 0, 0, 1 }, ip4_b[4] = { 192, 168, 7, 9 };
-static const uint8_t ip6_a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
-static const uint8_t ip6_b[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xab, 2 };
+static const uint8_t ip4_a[4] = {10, 0, 0, 1}, ip4_b[4] = {192, 168, 7, 9};
+static const uint8_t ip6_a[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+static const uint8_t ip6_b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xab, 2};
 
 static uint32_t eth(uint8_t *b, uint16_t type)
 {
-	static const uint8_t mac[12] = { 0, 1, 2, 3, 4, 5, 0, 6, 7, 8, 9, 10 };
+	static const uint8_t mac[12] = {0, 1, 2, 3, 4, 5, 0, 6, 7, 8, 9, 10};
 
 	memcpy(b, mac, 12);
 	wr16(b + 12, type);
@@ -233,7 +234,7 @@ static uint32_t udp(uint8_t *b, uint16_t sp, uint16_t dp, uint32_t plen)
 static uint32_t pkt_tcp4(uint8_t *b, const uint8_t *src, const uint8_t *dst, uint16_t sp,
 			 uint16_t dp, uint32_t plen)
 {
-	static const uint8_t opts[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 1, 1 };
+	static const uint8_t opts[] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 1, 1};
 	uint32_t o = eth(b, 0x0800), l4;
 
 	l4 = tcp(b + o + 20, sp, dp, 0x18, opts, sizeof(opts), plen);
@@ -323,10 +324,10 @@ static void test_truncation(void)
 		uint32_t need;
 		enum nj_decode_event e;
 	} l4[] = {
-		{ 6, 20, NJ_DEV_TCP_PKT_TOO_SMALL },
-		{ 17, 8, NJ_DEV_UDP_HLEN_TOO_SMALL },
-		{ 1, 8, NJ_DEV_ICMPV4_PKT_TOO_SMALL },
-		{ 132, 12, NJ_DEV_SCTP_PKT_TOO_SMALL },
+		{6, 20, NJ_DEV_TCP_PKT_TOO_SMALL},
+		{17, 8, NJ_DEV_UDP_HLEN_TOO_SMALL},
+		{1, 8, NJ_DEV_ICMPV4_PKT_TOO_SMALL},
+		{132, 12, NJ_DEV_SCTP_PKT_TOO_SMALL},
 	};
 	for (unsigned i = 0; i < NJ_ARRAY_SIZE(l4); i++) {
 		for (uint32_t k = 0; k < l4[i].need; k++) {
@@ -430,7 +431,7 @@ static void test_vlan(void)
 	struct nj_decode_ctx *c = ctx_new(1);
 	uint8_t b[256], in[256];
 	uint32_t n = pkt_tcp4(in, ip4_a, ip4_b, 1, 2, 5);
-	static const uint16_t tpid[] = { 0x8100, 0x88a8, 0x9100 };
+	static const uint16_t tpid[] = {0x8100, 0x88a8, 0x9100};
 	struct nj_pkt p;
 
 	for (unsigned ntags = 1; ntags <= 4; ntags++) {
@@ -446,7 +447,8 @@ static void test_vlan(void)
 		p = decode(c, b, o + n - 12, NJ_LINK_ETHERNET);
 		if (ntags <= 3) {
 			CHECK(p.flags & NJ_PKT_HAS_L4, "%u tags: [%s]", ntags, events_str(&p));
-			CHECK(p.nvlan == ntags && p.vlan[0] == 100 && p.vlan[ntags - 1] == 99 + ntags,
+			CHECK(p.nvlan == ntags && p.vlan[0] == 100 &&
+				      p.vlan[ntags - 1] == 99 + ntags,
 			      "vlan ids");
 			CHECK(p.l3_off == 14 + 4 * ntags, "l3_off");
 		} else {
@@ -498,11 +500,18 @@ static void test_vlan(void)
  * packet `in` (an Ethernet frame of n bytes). Returns the length; *inner is
  * the offset of the innermost Ethernet header, *l3 of the IPv4 header.
  */
-enum encap { ENC_VNTAG, ENC_VNTAG_VLAN, ENC_DCE, ENC_MPLS_V4NULL, ENC_MPLS_GUESS4, ENC_MPLS_PW,
-	     ENC_MAX };
+enum encap {
+	ENC_VNTAG,
+	ENC_VNTAG_VLAN,
+	ENC_DCE,
+	ENC_MPLS_V4NULL,
+	ENC_MPLS_GUESS4,
+	ENC_MPLS_PW,
+	ENC_MAX
+};
 
-static uint32_t encap(uint8_t *b, enum encap kind, const uint8_t *in, uint32_t n,
-		      uint32_t *inner, uint32_t *l3)
+static uint32_t encap(uint8_t *b, enum encap kind, const uint8_t *in, uint32_t n, uint32_t *inner,
+		      uint32_t *l3)
 {
 	uint32_t o = 12;
 
@@ -527,28 +536,27 @@ static uint32_t encap(uint8_t *b, enum encap kind, const uint8_t *in, uint32_t n
 		wr16(b + o + 2, 0x0020);
 		o += 4;
 		*inner = o;
-		memcpy(b + o, in, 14);	/* inner MACs + 0x0800 */
+		memcpy(b + o, in, 14); /* inner MACs + 0x0800 */
 		b[o] ^= 0x40;
 		o += 14;
 		break;
 	case ENC_MPLS_V4NULL:
 	case ENC_MPLS_GUESS4:
 		wr16(b + o, 0x8847);
-		wr32(b + o + 2, 0x00012000);	/* label 18, not bottom */
+		wr32(b + o + 2, 0x00012000); /* label 18, not bottom */
 		wr32(b + o + 6, kind == ENC_MPLS_V4NULL ? 0x00000140 : 0x00013140);
 		o += 10;
 		break;
 	case ENC_MPLS_PW:
 		wr16(b + o, 0x8847);
-		wr32(b + o + 2, 0x00010140);	/* label 16, bottom */
-		wr32(b + o + 6, 0);		/* control word */
+		wr32(b + o + 2, 0x00010140); /* label 16, bottom */
+		wr32(b + o + 6, 0);	     /* control word */
 		o += 10;
 		*inner = o;
 		memcpy(b + o, in, 14);
 		o += 14;
 		break;
-	default:
-		break;
+	default: break;
 	}
 	*l3 = o;
 	memcpy(b + o, in + 14, n - 14);
@@ -586,24 +594,19 @@ static void test_encap(void)
 		for (uint32_t cut = 14; cut < l3; cut++) {
 			p = decode(c, b, cut, NJ_LINK_ETHERNET);
 			CHECK((p.flags & NJ_PKT_INVALID) && p.nevents >= 1 &&
-			      !(p.flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6)), "encap %u cut %u", k, cut);
+				      !(p.flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6)),
+			      "encap %u cut %u", k, cut);
 			switch (k) {
-			case ENC_VNTAG:
-				CHECK_EVENT(p, VNTAG_HEADER_TOO_SMALL);
-				break;
+			case ENC_VNTAG: CHECK_EVENT(p, VNTAG_HEADER_TOO_SMALL); break;
 			case ENC_VNTAG_VLAN:
 				if (cut < 20)
 					CHECK_EVENT(p, VNTAG_HEADER_TOO_SMALL);
 				else
 					CHECK_EVENT(p, VLAN_HEADER_TOO_SMALL);
 				break;
-			case ENC_DCE:
-				CHECK_EVENT(p, DCE_PKT_TOO_SMALL);
-				break;
+			case ENC_DCE: CHECK_EVENT(p, DCE_PKT_TOO_SMALL); break;
 			case ENC_MPLS_V4NULL:
-			case ENC_MPLS_GUESS4:
-				CHECK_EVENT(p, MPLS_HEADER_TOO_SMALL);
-				break;
+			case ENC_MPLS_GUESS4: CHECK_EVENT(p, MPLS_HEADER_TOO_SMALL); break;
 			case ENC_MPLS_PW:
 				if (cut < 18)
 					CHECK_EVENT(p, MPLS_HEADER_TOO_SMALL);
@@ -612,8 +615,7 @@ static void test_encap(void)
 				else
 					CHECK_EVENT(p, ETHERNET_PKT_TOO_SMALL);
 				break;
-			default:
-				break;
+			default: break;
 			}
 		}
 		/* and every cut after them is the IPv4 layer's */
@@ -621,7 +623,7 @@ static void test_encap(void)
 			p = decode(c, b, cut, NJ_LINK_ETHERNET);
 			CHECK(p.flags & NJ_PKT_INVALID, "encap %u ip cut %u", k, cut);
 			if (k >= ENC_MPLS_GUESS4 && cut - l3 < 4 && k != ENC_MPLS_PW)
-				CHECK_EVENT(p, MPLS_PKT_TOO_SMALL);	/* guess needs 4 bytes */
+				CHECK_EVENT(p, MPLS_PKT_TOO_SMALL); /* guess needs 4 bytes */
 			else
 				CHECK_EVENT(p, IPV4_PKT_TOO_SMALL);
 		}
@@ -640,10 +642,10 @@ static void test_encap(void)
 		uint8_t nibble;
 		enum nj_decode_event e;
 	} bad_mpls[] = {
-		{ 0x00001140, 4, NJ_DEV_MPLS_BAD_LABEL_ROUTER_ALERT },
-		{ 0x00003140, 4, NJ_DEV_MPLS_BAD_LABEL_IMPLICIT_NULL },
-		{ 0x00005140, 4, NJ_DEV_MPLS_BAD_LABEL_RESERVED },
-		{ 0x00015140, 1, NJ_DEV_MPLS_UNKNOWN_PAYLOAD_TYPE },
+		{0x00001140, 4, NJ_DEV_MPLS_BAD_LABEL_ROUTER_ALERT},
+		{0x00003140, 4, NJ_DEV_MPLS_BAD_LABEL_IMPLICIT_NULL},
+		{0x00005140, 4, NJ_DEV_MPLS_BAD_LABEL_RESERVED},
+		{0x00015140, 1, NJ_DEV_MPLS_UNKNOWN_PAYLOAD_TYPE},
 	};
 	for (unsigned i = 0; i < NJ_ARRAY_SIZE(bad_mpls); i++) {
 		len = encap(b, ENC_MPLS_V4NULL, in, n, &inner, &l3);
@@ -698,7 +700,8 @@ static void test_esp(void)
 	p = decode(c, b, n + 16, NJ_LINK_ETHERNET);
 	CHECK_NO_EVENTS(p);
 	CHECK(p.proto == 50 && (p.flags & NJ_PKT_HAS_L4) && p.esp_spi == 123 &&
-	      p.payload_off == n + 8 && p.payload_len == 8, "esp");
+		      p.payload_off == n + 8 && p.payload_len == 8,
+	      "esp");
 	wr32(b + n, 321);
 	q = decode(c, b, n + 16, NJ_LINK_ETHERNET);
 	CHECK(q.hash != p.hash, "spi in the hash");
@@ -754,8 +757,8 @@ static void test_linktypes(void)
 	p = decode(c, in + 14, n - 14, NJ_LINK_IPV6);
 	CHECK(p.flags & NJ_PKT_HAS_L4, "dlt ipv6");
 	/* null/loopback: AF in either byte order */
-	static const uint8_t af_le[4] = { 2, 0, 0, 0 }, af_be[4] = { 0, 0, 0, 2 };
-	static const uint8_t af6[4] = { 30, 0, 0, 0 }, afx[4] = { 99, 0, 0, 0 };
+	static const uint8_t af_le[4] = {2, 0, 0, 0}, af_be[4] = {0, 0, 0, 2};
+	static const uint8_t af6[4] = {30, 0, 0, 0}, afx[4] = {99, 0, 0, 0};
 
 	memcpy(b, af_le, 4);
 	memcpy(b + 4, ip, ipn);
@@ -797,17 +800,17 @@ static void test_ipv4(void)
 	uint8_t b[256];
 	struct nj_pkt p;
 
-	static const uint8_t rr[] = { 7, 7, 4, 0, 0, 0, 0, 1 };		/* RR + NOP */
-	static const uint8_t ok[] = { 148, 4, 0, 0, 1, 1, 0, 0 };	/* RA, NOPs, EOL */
-	static const uint8_t unk[] = { 0x9e, 4, 0, 0 };
-	static const uint8_t dup[] = { 148, 4, 0, 0, 148, 4, 0, 0 };
-	static const uint8_t blen[] = { 148, 9, 0, 0 };
-	static const uint8_t zlen[] = { 1, 1, 148, 0 };
-	static const uint8_t malf[] = { 7, 7, 5, 0, 0, 0, 0, 1 };	/* ptr not on 4 */
-	static const uint8_t eol[] = { 1, 1, 1, 148 };
-	static const uint8_t ts_ok[] = { 68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
-	static const uint8_t ts_bad[] = { 68, 12, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
-	static const uint8_t ra_len[] = { 148, 3, 0, 1 };
+	static const uint8_t rr[] = {7, 7, 4, 0, 0, 0, 0, 1};	/* RR + NOP */
+	static const uint8_t ok[] = {148, 4, 0, 0, 1, 1, 0, 0}; /* RA, NOPs, EOL */
+	static const uint8_t unk[] = {0x9e, 4, 0, 0};
+	static const uint8_t dup[] = {148, 4, 0, 0, 148, 4, 0, 0};
+	static const uint8_t blen[] = {148, 9, 0, 0};
+	static const uint8_t zlen[] = {1, 1, 148, 0};
+	static const uint8_t malf[] = {7, 7, 5, 0, 0, 0, 0, 1}; /* ptr not on 4 */
+	static const uint8_t eol[] = {1, 1, 1, 148};
+	static const uint8_t ts_ok[] = {68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t ts_bad[] = {68, 12, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t ra_len[] = {148, 3, 0, 1};
 
 	p = ip4_with(c, b, rr, sizeof(rr), 6);
 	CHECK((p.flags & NJ_PKT_HAS_L4) && p.l4_off == 14 + 28, "rr: [%s]", events_str(&p));
@@ -878,16 +881,16 @@ static void test_tcp_udp(void)
 	uint8_t b[256];
 	struct nj_pkt p;
 
-	static const uint8_t all[] = { 2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,
-				       1, 3, 3, 7, 34, 2, 1, 1 };
-	static const uint8_t mss5[] = { 2, 5, 5, 0xb4, 0, 0, 0, 0 };
-	static const uint8_t dupws[] = { 3, 3, 7, 3, 3, 7, 0, 0 };
-	static const uint8_t zero[] = { 1, 1, 8, 0 };
-	static const uint8_t over[] = { 1, 1, 8, 10 };
-	static const uint8_t sack_short[] = { 5, 6, 0, 0, 0, 0, 0, 0 };
-	static const uint8_t tfo_bad[] = { 34, 5, 1, 2, 3, 0, 0, 0 };
-	static const uint8_t tfo_exp[] = { 254, 12, 0xf9, 0x89, 1, 2, 3, 4, 5, 6, 7, 8 };
-	static const uint8_t last_byte[] = { 1, 1, 1, 2 };
+	static const uint8_t all[] = {2, 4, 5, 0xb4, 4, 2, 8, 10, 0,  0, 0, 1,
+				      0, 0, 0, 0,    1, 3, 3, 7,  34, 2, 1, 1};
+	static const uint8_t mss5[] = {2, 5, 5, 0xb4, 0, 0, 0, 0};
+	static const uint8_t dupws[] = {3, 3, 7, 3, 3, 7, 0, 0};
+	static const uint8_t zero[] = {1, 1, 8, 0};
+	static const uint8_t over[] = {1, 1, 8, 10};
+	static const uint8_t sack_short[] = {5, 6, 0, 0, 0, 0, 0, 0};
+	static const uint8_t tfo_bad[] = {34, 5, 1, 2, 3, 0, 0, 0};
+	static const uint8_t tfo_exp[] = {254, 12, 0xf9, 0x89, 1, 2, 3, 4, 5, 6, 7, 8};
+	static const uint8_t last_byte[] = {1, 1, 1, 2};
 
 	p = tcp_with(c, b, all, sizeof(all));
 	CHECK((p.flags & NJ_PKT_HAS_L4) && p.payload_len == 3, "options ok");
@@ -1106,20 +1109,20 @@ static void test_ipv6_ext(void)
 	uint32_t n;
 
 	/* HBH(RA + PadN) -> DST(PadN + HAO? no: unknown 0x1e) -> UDP */
-	static const uint8_t hbh_ra[] = { 17, 0, 5, 2, 0, 0, 0, 0 };
-	static const uint8_t hbh_pad[] = { 17, 0, 1, 4, 0, 0, 0, 0 };
-	static const uint8_t hbh_pad0[] = { 17, 0, 1, 0, 0, 1, 2, 0 };
-	static const uint8_t dst_unk[] = { 17, 0, 0x1e, 2, 0, 0, 0, 0 };
-	static const uint8_t dst_optlen[] = { 17, 0, 5, 9, 0, 0, 0, 0 };
-	static const uint8_t rh0[] = { 17, 0, 0, 0, 0, 0, 0, 0 };
-	static const uint8_t rh2[] = { 43, 2, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-				       0, 0, 0, 0, 17, 0, 2, 0, 0, 0, 0, 0 };
-	static const uint8_t ah[] = { 17, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1 };
-	static const uint8_t ah_res[] = { 17, 1, 0, 5, 0, 0, 0, 1, 0, 0, 0, 1 };
-	static const uint8_t atomic[] = { 17, 0, 0, 0, 0, 0, 0, 42 };
-	static const uint8_t atomic_res[] = { 17, 3, 0, 0, 0, 0, 0, 42 };
-	static const uint8_t twofh[] = { 44, 0, 0, 0, 0, 0, 0, 1, 17, 0, 0, 0, 0, 0, 0, 2 };
-	static const uint8_t hbh2[] = { 0, 0, 5, 2, 0, 0, 1, 0, 17, 0, 5, 2, 0, 0, 1, 0 };
+	static const uint8_t hbh_ra[] = {17, 0, 5, 2, 0, 0, 0, 0};
+	static const uint8_t hbh_pad[] = {17, 0, 1, 4, 0, 0, 0, 0};
+	static const uint8_t hbh_pad0[] = {17, 0, 1, 0, 0, 1, 2, 0};
+	static const uint8_t dst_unk[] = {17, 0, 0x1e, 2, 0, 0, 0, 0};
+	static const uint8_t dst_optlen[] = {17, 0, 5, 9, 0, 0, 0, 0};
+	static const uint8_t rh0[] = {17, 0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t rh2[] = {43, 2, 2, 1, 0, 0, 0, 0, 0,  0, 0, 0, 0, 0, 0, 0,
+				      0,  0, 0, 0, 0, 0, 0, 0, 17, 0, 2, 0, 0, 0, 0, 0};
+	static const uint8_t ah[] = {17, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1};
+	static const uint8_t ah_res[] = {17, 1, 0, 5, 0, 0, 0, 1, 0, 0, 0, 1};
+	static const uint8_t atomic[] = {17, 0, 0, 0, 0, 0, 0, 42};
+	static const uint8_t atomic_res[] = {17, 3, 0, 0, 0, 0, 0, 42};
+	static const uint8_t twofh[] = {44, 0, 0, 0, 0, 0, 0, 1, 17, 0, 0, 0, 0, 0, 0, 2};
+	static const uint8_t hbh2[] = {0, 0, 5, 2, 0, 0, 1, 0, 17, 0, 5, 2, 0, 0, 1, 0};
 
 	p = v6ext(c, b, 0, hbh_ra, sizeof(hbh_ra), &n);
 	CHECK((p.flags & NJ_PKT_HAS_L4) && p.proto == 17 && p.l4_off == 62, "hbh: [%s]",
@@ -1166,7 +1169,7 @@ static void test_ipv6_ext(void)
 	CHECK_EVENT(p, IPV6_EXTHDR_DUPL_FH);
 	/* truncated extension headers: chain longer than the payload */
 	{
-		static const uint8_t longdst[] = { 17, 5, 1, 4, 0, 0, 0, 0 };
+		static const uint8_t longdst[] = {17, 5, 1, 4, 0, 0, 0, 0};
 
 		p = v6ext(c, b, 60, longdst, sizeof(longdst), NULL);
 		CHECK_EVENT(p, IPV6_TRUNC_EXTHDR);
@@ -1179,7 +1182,8 @@ static void test_ipv6_ext(void)
 		ip6(b + o, 59, ip6_a, ip6_b, 0);
 		p = decode(c, b, 54, NJ_LINK_ETHERNET);
 		CHECK_NO_EVENTS(p);
-		CHECK((p.flags & NJ_PKT_IPV6) && !(p.flags & NJ_PKT_INVALID) && p.proto == 59, "none");
+		CHECK((p.flags & NJ_PKT_IPV6) && !(p.flags & NJ_PKT_INVALID) && p.proto == 59,
+		      "none");
 		ip6(b + o, 59, ip6_a, ip6_b, 6);
 		p = decode(c, b, 60, NJ_LINK_ETHERNET);
 		CHECK_EVENT(p, IPV6_DATA_AFTER_NONE_HEADER);
@@ -1195,21 +1199,22 @@ static void test_ipv6_ext(void)
 		wr32(b + o + 40, 0xdeadbeef);
 		p = decode(c, b, o + 52, NJ_LINK_ETHERNET);
 		CHECK(p.proto == 50 && (p.flags & NJ_PKT_HAS_L4) && p.esp_spi == 0xdeadbeef &&
-		      p.payload_len == 4, "esp");
+			      p.payload_len == 4,
+		      "esp");
 		b[14] = 0x40;
 		p = decode(c, b, 60, NJ_LINK_ETHERNET);
 		CHECK_EVENT(p, IPV6_WRONG_IP_VERSION);
 	}
 	/* fragment with MF and a length not a multiple of 8 */
 	{
-		static const uint8_t fh[] = { 17, 0, 0, 1, 0, 0, 0, 9 };
+		static const uint8_t fh[] = {17, 0, 0, 1, 0, 0, 0, 9};
 
 		p = v6ext(c, b, 44, fh, sizeof(fh), NULL); /* 12 bytes of data */
 		CHECK_EVENT(p, IPV6_FRAG_INVALID_LENGTH);
 	}
 	/* too many headers */
 	for (unsigned i = 0; i < 40; i++) {
-		static const uint8_t d[] = { 60, 0, 1, 4, 0, 0, 0, 0 };
+		static const uint8_t d[] = {60, 0, 1, 4, 0, 0, 0, 0};
 
 		memcpy(ext + i * 8, d, 8);
 	}
@@ -1233,13 +1238,15 @@ static void test_hash(void)
 
 	CHECK(pa.hash == pr.hash && pa.hash == nj_decode_tuple_hash(&pa), "tcp4 symmetric");
 	CHECK(nj_decode_fanout_hash(a, na, NJ_LINK_ETHERNET) ==
-	      nj_decode_fanout_hash(r, nr, NJ_LINK_ETHERNET), "fanout symmetric");
+		      nj_decode_fanout_hash(r, nr, NJ_LINK_ETHERNET),
+	      "fanout symmetric");
 	CHECK(nj_decode_fanout_hash(a, na, NJ_LINK_ETHERNET) != 0, "fanout ip");
 	nr = pkt_tcp4(r, ip4_a, ip4_b, 1235, 80, 5);
 	pr = decode(c, r, nr, NJ_LINK_ETHERNET);
 	CHECK(pa.hash != pr.hash, "port changes hash");
 	CHECK(nj_decode_fanout_hash(a, na, NJ_LINK_ETHERNET) ==
-	      nj_decode_fanout_hash(r, nr, NJ_LINK_ETHERNET), "fanout ignores ports");
+		      nj_decode_fanout_hash(r, nr, NJ_LINK_ETHERNET),
+	      "fanout ignores ports");
 	/* same addresses and ports both ways (src == dst) */
 	nr = pkt_tcp4(r, ip4_a, ip4_a, 80, 1234, 0);
 	pa = decode(c, r, nr, NJ_LINK_ETHERNET);
@@ -1253,7 +1260,8 @@ static void test_hash(void)
 	pr = decode(c, r, nr, NJ_LINK_ETHERNET);
 	CHECK(pa.hash == pr.hash && pa.hash, "udp6 symmetric");
 	CHECK(nj_decode_fanout_hash(a, na, NJ_LINK_ETHERNET) ==
-	      nj_decode_fanout_hash(r, nr, NJ_LINK_ETHERNET), "fanout6");
+		      nj_decode_fanout_hash(r, nr, NJ_LINK_ETHERNET),
+	      "fanout6");
 	/* fanout of a VLAN frame via raw link and a fragment: addresses only */
 	uint8_t f[128];
 	uint32_t o = eth(f, 0x0800);
@@ -1264,19 +1272,21 @@ static void test_hash(void)
 	CHECK(pa.flags & NJ_PKT_FRAGMENT, "is fragment");
 	na = pkt_tcp4(a, ip4_a, ip4_b, 1, 2, 3);
 	CHECK(nj_decode_fanout_hash(f, 50, NJ_LINK_ETHERNET) ==
-	      nj_decode_fanout_hash(a, na, NJ_LINK_ETHERNET), "fragment meets its flow");
+		      nj_decode_fanout_hash(a, na, NJ_LINK_ETHERNET),
+	      "fragment meets its flow");
 	CHECK(nj_decode_fanout_hash(f + 14, 36, NJ_LINK_RAW) ==
-	      nj_decode_fanout_hash(a, na, NJ_LINK_ETHERNET), "raw link same hash");
+		      nj_decode_fanout_hash(a, na, NJ_LINK_ETHERNET),
+	      "raw link same hash");
 	wr16(f + 12, 0x0806);
 	CHECK(nj_decode_fanout_hash(f, 50, NJ_LINK_ETHERNET) == 0, "arp -> 0");
 	CHECK(nj_decode_fanout_hash(f, 10, NJ_LINK_ETHERNET) == 0, "short -> 0");
 	CHECK(nj_decode_fanout_hash(f, 50, 12345) == 0, "unknown link -> 0");
 
 	/* spread: 4096 flows over 16 buckets, none badly off */
-	unsigned bucket[16] = { 0 };
+	unsigned bucket[16] = {0};
 
 	for (unsigned i = 0; i < 4096; i++) {
-		uint8_t src[4] = { 10, 1, (uint8_t)(i >> 8), (uint8_t)i };
+		uint8_t src[4] = {10, 1, (uint8_t)(i >> 8), (uint8_t)i};
 
 		na = pkt_tcp4(a, src, ip4_b, (uint16_t)(1024 + i), 443, 0);
 		bucket[decode(c, a, na, NJ_LINK_ETHERNET).hash >> 28]++;
@@ -1352,8 +1362,9 @@ static struct nj_pkt feed(struct nj_decode_ctx *c, const struct frag *f, uint64_
 static void check_reassembled4(const struct nj_pkt *p, const uint8_t *dgram, uint32_t dlen)
 {
 	CHECK(p->flags & NJ_PKT_REASSEMBLED, "reassembled flags %#x [%s]", p->flags, events_str(p));
-	CHECK(!(p->flags & (NJ_PKT_FRAGMENT | NJ_PKT_INVALID | NJ_PKT_L4_CSUM_BAD |
-			    NJ_PKT_IPV4_CSUM_BAD)), "flags %#x", p->flags);
+	CHECK(!(p->flags &
+		(NJ_PKT_FRAGMENT | NJ_PKT_INVALID | NJ_PKT_L4_CSUM_BAD | NJ_PKT_IPV4_CSUM_BAD)),
+	      "flags %#x", p->flags);
 	CHECK((p->flags & NJ_PKT_HAS_L4) && p->sport == 4444 && p->dport == 53, "l4");
 	CHECK(p->l3_off == 0 && p->linktype == NJ_LINK_RAW && p->len == 20 + dlen, "layout");
 	CHECK(p->payload_len == dlen - 8 && !memcmp(p->data + 20, dgram, dlen), "bytes");
@@ -1376,7 +1387,8 @@ static void test_defrag4(void)
 		p = feed(c, &fr[i], 1000, &keep[i]);
 		if (i < n - 1) {
 			CHECK(p.flags & NJ_PKT_FRAGMENT, "frag %u", i);
-			CHECK((p.flags & NJ_PKT_IPV4) && !(p.flags & NJ_PKT_HAS_L4), "frag l3 only");
+			CHECK((p.flags & NJ_PKT_IPV4) && !(p.flags & NJ_PKT_HAS_L4),
+			      "frag l3 only");
 			CHECK(p.hash != 0, "fragment hashed on addresses");
 		}
 	}
@@ -1472,7 +1484,7 @@ static void test_defrag_overlap(void)
 	f = rawfrag4(20, 8, true, b16, 16);
 	p = feed(c, &f, 1, &k[1]);
 	CHECK_EVENT(p, IPV4_FRAG_OVERLAP);
-	f = rawfrag4(20, 8, true, d8, 8);	/* same offset, later: loses */
+	f = rawfrag4(20, 8, true, d8, 8); /* same offset, later: loses */
 	p = feed(c, &f, 1, &k[2]);
 	CHECK_EVENT(p, IPV4_FRAG_OVERLAP);
 	f = rawfrag4(20, 16, false, c16, 16);
@@ -1586,7 +1598,7 @@ static void test_defrag_limits(void)
 /* IPv6 fragments: base header + hop-by-hop (unfragmentable) + FH + data. */
 static struct frag frag6(uint32_t id, uint32_t off, bool mf, const uint8_t *data, uint32_t len)
 {
-	static const uint8_t dst[] = { 44, 0, 5, 2, 0, 0, 0, 0 }; /* hop-by-hop, RA */
+	static const uint8_t dst[] = {44, 0, 5, 2, 0, 0, 0, 0}; /* hop-by-hop, RA */
 	struct frag f;
 	uint32_t o = eth(f.b, 0x86dd);
 
@@ -1616,14 +1628,16 @@ static void test_defrag6(void)
 
 	for (int rev = 0; rev < 2; rev++) {
 		uint32_t id = 0x10000 + (uint32_t)rev;
-		struct frag fs[2] = { frag6(id, 0, true, dg, 1232), frag6(id, 1232, false, dg + 1232, 1168) };
+		struct frag fs[2] = {frag6(id, 0, true, dg, 1232),
+				     frag6(id, 1232, false, dg + 1232, 1168)};
 
 		p = feed(c, &fs[rev], 1, &k[0]);
 		CHECK((p.flags & NJ_PKT_FRAGMENT) && (p.flags & NJ_PKT_IPV6), "v6 frag");
 		CHECK_NO_EVENTS(p);
 		p = feed(c, &fs[!rev], 1, &k[1]);
 		CHECK(p.flags & NJ_PKT_REASSEMBLED, "v6 reassembled [%s]", events_str(&p));
-		CHECK((p.flags & NJ_PKT_HAS_L4) && !(p.flags & NJ_PKT_L4_CSUM_BAD), "v6 l4 %#x", p.flags);
+		CHECK((p.flags & NJ_PKT_HAS_L4) && !(p.flags & NJ_PKT_L4_CSUM_BAD), "v6 l4 %#x",
+		      p.flags);
 		CHECK(p.sport == 5000 && p.payload_len == 2392 && p.l4_off == 48, "v6 tuple");
 		CHECK(p.len == 48 + 2400 && !memcmp(p.data + 48, dg, 2400), "v6 bytes");
 		CHECK(p.data[6] == 0 && p.data[40] == 17, "frag header removed");
@@ -1691,14 +1705,15 @@ static void test_names_stats(void)
 	char *rules = slurp(CORPUS "rules/suricata/decoder-events.rules");
 	char *schema = slurp(CORPUS "rules/suricata/etc/schema.json");
 	struct nj_decode_stats st;
-	struct names s = { .n = 0 };
+	struct names s = {.n = 0};
 
 	for (unsigned i = 0; i < NJ_DEV_MAX; i++) {
 		char pat[128];
 
 		CHECK(nj_decode_event_names[i] && nj_decode_event_eve_names[i], "name %u", i);
 		CHECK(!strncmp(nj_decode_event_eve_names[i], "decoder.", 8) &&
-		      !strcmp(nj_decode_event_eve_names[i] + 8, nj_decode_event_names[i]), "eve name");
+			      !strcmp(nj_decode_event_eve_names[i] + 8, nj_decode_event_names[i]),
+		      "eve name");
 		for (unsigned j = 0; j < i; j++)
 			CHECK(strcmp(nj_decode_event_names[i], nj_decode_event_names[j]), "dup %s",
 			      nj_decode_event_names[i]);
@@ -1711,7 +1726,8 @@ static void test_names_stats(void)
 		const char *dot = strrchr(nj_decode_event_names[i], '.');
 
 		snprintf(pat, sizeof(pat), "\"%s\"", dot ? dot + 1 : nj_decode_event_names[i]);
-		CHECK(strstr(schema, pat), "%s is not a Suricata event name", nj_decode_event_names[i]);
+		CHECK(strstr(schema, pat), "%s is not a Suricata event name",
+		      nj_decode_event_names[i]);
 	}
 	if (!rules || !schema)
 		printf("  (corpus absent: event names not checked against Suricata's list)\n");
@@ -1757,9 +1773,9 @@ static void test_fuzz(void)
 	struct nj_decode_ctx *c;
 	static struct frag tmpl[24];
 	static uint8_t dg[3000];
-	static const uint16_t links[] = { NJ_LINK_ETHERNET, NJ_LINK_RAW, NJ_LINK_NULL,
-					  NJ_LINK_LINUX_SLL, NJ_LINK_LINUX_SLL2, NJ_LINK_IPV4,
-					  NJ_LINK_IPV6 };
+	static const uint16_t links[] = {NJ_LINK_ETHERNET,  NJ_LINK_RAW,	NJ_LINK_NULL,
+					 NJ_LINK_LINUX_SLL, NJ_LINK_LINUX_SLL2, NJ_LINK_IPV4,
+					 NJ_LINK_IPV6};
 	unsigned nt = 0;
 	struct nj_pkt pk[NJ_BURST];
 	uint8_t *bufs[NJ_BURST];
@@ -1773,13 +1789,14 @@ static void test_fuzz(void)
 	tmpl[nt].len = pkt_tcp4(tmpl[nt].b, ip4_a, ip4_b, 1, 2, 40), nt++;
 	tmpl[nt].len = pkt_udp6(tmpl[nt].b, ip6_a, ip6_b, 1, 2, 40), nt++;
 	{
-		static const uint8_t ext[] = { 43, 0, 1, 4, 0, 0, 0, 0, 51, 0, 2, 1, 0, 0, 0, 0,
-					       17, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1 };
+		static const uint8_t ext[] = {43, 0, 1,	 4, 0, 0, 0, 0, 51, 0, 2, 1, 0, 0,
+					      0,  0, 17, 1, 0, 0, 0, 0, 0,  1, 0, 0, 0, 1};
 
 		v6ext(c, tmpl[nt].b, 0, ext, sizeof(ext), &tmpl[nt].len), nt++;
 	}
 	{
-		static const uint8_t opt[] = { 7, 7, 4, 0, 0, 0, 0, 68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+		static const uint8_t opt[] = {7, 7, 4, 0, 0, 0, 0, 68, 12, 5,
+					      0, 0, 0, 0, 0, 0, 0, 0,  0,  0};
 		uint32_t o = eth(tmpl[nt].b, 0x0800);
 
 		tcp(tmpl[nt].b + o + 40, 1, 2, 2, NULL, 0, 10);
@@ -1827,7 +1844,8 @@ static void test_fuzz(void)
 			memset(&pk[i], 0, sizeof(pk[i]));
 			pk[i].data = buf;
 			pk[i].len = pk[i].wire_len = len;
-			pk[i].linktype = (rnd() % 16) ? NJ_LINK_ETHERNET : links[rnd() % NJ_ARRAY_SIZE(links)];
+			pk[i].linktype = (rnd() % 16) ? NJ_LINK_ETHERNET
+						      : links[rnd() % NJ_ARRAY_SIZE(links)];
 			pk[i].ts_us = (uint64_t)iter * 10000;
 			bufs[i] = buf;
 			nj_decode_pkt(c, &pk[i]);
@@ -1908,45 +1926,57 @@ static int event_by_name(const char *name)
 
 static void test_pcaps(void)
 {
-	static const char *const cid[] = { "combined.pcap", "tcp.pcap", "udp.pcap", "icmp.pcap",
-					   "icmp6.pcap", "ipv6.pcap", "sctp.pcap", "rsvp.pcap" };
+	static const char *const cid[] = {"combined.pcap", "tcp.pcap",	"udp.pcap",  "icmp.pcap",
+					  "icmp6.pcap",	   "ipv6.pcap", "sctp.pcap", "rsvp.pcap"};
 	/* suricata-verify decoder tests: packets that must carry the event */
 	static const struct {
 		const char *pcap, *event;
 		unsigned count;
 	} sv[] = {
-		{ "ipv4-truncated/truncated.pcap", "ipv4.trunc_pkt", 1 },
-		{ "tcp-empty-sack/tcp-opt.pcap", "tcp.opt_invalid_len", 0 },
-		{ "tcp-fastopen-09/tcp-opt-invalid-warning.pcap", "tcp.opt_invalid_len", 0 },
-		{ "ipv6-evasion/ipv6-covert-dstopts/covert_send6.pcap", "ipv6.dstopts_unknown_opt", 18 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-1/frag-1.pcap", "ipv6.frag_overlap", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-10/frag-10.pcap", "ipv6.exthdr_useless_fh", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-10/frag-10.pcap", "ipv6.exthdr_dupl_fh", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-15/frag-15.pcap", "ipv6.frag_pkt_too_large", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-18/frag-18.pcap", "ipv6.frag_overlap", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-2/frag-2.pcap", "ipv6.frag_overlap", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-22/frag-22.pcap", "ipv6.frag_invalid_length", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-24/frag-24.pcap", "ipv6.frag_invalid_length", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-25/frag-25.pcap", "ipv6.exthdr_useless_fh", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-25/frag-25.pcap", "ipv6.trunc_exthdr", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-26/frag-26.pcap", "ipv6.exthdr_useless_fh", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-26/frag-26.pcap", "ipv6.trunc_exthdr", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-28/frag-28.pcap", "ipv6.exthdr_useless_fh", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-28/frag-28.pcap", "ipv6.trunc_exthdr", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-29/frag-29.pcap", "ipv6.frag_overlap", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-3/frag-3.pcap", "ipv6.frag_overlap", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-31/frag-31.pcap", "ipv6.frag_pkt_too_large", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-33/frag-33.pcap", "ipv6.frag_pkt_too_large", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-33/frag-33.pcap", "ipv6.frag_invalid_length", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-4/frag-4.pcap", "ipv6.frag_overlap", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-6/frag-6.pcap", "ipv6.frag_overlap", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-7/frag-7.pcap", "ipv6.frag_overlap", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-8/frag-8.pcap", "ipv6.frag_overlap", 1 },
-		{ "ipv6-evasion/ipv6-malformed-fragments-9/frag-9.pcap", "ipv6.exthdr_useless_fh", 1 },
+		{"ipv4-truncated/truncated.pcap", "ipv4.trunc_pkt", 1},
+		{"tcp-empty-sack/tcp-opt.pcap", "tcp.opt_invalid_len", 0},
+		{"tcp-fastopen-09/tcp-opt-invalid-warning.pcap", "tcp.opt_invalid_len", 0},
+		{"ipv6-evasion/ipv6-covert-dstopts/covert_send6.pcap", "ipv6.dstopts_unknown_opt",
+		 18},
+		{"ipv6-evasion/ipv6-malformed-fragments-1/frag-1.pcap", "ipv6.frag_overlap", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-10/frag-10.pcap", "ipv6.exthdr_useless_fh",
+		 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-10/frag-10.pcap", "ipv6.exthdr_dupl_fh", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-15/frag-15.pcap", "ipv6.frag_pkt_too_large",
+		 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-18/frag-18.pcap", "ipv6.frag_overlap", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-2/frag-2.pcap", "ipv6.frag_overlap", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-22/frag-22.pcap",
+		 "ipv6.frag_invalid_length", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-24/frag-24.pcap",
+		 "ipv6.frag_invalid_length", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-25/frag-25.pcap", "ipv6.exthdr_useless_fh",
+		 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-25/frag-25.pcap", "ipv6.trunc_exthdr", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-26/frag-26.pcap", "ipv6.exthdr_useless_fh",
+		 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-26/frag-26.pcap", "ipv6.trunc_exthdr", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-28/frag-28.pcap", "ipv6.exthdr_useless_fh",
+		 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-28/frag-28.pcap", "ipv6.trunc_exthdr", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-29/frag-29.pcap", "ipv6.frag_overlap", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-3/frag-3.pcap", "ipv6.frag_overlap", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-31/frag-31.pcap", "ipv6.frag_pkt_too_large",
+		 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-33/frag-33.pcap", "ipv6.frag_pkt_too_large",
+		 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-33/frag-33.pcap",
+		 "ipv6.frag_invalid_length", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-4/frag-4.pcap", "ipv6.frag_overlap", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-6/frag-6.pcap", "ipv6.frag_overlap", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-7/frag-7.pcap", "ipv6.frag_overlap", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-8/frag-8.pcap", "ipv6.frag_overlap", 1},
+		{"ipv6-evasion/ipv6-malformed-fragments-9/frag-9.pcap", "ipv6.exthdr_useless_fh",
+		 1},
 		/* anomaly counts of output-eve-anomaly-packethdr (-k none) */
-		{ "output-eve-anomaly-packethdr/anomaly.pcap", "icmpv4.unknown_code", 4 },
-		{ "output-eve-anomaly-packethdr/anomaly.pcap", "icmpv4.unknown_type", 42 },
-		{ "output-eve-anomaly-packethdr/anomaly.pcap", "ipv4.trunc_pkt", 2 },
+		{"output-eve-anomaly-packethdr/anomaly.pcap", "icmpv4.unknown_code", 4},
+		{"output-eve-anomaly-packethdr/anomaly.pcap", "icmpv4.unknown_type", 42},
+		{"output-eve-anomaly-packethdr/anomaly.pcap", "ipv4.trunc_pkt", 2},
 	};
 	struct pcap_result r;
 	char path[512];
@@ -1984,25 +2014,25 @@ int main(void)
 		const char *name;
 		void (*fn)(void);
 	} tests[] = {
-		{ "tcp4", test_tcp4 },
-		{ "truncation", test_truncation },
-		{ "checksums", test_checksums },
-		{ "vlan", test_vlan },
-		{ "encap", test_encap },
-		{ "esp", test_esp },
-		{ "linktypes", test_linktypes },
-		{ "ipv4", test_ipv4 },
-		{ "tcp_udp", test_tcp_udp },
-		{ "icmp", test_icmp },
-		{ "ipv6_ext", test_ipv6_ext },
-		{ "hash", test_hash },
-		{ "defrag4", test_defrag4 },
-		{ "defrag_overlap", test_defrag_overlap },
-		{ "defrag_limits", test_defrag_limits },
-		{ "defrag6", test_defrag6 },
-		{ "names_stats", test_names_stats },
-		{ "fuzz", test_fuzz },
-		{ "pcaps", test_pcaps },
+		{"tcp4", test_tcp4},
+		{"truncation", test_truncation},
+		{"checksums", test_checksums},
+		{"vlan", test_vlan},
+		{"encap", test_encap},
+		{"esp", test_esp},
+		{"linktypes", test_linktypes},
+		{"ipv4", test_ipv4},
+		{"tcp_udp", test_tcp_udp},
+		{"icmp", test_icmp},
+		{"ipv6_ext", test_ipv6_ext},
+		{"hash", test_hash},
+		{"defrag4", test_defrag4},
+		{"defrag_overlap", test_defrag_overlap},
+		{"defrag_limits", test_defrag_limits},
+		{"defrag6", test_defrag6},
+		{"names_stats", test_names_stats},
+		{"fuzz", test_fuzz},
+		{"pcaps", test_pcaps},
 	};
 
 	for (unsigned i = 0; i < NJ_ARRAY_SIZE(tests); i++) {

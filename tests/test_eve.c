@@ -24,12 +24,12 @@
 
 static int failures;
 
-#define CHECK(c)                                                              \
-	do {                                                                  \
-		if (!(c)) {                                                   \
+#define CHECK(c)                                                                     \
+	do {                                                                         \
+		if (!(c)) {                                                          \
 			fprintf(stderr, "%s:%d: FAIL %s\n", __FILE__, __LINE__, #c); \
-			failures++;                                           \
-		}                                                             \
+			failures++;                                                  \
+		}                                                                    \
 	} while (0)
 
 #define T(t) (1u << (t))
@@ -75,7 +75,8 @@ static char *unzstd(const char *z, size_t zn, size_t *outn, unsigned *frames)
 		unsigned long long cs = ZSTD_getFrameContentSize(z, zn);
 		size_t r;
 
-		if (ZSTD_isError(fs) || cs == ZSTD_CONTENTSIZE_ERROR || cs == ZSTD_CONTENTSIZE_UNKNOWN) {
+		if (ZSTD_isError(fs) || cs == ZSTD_CONTENTSIZE_ERROR ||
+		    cs == ZSTD_CONTENTSIZE_UNKNOWN) {
 			free(out);
 			return NULL;
 		}
@@ -238,9 +239,10 @@ static void test_sinks(void)
 	size_t n, tn;
 	unsigned frames;
 	char *z, *txt;
-	struct counts cz = { 0 }, cp = { 0 };
-	static const char *const names[] = { "flow.tcp", "decoder.pkts", "decoder.event.ipv4.trunc_pkt" };
-	static const uint64_t vals[] = { 5, 10, 2 };
+	struct counts cz = {0}, cp = {0};
+	static const char *const names[] = {"flow.tcp", "decoder.pkts",
+					    "decoder.event.ipv4.trunc_pkt"};
+	static const uint64_t vals[] = {5, 10, 2};
 
 	cfg_init(&c);
 	c.buffer_bytes = 64 * 1024; /* several frames */
@@ -271,7 +273,7 @@ static void test_sinks(void)
 	txt = z ? unzstd(z, n, &tn, &frames) : NULL;
 	CHECK(txt != NULL && frames == 1);
 	if (txt) {
-		struct counts c1 = { 0 };
+		struct counts c1 = {0};
 
 		count_lines(txt, tn, &c1);
 		CHECK(c1.lines == 1 && c1.bad == 0 && c1.by_type[NJ_EVE_FLOW] == 1);
@@ -374,10 +376,16 @@ static void emit_anomaly(struct nj_eve_worker *w, void *arg)
 static void emit_stats(struct nj_eve_worker *w, void *arg)
 {
 	static const char *const names[] = {
-		"flow.tcp", "decoder.pkts", "decoder.event.ipv4.trunc_pkt", "capture.kernel_packets",
-		"decoder.event.ipv6.trunc_pkt", "decoder.bytes", "flow.udp", "decoder.event.ipv4.opt_pad_required",
+		"flow.tcp",
+		"decoder.pkts",
+		"decoder.event.ipv4.trunc_pkt",
+		"capture.kernel_packets",
+		"decoder.event.ipv6.trunc_pkt",
+		"decoder.bytes",
+		"flow.udp",
+		"decoder.event.ipv4.opt_pad_required",
 	};
-	static const uint64_t vals[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const uint64_t vals[] = {1, 2, 3, 4, 5, 6, 7, 8};
 
 	(void)arg;
 	nj_eve_log_stats(w, 1491603877000000ull, 99, names, vals, 8);
@@ -411,7 +419,8 @@ static bool keys_in_order(json_t *v, const char *const *keys)
 	unsigned i = 0;
 
 	/* jansson keeps insertion order when iterating with json_object_foreach since 2.8 */
-	json_object_foreach(v, k, x) {
+	json_object_foreach(v, k, x)
+	{
 		if (!keys[i])
 			return true;
 		if (strcmp(k, keys[i]) == 0)
@@ -425,9 +434,10 @@ static void test_flow_shape(void)
 	struct nj_eve_config c;
 	struct nj_flow f;
 	json_t *v;
-	static const char *const order[] = { "timestamp", "flow_id", "event_type", "src_ip",
-					     "src_port", "dest_ip", "dest_port", "proto",
-					     "community_id", "app_proto", "flow", "tcp", NULL };
+	static const char *const order[] = {
+		"timestamp", "flow_id",	  "event_type", "src_ip",	"src_port",
+		"dest_ip",   "dest_port", "proto",	"community_id", "app_proto",
+		"flow",	     "tcp",	  NULL};
 
 	nj_eve_config_defaults(&c);
 	c.community_id = true;
@@ -480,7 +490,8 @@ static void test_flow_shape(void)
 	mk_flow(&f, 1, 1);
 	v = one_event(&c, emit_flow, &f);
 	if (v) {
-		CHECK(json_object_get(v, "src_port") == NULL && json_object_get(v, "dest_port") == NULL);
+		CHECK(json_object_get(v, "src_port") == NULL &&
+		      json_object_get(v, "dest_port") == NULL);
 		CHECK(strcmp(JS(v, "proto"), "ICMP") == 0);
 		/* the client (addr[1]) sent the echo request */
 		CHECK(JI(v, "icmp_type") == 8 && json_object_get(v, "icmp_code"));
@@ -578,10 +589,13 @@ static void test_other_shapes(void)
 
 			CHECK(a && b);
 			if (a && b) {
-				CHECK(strcmp(JS(a, "src_ip"), "10.0.0.2") == 0 && JI(a, "src_port") == 40003);
-				CHECK(strcmp(JS(b, "src_ip"), "10.0.0.1") == 0 && JI(b, "src_port") == 80);
+				CHECK(strcmp(JS(a, "src_ip"), "10.0.0.2") == 0 &&
+				      JI(a, "src_port") == 40003);
+				CHECK(strcmp(JS(b, "src_ip"), "10.0.0.1") == 0 &&
+				      JI(b, "src_port") == 80);
 				CHECK(JI(a, "netflow.pkts") == 3 && JI(b, "netflow.pkts") == 2);
-				CHECK(JI(a, "netflow.bytes") == 300 && JI(b, "netflow.bytes") == 200);
+				CHECK(JI(a, "netflow.bytes") == 300 &&
+				      JI(b, "netflow.bytes") == 200);
 				CHECK(strcmp(JS(a, "tcp.tcp_flags"), "1b") == 0);
 				CHECK(strcmp(JS(b, "tcp.tcp_flags"), "12") == 0);
 				CHECK(JI(a, "flow_id") == JI(b, "flow_id"));
@@ -659,10 +673,11 @@ static void test_rotation(void)
 		unsigned frames;
 		char *z = read_file(names[i], &n);
 		char *txt = z ? unzstd(z, n, &tn, &frames) : NULL;
-		struct counts cc = { 0 };
+		struct counts cc = {0};
 
 		/* rotated names keep the .json.zst suffix */
-		CHECK(strlen(names[i]) > 9 && strcmp(names[i] + strlen(names[i]) - 9, ".json.zst") == 0);
+		CHECK(strlen(names[i]) > 9 &&
+		      strcmp(names[i] + strlen(names[i]) - 9, ".json.zst") == 0);
 		if (txt) {
 			count_lines(txt, tn, &cc);
 			CHECK(cc.bad == 0);
@@ -710,7 +725,7 @@ static void test_live_drops(void)
 	struct nj_eve_config c;
 	struct nj_eve *eve;
 	struct nj_flow f;
-	struct drain d = { -1, 0 };
+	struct drain d = {-1, 0};
 	pthread_t th;
 	char err[256], fifo[600];
 	const struct nj_eve_stats *st;
@@ -746,7 +761,8 @@ static void test_live_drops(void)
 	/* too large: never fits in a 4 KiB buffer */
 	{
 		static char big[8192];
-		struct nj_json *j = nj_eve_begin(nj_eve_worker(eve, 0), NJ_EVE_OTHER, 0, NULL, NULL);
+		struct nj_json *j =
+			nj_eve_begin(nj_eve_worker(eve, 0), NJ_EVE_OTHER, 0, NULL, NULL);
 
 		memset(big, 'a', sizeof(big));
 		nj_json_strn(j, "big", big, sizeof(big));

@@ -11,28 +11,28 @@
 
 static int failures;
 
-#define CHECK(c)                                                                    \
-	do {                                                                        \
-		if (!(c)) {                                                         \
-			fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__,  \
-				__LINE__, __func__, #c);                            \
-			failures++;                                                 \
-		}                                                                   \
+#define CHECK(c)                                                                             \
+	do {                                                                                 \
+		if (!(c)) {                                                                  \
+			fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, \
+				__func__, #c);                                               \
+			failures++;                                                          \
+		}                                                                            \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                              \
-	do {                                                                        \
-		unsigned long long a_ = (unsigned long long)(a);                    \
-		unsigned long long b_ = (unsigned long long)(b);                    \
-		if (a_ != b_) {                                                     \
-			fprintf(stderr, "%s:%d: %s: %s == %llu, expected %s == %llu\n", \
-				__FILE__, __LINE__, __func__, #a, a_, #b, b_);      \
-			failures++;                                                 \
-		}                                                                   \
+#define CHECK_EQ(a, b)                                                                            \
+	do {                                                                                      \
+		unsigned long long a_ = (unsigned long long)(a);                                  \
+		unsigned long long b_ = (unsigned long long)(b);                                  \
+		if (a_ != b_) {                                                                   \
+			fprintf(stderr, "%s:%d: %s: %s == %llu, expected %s == %llu\n", __FILE__, \
+				__LINE__, __func__, #a, a_, #b, b_);                              \
+			failures++;                                                               \
+		}                                                                                 \
 	} while (0)
 
 #define SEC 1000000ull
-#define T0 (1500000000ull * SEC)
+#define T0  (1500000000ull * SEC)
 
 #define FIN 0x01
 #define SYN 0x02
@@ -130,8 +130,8 @@ static void mk4(struct tpkt *t, uint32_t src, uint32_t dst, uint8_t proto, uint1
 	t->p.hash = sym_hash(&t->p);
 }
 
-static void mk6(struct tpkt *t, uint8_t src_last, uint8_t dst_last, uint8_t proto,
-		uint16_t sport, uint16_t dport, uint64_t ts)
+static void mk6(struct tpkt *t, uint8_t src_last, uint8_t dst_last, uint8_t proto, uint16_t sport,
+		uint16_t dport, uint64_t ts)
 {
 	memset(t, 0, sizeof(*t));
 	t->buf[0] = 0x60;
@@ -157,8 +157,8 @@ static void mk6(struct tpkt *t, uint8_t src_last, uint8_t dst_last, uint8_t prot
 #define SA 0x0a000002u /* 10.0.0.2 server */
 
 /* TCP packet from the client (dir 0) or the server (dir 1) of the CA:1234 <-> SA:80 pair. */
-static void mktcp(struct tpkt *t, int dir, uint8_t flags, uint32_t seq, uint32_t ack,
-		  uint16_t plen, uint64_t ts)
+static void mktcp(struct tpkt *t, int dir, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t plen,
+		  uint64_t ts)
 {
 	if (dir == 0)
 		mk4(t, CA, SA, 6, 1234, 80, ts);
@@ -371,13 +371,14 @@ static struct nj_flow *run_steps(struct nj_flow_table *t, const struct step *s, 
 		mktcp(&p, s[i].dir, s[i].flags, s[i].seq, s[i].ack, s[i].len, T0 + i * 1000);
 		nj_flow_burst(t, &p.p, 1);
 		if (f && p.p.flow != f) {
-			fprintf(stderr, "line %d step %u: packet landed in another flow\n", line, i);
+			fprintf(stderr, "line %d step %u: packet landed in another flow\n", line,
+				i);
 			failures++;
 		}
 		f = p.p.flow;
 		if (!f || f->tcp_state != s[i].tcp_state || f->state != s[i].flow_state) {
-			fprintf(stderr, "line %d step %u: tcp %s flow %s, expected %s %s\n", line, i,
-				f ? nj_tcp_state_name(f->tcp_state) : "-",
+			fprintf(stderr, "line %d step %u: tcp %s flow %s, expected %s %s\n", line,
+				i, f ? nj_tcp_state_name(f->tcp_state) : "-",
 				f ? nj_flow_state_name(f->state) : "-",
 				nj_tcp_state_name(s[i].tcp_state),
 				nj_flow_state_name(s[i].flow_state));
@@ -398,72 +399,72 @@ static void test_tcp_states(void)
 	struct nj_flow *f;
 	/* handshake, data, client closes first */
 	static const struct step client_close[] = {
-		{ 0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N },
-		{ 1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N },
-		{ 0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E },
-		{ 0, PSH | ACK, 101, 901, 10, NJ_TCP_ESTABLISHED, E },
-		{ 1, PSH | ACK, 901, 111, 20, NJ_TCP_ESTABLISHED, E },
-		{ 0, FIN | ACK, 111, 921, 0, NJ_TCP_CLOSE_WAIT, E },
-		{ 1, ACK, 921, 112, 0, NJ_TCP_CLOSE_WAIT, E },
-		{ 1, FIN | ACK, 921, 112, 0, NJ_TCP_LAST_ACK, C },
-		{ 0, ACK, 112, 922, 0, NJ_TCP_CLOSED, C },
+		{0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N},
+		{1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N},
+		{0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E},
+		{0, PSH | ACK, 101, 901, 10, NJ_TCP_ESTABLISHED, E},
+		{1, PSH | ACK, 901, 111, 20, NJ_TCP_ESTABLISHED, E},
+		{0, FIN | ACK, 111, 921, 0, NJ_TCP_CLOSE_WAIT, E},
+		{1, ACK, 921, 112, 0, NJ_TCP_CLOSE_WAIT, E},
+		{1, FIN | ACK, 921, 112, 0, NJ_TCP_LAST_ACK, C},
+		{0, ACK, 112, 922, 0, NJ_TCP_CLOSED, C},
 	};
 	/* server closes first, FINs cross over ACKs */
 	static const struct step server_close[] = {
-		{ 0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N },
-		{ 1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N },
-		{ 0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E },
-		{ 1, FIN | ACK, 901, 101, 0, NJ_TCP_FIN_WAIT1, E },
-		{ 0, ACK, 101, 902, 0, NJ_TCP_FIN_WAIT2, E },
-		{ 0, FIN | ACK, 101, 902, 0, NJ_TCP_TIME_WAIT, C },
-		{ 1, ACK, 902, 102, 0, NJ_TCP_CLOSED, C },
+		{0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N},
+		{1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N},
+		{0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E},
+		{1, FIN | ACK, 901, 101, 0, NJ_TCP_FIN_WAIT1, E},
+		{0, ACK, 101, 902, 0, NJ_TCP_FIN_WAIT2, E},
+		{0, FIN | ACK, 101, 902, 0, NJ_TCP_TIME_WAIT, C},
+		{1, ACK, 902, 102, 0, NJ_TCP_CLOSED, C},
 	};
 	static const struct step fin_retrans[] = {
-		{ 0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N },
-		{ 1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N },
-		{ 0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E },
-		{ 1, FIN | ACK, 901, 101, 0, NJ_TCP_FIN_WAIT1, E },
-		{ 1, FIN | ACK, 901, 101, 0, NJ_TCP_FIN_WAIT1, E }, /* retransmitted */
-		{ 1, ACK, 902, 101, 0, NJ_TCP_FIN_WAIT1, E },	    /* the server's own ACK */
-		{ 0, FIN | ACK, 101, 902, 0, NJ_TCP_TIME_WAIT, C },
+		{0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N},
+		{1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N},
+		{0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E},
+		{1, FIN | ACK, 901, 101, 0, NJ_TCP_FIN_WAIT1, E},
+		{1, FIN | ACK, 901, 101, 0, NJ_TCP_FIN_WAIT1, E}, /* retransmitted */
+		{1, ACK, 902, 101, 0, NJ_TCP_FIN_WAIT1, E},	  /* the server's own ACK */
+		{0, FIN | ACK, 101, 902, 0, NJ_TCP_TIME_WAIT, C},
 	};
 	static const struct step rst[] = {
-		{ 0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N },
-		{ 1, RST | ACK, 0, 101, 0, NJ_TCP_CLOSED, C },
+		{0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N},
+		{1, RST | ACK, 0, 101, 0, NJ_TCP_CLOSED, C},
 	};
 	static const struct step rst_est[] = {
-		{ 0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N },
-		{ 1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N },
-		{ 0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E },
-		{ 0, RST, 101, 0, 0, NJ_TCP_CLOSED, C },
-		{ 1, ACK, 901, 101, 0, NJ_TCP_CLOSED, C },
+		{0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N},
+		{1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N},
+		{0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E},
+		{0, RST, 101, 0, 0, NJ_TCP_CLOSED, C},
+		{1, ACK, 901, 101, 0, NJ_TCP_CLOSED, C},
 	};
 	/* the final ACK of the handshake with a wrong ack number does not establish */
 	static const struct step bad_ack[] = {
-		{ 0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N },
-		{ 1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N },
-		{ 0, ACK, 101, 5555, 0, NJ_TCP_SYN_RECV, N },
-		{ 0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E },
-		{ 1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, E }, /* resent, not confirmed */
+		{0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N},
+		{1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N},
+		{0, ACK, 101, 5555, 0, NJ_TCP_SYN_RECV, N},
+		{0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E},
+		{1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, E}, /* resent, not confirmed */
 	};
 	/* both FIN without ACK: closing */
 	static const struct step closing[] = {
-		{ 0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N },
-		{ 1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N },
-		{ 0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E },
-		{ 1, FIN | ACK, 901, 101, 0, NJ_TCP_FIN_WAIT1, E },
-		{ 0, FIN, 101, 0, 0, NJ_TCP_CLOSING, E },
-		{ 1, ACK, 902, 102, 0, NJ_TCP_TIME_WAIT, C },
+		{0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N},
+		{1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N},
+		{0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E},
+		{1, FIN | ACK, 901, 101, 0, NJ_TCP_FIN_WAIT1, E},
+		{0, FIN, 101, 0, 0, NJ_TCP_CLOSING, E},
+		{1, ACK, 902, 102, 0, NJ_TCP_TIME_WAIT, C},
 	};
 	static const struct step midstream_off[] = {
-		{ 0, PSH | ACK, 100, 900, 10, NJ_TCP_NONE, N },
-		{ 1, ACK, 900, 110, 0, NJ_TCP_NONE, N },
-		{ 0, FIN | ACK, 110, 900, 0, NJ_TCP_NONE, N },
+		{0, PSH | ACK, 100, 900, 10, NJ_TCP_NONE, N},
+		{1, ACK, 900, 110, 0, NJ_TCP_NONE, N},
+		{0, FIN | ACK, 110, 900, 0, NJ_TCP_NONE, N},
 	};
 	static const struct step midstream_on[] = {
-		{ 0, PSH | ACK, 100, 900, 10, NJ_TCP_ESTABLISHED, E },
-		{ 1, ACK, 900, 110, 0, NJ_TCP_ESTABLISHED, E },
-		{ 0, FIN | ACK, 110, 900, 0, NJ_TCP_CLOSE_WAIT, E },
+		{0, PSH | ACK, 100, 900, 10, NJ_TCP_ESTABLISHED, E},
+		{1, ACK, 900, 110, 0, NJ_TCP_ESTABLISHED, E},
+		{0, FIN | ACK, 110, 900, 0, NJ_TCP_CLOSE_WAIT, E},
 	};
 
 	t = mktable(&x, false, 0);
@@ -521,10 +522,10 @@ static void test_tcp_reuse(void)
 	struct ends x;
 	struct nj_flow_table *t = mktable(&x, false, 0);
 	static const struct step s[] = {
-		{ 0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N },
-		{ 1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N },
-		{ 0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E },
-		{ 0, RST, 101, 0, 0, NJ_TCP_CLOSED, C },
+		{0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N},
+		{1, SYN | ACK, 900, 101, 0, NJ_TCP_SYN_RECV, N},
+		{0, ACK, 101, 901, 0, NJ_TCP_ESTABLISHED, E},
+		{0, RST, 101, 0, 0, NJ_TCP_CLOSED, C},
 	};
 	struct nj_flow *f = run_steps(t, s, NJ_ARRAY_SIZE(s), __LINE__);
 	struct tpkt p;
@@ -618,9 +619,9 @@ static void test_esp(void)
 	mk4(&b, CA, SA, 50, 0, 0, T0 + 2);
 	b.p.esp_spi = 321;
 	mk4(&r, SA, CA, 50, 0, 0, T0 + 3);
-	r.p.esp_spi = 123;		/* same SPI, other direction */
+	r.p.esp_spi = 123; /* same SPI, other direction */
 	mk4(&r2, SA, CA, 50, 0, 0, T0 + 4);
-	r2.p.esp_spi = 0x00010001;	/* halves equal: still directional */
+	r2.p.esp_spi = 0x00010001; /* halves equal: still directional */
 	one(t, &a);
 	one(t, &a2);
 	one(t, &b);
@@ -645,8 +646,8 @@ static void test_timeouts(void)
 	struct nj_flow_table *t = mktable(&x, false, 0);
 	struct tpkt u, ue, i, o, tn;
 	static const struct step closed[] = {
-		{ 0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N },
-		{ 0, RST, 101, 0, 0, NJ_TCP_CLOSED, C },
+		{0, SYN, 100, 0, 0, NJ_TCP_SYN_SENT, N},
+		{0, RST, 101, 0, 0, NJ_TCP_CLOSED, C},
 	};
 
 	/* udp new (30 s), udp established (300 s), icmp new (30 s), other new (30 s), tcp new (60 s) */
@@ -669,7 +670,7 @@ static void test_timeouts(void)
 	CHECK_EQ(nj_flow_expire(t, T0 + 30 * SEC - 1, 100), 0);
 	CHECK_EQ(nj_flow_expire(t, T0 + 30 * SEC, 100), 3);
 	CHECK_EQ(x.n, 3);
-	CHECK_EQ(nj_flow_expire(t, T0 + 60 * SEC, 100), 1); /* tcp new */
+	CHECK_EQ(nj_flow_expire(t, T0 + 60 * SEC, 100), 1);	   /* tcp new */
 	CHECK_EQ(nj_flow_expire(t, T0 + 60 * SEC + 1000, 100), 1); /* tcp closed */
 	CHECK_EQ(x.e[4].tcp_state, NJ_TCP_CLOSED);
 	CHECK_EQ(nj_flow_expire(t, T0 + 300 * SEC - 1, 100), 0);
@@ -726,7 +727,7 @@ static void test_packet_past_timeout(void)
 	mk4(&p[1], SA, CA, 17, 2, 1, T0 + 30 * SEC);
 	mk4(&p[2], SA, CA, 17, 2, 1, T0 + 330 * SEC); /* established now: 300 s */
 	{
-		struct nj_pkt b[2] = { p[1].p, p[2].p };
+		struct nj_pkt b[2] = {p[1].p, p[2].p};
 
 		nj_flow_burst(t, b, 2);
 		CHECK(b[0].flow != NULL && b[1].flow != NULL);
@@ -758,7 +759,7 @@ static void test_flush_all(void)
 	struct nj_flow_table *t = mktable(&x, false, 0);
 	struct tpkt a, b;
 
-	mk4(&a, 1, 2, 17, 1, 2, T0);	     /* idle 40 s at the end: timed out */
+	mk4(&a, 1, 2, 17, 1, 2, T0);		/* idle 40 s at the end: timed out */
 	mk4(&b, 3, 4, 17, 1, 2, T0 + 20 * SEC); /* idle 20 s: shutdown */
 	one(t, &a);
 	one(t, &b);
@@ -845,7 +846,8 @@ static void test_memcap(void)
 
 			CHECK(u != NULL);
 			CHECK_EQ(nj_flow_table_stats(u)->spare, 3);
-			CHECK_EQ(nj_flow_table_stats(u)->memuse, 3 * sizeof(struct nj_flow) + 1024 * 4);
+			CHECK_EQ(nj_flow_table_stats(u)->memuse,
+				 3 * sizeof(struct nj_flow) + 1024 * 4);
 			nj_flow_table_destroy(u);
 		}
 	}
@@ -891,7 +893,10 @@ static void test_churn(void)
 	for (unsigned n = 0; n < 1000000 / NJ_BURST; n++) {
 		for (unsigned i = 0; i < NJ_BURST; i++) {
 			uint64_t r = rnd();
-			uint8_t proto = (r & 3) == 0 ? 6 : (r & 3) == 1 ? 17 : (r & 3) == 2 ? 1 : 47;
+			uint8_t proto = (r & 3) == 0   ? 6
+					: (r & 3) == 1 ? 17
+					: (r & 3) == 2 ? 1
+						       : 47;
 
 			uint32_t host = (uint32_t)(r >> 32) % 30000; /* tuples repeat */
 
@@ -899,7 +904,8 @@ static void test_churn(void)
 			if ((r >> 20) & 1)
 				mk4(&tp[i], host, 7, proto, (uint16_t)(host * 7), 80, ts);
 			else
-				mk6(&tp[i], (uint8_t)host, 7, proto, (uint16_t)(host >> 8), 443, ts);
+				mk6(&tp[i], (uint8_t)host, 7, proto, (uint16_t)(host >> 8), 443,
+				    ts);
 			if ((r >> 21) & 1)
 				mk4(&tp[i], 7, host, proto, 80, (uint16_t)(host * 7), ts);
 			tp[i].p.tcp_flags = (uint8_t)(r >> 24);
@@ -913,8 +919,7 @@ static void test_churn(void)
 		}
 		nj_flow_burst(t, b, NJ_BURST);
 		for (unsigned i = 0; i < NJ_BURST; i++) {
-			if (b[i].flow &&
-			    !(b[i].flags & (NJ_PKT_TOSERVER | NJ_PKT_TOCLIENT))) {
+			if (b[i].flow && !(b[i].flags & (NJ_PKT_TOSERVER | NJ_PKT_TOCLIENT))) {
 				failures++;
 				break;
 			}
@@ -998,7 +1003,7 @@ static void sink(void *arg, const char *name, uint64_t v)
 static void test_stats_foreach(void)
 {
 	struct nj_flow_stats s;
-	struct counter_sink c = { 0 };
+	struct counter_sink c = {0};
 
 	memset(&s, 0, sizeof(s));
 	s.created = 42;

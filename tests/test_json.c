@@ -11,12 +11,12 @@
 
 static int failures;
 
-#define CHECK(c)                                                              \
-	do {                                                                  \
-		if (!(c)) {                                                   \
+#define CHECK(c)                                                                     \
+	do {                                                                         \
+		if (!(c)) {                                                          \
 			fprintf(stderr, "%s:%d: FAIL %s\n", __FILE__, __LINE__, #c); \
-			failures++;                                           \
-		}                                                             \
+			failures++;                                                  \
+		}                                                                    \
 	} while (0)
 
 static char buf[4096];
@@ -28,14 +28,14 @@ static const char *out(struct nj_json *j)
 	return buf;
 }
 
-#define CHECK_OUT(j, want)                                                                      \
-	do {                                                                                    \
-		const char *got_ = out(j);                                                      \
-		if (strcmp(got_, want) != 0) {                                                  \
+#define CHECK_OUT(j, want)                                                                       \
+	do {                                                                                     \
+		const char *got_ = out(j);                                                       \
+		if (strcmp(got_, want) != 0) {                                                   \
 			fprintf(stderr, "%s:%d: FAIL got  %s\n%*swant %s\n", __FILE__, __LINE__, \
-				got_, (int)strlen(__FILE__) + 12, "", want);                    \
-			failures++;                                                             \
-		}                                                                               \
+				got_, (int)strlen(__FILE__) + 12, "", want);                     \
+			failures++;                                                              \
+		}                                                                                \
 	} while (0)
 
 static void str_value(const char *in, size_t n, const char *want)
@@ -87,16 +87,18 @@ static void test_escaping(void)
 	static const char ctl[] = "a\"b\\c/d\n\r\t\b\f\x01\x1f\x7f";
 	struct nj_json j;
 
-	str_value(ctl, sizeof(ctl) - 1,
-		  "\"a\\\"b\\\\c\\/d\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\"");
+	str_value(ctl, sizeof(ctl) - 1, "\"a\\\"b\\\\c\\/d\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\"");
 	/* NUL inside a counted string */
 	str_value("a\0b", 3, "\"a\\u0000b\"");
 	/* valid UTF-8 (2, 3 and 4 bytes) passes unchanged */
-	str_value("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+	str_value("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9,
+		  "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
 	/* invalid: stray byte, truncated sequence, overlong, surrogate, > U+10FFFF */
 	str_value("\xff", 1, "\"\\u00ff\"");
 	str_value("x\xc3", 2, "\"x\\u00c3\"");
-	str_value("\xe2\x82" "A", 3, "\"\\u00e2\\u0082A\"");
+	str_value("\xe2\x82"
+		  "A",
+		  3, "\"\\u00e2\\u0082A\"");
 	str_value("\xc0\xaf", 2, "\"\\u00c0\\u00af\"");
 	str_value("\xed\xa0\x80", 3, "\"\\u00ed\\u00a0\\u0080\"");
 	str_value("\xf4\x90\x80\x80", 4, "\"\\u00f4\\u0090\\u0080\\u0080\"");
@@ -135,7 +137,7 @@ static void test_escaping(void)
 static void test_numbers(void)
 {
 	struct nj_json j;
-	static const double d[] = { 0.1, 3.0, -2.5, 1e300, 123456.789, 1.0 / 3.0, 5e-324 };
+	static const double d[] = {0.1, 3.0, -2.5, 1e300, 123456.789, 1.0 / 3.0, 5e-324};
 
 	nj_json_init(&j, buf, sizeof(buf) - 1);
 	nj_json_open_arr(&j, NULL);
@@ -168,10 +170,11 @@ static void test_numbers(void)
 
 static void test_ip(void)
 {
-	static const uint8_t v4a[4] = { 0, 0, 0, 0 }, v4b[4] = { 255, 255, 255, 255 },
-			     v4c[4] = { 10, 1, 22, 3 };
-	static const uint8_t v6[16] = { 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x0c, 0x29, 0xff, 0xfe, 0xf3, 0xcf, 0x38 };
-	static const uint8_t v6one[16] = { [15] = 1 };
+	static const uint8_t v4a[4] = {0, 0, 0, 0}, v4b[4] = {255, 255, 255, 255},
+			     v4c[4] = {10, 1, 22, 3};
+	static const uint8_t v6[16] = {0xfe, 0x80, 0,	 0,    0,    0,	   0,	 0,
+				       0x02, 0x0c, 0x29, 0xff, 0xfe, 0xf3, 0xcf, 0x38};
+	static const uint8_t v6one[16] = {[15] = 1};
 	char s[64];
 	struct nj_json j;
 
@@ -194,7 +197,8 @@ static void test_ip(void)
 	nj_json_ip(&j, "src_ip", v4c, 4);
 	nj_json_ip(&j, "dest_ip", v6, 16);
 	nj_json_close_obj(&j);
-	CHECK_OUT(&j, "{\"src_ip\":\"10.1.22.3\",\"dest_ip\":\"fe80:0000:0000:0000:020c:29ff:fef3:cf38\"}");
+	CHECK_OUT(&j, "{\"src_ip\":\"10.1.22.3\",\"dest_ip\":\"fe80:0000:0000:0000:020c:29ff:fef3:"
+		      "cf38\"}");
 }
 
 static void test_overflow(void)

@@ -17,12 +17,12 @@
 #include <openssl/evp.h>
 #include <pcap/pcap.h>
 
-#define PC_BUCKETS (1u << 20)
+#define PC_BUCKETS     (1u << 20)
 #define PC_MAX_REPORTS 20
 
 struct pc_dir {
 	struct pc_dir *next;
-	uint8_t key[37];	/* v6 flag, src, dst, sport, dport */
+	uint8_t key[37]; /* v6 flag, src, dst, sport, dport */
 	uint32_t next_seq;
 	bool fin;
 };
@@ -77,7 +77,8 @@ static void err(struct pc_state *st, const char *what)
 {
 	st->errors++;
 	if (!st->quiet && st->errors <= PC_MAX_REPORTS)
-		fprintf(stderr, "pcapcheck: packet %llu: %s\n", (unsigned long long)st->packets, what);
+		fprintf(stderr, "pcapcheck: packet %llu: %s\n", (unsigned long long)st->packets,
+			what);
 }
 
 static uint32_t hash_key(const uint8_t *k, size_t n)
@@ -120,7 +121,7 @@ static void http_body(struct pc_state *st, const uint8_t *th, uint32_t seq, bool
 		return;
 	}
 	if (!st->body_seen_syn || !n || seq != st->body_next)
-		return;	/* in-order only: this mode is for captures without reordering */
+		return; /* in-order only: this mode is for captures without reordering */
 	st->body_next += (uint32_t)n;
 	if (!st->body_started) {
 		size_t room = sizeof(st->hdr) - st->hdr_len, k = n < room ? n : room;
@@ -149,7 +150,7 @@ static void http_body(struct pc_state *st, const uint8_t *th, uint32_t seq, bool
 static void check_tcp(struct pc_state *st, bool v6, const uint8_t *src, const uint8_t *dst,
 		      const uint8_t *th, size_t len)
 {
-	uint8_t key[37] = { 0 };
+	uint8_t key[37] = {0};
 	struct pc_dir *d;
 	bool created;
 	size_t doff;
@@ -185,7 +186,7 @@ static void check_tcp(struct pc_state *st, bool v6, const uint8_t *src, const ui
 		return;
 	}
 	if (flags & 0x04)
-		return;	/* RST: sequence is informative only */
+		return; /* RST: sequence is informative only */
 	uint32_t end = seq + seglen + (flags & 0x01 ? 1 : 0);
 
 	if (seq != d->next_seq) {
@@ -223,7 +224,8 @@ static void check_packet(struct pc_state *st, const struct pcap_pkthdr *h, const
 		size_t ihl, tot;
 
 		v6 = false;
-		if (n < 20 || (ip[0] >> 4) != 4 || (ihl = (size_t)(ip[0] & 15) * 4) < 20 || ihl > n) {
+		if (n < 20 || (ip[0] >> 4) != 4 || (ihl = (size_t)(ip[0] & 15) * 4) < 20 ||
+		    ihl > n) {
 			err(st, "bad IPv4 header");
 			return;
 		}
@@ -287,9 +289,7 @@ static void check_packet(struct pc_state *st, const struct pcap_pkthdr *h, const
 		if (!v6 || l4len < 8 || fold(sum16(l4, l4len, ph)) != 0xffff)
 			err(st, "ICMPv6 checksum");
 		break;
-	default:
-		st->other++;
-		break;
+	default: st->other++; break;
 	}
 }
 
@@ -314,12 +314,14 @@ int main(int argc, char **argv)
 		else if (argv[i][0] != '-' && !file)
 			file = argv[i];
 		else {
-			fprintf(stderr, "usage: pcapcheck [--allow-reorder] [--http-body-sha256] [--quiet] FILE\n");
+			fprintf(stderr, "usage: pcapcheck [--allow-reorder] [--http-body-sha256] "
+					"[--quiet] FILE\n");
 			return 2;
 		}
 	}
 	if (!file) {
-		fprintf(stderr, "usage: pcapcheck [--allow-reorder] [--http-body-sha256] [--quiet] FILE\n");
+		fprintf(stderr,
+			"usage: pcapcheck [--allow-reorder] [--http-body-sha256] [--quiet] FILE\n");
 		return 2;
 	}
 	pc = pcap_open_offline(file, ebuf);
@@ -355,7 +357,9 @@ int main(int argc, char **argv)
 			printf("%02x", md[i]);
 		printf("\n");
 	}
-	fprintf(stderr, "pcapcheck: %llu packets (tcp %llu, data segments %llu, udp %llu, icmp %llu, other %llu), %llu errors\n",
+	fprintf(stderr,
+		"pcapcheck: %llu packets (tcp %llu, data segments %llu, udp %llu, icmp %llu, other "
+		"%llu), %llu errors\n",
 		(unsigned long long)st.packets, (unsigned long long)st.tcp,
 		(unsigned long long)st.segs, (unsigned long long)st.udp,
 		(unsigned long long)st.icmp, (unsigned long long)st.other,

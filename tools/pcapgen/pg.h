@@ -123,7 +123,7 @@ int pg_out_close(struct pg_out *o);
 /* ---- Hosts ---- */
 struct pg_host {
 	bool v6;
-	uint8_t ip[16];		/* IPv4 in the first 4 bytes */
+	uint8_t ip[16]; /* IPv4 in the first 4 bytes */
 	uint8_t mac[6];
 	uint8_t ttl;
 };
@@ -133,11 +133,11 @@ void pg_host_v6(struct pg_host *h, const uint8_t ip[16], uint8_t ttl);
 void pg_ip_str(const struct pg_host *h, char *dst, size_t n);
 
 struct pg_server {
-	const char *name;	/* DNS name, SNI, HTTP Host */
+	const char *name; /* DNS name, SNI, HTTP Host */
 	struct pg_host h4;
 	struct pg_host h6;
 	uint32_t rtt_us;
-	int cert_idx;		/* TLS certificate chain index */
+	int cert_idx; /* TLS certificate chain index */
 };
 
 /* ---- Application messages and protocol ops ---- */
@@ -154,14 +154,14 @@ struct pg_flow;
  */
 struct pg_msg {
 	int dir;
-	uint64_t delay_us;	/* think or processing time before it is sent */
+	uint64_t delay_us; /* think or processing time before it is sent */
 	const uint8_t *a;
 	size_t alen;
 	const uint8_t *b;
 	size_t blen;
 	void (*gen)(struct pg_flow *f, uint8_t *dst, size_t n);
 	uint16_t icmp_seq;
-	bool no_split;		/* never reorder or duplicate (e.g. UDP) */
+	bool no_split; /* never reorder or duplicate (e.g. UDP) */
 };
 
 struct pg_app_ops {
@@ -183,7 +183,7 @@ struct pg_opts {
 	unsigned int ipv6_pct;
 	uint64_t http_file_size;
 	uint64_t smb_file_size;
-	int scenario;		/* enum pg_scenario */
+	int scenario; /* enum pg_scenario */
 	uint64_t start_us;
 };
 
@@ -204,37 +204,37 @@ enum {
 };
 
 struct pg_flow {
-	uint64_t ts;		/* timestamp of the next packet (us) */
+	uint64_t ts; /* timestamp of the next packet (us) */
 	uint64_t id;
 	struct pg_rng rng;
 	const struct pg_app_ops *app;
-	void *st;		/* protocol state (app->state_size bytes) */
+	void *st; /* protocol state (app->state_size bytes) */
 	int variant;
 	const struct pg_server *srv;
 	struct pg_host cli_h;
 	struct pg_host srv_h;
 	uint16_t cport, sport;
 	uint32_t rtt_us;
-	uint32_t ns_per_byte;	/* serialisation time on the wire */
+	uint32_t ns_per_byte; /* serialisation time on the wire */
 	uint16_t ip_id[2];
 	uint16_t icmp_id;
 	bool v6;
 
 	/* engine */
 	int state;
-	uint32_t seq[2];	/* next sequence number per direction */
+	uint32_t seq[2]; /* next sequence number per direction */
 	uint16_t win[2];
 	uint16_t mss;
 	struct pg_msg msg;
 	bool have_msg;
-	uint64_t off;		/* next in-order offset in msg */
+	uint64_t off; /* next in-order offset in msg */
 	uint32_t unacked[2];
 	int close;
 	int closer;
-	int ack_dir;		/* pure ACK pending from this side, or -1 */
-	int after_ack;		/* state once that ACK is sent */
-	uint64_t resume_ts;	/* time of the packet after that ACK */
-	uint64_t hole_off;	/* reorder: the segment still to send */
+	int ack_dir;	    /* pure ACK pending from this side, or -1 */
+	int after_ack;	    /* state once that ACK is sent */
+	uint64_t resume_ts; /* time of the packet after that ACK */
+	uint64_t hole_off;  /* reorder: the segment still to send */
 	uint32_t hole_len;
 	bool hole;
 	bool dup;
@@ -243,9 +243,9 @@ struct pg_flow {
 	int dup_dir;
 	/* staging for generated parts */
 	uint8_t *stage;
-	uint64_t stage_off;	/* message offset of stage[0] */
+	uint64_t stage_off; /* message offset of stage[0] */
 	size_t stage_len;
-	uint64_t gen_done;	/* bytes of part b generated so far */
+	uint64_t gen_done; /* bytes of part b generated so far */
 };
 
 /* Engine */
@@ -255,8 +255,8 @@ bool pg_flow_emit(struct pg_flow *f, struct pg_out *o);
 void pg_flow_free(struct pg_flow *f);
 
 /* Shared content pools, built once from the seed. */
-extern const uint8_t *pg_pool_rand;	/* PG_POOL_RAND bytes of noise */
-extern const char *pg_pool_text;		/* PG_POOL_TEXT bytes of HTML-ish text */
+extern const uint8_t *pg_pool_rand; /* PG_POOL_RAND bytes of noise */
+extern const char *pg_pool_text;    /* PG_POOL_TEXT bytes of HTML-ish text */
 #define PG_POOL_RAND (4u << 20)
 #define PG_POOL_TEXT (256u << 10)
 void pg_pools_init(uint64_t seed);

@@ -22,17 +22,35 @@ struct dns_st {
 };
 
 static const char *const domains[] = {
-	"example.com", "example.org", "example.net", "weather-report.io", "daily-courier.com",
-	"green-garden.store", "northwind-traders.com", "contoso-health.org", "photo-share.net",
-	"fabrikam.dev", "identity-hub.com", "softvendor.com", "opensource-mirror.org",
-	"streamcast.tv", "metrics-cloud.io", "citylibrary.org", "techjournal.dev",
-	"cloudbox-storage.com", "adnetwork-exchange.com", "appvendor.net", "travel-planner.com",
-	"service-health.io", "package-index.org", "university-online.edu",
+	"example.com",
+	"example.org",
+	"example.net",
+	"weather-report.io",
+	"daily-courier.com",
+	"green-garden.store",
+	"northwind-traders.com",
+	"contoso-health.org",
+	"photo-share.net",
+	"fabrikam.dev",
+	"identity-hub.com",
+	"softvendor.com",
+	"opensource-mirror.org",
+	"streamcast.tv",
+	"metrics-cloud.io",
+	"citylibrary.org",
+	"techjournal.dev",
+	"cloudbox-storage.com",
+	"adnetwork-exchange.com",
+	"appvendor.net",
+	"travel-planner.com",
+	"service-health.io",
+	"package-index.org",
+	"university-online.edu",
 };
 
 static const char *const hosts[] = {
-	"www", "api", "cdn", "mail", "static", "login", "img", "update", "docs", "portal",
-	"assets", "telemetry", "push", "status", "shop", "m",
+	"www",	"api",	  "cdn",    "mail",	 "static", "login",  "img",  "update",
+	"docs", "portal", "assets", "telemetry", "push",   "status", "shop", "m",
 };
 
 const char *pg_dns_random_name(struct pg_rng *r)
@@ -133,7 +151,7 @@ static void dns_build(struct pg_flow *f, struct dns_st *s, bool tcp)
 	if (tcp) {
 		s->kind = D_TXT_BIG;
 	} else {
-		static const unsigned int w[] = { 45, 22, 12, 7, 7, 7 };
+		static const unsigned int w[] = {45, 22, 12, 7, 7, 7};
 		uint64_t x = pg_rand(r) % 100;
 
 		s->kind = 0;
@@ -178,7 +196,7 @@ static void dns_build(struct pg_flow *f, struct dns_st *s, bool tcp)
 	pg_buf_reset(a);
 	if (tcp)
 		pg_buf_be16(a, 0);
-	size_t base = a->len;	/* compression offsets are relative to the DNS message */
+	size_t base = a->len; /* compression offsets are relative to the DNS message */
 
 	put_header(a, s->id, s->kind == D_NX ? 0x8183 : 0x8180, 1, 0, 0, 1);
 	qoff = put_name(a, s->qname, true) - base;
@@ -206,7 +224,8 @@ static void dns_build(struct pg_flow *f, struct dns_st *s, bool tcp)
 		size_t toff;
 		char target[96];
 
-		snprintf(target, sizeof(target), "edge-%d.cdn-provider.net", (int)pg_range(r, 1, 64));
+		snprintf(target, sizeof(target), "edge-%d.cdn-provider.net",
+			 (int)pg_range(r, 1, 64));
 		rdl = rr_begin(a, qoff, Q_CNAME, 300);
 		toff = put_name(a, target, true) - base;
 		rr_end(a, rdl);
@@ -235,10 +254,13 @@ static void dns_build(struct pg_flow *f, struct dns_st *s, bool tcp)
 
 			rdl = rr_begin(a, qoff, Q_TXT, 3600);
 			if (i == 0)
-				l = snprintf(t, sizeof(t), "v=spf1 include:_spf.%s ip4:198.51.100.0/24 ~all", dom);
+				l = snprintf(t, sizeof(t),
+					     "v=spf1 include:_spf.%s ip4:198.51.100.0/24 ~all",
+					     dom);
 			else if (s->kind == D_TXT)
 				l = snprintf(t, sizeof(t), "site-verification=%016llx%016llx",
-					     (unsigned long long)pg_rand(r), (unsigned long long)pg_rand(r));
+					     (unsigned long long)pg_rand(r),
+					     (unsigned long long)pg_rand(r));
 			else
 				l = 0;
 			if (l > 0) {
@@ -246,8 +268,8 @@ static void dns_build(struct pg_flow *f, struct dns_st *s, bool tcp)
 				pg_buf_put(a, t, (size_t)l);
 			} else {
 				/* a DKIM-like key split in 255-byte strings */
-				static const char b64[] =
-					"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+				static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+							  "opqrstuvwxyz0123456789+/";
 
 				for (int k = 0; k < 2; k++) {
 					pg_buf_u8(a, 255);

@@ -81,8 +81,7 @@ static const struct pg_host *pg_dst(const struct pg_flow *f, int dir)
  * Write Ethernet and IP headers for an L4 segment of l4len bytes; returns the
  * L4 header pointer.
  */
-static uint8_t *pg_pkt_begin(struct pg_flow *f, struct pg_out *o, int dir, int proto,
-			     size_t l4len)
+static uint8_t *pg_pkt_begin(struct pg_flow *f, struct pg_out *o, int dir, int proto, size_t l4len)
 {
 	const struct pg_host *s = pg_src(f, dir), *d = pg_dst(f, dir);
 	size_t iplen = f->v6 ? 40 : 20;
@@ -141,7 +140,7 @@ static void pg_l4_csum(struct pg_flow *f, int dir, int proto, uint8_t *l4, size_
 		ph[39] = proto == PG_ICMP ? 58 : (uint8_t)proto;
 		acc = pg_sum(ph, 40, 0);
 	} else if (proto == PG_ICMP) {
-		acc = 0;	/* ICMPv4 has no pseudo header */
+		acc = 0; /* ICMPv4 has no pseudo header */
 	} else {
 		memcpy(ph, s->ip, 4);
 		memcpy(ph + 4, d->ip, 4);
@@ -190,7 +189,7 @@ static void pg_msg_copy(struct pg_flow *f, uint64_t off, uint8_t *dst, size_t n,
 		return;
 	}
 	if (!m->gen || off < f->stage_off || keep < f->stage_off) {
-		memset(dst, 0, n);	/* cannot happen with monotonic requests */
+		memset(dst, 0, n); /* cannot happen with monotonic requests */
 		return;
 	}
 	if (!f->stage)
@@ -225,8 +224,8 @@ static void pg_msg_copy(struct pg_flow *f, uint64_t off, uint8_t *dst, size_t n,
 
 /* ---- TCP ---- */
 
-static void pg_tcp_send(struct pg_flow *f, struct pg_out *o, int dir, uint8_t flags,
-			uint32_t seq, uint64_t off, size_t len, uint64_t keep)
+static void pg_tcp_send(struct pg_flow *f, struct pg_out *o, int dir, uint8_t flags, uint32_t seq,
+			uint64_t off, size_t len, uint64_t keep)
 {
 	size_t optlen = (flags & TCP_SYN) ? 12 : 0;
 	size_t l4len = 20 + optlen + len;
@@ -247,16 +246,16 @@ static void pg_tcp_send(struct pg_flow *f, struct pg_out *o, int dir, uint8_t fl
 	if (optlen) {
 		uint8_t *op = t + 20;
 
-		op[0] = 2;	/* MSS */
+		op[0] = 2; /* MSS */
 		op[1] = 4;
 		pg_put_be16(op + 2, f->mss);
-		op[4] = 1;	/* NOP */
-		op[5] = 3;	/* window scale */
+		op[4] = 1; /* NOP */
+		op[5] = 3; /* window scale */
 		op[6] = 3;
 		op[7] = dir == PG_C2S ? 7 : 8;
 		op[8] = 1;
 		op[9] = 1;
-		op[10] = 4;	/* SACK permitted */
+		op[10] = 4; /* SACK permitted */
 		op[11] = 2;
 	}
 	if (len)
@@ -361,8 +360,8 @@ static void pg_tcp_data(struct pg_flow *f, struct pg_out *o)
 	} else {
 		soff = f->off;
 		slen = total - soff < f->mss ? (size_t)(total - soff) : f->mss;
-		if (split_ok && pg_opts.reorder_pct &&
-		    total - soff > f->mss && pg_chance(&f->rng, pg_opts.reorder_pct)) {
+		if (split_ok && pg_opts.reorder_pct && total - soff > f->mss &&
+		    pg_chance(&f->rng, pg_opts.reorder_pct)) {
 			/* send the following segment first, leave a hole */
 			uint64_t s2 = soff + f->mss;
 			size_t l2 = total - s2 < f->mss ? (size_t)(total - s2) : f->mss;
@@ -495,9 +494,7 @@ bool pg_flow_emit(struct pg_flow *f, struct pg_out *o)
 		pg_tcp_send(f, o, PG_C2S, TCP_ACK, f->seq[0], 0, 0, 0);
 		pg_tcp_next_msg(f, f->ts, -1);
 		break;
-	case ST_DATA:
-		pg_tcp_data(f, o);
-		break;
+	case ST_DATA: pg_tcp_data(f, o); break;
 	case ST_ACK:
 		pg_tcp_send(f, o, f->ack_dir, TCP_ACK, f->seq[f->ack_dir], 0, 0, 0);
 		f->unacked[!f->ack_dir] = 0;
@@ -531,8 +528,7 @@ bool pg_flow_emit(struct pg_flow *f, struct pg_out *o)
 		pg_dgram_send(f, o);
 		pg_dgram_next(f, f->ts);
 		return f->state != ST_DONE;
-	default:
-		return false;
+	default: return false;
 	}
 	return f->state != ST_DONE;
 }

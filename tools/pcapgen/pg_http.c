@@ -34,18 +34,21 @@ struct http_st {
 };
 
 #define N_GZ 4
-static struct pg_buf gz_body[N_GZ];	/* pre-compressed documents */
+static struct pg_buf gz_body[N_GZ]; /* pre-compressed documents */
 static struct pg_buf gz_plain[N_GZ];
-static const char *gz_type[N_GZ] = { "text/html; charset=utf-8", "application/json",
-				     "text/csv", "text/css" };
+static const char *gz_type[N_GZ] = {"text/html; charset=utf-8", "application/json", "text/csv",
+				    "text/css"};
 static char file_sha_hex[65];
 static uint64_t file_sha_size;
 
 static const char *const user_agents[] = {
-	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36",
-	"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+	"Chrome/119.0.0.0 Safari/537.36",
+	"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+	"Version/17.1 Safari/605.1.15",
 	"Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
-	"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+	"Gecko) Mobile/15E148",
 	"curl/7.88.1",
 	"Wget/1.21.3",
 	"python-requests/2.31.0",
@@ -53,27 +56,29 @@ static const char *const user_agents[] = {
 };
 
 static const char *const servers[] = {
-	"nginx/1.24.0", "Apache/2.4.57 (Debian)", "Microsoft-IIS/10.0", "cloudflare",
-	"ECAcc (nyb/1D2E)", "gws", "openresty", "Caddy",
+	"nginx/1.24.0",	      "Apache/2.4.57 (Debian)",
+	"Microsoft-IIS/10.0", "cloudflare",
+	"ECAcc (nyb/1D2E)",   "gws",
+	"openresty",	      "Caddy",
 };
 
 static const char *const dirs[] = {
-	"", "news/", "blog/2023/11/", "products/", "static/js/", "assets/", "en-us/", "docs/v2/",
-	"account/", "search/", "category/garden/", "support/articles/",
+	"",	  "news/",    "blog/2023/11/", "products/", "static/js/",	"assets/",
+	"en-us/", "docs/v2/", "account/",      "search/",   "category/garden/", "support/articles/",
 };
 
 static const char *const words[] = {
-	"index", "article", "pricing", "overview", "release-notes", "weather", "login",
-	"profile", "cart", "checkout", "gallery", "contact", "about", "faq", "feed",
-	"dashboard", "settings", "report", "summary", "archive",
+	"index",   "article",	"pricing",  "overview", "release-notes", "weather", "login",
+	"profile", "cart",	"checkout", "gallery",	"contact",	 "about",   "faq",
+	"feed",	   "dashboard", "settings", "report",	"summary",	 "archive",
 };
 
 static const char *const dl_names[] = {
-	"setup-agent", "invoice-2023-11", "firmware", "report-q3", "installer",
-	"driver-pack", "backup-tool", "presentation", "dataset", "update-kb5032190",
+	"setup-agent", "invoice-2023-11", "firmware",	  "report-q3", "installer",
+	"driver-pack", "backup-tool",	  "presentation", "dataset",   "update-kb5032190",
 };
 
-static const char *const dl_exts[] = { "exe", "zip", "pdf", "msi", "iso", "bin", "docx", "7z" };
+static const char *const dl_exts[] = {"exe", "zip", "pdf", "msi", "iso", "bin", "docx", "7z"};
 
 /* ---- content ---- */
 
@@ -84,9 +89,11 @@ static void html_doc(struct pg_buf *b, struct pg_rng *r, size_t body_len, const 
 
 	if (!p || (size_t)(p - pg_pool_text) + body_len > PG_POOL_TEXT)
 		p = pg_pool_text;
-	pg_buf_printf(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	pg_buf_printf(b,
+		      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		      "<title>%s</title>\n<link rel=\"stylesheet\" href=\"/static/css/site.css\">\n"
-		      "</head>\n<body>\n<h1>%s</h1>\n", title, title);
+		      "</head>\n<body>\n<h1>%s</h1>\n",
+		      title, title);
 	pg_buf_put(b, p, body_len);
 	pg_buf_puts(b, "\n<script src=\"/static/js/app.js\"></script>\n</body>\n</html>\n");
 }
@@ -96,10 +103,12 @@ static void json_doc(struct pg_buf *b, struct pg_rng *r, int items)
 	pg_buf_printf(b, "{\"status\":\"ok\",\"request_id\":\"%016llx\",\"count\":%d,\"items\":[",
 		      (unsigned long long)pg_rand(r), items);
 	for (int i = 0; i < items; i++)
-		pg_buf_printf(b, "%s{\"id\":%llu,\"name\":\"%s\",\"score\":%llu.%02llu,\"active\":%s}",
+		pg_buf_printf(b,
+			      "%s{\"id\":%llu,\"name\":\"%s\",\"score\":%llu.%02llu,\"active\":%s}",
 			      i ? "," : "", (unsigned long long)pg_range(r, 1000, 999999),
 			      PG_PICK(r, words), (unsigned long long)pg_range(r, 0, 99),
-			      (unsigned long long)pg_range(r, 0, 99), pg_chance(r, 70) ? "true" : "false");
+			      (unsigned long long)pg_range(r, 0, 99),
+			      pg_chance(r, 70) ? "true" : "false");
 	pg_buf_puts(b, "]}\n");
 }
 
@@ -227,7 +236,7 @@ static void build_request(struct pg_flow *f, struct http_st *s)
 	} else if (f->variant == PG_VAR_HTTP_CHUNKED_GZIP && s->i == 0) {
 		res = R_CHUNKED;
 	} else {
-		static const unsigned int w[R_NKINDS] = { 30, 22, 12, 6, 14, 10, 6 };
+		static const unsigned int w[R_NKINDS] = {30, 22, 12, 6, 14, 10, 6};
 		uint64_t x = pg_rand(r) % 100;
 
 		res = 0;
@@ -283,10 +292,16 @@ static void build_request(struct pg_flow *f, struct http_st *s)
 			      PG_PICK(r, words), (unsigned long long)pg_range(r, 0, 100000));
 
 	pg_buf_printf(&s->req, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, s->path, host);
-	pg_buf_printf(&s->req, "User-Agent: %s\r\n", user_agents[f->id % (sizeof(user_agents) / sizeof(user_agents[0]))]);
-	pg_buf_puts(&s->req, res == R_JSON ? "Accept: application/json, text/plain, */*\r\n"
-			     : "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n");
-	pg_buf_puts(&s->req, "Accept-Language: en-US,en;q=0.9\r\nAccept-Encoding: gzip, deflate\r\n");
+	pg_buf_printf(&s->req, "User-Agent: %s\r\n",
+		      user_agents[f->id % (sizeof(user_agents) / sizeof(user_agents[0]))]);
+	pg_buf_puts(
+		&s->req,
+		res == R_JSON
+			? "Accept: application/json, text/plain, */*\r\n"
+			: "Accept: "
+			  "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n");
+	pg_buf_puts(&s->req,
+		    "Accept-Language: en-US,en;q=0.9\r\nAccept-Encoding: gzip, deflate\r\n");
 	if (s->i > 0 || pg_chance(r, 40))
 		pg_buf_printf(&s->req, "Referer: http://%s/%s\r\n", host, PG_PICK(r, dirs));
 	if (pg_chance(r, 70))
@@ -298,7 +313,8 @@ static void build_request(struct pg_flow *f, struct http_st *s)
 		pg_buf_printf(&s->req, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
 			      s->tmp.len);
 	s->conn_close = s->i == s->nreq - 1 && pg_chance(r, 30);
-	pg_buf_puts(&s->req, s->conn_close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n");
+	pg_buf_puts(&s->req,
+		    s->conn_close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n");
 	if (post)
 		pg_buf_put(&s->req, s->tmp.p, s->tmp.len);
 }
@@ -307,12 +323,13 @@ static void resp_head(struct pg_flow *f, struct http_st *s, const char *status, 
 {
 	pg_buf_printf(&s->resp, "HTTP/1.1 %s\r\n", status);
 	http_date(&s->resp, f->ts);
-	pg_buf_printf(&s->resp, "Server: %s\r\nContent-Type: %s\r\n",
-		      servers[f->srv->cert_idx % 8], ctype);
+	pg_buf_printf(&s->resp, "Server: %s\r\nContent-Type: %s\r\n", servers[f->srv->cert_idx % 8],
+		      ctype);
 	if (pg_chance(&f->rng, 20))
 		pg_buf_printf(&s->resp, "Set-Cookie: sid=%016llx; Path=/; HttpOnly\r\n",
 			      (unsigned long long)pg_rand(&f->rng));
-	pg_buf_puts(&s->resp, s->conn_close ? "Connection: close\r\n" : "Connection: keep-alive\r\n");
+	pg_buf_puts(&s->resp,
+		    s->conn_close ? "Connection: close\r\n" : "Connection: keep-alive\r\n");
 }
 
 /* Build the response; large binary bodies point into the noise pool (part b). */
@@ -357,7 +374,8 @@ static void build_response(struct pg_flow *f, struct http_st *s, struct pg_msg *
 
 		resp_head(f, s, "200 OK", "text/csv");
 		pg_buf_printf(&s->resp, "Content-Disposition: attachment; filename=\"%s\"\r\n", fn);
-		pg_buf_puts(&s->resp, "Content-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n");
+		pg_buf_puts(&s->resp,
+			    "Content-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n");
 		if (!s->is_head)
 			chunked(&s->resp, r, gz_body[2].p, gz_body[2].len);
 		m->a = s->resp.p;
@@ -365,9 +383,10 @@ static void build_response(struct pg_flow *f, struct http_st *s, struct pg_msg *
 		return;
 	}
 	case R_404:
-		pg_buf_puts(&s->tmp, "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>"
-				     "<body><h1>Not Found</h1><p>The requested URL was not found "
-				     "on this server.</p></body></html>\n");
+		pg_buf_puts(&s->tmp,
+			    "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>"
+			    "<body><h1>Not Found</h1><p>The requested URL was not found "
+			    "on this server.</p></body></html>\n");
 		resp_head(f, s, "404 Not Found", "text/html; charset=utf-8");
 		body = s->tmp.p;
 		blen = s->tmp.len;
@@ -385,10 +404,13 @@ static void build_response(struct pg_flow *f, struct http_st *s, struct pg_msg *
 
 		resp_head(f, s, "200 OK", "application/octet-stream");
 		pg_buf_printf(&s->resp, "Content-Disposition: attachment; filename=\"%s\"\r\n", fn);
-		pg_buf_puts(&s->resp, "Accept-Ranges: bytes\r\nLast-Modified: Mon, 06 Nov 2023 09:12:44 GMT\r\n");
+		pg_buf_puts(
+			&s->resp,
+			"Accept-Ranges: bytes\r\nLast-Modified: Mon, 06 Nov 2023 09:12:44 GMT\r\n");
 		if (f->variant == PG_VAR_HTTP_FILE) {
 			size = pg_opts.http_file_size;
-			pg_buf_printf(&s->resp, "Content-Length: %llu\r\n\r\n", (unsigned long long)size);
+			pg_buf_printf(&s->resp, "Content-Length: %llu\r\n\r\n",
+				      (unsigned long long)size);
 			m->a = s->resp.p;
 			m->alen = s->resp.len;
 			pg_rng_seed(&s->file_rng, pg_opts.seed, 0x66696c65);
@@ -435,8 +457,9 @@ static bool http_next(struct pg_flow *f, struct pg_msg *m)
 	}
 	if (!s->resp_next) {
 		if (s->i >= s->nreq) {
-			f->close = s->conn_close ? PG_CLOSE_SFIN
-				   : pg_chance(r, 12) ? PG_CLOSE_RST : PG_CLOSE_CFIN;
+			f->close = s->conn_close      ? PG_CLOSE_SFIN
+				   : pg_chance(r, 12) ? PG_CLOSE_RST
+						      : PG_CLOSE_CFIN;
 			return false;
 		}
 		build_request(f, s);

@@ -18,19 +18,23 @@ struct pg_opts pg_opts;
 struct pg_beacon pg_beacon_cfg;
 
 enum { K_HTTP = 0, K_TLS, K_DNS, K_SMB, K_ICMP, K_NTP, K_NKINDS };
-static const char *const kind_names[K_NKINDS] = { "http", "tls", "dns", "smb", "icmp", "ntp" };
+static const char *const kind_names[K_NKINDS] = {"http", "tls", "dns", "smb", "icmp", "ntp"};
 
 static const char usage_text[] =
 	"usage: pcapgen -o OUT.pcap [--seed N] [--flows N] [--concurrency N] [--duration SECONDS]\n"
-	"               [--start EPOCH] [--mix http=40,tls=30,dns=20,smb=5,icmp=5[,ntp=N]] [--mss N]\n"
+	"               [--start EPOCH] [--mix http=40,tls=30,dns=20,smb=5,icmp=5[,ntp=N]] [--mss "
+	"N]\n"
 	"               [--ipv6-share PCT] [--packets N (stop after about N packets)]\n"
-	"               [--beacon HOST:INTERVAL:JITTER_PCT:COUNT] [--reorder PCT] [--duplicate PCT]\n"
+	"               [--beacon HOST:INTERVAL:JITTER_PCT:COUNT] [--reorder PCT] [--duplicate "
+	"PCT]\n"
 	"               [--http-file-size BYTES] [--smb-file-size BYTES]\n"
 	"               [--scenario default|bench|http-file]\n"
 	"\n"
 	"Writes a deterministic classic pcap (same arguments, same bytes).\n"
-	"  --scenario default    a few hundred varied flows: HTTP (chunked, gzip, keep-alive, 404),\n"
-	"                        TLS 1.2/1.3 with SNI and certificates, DNS over UDP and TCP, an SMB2\n"
+	"  --scenario default    a few hundred varied flows: HTTP (chunked, gzip, keep-alive, "
+	"404),\n"
+	"                        TLS 1.2/1.3 with SNI and certificates, DNS over UDP and TCP, an "
+	"SMB2\n"
 	"                        file session, ICMP, NTP and a periodic ICMP beacon\n"
 	"  --scenario bench      HTTP/TLS/DNS mix of any size (use --packets N)\n"
 	"  --scenario http-file  one HTTP download of --http-file-size bytes (default 1 MiB);\n"
@@ -39,16 +43,37 @@ static const char usage_text[] =
 /* ---- servers and clients ---- */
 
 static const char *const web_names[] = {
-	"www.example.com", "example.org", "www.example.net", "cdn.static-assets.net",
-	"api.weather-report.io", "news.daily-courier.com", "shop.green-garden.store",
-	"mail.northwind-traders.com", "portal.contoso-health.org", "img.photo-share.net",
-	"docs.fabrikam.dev", "login.identity-hub.com", "update.softvendor.com",
-	"downloads.opensource-mirror.org", "video.streamcast.tv", "analytics.metrics-cloud.io",
-	"www.citylibrary.org", "blog.techjournal.dev", "files.cloudbox-storage.com",
-	"ads.adnetwork-exchange.com", "telemetry.appvendor.net", "www.travel-planner.com",
-	"status.service-health.io", "repo.package-index.org", "www.university-online.edu",
-	"secure.bank-of-somewhere.com", "chat.messenger-app.net", "maps.geo-tiles.com",
-	"www.recipes-daily.com", "support.helpdesk-portal.com", "static.fontcdn.net",
+	"www.example.com",
+	"example.org",
+	"www.example.net",
+	"cdn.static-assets.net",
+	"api.weather-report.io",
+	"news.daily-courier.com",
+	"shop.green-garden.store",
+	"mail.northwind-traders.com",
+	"portal.contoso-health.org",
+	"img.photo-share.net",
+	"docs.fabrikam.dev",
+	"login.identity-hub.com",
+	"update.softvendor.com",
+	"downloads.opensource-mirror.org",
+	"video.streamcast.tv",
+	"analytics.metrics-cloud.io",
+	"www.citylibrary.org",
+	"blog.techjournal.dev",
+	"files.cloudbox-storage.com",
+	"ads.adnetwork-exchange.com",
+	"telemetry.appvendor.net",
+	"www.travel-planner.com",
+	"status.service-health.io",
+	"repo.package-index.org",
+	"www.university-online.edu",
+	"secure.bank-of-somewhere.com",
+	"chat.messenger-app.net",
+	"maps.geo-tiles.com",
+	"www.recipes-daily.com",
+	"support.helpdesk-portal.com",
+	"static.fontcdn.net",
 	"push.notify-service.io",
 };
 
@@ -58,14 +83,14 @@ struct pg_range4 {
 };
 
 static const struct pg_range4 web_ranges[] = {
-	{ 0x5db8d800, 256 },	/* 93.184.216.0/24 */
-	{ 0xc6336400, 256 },	/* 198.51.100.0/24 */
-	{ 0xcb007100, 256 },	/* 203.0.113.0/24 */
-	{ 0x97650000, 65536 },	/* 151.101.0.0/16 */
-	{ 0x68120000, 65536 },	/* 104.18.0.0/16 */
-	{ 0xb9c76c00, 1024 },	/* 185.199.108.0/22 */
-	{ 0x8efa0000, 65536 },	/* 142.250.0.0/16 */
-	{ 0x3414c000, 16384 },	/* 52.20.192.0/18 */
+	{0x5db8d800, 256},   /* 93.184.216.0/24 */
+	{0xc6336400, 256},   /* 198.51.100.0/24 */
+	{0xcb007100, 256},   /* 203.0.113.0/24 */
+	{0x97650000, 65536}, /* 151.101.0.0/16 */
+	{0x68120000, 65536}, /* 104.18.0.0/16 */
+	{0xb9c76c00, 1024},  /* 185.199.108.0/22 */
+	{0x8efa0000, 65536}, /* 142.250.0.0/16 */
+	{0x3414c000, 16384}, /* 52.20.192.0/18 */
 };
 
 #define N_WEB (sizeof(web_names) / sizeof(web_names[0]))
@@ -77,7 +102,7 @@ static struct pg_server ntp_srv[2];
 static void srv_init(struct pg_server *s, const char *name, uint32_t ip4, uint16_t v6tag,
 		     uint32_t host, uint32_t rtt_us, uint8_t ttl)
 {
-	uint8_t ip6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	uint8_t ip6[16] = {0x20, 0x01, 0x0d, 0xb8};
 
 	s->name = name;
 	pg_host_v4(&s->h4, ip4, ttl);
@@ -93,13 +118,15 @@ static void srv_init(struct pg_server *s, const char *name, uint32_t ip4, uint16
 static void hosts_init(uint64_t seed)
 {
 	struct pg_rng r;
-	static const uint8_t ttls[] = { 52, 54, 56, 57, 114, 116, 119, 243 };
+	static const uint8_t ttls[] = {52, 54, 56, 57, 114, 116, 119, 243};
 
 	pg_rng_seed(&r, seed, 0x686f737473);
 	for (size_t i = 0; i < N_WEB; i++) {
 		const struct pg_range4 *rg = &web_ranges[i % PG_NELEM(web_ranges)];
-		uint32_t host = (uint32_t)(1 + (i / PG_NELEM(web_ranges)) * 7 +
-					   pg_range(&r, 0, 5)) % (rg->size - 2) + 1;
+		uint32_t host =
+			(uint32_t)(1 + (i / PG_NELEM(web_ranges)) * 7 + pg_range(&r, 0, 5)) %
+				(rg->size - 2) +
+			1;
 
 		srv_init(&web_srv[i], web_names[i], rg->base + host, (uint16_t)(0x100 + i), host,
 			 (uint32_t)pg_range(&r, 1000, 80000), ttls[pg_rand(&r) % sizeof(ttls)]);
@@ -120,7 +147,7 @@ static void pick_client(struct pg_flow *f, bool v6)
 	uint32_t ip = 0x0a000000u | ((1 + n / 250) << 8) | (2 + n % 250);
 
 	if (v6) {
-		uint8_t ip6[16] = { 0xfd, 0x00 };
+		uint8_t ip6[16] = {0xfd, 0x00};
 
 		ip6[8] = 0x02;
 		ip6[13] = (ip >> 16) & 0xff;
@@ -137,18 +164,12 @@ static void pick_client(struct pg_flow *f, bool v6)
 static const struct pg_app_ops *kind_ops(int kind, int variant)
 {
 	switch (kind) {
-	case K_HTTP:
-		return &pg_app_http;
-	case K_TLS:
-		return &pg_app_tls;
-	case K_DNS:
-		return variant == PG_VAR_DNS_TCP ? &pg_app_dns_tcp : &pg_app_dns;
-	case K_SMB:
-		return &pg_app_smb;
-	case K_ICMP:
-		return &pg_app_icmp;
-	default:
-		return &pg_app_ntp;
+	case K_HTTP: return &pg_app_http;
+	case K_TLS: return &pg_app_tls;
+	case K_DNS: return variant == PG_VAR_DNS_TCP ? &pg_app_dns_tcp : &pg_app_dns;
+	case K_SMB: return &pg_app_smb;
+	case K_ICMP: return &pg_app_icmp;
+	default: return &pg_app_ntp;
 	}
 }
 
@@ -170,21 +191,13 @@ static struct pg_flow *flow_new(uint64_t idx, int kind, int variant)
 		return NULL;
 	}
 	switch (kind) {
-	case K_DNS:
-		srv = &dns_srv[pg_rand(&f->rng) % PG_NELEM(dns_srv)];
-		break;
-	case K_SMB:
-		srv = &smb_srv[pg_rand(&f->rng) % PG_NELEM(smb_srv)];
-		break;
-	case K_NTP:
-		srv = &ntp_srv[pg_rand(&f->rng) % PG_NELEM(ntp_srv)];
-		break;
-	default:
-		srv = &web_srv[pg_rand(&f->rng) % N_WEB];
-		break;
+	case K_DNS: srv = &dns_srv[pg_rand(&f->rng) % PG_NELEM(dns_srv)]; break;
+	case K_SMB: srv = &smb_srv[pg_rand(&f->rng) % PG_NELEM(smb_srv)]; break;
+	case K_NTP: srv = &ntp_srv[pg_rand(&f->rng) % PG_NELEM(ntp_srv)]; break;
+	default: srv = &web_srv[pg_rand(&f->rng) % N_WEB]; break;
 	}
-	v6 = kind != K_SMB && kind != K_NTP && variant == PG_VAR_RANDOM &&
-	     pg_opts.ipv6_pct && pg_chance(&f->rng, pg_opts.ipv6_pct);
+	v6 = kind != K_SMB && kind != K_NTP && variant == PG_VAR_RANDOM && pg_opts.ipv6_pct &&
+	     pg_chance(&f->rng, pg_opts.ipv6_pct);
 	f->v6 = v6;
 	f->srv = srv;
 	f->srv_h = v6 ? srv->h6 : srv->h4;
@@ -196,7 +209,7 @@ static struct pg_flow *flow_new(uint64_t idx, int kind, int variant)
 		f->cport = 123;
 	f->sport = f->app->port;
 	f->rtt_us = srv->rtt_us + (uint32_t)pg_range(&f->rng, 0, srv->rtt_us / 8 + 100);
-	static const uint32_t speeds[] = { 8, 8, 16, 40, 80 };
+	static const uint32_t speeds[] = {8, 8, 16, 40, 80};
 	f->ns_per_byte = speeds[pg_rand(&f->rng) % PG_NELEM(speeds)];
 	f->icmp_id = (uint16_t)pg_rand(&f->rng);
 	return f;
@@ -321,8 +334,8 @@ static int parse_beacon(const char *s)
 {
 	unsigned int a, b, c, d, iv, jit, cnt;
 
-	if (sscanf(s, "%u.%u.%u.%u:%u:%u:%u", &a, &b, &c, &d, &iv, &jit, &cnt) != 7 ||
-	    a > 255 || b > 255 || c > 255 || d > 255 || jit > 100 || !iv)
+	if (sscanf(s, "%u.%u.%u.%u:%u:%u:%u", &a, &b, &c, &d, &iv, &jit, &cnt) != 7 || a > 255 ||
+	    b > 255 || c > 255 || d > 255 || jit > 100 || !iv)
 		return -1;
 	pg_beacon_cfg.host = a << 24 | b << 16 | c << 8 | d;
 	pg_beacon_cfg.interval_s = iv;
@@ -332,29 +345,42 @@ static int parse_beacon(const char *s)
 }
 
 enum {
-	O_SEED = 256, O_FLOWS, O_CONC, O_DUR, O_START, O_MIX, O_MSS, O_V6, O_PACKETS, O_BEACON,
-	O_SCEN, O_HFS, O_SFS, O_REORDER, O_DUP,
+	O_SEED = 256,
+	O_FLOWS,
+	O_CONC,
+	O_DUR,
+	O_START,
+	O_MIX,
+	O_MSS,
+	O_V6,
+	O_PACKETS,
+	O_BEACON,
+	O_SCEN,
+	O_HFS,
+	O_SFS,
+	O_REORDER,
+	O_DUP,
 };
 
 static const struct option long_opts[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "seed", required_argument, NULL, O_SEED },
-	{ "flows", required_argument, NULL, O_FLOWS },
-	{ "concurrency", required_argument, NULL, O_CONC },
-	{ "duration", required_argument, NULL, O_DUR },
-	{ "start", required_argument, NULL, O_START },
-	{ "mix", required_argument, NULL, O_MIX },
-	{ "mss", required_argument, NULL, O_MSS },
-	{ "ipv6-share", required_argument, NULL, O_V6 },
-	{ "packets", required_argument, NULL, O_PACKETS },
-	{ "beacon", required_argument, NULL, O_BEACON },
-	{ "scenario", required_argument, NULL, O_SCEN },
-	{ "http-file-size", required_argument, NULL, O_HFS },
-	{ "smb-file-size", required_argument, NULL, O_SFS },
-	{ "reorder", required_argument, NULL, O_REORDER },
-	{ "duplicate", required_argument, NULL, O_DUP },
-	{ NULL, 0, NULL, 0 },
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, 'h'},
+	{"seed", required_argument, NULL, O_SEED},
+	{"flows", required_argument, NULL, O_FLOWS},
+	{"concurrency", required_argument, NULL, O_CONC},
+	{"duration", required_argument, NULL, O_DUR},
+	{"start", required_argument, NULL, O_START},
+	{"mix", required_argument, NULL, O_MIX},
+	{"mss", required_argument, NULL, O_MSS},
+	{"ipv6-share", required_argument, NULL, O_V6},
+	{"packets", required_argument, NULL, O_PACKETS},
+	{"beacon", required_argument, NULL, O_BEACON},
+	{"scenario", required_argument, NULL, O_SCEN},
+	{"http-file-size", required_argument, NULL, O_HFS},
+	{"smb-file-size", required_argument, NULL, O_SFS},
+	{"reorder", required_argument, NULL, O_REORDER},
+	{"duplicate", required_argument, NULL, O_DUP},
+	{NULL, 0, NULL, 0},
 };
 
 static int bad(const char *opt, const char *val)
@@ -377,12 +403,8 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 		const char *a = optarg;
 
 		switch (o) {
-		case 'o':
-			c->out = a;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			exit(0);
+		case 'o': c->out = a; break;
+		case 'h': fputs(usage_text, stdout); exit(0);
 		case O_SEED:
 			if (parse_u64(a, &pg_opts.seed))
 				return bad("--seed", a);
@@ -457,9 +479,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 				return bad("--duplicate", a);
 			pg_opts.dup_pct = (unsigned int)v;
 			break;
-		default:
-			fputs(usage_text, stderr);
-			return 2;
+		default: fputs(usage_text, stderr); return 2;
 		}
 	}
 	if (optind != argc || !c->out) {
@@ -473,8 +493,8 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 /* Scenario defaults, for whatever the user did not set. */
 static void apply_scenario(struct cfg *c)
 {
-	static const unsigned int mix_default[K_NKINDS] = { 40, 30, 20, 5, 5, 2 };
-	static const unsigned int mix_bench[K_NKINDS] = { 45, 35, 20, 0, 0, 0 };
+	static const unsigned int mix_default[K_NKINDS] = {40, 30, 20, 5, 5, 2};
+	static const unsigned int mix_bench[K_NKINDS] = {45, 35, 20, 0, 0, 0};
 
 	switch (pg_opts.scenario) {
 	case PG_SC_BENCH:
@@ -519,9 +539,15 @@ static const struct {
 	int kind;
 	int variant;
 } default_specials[] = {
-	{ K_HTTP, PG_VAR_HTTP_CHUNKED_GZIP }, { K_TLS, PG_VAR_TLS12 }, { K_TLS, PG_VAR_TLS13 },
-	{ K_DNS, PG_VAR_RANDOM }, { K_DNS, PG_VAR_DNS_TCP }, { K_SMB, PG_VAR_RANDOM },
-	{ K_ICMP, PG_VAR_RANDOM }, { K_NTP, PG_VAR_RANDOM }, { K_HTTP, PG_VAR_RANDOM },
+	{K_HTTP, PG_VAR_HTTP_CHUNKED_GZIP},
+	{K_TLS, PG_VAR_TLS12},
+	{K_TLS, PG_VAR_TLS13},
+	{K_DNS, PG_VAR_RANDOM},
+	{K_DNS, PG_VAR_DNS_TCP},
+	{K_SMB, PG_VAR_RANDOM},
+	{K_ICMP, PG_VAR_RANDOM},
+	{K_NTP, PG_VAR_RANDOM},
+	{K_HTTP, PG_VAR_RANDOM},
 };
 
 static void choose_kind(struct cfg *c, struct pg_rng *r, uint64_t idx, int *kind, int *variant)
@@ -571,7 +597,7 @@ int main(int argc, char **argv)
 {
 	struct cfg c;
 	struct pg_out out;
-	struct heap h = { 0 };
+	struct heap h = {0};
 	struct pg_rng arr;
 	uint64_t next_idx = 0, next_start, mean, active = 0, done_flows = 0, last_ts = 0;
 	double t0 = now_s();

@@ -134,7 +134,7 @@ static bool ntp_next(struct pg_flow *f, struct pg_msg *m)
 			return false;
 		m->dir = PG_C2S;
 		m->delay_us = s->i ? pg_range(&f->rng, 1000000, 2000000) : 0;
-		s->pkt[0] = 0x23;	/* LI 0, version 4, client */
+		s->pkt[0] = 0x23; /* LI 0, version 4, client */
 		ntp_ts(s->xmit, f->ts + m->delay_us);
 		memcpy(s->pkt + 40, s->xmit, 8);
 		s->reply_next = true;
@@ -143,10 +143,10 @@ static bool ntp_next(struct pg_flow *f, struct pg_msg *m)
 
 		m->dir = PG_S2C;
 		m->delay_us = 0;
-		s->pkt[0] = 0x24;	/* server */
-		s->pkt[1] = 2;		/* stratum */
+		s->pkt[0] = 0x24; /* server */
+		s->pkt[1] = 2;	  /* stratum */
 		s->pkt[2] = 3;
-		s->pkt[3] = 0xe9;	/* precision 2^-23 */
+		s->pkt[3] = 0xe9; /* precision 2^-23 */
 		pg_put_be16(s->pkt + 6, 0x0123);
 		pg_put_be16(s->pkt + 10, 0x0456);
 		memcpy(s->pkt + 12, "\x0a\x14\x1e\x28", 4);

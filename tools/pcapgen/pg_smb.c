@@ -13,11 +13,31 @@
 
 #define SMB_CHUNK 65536u
 
-enum { C_NEGOTIATE = 0, C_SESSION_SETUP = 1, C_LOGOFF = 2, C_TREE_CONNECT = 3,
-       C_TREE_DISCONNECT = 4, C_CREATE = 5, C_CLOSE = 6, C_READ = 8, C_WRITE = 9 };
+enum {
+	C_NEGOTIATE = 0,
+	C_SESSION_SETUP = 1,
+	C_LOGOFF = 2,
+	C_TREE_CONNECT = 3,
+	C_TREE_DISCONNECT = 4,
+	C_CREATE = 5,
+	C_CLOSE = 6,
+	C_READ = 8,
+	C_WRITE = 9
+};
 
-enum { P_NEG = 0, P_SS1, P_SS2, P_TREE, P_CREATE, P_WRITE, P_READ, P_CLOSE, P_TDIS, P_LOGOFF,
-       P_END };
+enum {
+	P_NEG = 0,
+	P_SS1,
+	P_SS2,
+	P_TREE,
+	P_CREATE,
+	P_WRITE,
+	P_READ,
+	P_CLOSE,
+	P_TDIS,
+	P_LOGOFF,
+	P_END
+};
 
 struct smb_st {
 	int phase;
@@ -27,8 +47,8 @@ struct smb_st {
 	uint32_t tree_id;
 	uint8_t file_id[16];
 	uint64_t size;
-	uint64_t off;		/* current chunk offset */
-	uint32_t chunk;		/* current chunk length */
+	uint64_t off;	/* current chunk offset */
+	uint32_t chunk; /* current chunk length */
 	uint64_t created_ft;
 	char user[32];
 	char host[32];
@@ -36,11 +56,11 @@ struct smb_st {
 	struct pg_buf b;
 };
 
-static const char *const users[] = { "alice", "bob", "carol.jones", "dave", "svc_backup",
-				      "emma.w", "frank", "grace.h" };
-static const char *const files[] = { "Reports\\Q3-summary.xlsx", "Projects\\design-v2.pdf",
-				     "Finance\\invoices-2023.zip", "HR\\handbook.docx",
-				     "backup\\db-dump.bak", "Shared\\presentation.pptx" };
+static const char *const users[] = {"alice",	  "bob",    "carol.jones", "dave",
+				    "svc_backup", "emma.w", "frank",	   "grace.h"};
+static const char *const files[] = {"Reports\\Q3-summary.xlsx",	  "Projects\\design-v2.pdf",
+				    "Finance\\invoices-2023.zip", "HR\\handbook.docx",
+				    "backup\\db-dump.bak",	  "Shared\\presentation.pptx"};
 
 static uint64_t filetime(uint64_t us)
 {
@@ -63,19 +83,21 @@ static void smb_hdr(struct smb_st *s, uint16_t cmd, bool resp, uint32_t status)
 	pg_buf_be32(b, 0);
 	pg_buf_put(b, "\xfeSMB", 4);
 	pg_buf_le16(b, 64);
-	pg_buf_le16(b, 1);		/* credit charge */
+	pg_buf_le16(b, 1); /* credit charge */
 	pg_buf_le32(b, resp ? status : 0);
 	pg_buf_le16(b, cmd);
-	pg_buf_le16(b, resp ? 32 : 31);	/* credits granted / requested */
+	pg_buf_le16(b, resp ? 32 : 31); /* credits granted / requested */
 	pg_buf_le32(b, resp ? 1 : 0);	/* SERVER_TO_REDIR */
 	pg_buf_le32(b, 0);
 	pg_buf_le64(b, s->msg_id);
-	pg_buf_le32(b, 0xfeff);		/* process id */
+	pg_buf_le32(b, 0xfeff); /* process id */
 	pg_buf_le32(b, cmd == C_NEGOTIATE || cmd == C_SESSION_SETUP || cmd == C_TREE_CONNECT
-			       ? (resp && cmd == C_TREE_CONNECT ? s->tree_id : 0) : s->tree_id);
+			       ? (resp && cmd == C_TREE_CONNECT ? s->tree_id : 0)
+			       : s->tree_id);
 	pg_buf_le64(b, cmd == C_NEGOTIATE || (cmd == C_SESSION_SETUP && !resp && s->phase == P_SS1)
-			       ? 0 : s->session_id);
-	pg_buf_zero(b, 16);		/* unsigned */
+			       ? 0
+			       : s->session_id);
+	pg_buf_zero(b, 16); /* unsigned */
 }
 
 static void smb_end(struct smb_st *s, uint64_t extra)
@@ -102,25 +124,25 @@ static void neg_contexts(struct pg_flow *f, struct smb_st *s, bool resp)
 {
 	struct pg_buf *b = &s->b;
 
-	pg_buf_le16(b, 1);		/* PREAUTH_INTEGRITY_CAPABILITIES */
+	pg_buf_le16(b, 1); /* PREAUTH_INTEGRITY_CAPABILITIES */
 	pg_buf_le16(b, 38);
 	pg_buf_le32(b, 0);
 	pg_buf_le16(b, 1);
 	pg_buf_le16(b, 32);
-	pg_buf_le16(b, 1);		/* SHA-512 */
+	pg_buf_le16(b, 1); /* SHA-512 */
 	pg_buf_reserve(b, 32);
 	pg_rand_fill(&f->rng, b->p + b->len, 32);
 	b->len += 32;
 	pad8(s);
-	pg_buf_le16(b, 2);		/* ENCRYPTION_CAPABILITIES */
+	pg_buf_le16(b, 2); /* ENCRYPTION_CAPABILITIES */
 	pg_buf_le16(b, resp ? 4 : 6);
 	pg_buf_le32(b, 0);
 	if (resp) {
 		pg_buf_le16(b, 1);
-		pg_buf_le16(b, 1);	/* AES-128-CCM */
+		pg_buf_le16(b, 1); /* AES-128-CCM */
 	} else {
 		pg_buf_le16(b, 2);
-		pg_buf_le16(b, 2);	/* AES-128-GCM */
+		pg_buf_le16(b, 2); /* AES-128-GCM */
 		pg_buf_le16(b, 1);
 	}
 }
@@ -152,10 +174,10 @@ static void target_info(struct pg_flow *f, struct pg_buf *b)
 	pg_buf_le16(b, 7);
 	pg_buf_le16(b, 8);
 	pg_buf_le64(b, filetime(f->ts));
-	pg_buf_le32(b, 0);		/* MsvAvEOL */
+	pg_buf_le32(b, 0); /* MsvAvEOL */
 }
 
-static const uint8_t ntlm_version[8] = { 10, 0, 0x61, 0x4a, 0, 0, 0, 15 };
+static const uint8_t ntlm_version[8] = {10, 0, 0x61, 0x4a, 0, 0, 0, 15};
 
 /* Append an NTLMSSP message (type 1, 2 or 3) at the current end of s->b. */
 static void ntlmssp(struct pg_flow *f, struct smb_st *s, int type)
@@ -198,7 +220,7 @@ static void ntlmssp(struct pg_flow *f, struct smb_st *s, int type)
 	pg_buf_le32(b, 0xe2888215);
 	pg_buf_put(b, ntlm_version, 8);
 	pg_buf_reserve(b, 16);
-	pg_rand_fill(&f->rng, b->p + b->len, 16);	/* MIC */
+	pg_rand_fill(&f->rng, b->p + b->len, 16); /* MIC */
 	b->len += 16;
 	p = b->len;
 	pg_buf_utf16(b, "CORP");
@@ -210,17 +232,17 @@ static void ntlmssp(struct pg_flow *f, struct smb_st *s, int type)
 	pg_buf_utf16(b, s->host);
 	ntlm_field(b, fields + 32, b->len - p, p - base);
 	p = b->len;
-	pg_buf_zero(b, 24);				/* LMv2 disabled */
+	pg_buf_zero(b, 24); /* LMv2 disabled */
 	ntlm_field(b, fields + 0, 24, p - base);
 	p = b->len;
 	pg_buf_reserve(b, 16);
-	pg_rand_fill(&f->rng, b->p + b->len, 16);	/* NTProofStr */
+	pg_rand_fill(&f->rng, b->p + b->len, 16); /* NTProofStr */
 	b->len += 16;
 	pg_buf_le32(b, 0x0101);
 	pg_buf_le32(b, 0);
 	pg_buf_le64(b, filetime(f->ts));
 	pg_buf_reserve(b, 8);
-	pg_rand_fill(&f->rng, b->p + b->len, 8);	/* client challenge */
+	pg_rand_fill(&f->rng, b->p + b->len, 8); /* client challenge */
 	b->len += 8;
 	pg_buf_le32(b, 0);
 	target_info(f, b);
@@ -228,7 +250,7 @@ static void ntlmssp(struct pg_flow *f, struct smb_st *s, int type)
 	ntlm_field(b, fields + 8, b->len - p, p - base);
 	p = b->len;
 	pg_buf_reserve(b, 16);
-	pg_rand_fill(&f->rng, b->p + b->len, 16);	/* encrypted session key */
+	pg_rand_fill(&f->rng, b->p + b->len, 16); /* encrypted session key */
 	b->len += 16;
 	ntlm_field(b, fields + 40, 16, p - base);
 }
@@ -251,7 +273,7 @@ static void smb_request(struct pg_flow *f, struct smb_st *s, struct pg_msg *m)
 		smb_hdr(s, C_NEGOTIATE, false, 0);
 		pg_buf_le16(b, 36);
 		pg_buf_le16(b, 5);
-		pg_buf_le16(b, 1);		/* signing enabled */
+		pg_buf_le16(b, 1); /* signing enabled */
 		pg_buf_le16(b, 0);
 		pg_buf_le32(b, 0x7f);
 		pg_buf_reserve(b, 16);
@@ -302,12 +324,12 @@ static void smb_request(struct pg_flow *f, struct smb_st *s, struct pg_msg *m)
 		pg_buf_le16(b, 57);
 		pg_buf_u8(b, 0);
 		pg_buf_u8(b, 0);
-		pg_buf_le32(b, 2);		/* impersonation */
+		pg_buf_le32(b, 2); /* impersonation */
 		pg_buf_zero(b, 16);
-		pg_buf_le32(b, 0x0013019f);	/* read, write, delete... */
+		pg_buf_le32(b, 0x0013019f); /* read, write, delete... */
 		pg_buf_le32(b, 0x80);
 		pg_buf_le32(b, 7);
-		pg_buf_le32(b, 5);		/* OVERWRITE_IF */
+		pg_buf_le32(b, 5); /* OVERWRITE_IF */
 		pg_buf_le32(b, 0x44);
 		pg_buf_le16(b, 120);
 		pg_buf_le16(b, (uint16_t)(2 * strlen(s->fname)));
@@ -348,7 +370,7 @@ static void smb_request(struct pg_flow *f, struct smb_st *s, struct pg_msg *m)
 	case P_CLOSE:
 		smb_hdr(s, C_CLOSE, false, 0);
 		pg_buf_le16(b, 24);
-		pg_buf_le16(b, 1);		/* POSTQUERY_ATTRIB */
+		pg_buf_le16(b, 1); /* POSTQUERY_ATTRIB */
 		pg_buf_le32(b, 0);
 		pg_buf_put(b, s->file_id, 16);
 		break;
@@ -395,7 +417,8 @@ static void smb_response(struct pg_flow *f, struct smb_st *s, struct pg_msg *m)
 	case P_SS1:
 	case P_SS2:
 		if (s->phase == P_SS1)
-			s->session_id = (pg_rand(&f->rng) & 0x0000ffffffffffffULL) | 0x0000100000000001ULL;
+			s->session_id =
+				(pg_rand(&f->rng) & 0x0000ffffffffffffULL) | 0x0000100000000001ULL;
 		smb_hdr(s, C_SESSION_SETUP, true, s->phase == P_SS1 ? 0xc0000016 : 0);
 		pg_buf_le16(b, 9);
 		pg_buf_le16(b, 0);
@@ -413,7 +436,7 @@ static void smb_response(struct pg_flow *f, struct smb_st *s, struct pg_msg *m)
 		s->tree_id = (uint32_t)pg_range(&f->rng, 1, 15);
 		smb_hdr(s, C_TREE_CONNECT, true, 0);
 		pg_buf_le16(b, 16);
-		pg_buf_u8(b, 1);		/* disk */
+		pg_buf_u8(b, 1); /* disk */
 		pg_buf_u8(b, 0);
 		pg_buf_le32(b, 0x800);
 		pg_buf_le32(b, 0);
@@ -426,7 +449,7 @@ static void smb_response(struct pg_flow *f, struct smb_st *s, struct pg_msg *m)
 		pg_buf_le16(b, 89);
 		pg_buf_u8(b, 0);
 		pg_buf_u8(b, 0);
-		pg_buf_le32(b, 2);		/* FILE_CREATED */
+		pg_buf_le32(b, 2); /* FILE_CREATED */
 		times(s, now_ft);
 		pg_buf_le64(b, 0);
 		pg_buf_le64(b, 0);
@@ -482,7 +505,8 @@ static void smb_advance(struct smb_st *s)
 	if (s->phase == P_WRITE || s->phase == P_READ) {
 		s->off += s->chunk;
 		if (s->off < s->size) {
-			s->chunk = s->size - s->off < SMB_CHUNK ? (uint32_t)(s->size - s->off) : SMB_CHUNK;
+			s->chunk = s->size - s->off < SMB_CHUNK ? (uint32_t)(s->size - s->off)
+								: SMB_CHUNK;
 			return;
 		}
 	}
@@ -501,7 +525,8 @@ static bool smb_next(struct pg_flow *f, struct pg_msg *m)
 
 	if (!s->user[0]) {
 		snprintf(s->user, sizeof(s->user), "%s", PG_PICK(&f->rng, users));
-		snprintf(s->host, sizeof(s->host), "WS-%04u", (unsigned int)pg_range(&f->rng, 1, 9999));
+		snprintf(s->host, sizeof(s->host), "WS-%04u",
+			 (unsigned int)pg_range(&f->rng, 1, 9999));
 		snprintf(s->fname, sizeof(s->fname), "%s", PG_PICK(&f->rng, files));
 		s->size = pg_opts.smb_file_size ? pg_opts.smb_file_size
 						: pg_range(&f->rng, 8000, 300000);
@@ -513,8 +538,9 @@ static bool smb_next(struct pg_flow *f, struct pg_msg *m)
 	if (!s->resp_next) {
 		m->dir = PG_C2S;
 		m->delay_us = s->phase == P_NEG ? pg_range(&f->rng, 0, 300)
-			      : s->phase == P_WRITE || s->phase == P_READ ? pg_range(&f->rng, 20, 300)
-			      : pg_range(&f->rng, 100, 5000);
+			      : s->phase == P_WRITE || s->phase == P_READ
+				      ? pg_range(&f->rng, 20, 300)
+				      : pg_range(&f->rng, 100, 5000);
 		smb_request(f, s, m);
 		s->resp_next = true;
 	} else {

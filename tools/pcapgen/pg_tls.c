@@ -18,7 +18,7 @@
 #include "pg.h"
 
 #define TLS_MAX_STEPS 40
-#define PG_N(a) (sizeof(a) / sizeof((a)[0]))
+#define PG_N(a)	      (sizeof(a) / sizeof((a)[0]))
 
 struct tls_step {
 	int dir;
@@ -31,7 +31,7 @@ struct tls_st {
 	bool built;
 	int n;
 	int i;
-	struct pg_buf data;	/* all messages back to back */
+	struct pg_buf data; /* all messages back to back */
 	struct tls_step step[TLS_MAX_STEPS];
 };
 
@@ -286,14 +286,14 @@ static void client_hello(struct pg_flow *f, struct pg_buf *b, bool modern, const
 	struct pg_rng *r = &f->rng;
 	uint16_t g1 = grease(r), g2 = grease(r), g3 = grease(r), g4 = grease(r);
 	size_t rec = rec_begin(b, 22, 0x0301), hs = hs_begin(b, 1), x, el, l;
-	static const uint16_t cs_modern[] = { 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c,
-					      0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c,
-					      0x009d, 0x002f, 0x0035 };
-	static const uint16_t cs_old[] = { 0xc02c, 0xc02b, 0xc030, 0xc02f, 0xc024, 0xc023, 0xc028,
-					   0xc027, 0xc00a, 0xc009, 0xc014, 0xc013, 0x009d, 0x009c,
-					   0x003d, 0x003c, 0x0035, 0x002f, 0x000a };
-	static const uint16_t sigalgs[] = { 0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501,
-					    0x0806, 0x0601, 0x0807 };
+	static const uint16_t cs_modern[] = {0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f,
+					     0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013,
+					     0xc014, 0x009c, 0x009d, 0x002f, 0x0035};
+	static const uint16_t cs_old[] = {0xc02c, 0xc02b, 0xc030, 0xc02f, 0xc024, 0xc023, 0xc028,
+					  0xc027, 0xc00a, 0xc009, 0xc014, 0xc013, 0x009d, 0x009c,
+					  0x003d, 0x003c, 0x0035, 0x002f, 0x000a};
+	static const uint16_t sigalgs[] = {0x0403, 0x0804, 0x0401, 0x0503, 0x0805,
+					   0x0501, 0x0806, 0x0601, 0x0807};
 
 	if (g2 == g1)
 		g2 ^= 0x1010;
@@ -326,11 +326,11 @@ static void client_hello(struct pg_flow *f, struct pg_buf *b, bool modern, const
 	pg_buf_be16(b, (uint16_t)l);
 	pg_buf_put(b, sni, l);
 	ext_end(b, x);
-	ext_end(b, ext_begin(b, 0x0017));	/* extended_master_secret */
-	x = ext_begin(b, 0xff01);		/* renegotiation_info */
+	ext_end(b, ext_begin(b, 0x0017)); /* extended_master_secret */
+	x = ext_begin(b, 0xff01);	  /* renegotiation_info */
 	pg_buf_u8(b, 0);
 	ext_end(b, x);
-	x = ext_begin(b, 0x000a);		/* supported_groups */
+	x = ext_begin(b, 0x000a); /* supported_groups */
 	if (modern) {
 		pg_buf_be16(b, 8);
 		pg_buf_be16(b, g3);
@@ -341,12 +341,12 @@ static void client_hello(struct pg_flow *f, struct pg_buf *b, bool modern, const
 	pg_buf_be16(b, 0x0017);
 	pg_buf_be16(b, 0x0018);
 	ext_end(b, x);
-	x = ext_begin(b, 0x000b);		/* ec_point_formats */
+	x = ext_begin(b, 0x000b); /* ec_point_formats */
 	pg_buf_u8(b, 1);
 	pg_buf_u8(b, 0);
 	ext_end(b, x);
-	ext_end(b, ext_begin(b, 0x0023));	/* session_ticket */
-	x = ext_begin(b, 0x0010);		/* ALPN */
+	ext_end(b, ext_begin(b, 0x0023)); /* session_ticket */
+	x = ext_begin(b, 0x0010);	  /* ALPN */
 	if (modern) {
 		pg_buf_be16(b, 12);
 		pg_buf_u8(b, 2);
@@ -358,20 +358,20 @@ static void client_hello(struct pg_flow *f, struct pg_buf *b, bool modern, const
 	pg_buf_puts(b, "http/1.1");
 	ext_end(b, x);
 	if (modern) {
-		x = ext_begin(b, 0x0005);	/* status_request */
+		x = ext_begin(b, 0x0005); /* status_request */
 		pg_buf_u8(b, 1);
 		pg_buf_be16(b, 0);
 		pg_buf_be16(b, 0);
 		ext_end(b, x);
 	}
-	x = ext_begin(b, 0x000d);		/* signature_algorithms */
+	x = ext_begin(b, 0x000d); /* signature_algorithms */
 	pg_buf_be16(b, (uint16_t)(2 * PG_N(sigalgs)));
 	for (size_t i = 0; i < PG_N(sigalgs); i++)
 		pg_buf_be16(b, sigalgs[i]);
 	ext_end(b, x);
 	if (modern) {
-		ext_end(b, ext_begin(b, 0x0012));	/* signed_certificate_timestamp */
-		x = ext_begin(b, 0x0033);		/* key_share */
+		ext_end(b, ext_begin(b, 0x0012)); /* signed_certificate_timestamp */
+		x = ext_begin(b, 0x0033);	  /* key_share */
 		pg_buf_be16(b, 2 + 2 + 1 + 2 + 2 + 32);
 		pg_buf_be16(b, g3);
 		pg_buf_be16(b, 1);
@@ -380,21 +380,21 @@ static void client_hello(struct pg_flow *f, struct pg_buf *b, bool modern, const
 		pg_buf_be16(b, 32);
 		rand_bytes(f, b, 32);
 		ext_end(b, x);
-		x = ext_begin(b, 0x002d);		/* psk_key_exchange_modes */
+		x = ext_begin(b, 0x002d); /* psk_key_exchange_modes */
 		pg_buf_u8(b, 1);
 		pg_buf_u8(b, 1);
 		ext_end(b, x);
-		x = ext_begin(b, 0x002b);		/* supported_versions */
+		x = ext_begin(b, 0x002b); /* supported_versions */
 		pg_buf_u8(b, 6);
 		pg_buf_be16(b, g4);
 		pg_buf_be16(b, 0x0304);
 		pg_buf_be16(b, 0x0303);
 		ext_end(b, x);
-		x = ext_begin(b, 0x001b);		/* compress_certificate: brotli */
+		x = ext_begin(b, 0x001b); /* compress_certificate: brotli */
 		pg_buf_u8(b, 2);
 		pg_buf_be16(b, 2);
 		ext_end(b, x);
-		x = ext_begin(b, g4 ^ 0x2020);		/* trailing GREASE */
+		x = ext_begin(b, g4 ^ 0x2020); /* trailing GREASE */
 		pg_buf_u8(b, 0);
 		ext_end(b, x);
 	}
@@ -471,7 +471,7 @@ static void opaque(struct pg_flow *f, struct pg_buf *b, uint8_t type, size_t n)
 static void server_flight12(struct pg_flow *f, struct pg_buf *b, const uint8_t *crand)
 {
 	const struct tls_cert *lc = &leaf[(size_t)f->srv->cert_idx % n_leaf];
-	struct pg_buf hs = { 0 };
+	struct pg_buf hs = {0};
 	size_t at;
 	uint8_t srand[32], params[36], tbs[100], sig[64];
 	size_t siglen = sizeof(sig);
@@ -512,7 +512,8 @@ static void server_flight12(struct pg_flow *f, struct pg_buf *b, const uint8_t *
 	/* ServerHelloDone */
 	hs_end(&hs, hs_begin(&hs, 14));
 	/* Usually one record; sometimes the Certificate is split over records. */
-	hs_in_records(b, hs.p, hs.len, pg_chance(&f->rng, 40) ? pg_range(&f->rng, 200, 700) : 16384);
+	hs_in_records(b, hs.p, hs.len,
+		      pg_chance(&f->rng, 40) ? pg_range(&f->rng, 200, 700) : 16384);
 	pg_buf_free(&hs);
 }
 
@@ -573,11 +574,11 @@ static void tls_build(struct pg_flow *f, struct tls_st *s)
 		hs_end(b, hs);
 		rec_end(b, rec);
 		ccs(b);
-		opaque(f, b, 22, 40);	/* encrypted Finished */
+		opaque(f, b, 22, 40); /* encrypted Finished */
 		step(s, PG_C2S, pg_range(r, 100, 2000), at);
 		at = b->len;
 		rec = rec_begin(b, 22, 0x0303);
-		hs = hs_begin(b, 4);		/* NewSessionTicket */
+		hs = hs_begin(b, 4); /* NewSessionTicket */
 		pg_buf_be32(b, 7200);
 		pg_buf_be16(b, 192);
 		rand_bytes(f, b, 192);
@@ -604,7 +605,7 @@ static void tls_build(struct pg_flow *f, struct tls_st *s)
 	}
 	if (pg_chance(r, 70)) {
 		at = b->len;
-		opaque(f, b, 21, 26);	/* close_notify */
+		opaque(f, b, 21, 26); /* close_notify */
 		step(s, PG_C2S, pg_range(r, 1000, 800000), at);
 		f->close = PG_CLOSE_CFIN;
 	} else {

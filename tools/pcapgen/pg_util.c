@@ -208,7 +208,7 @@ int pg_out_open(struct pg_out *o, const char *path)
 	pg_le32(hdr + 8, 0);
 	pg_le32(hdr + 12, 0);
 	pg_le32(hdr + 16, 262144);
-	pg_le32(hdr + 20, 1);	/* LINKTYPE_ETHERNET */
+	pg_le32(hdr + 20, 1); /* LINKTYPE_ETHERNET */
 	memcpy(o->buf, hdr, sizeof(hdr));
 	o->len = sizeof(hdr);
 	o->bytes = sizeof(hdr);
@@ -281,11 +281,10 @@ void pg_ip_str(const struct pg_host *h, char *dst, size_t n)
 		snprintf(dst, n, "%u.%u.%u.%u", h->ip[0], h->ip[1], h->ip[2], h->ip[3]);
 		return;
 	}
-	snprintf(dst, n, "%x:%x:%x:%x:%x:%x:%x:%x",
-		 h->ip[0] << 8 | h->ip[1], h->ip[2] << 8 | h->ip[3],
-		 h->ip[4] << 8 | h->ip[5], h->ip[6] << 8 | h->ip[7],
-		 h->ip[8] << 8 | h->ip[9], h->ip[10] << 8 | h->ip[11],
-		 h->ip[12] << 8 | h->ip[13], h->ip[14] << 8 | h->ip[15]);
+	snprintf(dst, n, "%x:%x:%x:%x:%x:%x:%x:%x", h->ip[0] << 8 | h->ip[1],
+		 h->ip[2] << 8 | h->ip[3], h->ip[4] << 8 | h->ip[5], h->ip[6] << 8 | h->ip[7],
+		 h->ip[8] << 8 | h->ip[9], h->ip[10] << 8 | h->ip[11], h->ip[12] << 8 | h->ip[13],
+		 h->ip[14] << 8 | h->ip[15]);
 }
 
 /* ---- content pools ---- */
@@ -294,14 +293,14 @@ const uint8_t *pg_pool_rand;
 const char *pg_pool_text;
 
 static const char *const pg_words[] = {
-	"network", "policy", "update", "customer", "account", "service", "report",
-	"order", "shipping", "weather", "market", "travel", "science", "research",
-	"quarterly", "results", "community", "support", "download", "release",
-	"notes", "security", "privacy", "terms", "contact", "about", "careers",
-	"product", "pricing", "features", "documentation", "garden", "recipe",
-	"football", "election", "museum", "history", "energy", "climate", "city",
-	"council", "library", "student", "course", "online", "mobile", "cloud",
-	"storage", "backup", "invoice", "payment", "delivery", "review", "rating",
+	"network",   "policy",	 "update",	  "customer", "account",  "service",  "report",
+	"order",     "shipping", "weather",	  "market",   "travel",	  "science",  "research",
+	"quarterly", "results",	 "community",	  "support",  "download", "release",  "notes",
+	"security",  "privacy",	 "terms",	  "contact",  "about",	  "careers",  "product",
+	"pricing",   "features", "documentation", "garden",   "recipe",	  "football", "election",
+	"museum",    "history",	 "energy",	  "climate",  "city",	  "council",  "library",
+	"student",   "course",	 "online",	  "mobile",   "cloud",	  "storage",  "backup",
+	"invoice",   "payment",	 "delivery",	  "review",   "rating",
 };
 
 const char *pg_pick(struct pg_rng *r, const char *const *list, size_t n)
