@@ -314,7 +314,6 @@ int main(int argc, char **argv)
 		}
 	}
 	rte_eal_mp_wait_lcore();
-	app->end_tsc = rte_get_tsc_cycles();
 
 	if (app->set.stats_enabled) {
 		uint64_t ts = 0;

@@ -125,8 +125,7 @@ struct nj_app {
 	volatile uint64_t clock_us; /* latest packet time seen by the feeder */
 
 	volatile int stop; /* SIGINT/SIGTERM */
-	uint64_t start_tsc, end_tsc;
-	uint64_t uptime_start_s;
+	uint64_t start_tsc;
 };
 
 extern struct nj_app nj_app;

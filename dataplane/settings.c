@@ -290,6 +290,17 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 	return 0;
 }
 
+/* An integer key into a uint32_t that already holds its default. */
+static int conf_u32(struct nj_conf *c, const char *path, int64_t min, int64_t max, uint32_t *io)
+{
+	int64_t v = *io;
+
+	if (nj_conf_int(c, NULL, path, min, max, &v) < 0)
+		return -EINVAL;
+	*io = (uint32_t)v;
+	return 0;
+}
+
 int nj_settings_load(struct nj_app *app, const char *config_path, const char *const *sets,
 		     unsigned nsets)
 {
@@ -341,14 +352,12 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 		       n->line, str);
 		return -EINVAL;
 	}
-	v = 128;
-	if (nj_conf_int(c, NULL, "nightjar.dpdk.memory-mb", 16, 1 << 20, &v) < 0)
+	s->memory_mb = 128;
+	if (conf_u32(c, "nightjar.dpdk.memory-mb", 16, 1 << 20, &s->memory_mb) < 0)
 		return -EINVAL;
-	s->memory_mb = (unsigned)v;
-	v = 8192;
-	if (nj_conf_int(c, NULL, "nightjar.dpdk.mbufs", 1024, 1 << 24, &v) < 0)
+	s->mbufs = 8192;
+	if (conf_u32(c, "nightjar.dpdk.mbufs", 1024, 1 << 24, &s->mbufs) < 0)
 		return -EINVAL;
-	s->mbufs = (unsigned)v;
 	v = 1024;
 	if (nj_conf_int(c, NULL, "nightjar.dpdk.ring-size", 64, 1 << 20, &v) < 0)
 		return -EINVAL;
@@ -365,18 +374,12 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 	if (nj_conf_size(c, NULL, "flow.memcap", &sz) < 0)
 		return -EINVAL;
 	s->flow_memcap_total = sz;
-	v = s->flow.hash_size;
-	if (nj_conf_int(c, NULL, "flow.hash-size", 16, 1 << 28, &v) < 0)
+	if (conf_u32(c, "flow.hash-size", 16, 1 << 28, &s->flow.hash_size) < 0)
 		return -EINVAL;
-	s->flow.hash_size = (uint32_t)v;
-	v = s->flow.prealloc;
-	if (nj_conf_int(c, NULL, "flow.prealloc", 0, 1 << 30, &v) < 0)
+	if (conf_u32(c, "flow.prealloc", 0, 1 << 30, &s->flow.prealloc) < 0)
 		return -EINVAL;
-	s->flow.prealloc = (uint32_t)v;
-	v = s->flow.emergency_recovery;
-	if (nj_conf_int(c, NULL, "flow.emergency-recovery", 1, 100, &v) < 0)
+	if (conf_u32(c, "flow.emergency-recovery", 1, 100, &s->flow.emergency_recovery) < 0)
 		return -EINVAL;
-	s->flow.emergency_recovery = (uint32_t)v;
 	if (timeouts_load(c, &s->flow) < 0)
 		return -EINVAL;
 	if (nj_conf_bool(c, NULL, "stream.midstream", &s->flow.midstream) < 0)
@@ -386,14 +389,10 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 	if (nj_conf_size(c, NULL, "defrag.memcap", &sz) < 0)
 		return -EINVAL;
 	s->decode.defrag_memcap = sz;
-	v = s->decode.defrag_max_trackers;
-	if (nj_conf_int(c, NULL, "defrag.trackers", 1, 1 << 24, &v) < 0)
+	if (conf_u32(c, "defrag.trackers", 1, 1 << 24, &s->decode.defrag_max_trackers) < 0)
 		return -EINVAL;
-	s->decode.defrag_max_trackers = (uint32_t)v;
-	v = s->decode.defrag_timeout_s;
-	if (nj_conf_int(c, NULL, "defrag.timeout", 1, 3600, &v) < 0)
+	if (conf_u32(c, "defrag.timeout", 1, 3600, &s->decode.defrag_timeout_s) < 0)
 		return -EINVAL;
-	s->decode.defrag_timeout_s = (uint32_t)v;
 
 	if (s->checksum < 0) {
 		str = "auto";
@@ -406,10 +405,9 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 	s->stats_enabled = true;
 	if (nj_conf_bool(c, NULL, "stats.enabled", &s->stats_enabled) < 0)
 		return -EINVAL;
-	v = 8;
-	if (nj_conf_int(c, NULL, "stats.interval", 0, 86400, &v) < 0)
+	s->stats_interval_s = 8;
+	if (conf_u32(c, "stats.interval", 0, 86400, &s->stats_interval_s) < 0)
 		return -EINVAL;
-	s->stats_interval_s = (uint32_t)v;
 
 	if (outputs_load(app, c) < 0)
 		return -EINVAL;

@@ -196,6 +196,8 @@ int nj_worker_main(void *arg)
 	int ts_off = nj_mbuf_ts_offset(&ts_flag);
 	unsigned idle = 0, since_tick = 0;
 	bool offline = app->set.mode == NJ_MODE_OFFLINE;
+	/* give the CPU away when idle only if it is shared or the input is a file */
+	bool yield_idle = offline || rte_lcore_count() > (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t wall0_us = (uint64_t)time(NULL) * 1000000u, tsc0 = rte_get_tsc_cycles();
 
 	for (;;) {
@@ -230,7 +232,7 @@ int nj_worker_main(void *arg)
 		}
 		if (++idle % NJ_IDLE_YIELD == 0) {
 			worker_housekeeping(w, app);
-			if (offline || rte_lcore_count() > (unsigned)sysconf(_SC_NPROCESSORS_ONLN))
+			if (yield_idle)
 				sched_yield();
 		}
 		if (w->direct_pcap && offline && idle > 2000000u) {
