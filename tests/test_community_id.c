@@ -20,15 +20,9 @@
 #endif
 #define CORPUS NJ_SRC_DIR "/../shared/corpus"
 
-static int failures, checked;
+#include "tests/nj_test.h"
 
-#define CHECK(c)                                                                     \
-	do {                                                                         \
-		if (!(c)) {                                                          \
-			fprintf(stderr, "%s:%d: FAIL %s\n", __FILE__, __LINE__, #c); \
-			failures++;                                                  \
-		}                                                                    \
-	} while (0)
+static int checked;
 
 struct vec {
 	uint8_t proto;

@@ -22,15 +22,7 @@
 #include "dataplane/pkt.h"
 #include "export/eve.h"
 
-static int failures;
-
-#define CHECK(c)                                                                     \
-	do {                                                                         \
-		if (!(c)) {                                                          \
-			fprintf(stderr, "%s:%d: FAIL %s\n", __FILE__, __LINE__, #c); \
-			failures++;                                                  \
-		}                                                                    \
-	} while (0)
+#include "tests/nj_test.h"
 
 #define T(t) (1u << (t))
 

@@ -9,15 +9,7 @@
 
 #include "export/json.h"
 
-static int failures;
-
-#define CHECK(c)                                                                     \
-	do {                                                                         \
-		if (!(c)) {                                                          \
-			fprintf(stderr, "%s:%d: FAIL %s\n", __FILE__, __LINE__, #c); \
-			failures++;                                                  \
-		}                                                                    \
-	} while (0)
+#include "tests/nj_test.h"
 
 static char buf[4096];
 
