@@ -110,8 +110,11 @@ struct nj_flow {
 	uint8_t tcp_ssn_flags;	 /* flow.c private: midstream, 3whs confirmed, ... */
 	uint32_t burst_gen;	 /* flow.c private: last burst that touched the flow */
 
-	void *app_state;			/* owned by the app-layer parser of app_proto */
-	void *detect_state;			/* owned by detection */
+	uint8_t mac[2][6];  /* first MAC seen of the client [0] and the server [1] (eve ethernet) */
+	uint8_t mac_seen;   /* bit 0: mac[0] valid, bit 1: mac[1] valid */
+	void *stream_state; /* owned by TCP reassembly (stream.c) */
+	void *app_state;    /* owned by the app-layer framework */
+	void *detect_state; /* owned by detection */
 	char community_id[NJ_COMMUNITY_ID_MAX]; /* filled lazily by export; "" until then */
 } NJ_ALIGNED; /* the key, hash chain and LRU links share the first cache line */
 

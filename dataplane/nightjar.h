@@ -21,6 +21,7 @@
 #include "dataplane/decode.h"
 #include "dataplane/flow.h"
 #include "export/eve.h"
+#include "parsers/applayer.h"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -60,8 +61,10 @@ struct nj_worker {
 	struct nj_decode_ctx *dec;
 	struct nj_flow_table *flows;
 	struct nj_eve_worker *eve;
+	struct nj_al_worker *al;
 	bool log_flow, log_netflow, log_anomaly;
 	bool anomaly_packethdr;
+	bool log_ether; /* remember MACs per flow (eve-log ethernet) */
 	enum nj_stage stage;
 
 	struct nj_worker_stats st;
@@ -90,10 +93,12 @@ struct nj_settings {
 	bool stats_enabled;
 	bool anomaly_decode; /* anomaly types.decode of any output */
 	bool anomaly_packethdr;
-	int checksum; /* 1 on, 0 off (-k none) */
+	bool anomaly_applayer; /* anomaly types.applayer of any output (default yes) */
+	int checksum;	       /* 1 on, 0 off (-k none) */
 	struct nj_decode_config decode;
 	struct nj_flow_config flow;
 	struct nj_eve_config eve;
+	struct nj_al_config applayer;
 	uint64_t flow_memcap_total;
 	int eal_argc;
 	char **eal_argv; /* extra EAL args after -- */

@@ -74,9 +74,20 @@ NJ_CONF_KEY(evebuf, "outputs.*.eve-log.buffer-size", NJ_CT_SIZE, "256kb",
 	    "Per-worker buffer; one compressed frame at most this big.")
 NJ_CONF_KEY(evev6, "outputs.*.eve-log.ipv6-compress", NJ_CT_BOOL, "no",
 	    "Write IPv6 addresses in compressed RFC 5952 form instead of Suricata's full form.")
+NJ_CONF_KEY(eveether, "outputs.*.eve-log.ethernet", NJ_CT_BOOL, "no",
+	    "Log MAC addresses: ether.src_mac/dest_mac in events, src_macs/dest_macs in flow "
+	    "records (the first MAC seen on each side).")
 NJ_CONF_KEY(anomtypes, "outputs.*.eve-log.types.*.anomaly", NJ_CT_MAP, "applayer only",
 	    "types: {decode, stream, applayer} (yes/no; decode anomalies are off unless enabled, "
 	    "as Suricata) and packethdr (add the packet headers, base64).")
+NJ_CONF_KEY(almaxbuf, "nightjar.app-layer.max-buffer", NJ_CT_SIZE, "256kb",
+	    "Bytes a protocol parser may leave unconsumed per flow and direction (a longer "
+	    "header or message abandons parsing of that direction, counted).")
+NJ_CONF_KEY(alprobe, "nightjar.app-layer.probe-max", NJ_CT_SIZE, "4kb",
+	    "Bytes per direction examined by protocol detection before it gives up (app_proto "
+	    "failed).")
+NJ_CONF_KEY(alprotos, "app-layer.protocols.*.enabled", NJ_CT_STR, "yes",
+	    "yes, no or detection-only (treated as yes) for each protocol parser.")
 NJ_CONF_KEY(vars, "vars", NJ_CT_MAP, "",
 	    "address-groups and port-groups for rules (HOME_NET, ...).")
 
@@ -110,12 +121,14 @@ static int timeouts_load(struct nj_conf *c, struct nj_flow_config *fc)
  * app-layer anomalies unless told otherwise. */
 static int anomaly_load(struct nj_app *app, struct nj_conf *c, const struct nj_conf_node *a)
 {
-	bool dec = false, hdr = false;
+	bool dec = false, hdr = false, al = true;
 
 	if (a && (nj_conf_bool(c, a, "types.decode", &dec) < 0 ||
+		  nj_conf_bool(c, a, "types.applayer", &al) < 0 ||
 		  nj_conf_bool(c, a, "packethdr", &hdr) < 0))
 		return -EINVAL;
 	app->set.anomaly_decode |= dec;
+	app->set.anomaly_applayer |= al;
 	app->set.anomaly_packethdr |= hdr;
 	return 0;
 }
@@ -187,6 +200,7 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 		ec->community_id = cid_global;
 		ec->community_id_seed = (uint16_t)seed_global;
 		app->set.anomaly_decode = true;
+		app->set.anomaly_applayer = true;
 		return 0;
 	}
 	ec->nsinks = 0;
@@ -195,7 +209,7 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 		const struct nj_conf_node *e = nj_conf_node_get(o, "eve-log");
 		struct nj_eve_sink_config *s;
 		const char *fname = "eve.json", *ftype = "regular", *comp = NULL;
-		bool en = true, cid = false, v6c = false;
+		bool en = true, cid = false, v6c = false, ether = false;
 		uint64_t bufsz = 0;
 		int64_t seed = 0, level = 3, rotint = 0;
 		uint64_t rotsz = 0;
@@ -223,6 +237,7 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 		    nj_conf_int(c, e, "rotate-interval", 0, 86400 * 366, &rotint) < 0 ||
 		    nj_conf_bool(c, e, "append", &s->append) < 0 ||
 		    nj_conf_bool(c, e, "ipv6-compress", &v6c) < 0 ||
+		    nj_conf_bool(c, e, "ethernet", &ether) < 0 ||
 		    nj_conf_size(c, e, "buffer-size", &bufsz) < 0)
 			return -EINVAL;
 		if (strcmp(ftype, "regular") != 0 && strcmp(ftype, "file") != 0) {
@@ -252,6 +267,8 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 		/* buffers and address form are per output system: any output may raise them */
 		if (v6c)
 			ec->ipv6_compress = true;
+		if (ether)
+			ec->ethernet = true;
 		if (bufsz) {
 			if (bufsz < 4096 || bufsz > (64u << 20)) {
 				NJ_ERR("eve-log buffer-size must be 4kb..64mb");
@@ -271,6 +288,7 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 			} else {
 				s->types = ((1u << NJ_EVE_TYPE_MAX) - 1) & ~(1u << NJ_EVE_NETFLOW);
 				app->set.anomaly_decode = true;
+				app->set.anomaly_applayer = true;
 			}
 		}
 		/* one community-id setting for all outputs: any output asking turns it on */
@@ -288,6 +306,43 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 			ec->community_id = true;
 	}
 	return 0;
+}
+
+static int applayer_load(struct nj_app *app, struct nj_conf *c)
+{
+	struct nj_al_config *ac = &app->set.applayer;
+	uint64_t sz;
+
+	nj_al_config_defaults(ac);
+	ac->log_anomaly = app->set.anomaly_applayer;
+	sz = ac->max_buffer;
+	if (nj_conf_size(c, NULL, "nightjar.app-layer.max-buffer", &sz) < 0)
+		return -EINVAL;
+	if (sz < 1024 || sz > (64u << 20)) {
+		NJ_ERR("nightjar.app-layer.max-buffer must be 1kb..64mb");
+		return -EINVAL;
+	}
+	ac->max_buffer = (uint32_t)sz;
+	sz = ac->probe_max;
+	if (nj_conf_size(c, NULL, "nightjar.app-layer.probe-max", &sz) < 0)
+		return -EINVAL;
+	if (sz < 16 || sz > (1u << 20)) {
+		NJ_ERR("nightjar.app-layer.probe-max must be 16..1mb");
+		return -EINVAL;
+	}
+	ac->probe_max = (uint32_t)sz;
+	for (uint16_t id = 1; nj_app_parser_by_id(id); id++) {
+		const struct nj_app_parser *p = nj_app_parser_by_id(id);
+		char path[128];
+		const char *en = "yes";
+
+		snprintf(path, sizeof(path), "app-layer.protocols.%s.enabled", p->name);
+		if (nj_conf_str(c, NULL, path, &en) < 0)
+			return -EINVAL;
+		if (strcmp(en, "no") == 0 || strcmp(en, "false") == 0)
+			ac->disabled[id] = true;
+	}
+	return nj_app_parsers_configure(c) < 0 ? -EINVAL : 0;
 }
 
 /* An integer key into a uint32_t that already holds its default. */
@@ -412,5 +467,7 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 	if (outputs_load(app, c) < 0)
 		return -EINVAL;
 	s->eve.offline = s->mode == NJ_MODE_OFFLINE;
+	if (applayer_load(app, c) < 0)
+		return -EINVAL;
 	return 0;
 }

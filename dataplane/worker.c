@@ -32,8 +32,10 @@ static void on_flow_end(void *arg, struct nj_flow *f, enum nj_flow_end_reason wh
 {
 	struct nj_worker *w = arg;
 
+	if (f->app_state)
+		nj_al_flow_end(w->al, f);
 	if (w->log_flow)
-		nj_eve_log_flow(w->eve, f, why, NULL);
+		nj_eve_log_flow(w->eve, f, why, nj_app_proto_name(f->app_proto));
 	if (w->log_netflow)
 		nj_eve_log_netflow(w->eve, f);
 }
@@ -59,15 +61,21 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 	if (!w->flows)
 		goto out_free_dec;
 	w->eve = nj_eve_worker(app->eve, id);
+	w->al = nj_al_worker_create(&app->set.applayer, w->eve);
+	if (!w->al)
+		goto out_free_flows;
 	w->log_flow = nj_eve_wants(w->eve, NJ_EVE_FLOW);
 	w->log_netflow = nj_eve_wants(w->eve, NJ_EVE_NETFLOW);
 	w->log_anomaly = nj_eve_wants(w->eve, NJ_EVE_ANOMALY) && app->set.anomaly_decode;
 	w->anomaly_packethdr = app->set.anomaly_packethdr;
+	w->log_ether = app->set.eve.ethernet;
 	w->stage = app->set.stage;
 	if (w->stage != NJ_STAGE_FULL)
 		w->log_flow = w->log_netflow = w->log_anomaly = false;
 	return w;
 
+out_free_flows:
+	nj_flow_table_destroy(w->flows);
 out_free_dec:
 	nj_decode_destroy(w->dec);
 out_free:
@@ -81,6 +89,7 @@ void nj_worker_destroy(struct nj_worker *w)
 	if (!w)
 		return;
 	nj_flow_table_destroy(w->flows);
+	nj_al_worker_destroy(w->al);
 	nj_decode_destroy(w->dec);
 	free(w->lin_buf);
 	rte_free(w);
@@ -133,6 +142,43 @@ static inline void burst_to_pkts(struct nj_worker *w, struct rte_mbuf **m, uint1
 	}
 }
 
+/* The first MAC of each side of a flow, for eve-log ethernet. */
+static void flow_macs(struct nj_worker *w, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		struct nj_pkt *p = &w->pkts[i];
+		struct nj_flow *f = p->flow;
+		const uint8_t *eh;
+		unsigned s;
+
+		if (!f || !(p->flags & NJ_PKT_ETH) || f->mac_seen == 3)
+			continue;
+		eh = p->data + p->eth_off;
+		s = (p->flags & NJ_PKT_TOCLIENT) ? 1 : 0;
+		if (!(f->mac_seen & (1u << s))) {
+			memcpy(f->mac[s], eh + 6, 6);
+			f->mac_seen |= 1u << s;
+		}
+		if (!(f->mac_seen & (2u >> s))) {
+			memcpy(f->mac[1 - s], eh, 6);
+			f->mac_seen |= 2u >> s;
+		}
+	}
+}
+
+/* Payload to the app-layer: UDP datagrams directly (TCP goes through reassembly). */
+static inline void app_layer_burst(struct nj_worker *w, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		struct nj_pkt *p = &w->pkts[i];
+
+		if (!p->flow || !p->payload_len)
+			continue;
+		if (p->proto == 17)
+			nj_al_udp(w->al, p->flow, p);
+	}
+}
+
 static void worker_burst(struct nj_worker *w, struct rte_mbuf **m, uint16_t n, int seq_off,
 			 int ts_off, uint64_t ts_flag, uint64_t live_us)
 {
@@ -155,6 +201,10 @@ static void worker_burst(struct nj_worker *w, struct rte_mbuf **m, uint16_t n, i
 			w->clock_us = w->pkts[i].ts_us;
 	}
 	nj_flow_burst(w->flows, w->pkts, n);
+	if (unlikely(w->log_ether))
+		flow_macs(w, n);
+	if (likely(w->stage == NJ_STAGE_FULL))
+		app_layer_burst(w, n);
 	if (w->log_anomaly) {
 		for (i = 0; i < n; i++) {
 			const struct nj_pkt *p = &w->pkts[i];

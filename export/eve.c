@@ -72,7 +72,7 @@ struct nj_eve_worker {
 	enum nj_eve_type cur;
 	uint32_t types; /* union over sinks */
 	uint32_t cap;	/* buffer_bytes */
-	bool offline, cid, v6c;
+	bool offline, cid, v6c, ether;
 	uint16_t seed;
 	unsigned nsinks;
 	char *scratch;
@@ -371,6 +371,59 @@ static void flow_tuple(const struct nj_flow *f, bool to_client, struct tuple *t)
 	}
 }
 
+static void json_mac(struct nj_json *j, const char *key, const uint8_t *m)
+{
+	static const char hex[] = "0123456789abcdef";
+	char s[17];
+
+	for (int i = 0; i < 6; i++) {
+		s[i * 3] = hex[m[i] >> 4];
+		s[i * 3 + 1] = hex[m[i] & 15];
+		if (i < 5)
+			s[i * 3 + 2] = ':';
+	}
+	nj_json_strn(j, key, s, 17);
+}
+
+/* "ether" of a packet event: the packet's own Ethernet header. */
+static void json_ether_pkt(struct nj_json *j, const struct nj_pkt *p)
+{
+	const uint8_t *eh = p->data + p->eth_off;
+
+	if (!(p->flags & NJ_PKT_ETH) || (uint32_t)p->eth_off + 14 > p->len)
+		return;
+	nj_json_open_obj(j, "ether");
+	json_mac(j, "src_mac", eh + 6);
+	json_mac(j, "dest_mac", eh);
+	nj_json_close_obj(j);
+}
+
+/* "ether" from the flow's MACs in the event's orientation; arrays for flow records. */
+static void json_ether_flow(struct nj_json *j, const struct nj_flow *f, bool to_client, bool sets)
+{
+	unsigned s = to_client ? 1 : 0, d = 1 - s;
+
+	if (!f->mac_seen)
+		return;
+	nj_json_open_obj(j, "ether");
+	if (sets) {
+		nj_json_open_arr(j, "src_macs");
+		if (f->mac_seen & (1u << s))
+			json_mac(j, NULL, f->mac[s]);
+		nj_json_close_arr(j);
+		nj_json_open_arr(j, "dest_macs");
+		if (f->mac_seen & (1u << d))
+			json_mac(j, NULL, f->mac[d]);
+		nj_json_close_arr(j);
+	} else {
+		if (f->mac_seen & (1u << s))
+			json_mac(j, "src_mac", f->mac[s]);
+		if (f->mac_seen & (1u << d))
+			json_mac(j, "dest_mac", f->mac[d]);
+	}
+	nj_json_close_obj(j);
+}
+
 /* Whether the packet's IP header was decoded far enough to read its addresses. */
 static bool pkt_has_addrs(const struct nj_pkt *p)
 {
@@ -411,6 +464,12 @@ struct nj_json *nj_eve_begin(struct nj_eve_worker *w, enum nj_eve_type t, uint64
 			nj_json_u64(j, "spi", f->spi);
 		if (w->cid)
 			json_flow_cid(w, j, f);
+		if (w->ether) {
+			if (p && (p->flags & NJ_PKT_ETH))
+				json_ether_pkt(j, p);
+			else
+				json_ether_flow(j, f, p && (p->flags & NJ_PKT_TOCLIENT), false);
+		}
 	} else if (p && pkt_has_addrs(p)) {
 		tp.alen = nj_pkt_addr_len(p);
 		tp.sa = nj_pkt_src(p);
@@ -432,6 +491,8 @@ struct nj_json *nj_eve_begin(struct nj_eve_worker *w, enum nj_eve_type t, uint64
 					    p->sport, p->dport, true, cid, sizeof(cid)))
 				nj_json_str(j, "community_id", cid);
 		}
+		if (w->ether)
+			json_ether_pkt(j, p);
 	}
 	return j;
 }
@@ -464,6 +525,8 @@ struct nj_json *nj_eve_begin_flow(struct nj_eve_worker *w, enum nj_eve_type t, u
 		nj_json_u64(j, "spi", f->spi);
 	if (w->cid)
 		json_flow_cid(w, j, f);
+	if (w->ether)
+		json_ether_flow(j, f, to_client, t == NJ_EVE_FLOW || t == NJ_EVE_NETFLOW);
 	return j;
 }
 
@@ -768,6 +831,7 @@ static struct nj_eve_worker *handle_new(struct nj_eve *eve)
 	w->cid = c->community_id;
 	w->seed = c->community_id_seed;
 	w->v6c = c->ipv6_compress;
+	w->ether = c->ethernet;
 	w->nsinks = c->nsinks;
 	w->ts_sec = UINT64_MAX;
 	w->scratch = malloc(w->cap);

@@ -68,6 +68,7 @@ struct nj_eve_config {
 	uint16_t community_id_seed;
 	bool offline;	    /* pcap_cnt in events; never drop: wait for the writer */
 	bool ipv6_compress; /* IPv6 as RFC 5952 text (eve-log ipv6-compress), else full form */
+	bool ethernet;	    /* "ether" MAC addresses in events (eve-log ethernet: yes) */
 };
 
 void nj_eve_config_defaults(struct nj_eve_config *cfg);

@@ -1,0 +1,636 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The app-layer framework: parser registry, protocol detection by probing,
+ * per-direction buffering of what a parser did not consume, transaction
+ * logging and release, anomaly events. One nj_al_worker per core; the
+ * per-flow state (struct al_flow) hangs off flow->app_state and is allocated
+ * once per flow that carries payload.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/nj_common.h"
+#include "../dataplane/flow.h"
+#include "../dataplane/pkt.h"
+#include "../dataplane/stream.h"
+#include "../export/eve_priv.h"
+#include "applayer.h"
+
+/* ------------------------------------------------------------------ registry */
+
+static struct nj_app_parser *parsers[NJ_APP_MAX_PARSERS];
+static unsigned nparsers;
+
+void nj_app_parser_register(struct nj_app_parser *p)
+{
+	if (nparsers + 1 >= NJ_APP_MAX_PARSERS) {
+		NJ_ERR("app-layer: too many parsers, %s not registered", p->name);
+		return;
+	}
+	/* ids start at 1: 0 is "unknown" */
+	parsers[nparsers] = p;
+	p->id = (uint16_t)(nparsers + 1);
+	nparsers++;
+}
+
+const struct nj_app_parser *nj_app_parser_by_id(uint16_t id)
+{
+	if (id == 0 || id > nparsers)
+		return NULL;
+	return parsers[id - 1];
+}
+
+const struct nj_app_parser *nj_app_parser_by_name(const char *name)
+{
+	for (unsigned i = 0; i < nparsers; i++)
+		if (strcmp(parsers[i]->name, name) == 0)
+			return parsers[i];
+	return NULL;
+}
+
+const char *nj_app_proto_name(uint16_t id)
+{
+	const struct nj_app_parser *p;
+
+	if (id == NJ_APP_PROTO_FAILED)
+		return "failed";
+	p = nj_app_parser_by_id(id);
+	return p ? p->name : NULL;
+}
+
+int nj_app_parsers_configure(const struct nj_conf *conf)
+{
+	for (unsigned i = 0; i < nparsers; i++)
+		if (parsers[i]->configure && parsers[i]->configure(conf) != 0)
+			return -1;
+	return 0;
+}
+
+void nj_al_config_defaults(struct nj_al_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_buffer = 256 * 1024;
+	cfg->probe_max = 4096;
+	cfg->log_anomaly = true;
+}
+
+/* ------------------------------------------------------------------ contexts */
+
+/* Logger: writes events through the worker's EVE handle, or into memory (tests). */
+struct nj_al_log {
+	struct nj_eve_worker *eve;
+	const struct nj_app_parser *parser;
+	struct nj_flow *flow;
+	uint64_t ts_us;
+	/* test mode */
+	struct nj_al_test *test;
+	enum nj_eve_type type;
+	struct nj_json tj;
+	char tbuf[65536];
+};
+
+struct nj_al_ctx {
+	struct nj_flow *flow;
+	uint64_t ts_us;
+	const struct nj_app_parser *parser;
+	struct nj_al_worker *w; /* NULL in test mode */
+	struct nj_al_test *test;
+	const struct nj_pkt *pkt;
+};
+
+struct nj_al_worker {
+	struct nj_al_config cfg;
+	struct nj_eve_worker *eve;
+	struct nj_al_stats st;
+	nj_al_tx_hook tx_hook;
+	void *tx_hook_arg;
+	struct nj_al_ctx ctx;
+	struct nj_al_log log;
+};
+
+/* Per-flow state. */
+struct al_dir {
+	uint8_t *buf; /* unconsumed bytes (TCP) */
+	uint32_t len, cap;
+	uint32_t probed; /* bytes seen while detecting */
+	uint8_t probe_res;
+	uint8_t dead;	/* parser gave up, or buffer overflow */
+	uint8_t closed; /* close() delivered */
+};
+
+struct al_flow {
+	const struct nj_app_parser *parser;
+	void *state;
+	uint8_t failed;
+	struct al_dir d[2];
+};
+
+struct nj_flow *nj_al_flow(const struct nj_al_ctx *c)
+{
+	return c->flow;
+}
+
+uint64_t nj_al_ts(const struct nj_al_ctx *c)
+{
+	return c->ts_us;
+}
+
+static void log_anomaly(struct nj_al_worker *w, struct nj_flow *f, const struct nj_pkt *p,
+			uint64_t ts_us, const char *app, const char *name)
+{
+	struct nj_json *j;
+
+	if (!w->cfg.log_anomaly || !nj_eve_wants(w->eve, NJ_EVE_ANOMALY))
+		return;
+	j = nj_eve_begin(w->eve, NJ_EVE_ANOMALY, ts_us, f, p);
+	nj_json_open_obj(j, "anomaly");
+	if (app)
+		nj_json_str(j, "app_proto", app);
+	nj_json_str(j, "type", "applayer");
+	nj_json_str(j, "event", name);
+	nj_json_str(j, "layer", "proto_parser");
+	nj_json_close_obj(j);
+	nj_eve_commit(w->eve);
+}
+
+void nj_al_event(struct nj_al_ctx *c, int dir, const char *name)
+{
+	if (c->test) {
+		struct nj_al_test *t = c->test;
+
+		if (t->nevents < NJ_AL_TEST_MAX_EVENTS) {
+			snprintf(t->events[t->nevents], sizeof(t->events[0]), "%s", name);
+			t->event_dir[t->nevents] = dir;
+		}
+		t->nevents++;
+		return;
+	}
+	c->w->st.events++;
+	log_anomaly(c->w, c->flow, c->pkt, c->ts_us, c->parser ? c->parser->name : NULL, name);
+}
+
+struct nj_json *nj_al_log_begin(struct nj_al_log *lg, const struct nj_al_tx *tx, int dir)
+{
+	struct nj_json *j;
+
+	if (lg->test) {
+		nj_json_init(&lg->tj, lg->tbuf, sizeof(lg->tbuf));
+		nj_json_open_obj(&lg->tj, NULL);
+		nj_json_str(&lg->tj, "event_type", nj_eve_type_name(lg->type));
+		nj_json_u64(&lg->tj, "tx_id", tx->id);
+		return &lg->tj;
+	}
+	j = nj_eve_begin_flow(lg->eve, lg->parser->eve, lg->ts_us, lg->flow,
+			      dir == NJ_DIR_TOCLIENT);
+	nj_json_u64(j, "tx_id", tx->id);
+	return j;
+}
+
+void nj_al_log_commit(struct nj_al_log *lg)
+{
+	if (lg->test) {
+		struct nj_al_test *t = lg->test;
+		size_t n;
+
+		nj_json_close_obj(&lg->tj);
+		if (!nj_json_ok(&lg->tj))
+			return;
+		n = lg->tj.len;
+		if (t->out_len + n + 2 > t->out_cap) {
+			size_t cap = (t->out_cap + n + 2) * 2;
+			char *o = realloc(t->out, cap);
+
+			if (!o)
+				return;
+			t->out = o;
+			t->out_cap = cap;
+		}
+		memcpy(t->out + t->out_len, lg->tbuf, n);
+		t->out_len += n;
+		t->out[t->out_len++] = '\n';
+		t->out[t->out_len] = 0;
+		return;
+	}
+	nj_eve_commit(lg->eve);
+}
+
+/* ------------------------------------------------------------------ test support */
+
+struct al_test_priv {
+	struct nj_al_test pub;
+	struct nj_al_ctx ctx;
+	struct nj_al_log log;
+	struct nj_flow flow;
+};
+
+struct nj_al_test *nj_al_test_new(struct nj_flow *f, enum nj_eve_type type, uint64_t ts_us)
+{
+	struct al_test_priv *tp = calloc(1, sizeof(*tp));
+
+	if (!tp)
+		return NULL;
+	if (!f) {
+		f = &tp->flow;
+		f->proto = 6;
+	}
+	tp->ctx.flow = f;
+	tp->ctx.ts_us = ts_us;
+	tp->ctx.test = &tp->pub;
+	tp->log.test = &tp->pub;
+	tp->log.type = type;
+	tp->log.flow = f;
+	tp->log.ts_us = ts_us;
+	tp->pub.ctx = &tp->ctx;
+	tp->pub.log = &tp->log;
+	return &tp->pub;
+}
+
+void nj_al_test_free(struct nj_al_test *t)
+{
+	if (!t)
+		return;
+	free(t->out);
+	free(t);
+}
+
+/* ------------------------------------------------------------------ runtime */
+
+struct nj_al_worker *nj_al_worker_create(const struct nj_al_config *cfg, struct nj_eve_worker *eve)
+{
+	struct nj_al_worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->cfg = *cfg;
+	w->eve = eve;
+	w->log.eve = eve;
+	w->ctx.w = w;
+	return w;
+}
+
+void nj_al_worker_destroy(struct nj_al_worker *w)
+{
+	free(w);
+}
+
+void nj_al_worker_set_tx_hook(struct nj_al_worker *w, nj_al_tx_hook fn, void *arg)
+{
+	w->tx_hook = fn;
+	w->tx_hook_arg = arg;
+}
+
+const struct nj_al_stats *nj_al_worker_stats(const struct nj_al_worker *w)
+{
+	return &w->st;
+}
+
+static struct nj_al_ctx *ctx_for(struct nj_al_worker *w, struct nj_flow *f, uint64_t ts_us,
+				 const struct nj_pkt *p, const struct nj_app_parser *parser)
+{
+	w->ctx.flow = f;
+	w->ctx.ts_us = ts_us;
+	w->ctx.pkt = p;
+	w->ctx.parser = parser;
+	return &w->ctx;
+}
+
+/* Inspect newly completed directions, log and free finished transactions. */
+static void al_txs(struct nj_al_worker *w, struct nj_flow *f, struct al_flow *af, uint64_t ts_us,
+		   bool all)
+{
+	const struct nj_app_parser *p = af->parser;
+	struct nj_al_txq *q = p->txq(af->state);
+	bool want_log = p->log_tx && nj_eve_wants(w->eve, p->eve);
+
+	if (w->tx_hook) {
+		for (struct nj_al_tx *tx = q->head; tx; tx = tx->next)
+			for (int d = 0; d < 2; d++)
+				if ((tx->done[d] || all) && !tx->inspected[d]) {
+					w->tx_hook(w->tx_hook_arg, f, p, tx, d);
+					tx->inspected[d] = 1;
+				}
+	}
+	while (q->head && (all || (q->head->done[0] && q->head->done[1]))) {
+		struct nj_al_tx *tx = q->head;
+
+		q->head = tx->next;
+		if (!q->head)
+			q->tail = NULL;
+		q->count--;
+		if (want_log && !tx->logged) {
+			w->log.parser = p;
+			w->log.flow = f;
+			w->log.ts_us = ts_us;
+			p->log_tx(&w->log, f, tx);
+		}
+		tx->logged = 1;
+		w->st.tx[p->id]++;
+		p->tx_free(af->state, tx);
+	}
+}
+
+static struct al_flow *al_flow_get(struct nj_flow *f)
+{
+	struct al_flow *af = f->app_state;
+
+	if (af)
+		return af;
+	af = calloc(1, sizeof(*af));
+	f->app_state = af;
+	return af;
+}
+
+static bool port_hint(const struct nj_app_parser *p, const struct nj_flow *f)
+{
+	for (unsigned i = 0; i < 8 && p->ports[i]; i++)
+		if (p->ports[i] == f->port[0] || p->ports[i] == f->port[1])
+			return true;
+	return false;
+}
+
+/*
+ * Probe data of direction dir. Parsers with a port hint go first. Returns the
+ * chosen parser, or NULL with *all_no set when every parser said no.
+ */
+static const struct nj_app_parser *al_probe(struct nj_al_worker *w, const struct nj_flow *f,
+					    uint8_t ipmask, const uint8_t *data, uint32_t len,
+					    int dir, bool *all_no)
+{
+	bool more = false;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; i < nparsers; i++) {
+			const struct nj_app_parser *p = parsers[i];
+			int r;
+
+			if (!(p->ipproto_mask & ipmask) || w->cfg.disabled[p->id] || !p->probe)
+				continue;
+			if (port_hint(p, f) != (pass == 0))
+				continue;
+			if (len < p->probe_min) {
+				more = true;
+				continue;
+			}
+			r = p->probe(data, len, dir);
+			if (r == NJ_PROBE_YES)
+				return p;
+			if (r == NJ_PROBE_MORE)
+				more = true;
+		}
+	}
+	*all_no = !more;
+	return NULL;
+}
+
+static void al_start(struct nj_al_worker *w, struct nj_flow *f, struct al_flow *af,
+		     const struct nj_app_parser *p)
+{
+	af->parser = p;
+	af->state = p->state_new();
+	if (!af->state) {
+		af->failed = 1;
+		af->parser = NULL;
+		return;
+	}
+	f->app_proto = p->id;
+	w->st.flows[p->id]++;
+}
+
+static bool buf_append(struct al_dir *d, const uint8_t *data, uint32_t len, uint32_t max)
+{
+	if (d->len + len > max)
+		return false;
+	if (d->len + len > d->cap) {
+		uint32_t cap = d->cap ? d->cap : 2048;
+		uint8_t *b;
+
+		while (cap < d->len + len)
+			cap *= 2;
+		if (cap > max)
+			cap = max;
+		b = realloc(d->buf, cap);
+		if (!b)
+			return false;
+		d->buf = b;
+		d->cap = cap;
+	}
+	memcpy(d->buf + d->len, data, len);
+	d->len += len;
+	return true;
+}
+
+/* Feed data to the parser; keep what it did not consume. */
+static void al_parse(struct nj_al_worker *w, struct nj_flow *f, struct al_flow *af, int dir,
+		     const uint8_t *data, uint32_t len, const struct nj_pkt *p, uint64_t ts_us)
+{
+	struct al_dir *d = &af->d[dir];
+	const struct nj_app_parser *ap = af->parser;
+	struct nj_al_ctx *c = ctx_for(w, f, ts_us, p, ap);
+	int32_t r;
+
+	if (d->dead)
+		return;
+	if (d->len) {
+		/* earlier leftovers: append and parse the whole */
+		if (!buf_append(d, data, len, w->cfg.max_buffer)) {
+			w->st.buffer_overflow++;
+			d->dead = 1;
+			d->len = 0;
+			nj_al_event(c, dir, "APPLAYER_BUFFER_OVERFLOW");
+			return;
+		}
+		r = ap->parse(af->state, c, dir, d->buf, d->len);
+		if (r < 0)
+			goto error;
+		if ((uint32_t)r >= d->len) {
+			d->len = 0;
+		} else {
+			memmove(d->buf, d->buf + r, d->len - (uint32_t)r);
+			d->len -= (uint32_t)r;
+		}
+		return;
+	}
+	r = ap->parse(af->state, c, dir, data, len);
+	if (r < 0)
+		goto error;
+	if ((uint32_t)r < len && !buf_append(d, data + r, len - (uint32_t)r, w->cfg.max_buffer)) {
+		w->st.buffer_overflow++;
+		d->dead = 1;
+		nj_al_event(c, dir, "APPLAYER_BUFFER_OVERFLOW");
+	}
+	return;
+error:
+	w->st.parse_errors++;
+	d->dead = 1;
+	d->len = 0;
+}
+
+void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *data, uint32_t len,
+		       unsigned flags, const struct nj_pkt *p)
+{
+	struct nj_al_worker *w = arg;
+	struct al_flow *af = f->app_state;
+	uint64_t ts_us = p ? p->ts_us : f->last_us;
+	struct al_dir *d;
+
+	if (!af) {
+		if (len == 0 || (flags & NJ_STREAM_GAP))
+			return;
+		af = al_flow_get(f);
+		if (!af)
+			return;
+	}
+	if (af->failed)
+		return;
+	d = &af->d[dir];
+	if (!af->parser) {
+		bool all_no = false;
+		const struct nj_app_parser *ap;
+
+		if (flags & NJ_STREAM_GAP) {
+			/* a gap before detection: give up on this direction */
+			d->probe_res = 1;
+			d->len = 0;
+			goto detect_state;
+		}
+		if (d->probe_res)
+			goto detect_state;
+		if (len && !buf_append(d, data, len, w->cfg.probe_max + 65536u)) {
+			d->probe_res = 1;
+			goto detect_state;
+		}
+		if (d->len == 0)
+			goto detect_state;
+		ap = al_probe(w, f, NJ_AL_TCP, d->buf, d->len, dir, &all_no);
+		if (ap) {
+			/* parse what both directions have buffered, to server first */
+			struct al_flow tmp = *af;
+
+			al_start(w, f, af, ap);
+			if (!af->parser)
+				goto failed;
+			for (int k = 0; k < 2; k++) {
+				af->d[k].buf = NULL;
+				af->d[k].len = af->d[k].cap = 0;
+			}
+			for (int k = 0; k < 2; k++)
+				if (tmp.d[k].len)
+					al_parse(w, f, af, k, tmp.d[k].buf, tmp.d[k].len, p, ts_us);
+			for (int k = 0; k < 2; k++)
+				free(tmp.d[k].buf);
+			if (flags & NJ_STREAM_EOF)
+				nj_al_stream_data(w, f, dir, NULL, 0, NJ_STREAM_EOF, p);
+			else
+				al_txs(w, f, af, ts_us, false);
+			return;
+		}
+		if (all_no || d->len >= w->cfg.probe_max)
+			d->probe_res = 1;
+	detect_state:
+		if (flags & NJ_STREAM_EOF)
+			d->closed = 1;
+		if (af->d[0].probe_res && af->d[1].probe_res)
+			goto failed;
+		return;
+	failed:
+		af->failed = 1;
+		f->app_proto = NJ_APP_PROTO_FAILED;
+		w->st.failed++;
+		for (int k = 0; k < 2; k++) {
+			free(af->d[k].buf);
+			af->d[k].buf = NULL;
+			af->d[k].len = af->d[k].cap = 0;
+		}
+		return;
+	}
+	if (flags & NJ_STREAM_GAP) {
+		struct nj_al_ctx *c = ctx_for(w, f, ts_us, p, af->parser);
+
+		w->st.gaps++;
+		d->len = 0; /* leftovers cannot be completed across a gap */
+		if (af->parser->gap && !d->dead)
+			af->parser->gap(af->state, c, dir, len);
+	} else if (len) {
+		al_parse(w, f, af, dir, data, len, p, ts_us);
+	}
+	if ((flags & NJ_STREAM_EOF) && !d->closed) {
+		d->closed = 1;
+		if (af->parser->close)
+			af->parser->close(af->state, ctx_for(w, f, ts_us, p, af->parser), dir);
+	}
+	al_txs(w, f, af, ts_us, false);
+}
+
+void nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, const struct nj_pkt *p)
+{
+	struct al_flow *af = f->app_state;
+	int dir = (p->flags & NJ_PKT_TOCLIENT) ? NJ_DIR_TOCLIENT : NJ_DIR_TOSERVER;
+	const uint8_t *data = p->data + p->payload_off;
+	uint32_t len = p->payload_len;
+	struct nj_al_ctx *c;
+	int32_t r;
+
+	if (len == 0)
+		return;
+	if (!af) {
+		af = al_flow_get(f);
+		if (!af)
+			return;
+	}
+	if (af->failed)
+		return;
+	if (!af->parser) {
+		bool all_no = false;
+		const struct nj_app_parser *ap = al_probe(w, f, NJ_AL_UDP, data, len, dir, &all_no);
+
+		if (!ap) {
+			/* a datagram is all there is: no, or not enough, both end probing */
+			af->d[dir].probe_res = 1;
+			if (af->d[0].probe_res && af->d[1].probe_res) {
+				af->failed = 1;
+				f->app_proto = NJ_APP_PROTO_FAILED;
+				w->st.failed++;
+			}
+			return;
+		}
+		al_start(w, f, af, ap);
+		if (!af->parser)
+			return;
+	}
+	if (af->d[dir].dead)
+		return;
+	c = ctx_for(w, f, p->ts_us, p, af->parser);
+	r = af->parser->parse(af->state, c, dir, data, len);
+	if (r < 0) {
+		w->st.parse_errors++;
+		/* UDP: one bad datagram does not end the flow's parsing */
+	}
+	al_txs(w, f, af, p->ts_us, false);
+}
+
+void nj_al_flow_end(struct nj_al_worker *w, struct nj_flow *f)
+{
+	struct al_flow *af = f->app_state;
+
+	if (!af)
+		return;
+	if (af->parser) {
+		for (int d = 0; d < 2; d++) {
+			if (!af->d[d].closed && af->parser->close)
+				af->parser->close(af->state,
+						  ctx_for(w, f, f->last_us, NULL, af->parser), d);
+			af->d[d].closed = 1;
+		}
+		al_txs(w, f, af, f->last_us, true);
+		af->parser->state_free(af->state);
+	} else if (!af->failed && (af->d[0].len || af->d[1].len)) {
+		/* data seen but never recognised */
+		f->app_proto = NJ_APP_PROTO_FAILED;
+		w->st.failed++;
+	}
+	for (int d = 0; d < 2; d++)
+		free(af->d[d].buf);
+	free(af);
+	f->app_state = NULL;
+}

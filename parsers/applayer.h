@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The app-layer framework: the one ops table every protocol parser fills in,
+ * and what the framework offers parsers. A protocol is a folder under
+ * parsers/ (wire decoding, state and transactions, detection buffers, EVE
+ * writer) that registers itself with NJ_APP_PARSER_REGISTER; there is no
+ * central list to edit.
+ *
+ * Contract with parsers:
+ *  - parse() is incremental: it is given the bytes of one direction in order
+ *    and returns how many it consumed (0..len). Bytes not consumed are kept by
+ *    the framework (TCP; bounded by app-layer.max-buffer per direction) and
+ *    presented again, followed by new data, on the next call. A parser that
+ *    can stream (bodies) should consume what it can. For UDP every datagram
+ *    is one call and whatever is not consumed is dropped.
+ *    Return NJ_AL_ERROR when the stream can no longer be parsed: the framework
+ *    stops calling parse for that direction (counted, an anomaly event).
+ *  - gap() says len bytes of this direction are missing (lost packets,
+ *    reassembly depth or memcap); the parser resyncs or gives up.
+ *  - close() says no more data will come in that direction (FIN/RST, flow end):
+ *    the parser completes what it can (marks transactions done).
+ *  - Transactions: the parser allocates its own (bounded per flow: it must cap
+ *    the number it keeps), embeds struct nj_al_tx first, appends them with
+ *    nj_al_tx_add and sets tx->done[dir] when a direction of it is complete.
+ *    The framework logs and frees (tx_free) transactions in order once both
+ *    directions are done, or at flow end.
+ *  - Anomalies: nj_al_event(ctx, dir, "NAME") with Suricata's event name for the
+ *    protocol (e.g. "REQUEST_HEADER_INVALID"); becomes an EVE anomaly event.
+ *  - No global mutable state: a parser's state belongs to one flow on one core.
+ */
+#ifndef NJ_APPLAYER_H
+#define NJ_APPLAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../export/eve.h"
+#include "../export/json.h"
+
+struct nj_conf;
+
+#define NJ_DIR_TOSERVER 0
+#define NJ_DIR_TOCLIENT 1
+
+/* probe() results */
+#define NJ_PROBE_NO   (-1) /* not this protocol */
+#define NJ_PROBE_MORE 0	   /* cannot tell yet: call again with more bytes */
+#define NJ_PROBE_YES  1
+
+#define NJ_AL_ERROR (-1) /* parse(): give up on this direction */
+
+/* ipproto_mask */
+#define NJ_AL_TCP 0x1u
+#define NJ_AL_UDP 0x2u
+
+/* Transaction header, embedded first in every parser's transaction. */
+struct nj_al_tx {
+	struct nj_al_tx *next;
+	uint64_t id;	      /* 0-based within the flow, set by nj_al_tx_add */
+	uint8_t done[2];      /* parser: direction complete (request / response) */
+	uint8_t inspected[2]; /* detection: progress already inspected */
+	uint8_t logged;	      /* framework */
+	uint8_t progress[2];  /* parser-defined progress per direction, for detection */
+};
+
+struct nj_al_txq {
+	struct nj_al_tx *head, *tail;
+	uint64_t next_id;
+	uint32_t count;
+};
+
+/* Appends tx to q and gives it the next id. */
+static inline void nj_al_tx_add(struct nj_al_txq *q, struct nj_al_tx *tx)
+{
+	tx->next = NULL;
+	tx->id = q->next_id++;
+	if (q->tail)
+		q->tail->next = tx;
+	else
+		q->head = tx;
+	q->tail = tx;
+	q->count++;
+}
+
+struct nj_flow;
+struct nj_al_ctx; /* per call: flow, time, the worker's sinks (opaque to parsers) */
+
+/* Reports an app-layer anomaly ("anomaly":{"type":"applayer","event":name,...}). */
+void nj_al_event(struct nj_al_ctx *c, int dir, const char *name);
+/* The flow being parsed and the current packet time. */
+struct nj_flow *nj_al_flow(const struct nj_al_ctx *c);
+uint64_t nj_al_ts(const struct nj_al_ctx *c);
+
+/*
+ * EVE logging of a transaction: the framework calls log_tx with a logger; the
+ * parser opens as many events as it needs (DNS logs a query and an answer),
+ * each with begin/commit. begin writes the common header (timestamp, flow_id,
+ * event_type, addresses in the flow's orientation, or reversed for dir
+ * NJ_DIR_TOCLIENT when the parser asks, tx_id, community_id) and returns the
+ * writer positioned in the top-level object: the parser writes its object
+ * ("http":{...}) and calls commit.
+ */
+struct nj_al_log;
+struct nj_json *nj_al_log_begin(struct nj_al_log *lg, const struct nj_al_tx *tx, int dir);
+void nj_al_log_commit(struct nj_al_log *lg);
+
+/*
+ * A detection buffer offered by a parser (sticky buffers such as http.uri):
+ * get() yields a pointer and length into the transaction for direction dir,
+ * or returns false when the transaction has no such data (yet).
+ */
+struct nj_al_buffer {
+	const char *name; /* rule keyword, Suricata's name: "http.uri", "dns.query" */
+	int dir;	  /* NJ_DIR_TOSERVER or NJ_DIR_TOCLIENT */
+	bool (*get)(const struct nj_al_tx *tx, const uint8_t **data, uint32_t *len);
+};
+
+struct nj_app_parser {
+	const char *name;     /* Suricata's app_proto name: "http", "dns", "tls" */
+	uint8_t ipproto_mask; /* NJ_AL_TCP | NJ_AL_UDP */
+	uint16_t ports[8];    /* port hints (either side), 0-terminated */
+	uint32_t probe_min;   /* bytes needed before probe is called */
+	enum nj_eve_type eve; /* event type of log_tx */
+	/* Is this the protocol? dir is the direction the bytes were sent in. */
+	int (*probe)(const uint8_t *data, uint32_t len, int dir);
+	void *(*state_new)(void);
+	void (*state_free)(void *st); /* frees remaining transactions too */
+	int32_t (*parse)(void *st, struct nj_al_ctx *c, int dir, const uint8_t *data, uint32_t len);
+	void (*gap)(void *st, struct nj_al_ctx *c, int dir, uint32_t len);
+	void (*close)(void *st, struct nj_al_ctx *c, int dir);
+	struct nj_al_txq *(*txq)(void *st);
+	void (*tx_free)(void *st, struct nj_al_tx *tx); /* tx already unlinked */
+	void (*log_tx)(struct nj_al_log *lg, const struct nj_flow *f, const struct nj_al_tx *tx);
+	const struct nj_al_buffer *buffers; /* terminated by an entry with name NULL; may be NULL */
+	/*
+	 * Optional, called once at start-up before any worker runs: the parser
+	 * reads its settings (app-layer.protocols.NAME.*, its eve-log options)
+	 * into its own static, read-only-afterwards configuration. Returns 0, or
+	 * -1 after printing "file:line: key: reason". conf may be NULL (defaults).
+	 */
+	int (*configure)(const struct nj_conf *conf);
+
+	uint16_t id; /* set by the registry: flow->app_proto */
+};
+
+#define NJ_APP_PROTO_UNKNOWN 0
+#define NJ_APP_PROTO_FAILED  0xffffu /* detection gave up: logged as "failed" */
+#define NJ_APP_MAX_PARSERS   32
+
+/* Registration (from a constructor; see NJ_APP_PARSER_REGISTER). */
+void nj_app_parser_register(struct nj_app_parser *p);
+#define NJ_APP_PARSER_REGISTER(p)                                      \
+	static void __attribute__((constructor)) nj_register_##p(void) \
+	{                                                              \
+		nj_app_parser_register(&(p));                          \
+	}
+
+/* Calls every parser's configure(); -1 if one failed. */
+int nj_app_parsers_configure(const struct nj_conf *conf);
+/* Registry lookups. */
+const struct nj_app_parser *nj_app_parser_by_id(uint16_t id);
+const struct nj_app_parser *nj_app_parser_by_name(const char *name);
+/* "http", "failed", or NULL for unknown. */
+const char *nj_app_proto_name(uint16_t id);
+
+/* ------------------------------------------------------------------ runtime
+ * Used by the worker: one nj_al_worker per core.
+ */
+struct nj_al_config {
+	uint32_t
+		max_buffer; /* unconsumed bytes kept per flow and direction (app-layer.max-buffer) */
+	uint32_t probe_max; /* bytes per direction probed before detection gives up */
+	bool log_anomaly;   /* anomaly events of type applayer */
+	bool disabled[NJ_APP_MAX_PARSERS]; /* by parser id (app-layer.protocols.X.enabled: no) */
+};
+void nj_al_config_defaults(struct nj_al_config *cfg);
+
+struct nj_al_stats {
+	uint64_t flows[NJ_APP_MAX_PARSERS]; /* flows detected, by parser id */
+	uint64_t tx[NJ_APP_MAX_PARSERS];    /* transactions completed, by parser id */
+	uint64_t failed;		    /* flows whose detection gave up */
+	uint64_t parse_errors;		    /* directions abandoned after NJ_AL_ERROR */
+	uint64_t buffer_overflow;	    /* directions abandoned: max_buffer reached */
+	uint64_t gaps;
+	uint64_t events; /* anomaly events reported by parsers */
+};
+
+/* Called when a direction of a transaction completes (detection). */
+typedef void (*nj_al_tx_hook)(void *arg, struct nj_flow *f, const struct nj_app_parser *p,
+			      struct nj_al_tx *tx, int dir);
+
+struct nj_pkt;
+struct nj_al_worker;
+struct nj_al_worker *nj_al_worker_create(const struct nj_al_config *cfg, struct nj_eve_worker *eve);
+void nj_al_worker_destroy(struct nj_al_worker *w);
+void nj_al_worker_set_tx_hook(struct nj_al_worker *w, nj_al_tx_hook fn, void *arg);
+const struct nj_al_stats *nj_al_worker_stats(const struct nj_al_worker *w);
+/* In-order TCP data (the signature of nj_stream_data_fn; arg is the nj_al_worker). */
+void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *data, uint32_t len,
+		       unsigned flags, const struct nj_pkt *p);
+/* One UDP datagram of flow f. */
+void nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, const struct nj_pkt *p);
+/* The flow ends: close both directions, log what is left, free the state. */
+void nj_al_flow_end(struct nj_al_worker *w, struct nj_flow *f);
+
+/*
+ * Test support (unit tests of parsers, no dataplane): a context whose
+ * anomaly events are recorded, and a logger that writes each event as one
+ * JSON line ({"event_type":..,"tx_id":..,<parser's keys>}) into out.
+ */
+#define NJ_AL_TEST_MAX_EVENTS 256
+struct nj_al_test {
+	struct nj_al_ctx *ctx;
+	struct nj_al_log *log;
+	unsigned nevents; /* anomaly events reported (all counted, first ones kept) */
+	char events[NJ_AL_TEST_MAX_EVENTS][64];
+	int event_dir[NJ_AL_TEST_MAX_EVENTS];
+	char *out; /* NUL-terminated JSON lines written through log */
+	size_t out_len, out_cap;
+};
+/* f may be NULL (a zeroed TCP flow is used). ts_us is the context's time. */
+struct nj_al_test *nj_al_test_new(struct nj_flow *f, enum nj_eve_type type, uint64_t ts_us);
+void nj_al_test_free(struct nj_al_test *t);
+
+#endif
