@@ -187,6 +187,15 @@ unsigned nj_flow_expire(struct nj_flow_table *t, uint64_t now_us, unsigned budge
  */
 void nj_flow_flush_all(struct nj_flow_table *t, uint64_t now_us);
 
+/*
+ * Reverse a flow's orientation: the side taken for the client was the server
+ * (the app-layer saw a response first: a DNS answer on a flow picked up
+ * mid-stream). Swaps client and every per-direction field. Packets of the
+ * flow still in the current burst must be flipped with nj_flow_pkt_swap.
+ */
+void nj_flow_swap(struct nj_flow *f);
+bool nj_flow_pkt_swap(struct nj_pkt *p);
+
 /* Names for EVE. */
 const char *nj_flow_state_name(enum nj_flow_state s);
 const char *nj_flow_reason_name(enum nj_flow_end_reason r);

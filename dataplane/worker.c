@@ -174,8 +174,11 @@ static inline void app_layer_burst(struct nj_worker *w, uint16_t n)
 
 		if (!p->flow || !p->payload_len)
 			continue;
-		if (p->proto == 17)
-			nj_al_udp(w->al, p->flow, p);
+		if (p->proto == 17 && nj_al_udp(w->al, p->flow, p)) {
+			for (uint16_t k = i + 1; k < n; k++)
+				if (w->pkts[k].flow == p->flow)
+					nj_flow_pkt_swap(&w->pkts[k]);
+		}
 	}
 }
 

@@ -105,6 +105,7 @@ struct nj_al_worker {
 	struct nj_al_stats st;
 	nj_al_tx_hook tx_hook;
 	void *tx_hook_arg;
+	struct nj_files *files;
 	struct nj_al_ctx ctx;
 	struct nj_al_log log;
 };
@@ -134,6 +135,18 @@ struct nj_flow *nj_al_flow(const struct nj_al_ctx *c)
 uint64_t nj_al_ts(const struct nj_al_ctx *c)
 {
 	return c->ts_us;
+}
+
+struct nj_files *nj_al_files(const struct nj_al_ctx *c)
+{
+	if (c->test)
+		return c->test->files;
+	return c->w->files;
+}
+
+void nj_al_worker_set_files(struct nj_al_worker *w, struct nj_files *files)
+{
+	w->files = files;
 }
 
 static void log_anomaly(struct nj_al_worker *w, struct nj_flow *f, const struct nj_pkt *p,
@@ -355,10 +368,11 @@ static bool port_hint(const struct nj_app_parser *p, const struct nj_flow *f)
  */
 static const struct nj_app_parser *al_probe(struct nj_al_worker *w, const struct nj_flow *f,
 					    uint8_t ipmask, const uint8_t *data, uint32_t len,
-					    int dir, bool *all_no)
+					    int dir, bool *all_no, bool *reversed)
 {
 	bool more = false;
 
+	*reversed = false;
 	for (int pass = 0; pass < 2; pass++) {
 		for (unsigned i = 0; i < nparsers; i++) {
 			const struct nj_app_parser *p = parsers[i];
@@ -373,8 +387,10 @@ static const struct nj_app_parser *al_probe(struct nj_al_worker *w, const struct
 				continue;
 			}
 			r = p->probe(data, len, dir);
-			if (r == NJ_PROBE_YES)
+			if (r == NJ_PROBE_YES || r == NJ_PROBE_YES_REVERSED) {
+				*reversed = r == NJ_PROBE_YES_REVERSED;
 				return p;
+			}
 			if (r == NJ_PROBE_MORE)
 				more = true;
 		}
@@ -485,7 +501,7 @@ void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *dat
 		return;
 	d = &af->d[dir];
 	if (!af->parser) {
-		bool all_no = false;
+		bool all_no = false, reversed;
 		const struct nj_app_parser *ap;
 
 		if (flags & NJ_STREAM_GAP) {
@@ -502,7 +518,8 @@ void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *dat
 		}
 		if (d->len == 0)
 			goto detect_state;
-		ap = al_probe(w, f, NJ_AL_TCP, d->buf, d->len, dir, &all_no);
+		/* TCP: no reversal yet (the stream's per-direction state would have to follow) */
+		ap = al_probe(w, f, NJ_AL_TCP, d->buf, d->len, dir, &all_no, &reversed);
 		if (ap) {
 			/* parse what both directions have buffered, to server first */
 			struct al_flow tmp = *af;
@@ -562,8 +579,9 @@ void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *dat
 	al_txs(w, f, af, ts_us, false);
 }
 
-void nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, const struct nj_pkt *p)
+bool nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, struct nj_pkt *p)
 {
+	bool swapped = false;
 	struct al_flow *af = f->app_state;
 	int dir = (p->flags & NJ_PKT_TOCLIENT) ? NJ_DIR_TOCLIENT : NJ_DIR_TOSERVER;
 	const uint8_t *data = p->data + p->payload_off;
@@ -572,17 +590,18 @@ void nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, const struct nj_pkt *p
 	int32_t r;
 
 	if (len == 0)
-		return;
+		return false;
 	if (!af) {
 		af = al_flow_get(f);
 		if (!af)
-			return;
+			return false;
 	}
 	if (af->failed)
-		return;
+		return false;
 	if (!af->parser) {
-		bool all_no = false;
-		const struct nj_app_parser *ap = al_probe(w, f, NJ_AL_UDP, data, len, dir, &all_no);
+		bool all_no = false, reversed;
+		const struct nj_app_parser *ap =
+			al_probe(w, f, NJ_AL_UDP, data, len, dir, &all_no, &reversed);
 
 		if (!ap) {
 			/* a datagram is all there is: no, or not enough, both end probing */
@@ -592,14 +611,20 @@ void nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, const struct nj_pkt *p
 				f->app_proto = NJ_APP_PROTO_FAILED;
 				w->st.failed++;
 			}
-			return;
+			return false;
 		}
 		al_start(w, f, af, ap);
 		if (!af->parser)
-			return;
+			return false;
+		if (reversed) {
+			nj_flow_swap(f);
+			nj_flow_pkt_swap(p);
+			dir = 1 - dir;
+			swapped = true;
+		}
 	}
 	if (af->d[dir].dead)
-		return;
+		return swapped;
 	c = ctx_for(w, f, p->ts_us, p, af->parser);
 	r = af->parser->parse(af->state, c, dir, data, len);
 	if (r < 0) {
@@ -607,6 +632,7 @@ void nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, const struct nj_pkt *p
 		/* UDP: one bad datagram does not end the flow's parsing */
 	}
 	al_txs(w, f, af, p->ts_us, false);
+	return swapped;
 }
 
 void nj_al_flow_end(struct nj_al_worker *w, struct nj_flow *f)

@@ -47,6 +47,12 @@ struct nj_conf;
 #define NJ_PROBE_NO   (-1) /* not this protocol */
 #define NJ_PROBE_MORE 0	   /* cannot tell yet: call again with more bytes */
 #define NJ_PROBE_YES  1
+/*
+ * The protocol, but these bytes were sent by the server (a DNS response in
+ * the direction taken for to-server): the framework swaps the flow's
+ * orientation where Suricata does (UDP, and TCP picked up mid-stream).
+ */
+#define NJ_PROBE_YES_REVERSED 2
 
 #define NJ_AL_ERROR (-1) /* parse(): give up on this direction */
 
@@ -91,6 +97,9 @@ void nj_al_event(struct nj_al_ctx *c, int dir, const char *name);
 /* The flow being parsed and the current packet time. */
 struct nj_flow *nj_al_flow(const struct nj_al_ctx *c);
 uint64_t nj_al_ts(const struct nj_al_ctx *c);
+/* The core's files object (parsers/files.h) for carving; NULL when files are off. */
+struct nj_files;
+struct nj_files *nj_al_files(const struct nj_al_ctx *c);
 
 /*
  * EVE logging of a transaction: the framework calls log_tx with a logger; the
@@ -195,12 +204,17 @@ struct nj_al_worker;
 struct nj_al_worker *nj_al_worker_create(const struct nj_al_config *cfg, struct nj_eve_worker *eve);
 void nj_al_worker_destroy(struct nj_al_worker *w);
 void nj_al_worker_set_tx_hook(struct nj_al_worker *w, nj_al_tx_hook fn, void *arg);
+void nj_al_worker_set_files(struct nj_al_worker *w, struct nj_files *files);
 const struct nj_al_stats *nj_al_worker_stats(const struct nj_al_worker *w);
 /* In-order TCP data (the signature of nj_stream_data_fn; arg is the nj_al_worker). */
 void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *data, uint32_t len,
 		       unsigned flags, const struct nj_pkt *p);
-/* One UDP datagram of flow f. */
-void nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, const struct nj_pkt *p);
+/*
+ * One UDP datagram of flow f. Returns true when detection reversed the flow
+ * (nj_flow_swap was called and p's direction flipped): the caller flips the
+ * flow's other packets still in its burst.
+ */
+bool nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, struct nj_pkt *p);
 /* The flow ends: close both directions, log what is left, free the state. */
 void nj_al_flow_end(struct nj_al_worker *w, struct nj_flow *f);
 
@@ -216,7 +230,8 @@ struct nj_al_test {
 	unsigned nevents; /* anomaly events reported (all counted, first ones kept) */
 	char events[NJ_AL_TEST_MAX_EVENTS][64];
 	int event_dir[NJ_AL_TEST_MAX_EVENTS];
-	char *out; /* NUL-terminated JSON lines written through log */
+	struct nj_files *files; /* what nj_al_files returns (set it to test carving) */
+	char *out;		/* NUL-terminated JSON lines written through log */
 	size_t out_len, out_cap;
 };
 /* f may be NULL (a zeroed TCP flow is used). ts_us is the context's time. */
