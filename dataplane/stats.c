@@ -45,6 +45,7 @@ struct totals {
 	struct nj_flow_stats flow;
 	struct nj_worker_stats wk;
 	struct nj_eve_stats eve;
+	struct nj_al_stats al;
 	uint64_t imissed, ierrors, nombuf, ipackets;
 };
 
@@ -60,6 +61,8 @@ static void collect(struct nj_app *app, struct totals *t)
 		sum_u64(&t->flow, nj_flow_table_stats(w->flows), sizeof(t->flow));
 		sum_u64(&t->wk, &w->st, sizeof(t->wk));
 		sum_u64(&t->eve, nj_eve_worker_stats(w->eve), sizeof(t->eve));
+		if (w->al)
+			sum_u64(&t->al, nj_al_worker_stats(w->al), sizeof(t->al));
 	}
 	if (app->eve_ctl)
 		sum_u64(&t->eve, nj_eve_worker_stats(app->eve_ctl), sizeof(t->eve));
@@ -73,6 +76,24 @@ static void collect(struct nj_app *app, struct totals *t)
 			t->ipackets += es.ipackets;
 		}
 	}
+}
+
+/* Suricata's app_layer.flow.<proto>, app_layer.tx.<proto>, app_layer.error.<proto>.* */
+static void applayer_counters(struct counters *c, const struct nj_al_stats *al)
+{
+	static char names[NJ_APP_MAX_PARSERS][2][64];
+	const struct nj_app_parser *p;
+
+	for (uint16_t id = 1; (p = nj_app_parser_by_id(id)) != NULL; id++) {
+		if (!names[id][0][0]) {
+			snprintf(names[id][0], sizeof(names[id][0]), "app_layer.flow.%s", p->name);
+			snprintf(names[id][1], sizeof(names[id][1]), "app_layer.tx.%s", p->name);
+		}
+		add_counter(c, names[id][0], al->flows[id]);
+		add_counter(c, names[id][1], al->tx[id]);
+	}
+	add_counter(c, "app_layer.flow.failed_tcp", al->failed_tcp);
+	add_counter(c, "app_layer.flow.failed_udp", al->failed_udp);
 }
 
 void nj_stats_emit(struct nj_app *app, uint64_t ts_us)
@@ -93,6 +114,7 @@ void nj_stats_emit(struct nj_app *app, uint64_t ts_us)
 	add_counter(&c, "capture.dpdk.ring_drops", app->ring_drops);
 	nj_decode_stats_foreach(&t.dec, add_counter, &c);
 	nj_flow_stats_foreach(&t.flow, add_counter, &c);
+	applayer_counters(&c, &t.al);
 	add_counter(&c, "nightjar.linearized", t.wk.linearized);
 	add_counter(&c, "nightjar.oversize", t.wk.oversize);
 	add_counter(&c, "nightjar.eve.dropped", t.eve.dropped);

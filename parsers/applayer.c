@@ -553,7 +553,7 @@ void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *dat
 	failed:
 		af->failed = 1;
 		f->app_proto = NJ_APP_PROTO_FAILED;
-		w->st.failed++;
+		w->st.failed_tcp++;
 		for (int k = 0; k < 2; k++) {
 			free(af->d[k].buf);
 			af->d[k].buf = NULL;
@@ -609,7 +609,7 @@ bool nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, struct nj_pkt *p)
 			if (af->d[0].probe_res && af->d[1].probe_res) {
 				af->failed = 1;
 				f->app_proto = NJ_APP_PROTO_FAILED;
-				w->st.failed++;
+				w->st.failed_udp++;
 			}
 			return false;
 		}
@@ -653,7 +653,10 @@ void nj_al_flow_end(struct nj_al_worker *w, struct nj_flow *f)
 	} else if (!af->failed && (af->d[0].len || af->d[1].len)) {
 		/* data seen but never recognised */
 		f->app_proto = NJ_APP_PROTO_FAILED;
-		w->st.failed++;
+		if (f->proto == 17)
+			w->st.failed_udp++;
+		else
+			w->st.failed_tcp++;
 	}
 	for (int d = 0; d < 2; d++)
 		free(af->d[d].buf);
