@@ -132,6 +132,17 @@ void pg_host_v4(struct pg_host *h, uint32_t ip, uint8_t ttl);
 void pg_host_v6(struct pg_host *h, const uint8_t ip[16], uint8_t ttl);
 void pg_ip_str(const struct pg_host *h, char *dst, size_t n);
 
+/*
+ * Ground truth (--truth FILE): one JSON line per application exchange that
+ * the generator wrote, with the flow's client/server tuple and the values a
+ * parser must find ("app":"http","method":..,"url":..). Tests compare the
+ * sensor's EVE output against it. fmt continues the object after the tuple
+ * (starting with a comma); strings passed must not need JSON escaping.
+ */
+extern FILE *pg_truth_fp;
+struct pg_flow;
+void pg_truth(const struct pg_flow *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 struct pg_server {
 	const char *name; /* DNS name, SNI, HTTP Host */
 	struct pg_host h4;

@@ -473,6 +473,17 @@ static bool http_next(struct pg_flow *f, struct pg_msg *m)
 	m->dir = PG_S2C;
 	m->delay_us = pg_range(r, 200, 30000);
 	build_response(f, s, m);
+	{
+		/* method is the request's first word; status from "HTTP/1.1 NNN" */
+		int mlen = (int)(strchr((const char *)s->req.p, ' ') - (const char *)s->req.p);
+
+		pg_truth(f,
+			 ",\"app\":\"http\",\"tx\":%d,\"method\":\"%.*s\",\"url\":\"%s\","
+			 "\"hostname\":\"%s\",\"user_agent\":\"%s\",\"status\":%d",
+			 s->i, mlen, (const char *)s->req.p, s->path, f->srv->name,
+			 user_agents[f->id % (sizeof(user_agents) / sizeof(user_agents[0]))],
+			 atoi((const char *)s->resp.p + 9));
+	}
 	s->resp_next = false;
 	s->i++;
 	return true;

@@ -28,7 +28,7 @@ static const char usage_text[] =
 	"               [--beacon HOST:INTERVAL:JITTER_PCT:COUNT] [--reorder PCT] [--duplicate "
 	"PCT]\n"
 	"               [--http-file-size BYTES] [--smb-file-size BYTES]\n"
-	"               [--scenario default|bench|http-file]\n"
+	"               [--scenario default|bench|http-file] [--truth FILE.jsonl]\n"
 	"\n"
 	"Writes a deterministic classic pcap (same arguments, same bytes).\n"
 	"  --scenario default    a few hundred varied flows: HTTP (chunked, gzip, keep-alive, "
@@ -38,7 +38,9 @@ static const char usage_text[] =
 	"                        file session, ICMP, NTP and a periodic ICMP beacon\n"
 	"  --scenario bench      HTTP/TLS/DNS mix of any size (use --packets N)\n"
 	"  --scenario http-file  one HTTP download of --http-file-size bytes (default 1 MiB);\n"
-	"                        its SHA-256 is printed on stderr\n";
+	"                        its SHA-256 is printed on stderr\n"
+	"  --truth FILE          write one JSON line per application exchange generated\n"
+	"                        (tuple, HTTP method/url/host/status, DNS query, TLS SNI, ...)\n";
 
 /* ---- servers and clients ---- */
 
@@ -360,6 +362,7 @@ enum {
 	O_SFS,
 	O_REORDER,
 	O_DUP,
+	O_TRUTH,
 };
 
 static const struct option long_opts[] = {
@@ -380,6 +383,7 @@ static const struct option long_opts[] = {
 	{"smb-file-size", required_argument, NULL, O_SFS},
 	{"reorder", required_argument, NULL, O_REORDER},
 	{"duplicate", required_argument, NULL, O_DUP},
+	{"truth", required_argument, NULL, O_TRUTH},
 	{NULL, 0, NULL, 0},
 };
 
@@ -460,6 +464,13 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 				pg_opts.scenario = PG_SC_HTTP_FILE;
 			else
 				return bad("--scenario", a);
+			break;
+		case O_TRUTH:
+			pg_truth_fp = fopen(a, "w");
+			if (!pg_truth_fp) {
+				fprintf(stderr, "pcapgen: %s: %s\n", a, strerror(errno));
+				return 2;
+			}
 			break;
 		case O_HFS:
 			if (parse_u64(a, &pg_opts.http_file_size))
@@ -681,6 +692,8 @@ int main(int argc, char **argv)
 	}
 	free(h.v);
 	rc = pg_out_close(&out);
+	if (pg_truth_fp && fclose(pg_truth_fp) != 0)
+		rc = -1;
 	pg_http_report();
 	pg_tls_fini();
 	if (rc) {

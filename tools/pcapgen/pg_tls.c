@@ -539,6 +539,8 @@ static void tls_build(struct pg_flow *f, struct tls_st *s)
 	/* ClientHello, sometimes in two TCP segments */
 	at = b->len;
 	client_hello(f, b, modern, f->srv->name);
+	pg_truth(f, ",\"app\":\"tls\",\"sni\":\"%s\",\"version\":\"%s\"", f->srv->name,
+		 v13 ? "TLS 1.3" : "TLS 1.2");
 	memcpy(crand, b->p + at + 11, 32);
 	memcpy(sid, b->p + at + 44, 32);
 	split = pg_chance(r, 20) ? pg_range(r, 20, b->len - at - 20) : 0;

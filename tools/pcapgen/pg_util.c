@@ -287,6 +287,27 @@ void pg_ip_str(const struct pg_host *h, char *dst, size_t n)
 		 h->ip[14] << 8 | h->ip[15]);
 }
 
+FILE *pg_truth_fp;
+
+void pg_truth(const struct pg_flow *f, const char *fmt, ...)
+{
+	char c[64], d[64];
+	va_list ap;
+
+	if (!pg_truth_fp)
+		return;
+	pg_ip_str(&f->cli_h, c, sizeof(c));
+	pg_ip_str(&f->srv_h, d, sizeof(d));
+	fprintf(pg_truth_fp,
+		"{\"flow\":%llu,\"proto\":%d,\"src_ip\":\"%s\",\"src_port\":%u,\"dest_ip\":\"%s\","
+		"\"dest_port\":%u",
+		(unsigned long long)f->id, f->app->proto, c, f->cport, d, f->sport);
+	va_start(ap, fmt);
+	vfprintf(pg_truth_fp, fmt, ap);
+	va_end(ap);
+	fputs("}\n", pg_truth_fp);
+}
+
 /* ---- content pools ---- */
 
 const uint8_t *pg_pool_rand;
