@@ -21,11 +21,34 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include "detect/detect.h"
 #include "nightjar.h"
 
 struct nj_app nj_app;
 
-#define NJ_MAX_SETS 256
+#define NJ_MAX_SETS	 256
+#define NJ_MAX_RULE_ARGS 64
+
+/*
+ * Loads the rules: -S files only, else the configuration's rule-files plus
+ * the -s files. Prints the summary (and every failed rule) to out; *failed is
+ * set if a rule failed or a rule file could not be read.
+ */
+static struct nj_detect_rules *rules_load(struct nj_app *app, const char *const *excl,
+					  unsigned nexcl, const char *const *extra, unsigned nextra,
+					  FILE *out, bool verbose, bool *failed)
+{
+	struct nj_detect_load_opts o = {.err_out = stderr, .verbose = verbose};
+	struct nj_detect_load_stats st;
+	struct nj_detect_rules *r;
+
+	o.extra = extra;
+	o.nextra = nextra;
+	r = nj_detect_load(app->conf, nexcl ? excl : NULL, nexcl, &o, &st);
+	nj_detect_print_summary(out, &st);
+	*failed = !r || st.failed > 0 || st.files_missing > 0;
+	return r;
+}
 
 static void usage(FILE *out)
 {
@@ -117,8 +140,11 @@ int main(int argc, char **argv)
 	struct nj_app *app = &nj_app;
 	const char *sets[NJ_MAX_SETS];
 	unsigned nsets = 0;
-	const char *config_path = NULL, *rules = NULL;
-	bool test_mode = false;
+	const char *config_path = NULL;
+	const char *rules_excl[NJ_MAX_RULE_ARGS], *rules_extra[NJ_MAX_RULE_ARGS];
+	unsigned nrules_excl = 0, nrules_extra = 0;
+	struct nj_detect_rules *rules = NULL;
+	bool test_mode = false, rules_failed = false;
 	int c, ret, verbose = 0;
 	unsigned w;
 
@@ -148,7 +174,16 @@ int main(int argc, char **argv)
 		case 'l': app->set.log_dir = optarg; break;
 		case 'c': config_path = optarg; break;
 		case 'S':
-		case 's': rules = optarg; break;
+		case 's':
+			if ((c == 'S' ? nrules_excl : nrules_extra) >= NJ_MAX_RULE_ARGS) {
+				NJ_ERR("too many -%c options", c);
+				return 1;
+			}
+			if (c == 'S')
+				rules_excl[nrules_excl++] = optarg;
+			else
+				rules_extra[nrules_extra++] = optarg;
+			break;
 		case 'k':
 			if (strcmp(optarg, "none") == 0)
 				app->set.checksum = 0;
@@ -200,9 +235,12 @@ int main(int argc, char **argv)
 	if (test_mode) {
 		if (nj_settings_load(app, config_path, sets, nsets) < 0)
 			return 1;
-		if (rules) {
-			NJ_ERR("%s: this build has no rule engine yet; rules cannot be checked",
-			       rules);
+		rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
+				   verbose > 0, &rules_failed);
+		nj_detect_rules_free(rules);
+		nj_conf_free(app->conf);
+		if (rules_failed) {
+			printf("nightjar: rules failed to load\n");
 			return 1;
 		}
 		printf("nightjar: configuration OK\n");
@@ -212,11 +250,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if (rules)
-		NJ_WARN("%s: rules are ignored: this build has no rule engine yet", rules);
-
 	if (nj_settings_load(app, config_path, sets, nsets) < 0)
 		return 1;
+	rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
+			   verbose > 0, &rules_failed);
+	app->rules = rules;
+	app->detect = nj_detect_engine_build(rules, app->conf);
+	if (!app->detect) {
+		NJ_ERR("cannot build the detection engine");
+		nj_detect_rules_free(rules);
+		return 1;
+	}
 	ret = mkdir_p(app->set.log_dir);
 	if (ret < 0) {
 		NJ_ERR("cannot create output directory %s: %s", app->set.log_dir, strerror(-ret));
@@ -339,6 +383,8 @@ out_eve:
 		nj_worker_destroy(app->workers[w]);
 out_eal:
 	rte_eal_cleanup();
+	nj_detect_engine_free(app->detect);
+	nj_detect_rules_free(rules);
 	nj_conf_free(app->conf);
 	return ret;
 }

@@ -22,6 +22,7 @@
 #include "dataplane/flow.h"
 #include "export/eve.h"
 #include "parsers/applayer.h"
+#include "detect/engine.h"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -62,6 +63,7 @@ struct nj_worker {
 	struct nj_flow_table *flows;
 	struct nj_eve_worker *eve;
 	struct nj_al_worker *al;
+	struct nj_detect_thread *det;
 	bool log_flow, log_netflow, log_anomaly;
 	bool anomaly_packethdr;
 	bool log_ether; /* remember MACs per flow (eve-log ethernet) */
@@ -111,6 +113,8 @@ struct nj_app {
 	struct nj_worker *workers[NJ_MAX_WORKERS];
 	struct nj_eve *eve;
 	struct nj_eve_worker *eve_ctl;
+	struct nj_detect_rules *rules;
+	struct nj_detect_engine *detect;
 
 	/* offline input */
 	uint16_t linktype;

@@ -46,6 +46,7 @@ struct totals {
 	struct nj_worker_stats wk;
 	struct nj_eve_stats eve;
 	struct nj_al_stats al;
+	struct nj_detect_stats det;
 	uint64_t imissed, ierrors, nombuf, ipackets;
 };
 
@@ -63,6 +64,8 @@ static void collect(struct nj_app *app, struct totals *t)
 		sum_u64(&t->eve, nj_eve_worker_stats(w->eve), sizeof(t->eve));
 		if (w->al)
 			sum_u64(&t->al, nj_al_worker_stats(w->al), sizeof(t->al));
+		if (w->det)
+			sum_u64(&t->det, nj_detect_thread_stats(w->det), sizeof(t->det));
 	}
 	if (app->eve_ctl)
 		sum_u64(&t->eve, nj_eve_worker_stats(app->eve_ctl), sizeof(t->eve));
@@ -115,6 +118,9 @@ void nj_stats_emit(struct nj_app *app, uint64_t ts_us)
 	nj_decode_stats_foreach(&t.dec, add_counter, &c);
 	nj_flow_stats_foreach(&t.flow, add_counter, &c);
 	applayer_counters(&c, &t.al);
+	add_counter(&c, "detect.alert", t.det.alerts);
+	add_counter(&c, "detect.alerts_suppressed", t.det.alerts_suppressed);
+	add_counter(&c, "detect.alert_queue_overflow", t.det.alert_queue_full);
 	add_counter(&c, "nightjar.linearized", t.wk.linearized);
 	add_counter(&c, "nightjar.oversize", t.wk.oversize);
 	add_counter(&c, "nightjar.eve.dropped", t.eve.dropped);

@@ -34,6 +34,8 @@ static void on_flow_end(void *arg, struct nj_flow *f, enum nj_flow_end_reason wh
 
 	if (f->app_state)
 		nj_al_flow_end(w->al, f);
+	if (f->detect_state)
+		nj_detect_flow_end(w->det, f);
 	if (w->log_flow)
 		nj_eve_log_flow(w->eve, f, why, nj_app_proto_name(f->app_proto));
 	if (w->log_netflow)
@@ -64,6 +66,10 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 	w->al = nj_al_worker_create(&app->set.applayer, w->eve);
 	if (!w->al)
 		goto out_free_flows;
+	w->det = nj_detect_thread_create(app->detect, w->eve);
+	if (!w->det)
+		goto out_free_al;
+	nj_al_worker_set_tx_hook(w->al, nj_detect_tx, w->det);
 	w->log_flow = nj_eve_wants(w->eve, NJ_EVE_FLOW);
 	w->log_netflow = nj_eve_wants(w->eve, NJ_EVE_NETFLOW);
 	w->log_anomaly = nj_eve_wants(w->eve, NJ_EVE_ANOMALY) && app->set.anomaly_decode;
@@ -74,6 +80,8 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 		w->log_flow = w->log_netflow = w->log_anomaly = false;
 	return w;
 
+out_free_al:
+	nj_al_worker_destroy(w->al);
 out_free_flows:
 	nj_flow_table_destroy(w->flows);
 out_free_dec:
@@ -90,6 +98,7 @@ void nj_worker_destroy(struct nj_worker *w)
 		return;
 	nj_flow_table_destroy(w->flows);
 	nj_al_worker_destroy(w->al);
+	nj_detect_thread_free(w->det);
 	nj_decode_destroy(w->dec);
 	free(w->lin_buf);
 	rte_free(w);
@@ -206,8 +215,10 @@ static void worker_burst(struct nj_worker *w, struct rte_mbuf **m, uint16_t n, i
 	nj_flow_burst(w->flows, w->pkts, n);
 	if (unlikely(w->log_ether))
 		flow_macs(w, n);
-	if (likely(w->stage == NJ_STAGE_FULL))
+	if (likely(w->stage == NJ_STAGE_FULL)) {
 		app_layer_burst(w, n);
+		nj_detect_burst(w->det, w->pkts, n);
+	}
 	if (w->log_anomaly) {
 		for (i = 0; i < n; i++) {
 			const struct nj_pkt *p = &w->pkts[i];

@@ -328,8 +328,10 @@ static bool dns_next_common(struct pg_flow *f, struct pg_msg *m, bool tcp)
 	}
 	m->dir = PG_S2C;
 	m->delay_us = pg_range(&f->rng, 50, 5000);
-	pg_truth(f, ",\"app\":\"dns\",\"tx\":%d,\"id\":%u,\"rrname\":\"%s\",\"rrtype\":%u,\"rcode\":%d",
-		 s->i, s->id, s->qname, s->qtype, s->kind == D_NX ? 3 : 0);
+	pg_truth(
+		f,
+		",\"app\":\"dns\",\"tx\":%d,\"id\":%u,\"rrname\":\"%s\",\"rrtype\":%u,\"rcode\":%d",
+		s->i, s->id, s->qname, s->qtype, s->kind == D_NX ? 3 : 0);
 	m->a = s->r.p;
 	m->alen = s->r.len;
 	m->no_split = !tcp;
