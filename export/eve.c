@@ -500,15 +500,24 @@ struct nj_json *nj_eve_begin(struct nj_eve_worker *w, enum nj_eve_type t, uint64
 struct nj_json *nj_eve_begin_flow(struct nj_eve_worker *w, enum nj_eve_type t, uint64_t ts_us,
 				  struct nj_flow *f, bool to_client)
 {
+	return nj_eve_begin_flow_seq(w, t, ts_us, f, to_client, 0);
+}
+
+struct nj_json *nj_eve_begin_flow_seq(struct nj_eve_worker *w, enum nj_eve_type t, uint64_t ts_us,
+				      struct nj_flow *f, bool to_client, uint64_t seq)
+{
 	struct nj_json *j;
 	struct tuple tp;
 	unsigned first = to_client ? 1 : 0;
+	struct nj_pkt sp;
 
 	if (unlikely(!w)) {
 		nj_json_init(&dead_json, NULL, 0);
 		return &dead_json;
 	}
-	j = begin_common(w, t, ts_us, f, NULL);
+	/* begin_common reads only the packet number of p */
+	sp.seq = seq;
+	j = begin_common(w, t, ts_us, f, seq ? &sp : NULL);
 	flow_tuple(f, to_client, &tp);
 	json_tuple(w, j, &tp);
 	if (proto_is_icmp(f->proto)) {

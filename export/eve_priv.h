@@ -15,4 +15,8 @@
 struct nj_json *nj_eve_begin_flow(struct nj_eve_worker *w, enum nj_eve_type t, uint64_t ts_us,
 				  struct nj_flow *f, bool to_client);
 
+/* The same with "pcap_cnt" (offline, seq != 0): app-layer events of the packet seq. */
+struct nj_json *nj_eve_begin_flow_seq(struct nj_eve_worker *w, enum nj_eve_type t, uint64_t ts_us,
+				      struct nj_flow *f, bool to_client, uint64_t seq);
+
 #endif

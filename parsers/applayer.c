@@ -83,6 +83,7 @@ struct nj_al_log {
 	const struct nj_app_parser *parser;
 	struct nj_flow *flow;
 	uint64_t ts_us;
+	uint64_t seq; /* packet number for pcap_cnt, 0 if none */
 	/* test mode */
 	struct nj_al_test *test;
 	enum nj_eve_type type;
@@ -192,11 +193,14 @@ struct nj_json *nj_al_log_begin(struct nj_al_log *lg, const struct nj_al_tx *tx,
 		nj_json_open_obj(&lg->tj, NULL);
 		nj_json_str(&lg->tj, "event_type", nj_eve_type_name(lg->type));
 		nj_json_u64(&lg->tj, "tx_id", tx->id);
+		nj_json_str(&lg->tj, "direction",
+			    dir == NJ_DIR_TOCLIENT ? "to_client" : "to_server");
 		return &lg->tj;
 	}
-	j = nj_eve_begin_flow(lg->eve, lg->parser->eve, lg->ts_us, lg->flow,
-			      dir == NJ_DIR_TOCLIENT);
-	nj_json_u64(j, "tx_id", tx->id);
+	j = nj_eve_begin_flow_seq(lg->eve, lg->parser->eve, lg->ts_us, lg->flow,
+				  dir == NJ_DIR_TOCLIENT, lg->seq);
+	if (!lg->parser->log_no_tx_id)
+		nj_json_u64(j, "tx_id", tx->id);
 	return j;
 }
 
@@ -310,19 +314,30 @@ static struct nj_al_ctx *ctx_for(struct nj_al_worker *w, struct nj_flow *f, uint
 
 /* Inspect newly completed directions, log and free finished transactions. */
 static void al_txs(struct nj_al_worker *w, struct nj_flow *f, struct al_flow *af, uint64_t ts_us,
-		   bool all)
+		   bool all, const struct nj_pkt *pkt)
 {
 	const struct nj_app_parser *p = af->parser;
 	struct nj_al_txq *q = p->txq(af->state);
-	bool want_log = p->log_tx && nj_eve_wants(w->eve, p->eve);
+	bool want_log = (p->log_tx || p->log_tx_dir) && nj_eve_wants(w->eve, p->eve);
 
-	if (w->tx_hook) {
+	if (w->tx_hook || (want_log && p->log_tx_dir)) {
 		for (struct nj_al_tx *tx = q->head; tx; tx = tx->next)
-			for (int d = 0; d < 2; d++)
-				if ((tx->done[d] || all) && !tx->inspected[d]) {
+			for (int d = 0; d < 2; d++) {
+				if (!tx->done[d] && !all)
+					continue;
+				if (w->tx_hook && !tx->inspected[d]) {
 					w->tx_hook(w->tx_hook_arg, f, p, tx, d);
 					tx->inspected[d] = 1;
 				}
+				if (want_log && p->log_tx_dir && !(tx->logged & (1u << d))) {
+					w->log.parser = p;
+					w->log.flow = f;
+					w->log.ts_us = ts_us;
+					w->log.seq = pkt ? pkt->seq : 0;
+					p->log_tx_dir(&w->log, f, tx, d);
+					tx->logged |= (uint8_t)(1u << d);
+				}
+			}
 	}
 	while (q->head && (all || (q->head->done[0] && q->head->done[1]))) {
 		struct nj_al_tx *tx = q->head;
@@ -331,13 +346,14 @@ static void al_txs(struct nj_al_worker *w, struct nj_flow *f, struct al_flow *af
 		if (!q->head)
 			q->tail = NULL;
 		q->count--;
-		if (want_log && !tx->logged) {
+		if (want_log && p->log_tx && !(tx->logged & 0x80)) {
 			w->log.parser = p;
 			w->log.flow = f;
 			w->log.ts_us = ts_us;
+			w->log.seq = pkt ? pkt->seq : 0;
 			p->log_tx(&w->log, f, tx);
 		}
-		tx->logged = 1;
+		tx->logged |= 0x80;
 		w->st.tx[p->id]++;
 		p->tx_free(af->state, tx);
 	}
@@ -381,6 +397,8 @@ static const struct nj_app_parser *al_probe(struct nj_al_worker *w, const struct
 			if (!(p->ipproto_mask & ipmask) || w->cfg.disabled[p->id] || !p->probe)
 				continue;
 			if (port_hint(p, f) != (pass == 0))
+				continue;
+			if (pass == 1 && p->probe_ports_only)
 				continue;
 			if (len < p->probe_min) {
 				more = true;
@@ -539,7 +557,7 @@ void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *dat
 			if (flags & NJ_STREAM_EOF)
 				nj_al_stream_data(w, f, dir, NULL, 0, NJ_STREAM_EOF, p);
 			else
-				al_txs(w, f, af, ts_us, false);
+				al_txs(w, f, af, ts_us, false, p);
 			return;
 		}
 		if (all_no || d->len >= w->cfg.probe_max)
@@ -576,7 +594,7 @@ void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *dat
 		if (af->parser->close)
 			af->parser->close(af->state, ctx_for(w, f, ts_us, p, af->parser), dir);
 	}
-	al_txs(w, f, af, ts_us, false);
+	al_txs(w, f, af, ts_us, false, p);
 }
 
 bool nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, struct nj_pkt *p)
@@ -604,9 +622,10 @@ bool nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, struct nj_pkt *p)
 			al_probe(w, f, NJ_AL_UDP, data, len, dir, &all_no, &reversed);
 
 		if (!ap) {
-			/* a datagram is all there is: no, or not enough, both end probing */
+			/* a datagram is all there is: no, or not enough, ends detection (Suricata
+			 * marks a UDP flow failed on its first unrecognised datagram) */
 			af->d[dir].probe_res = 1;
-			if (af->d[0].probe_res && af->d[1].probe_res) {
+			{
 				af->failed = 1;
 				f->app_proto = NJ_APP_PROTO_FAILED;
 				w->st.failed_udp++;
@@ -631,7 +650,7 @@ bool nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, struct nj_pkt *p)
 		w->st.parse_errors++;
 		/* UDP: one bad datagram does not end the flow's parsing */
 	}
-	al_txs(w, f, af, p->ts_us, false);
+	al_txs(w, f, af, p->ts_us, false, p);
 	return swapped;
 }
 
@@ -648,7 +667,7 @@ void nj_al_flow_end(struct nj_al_worker *w, struct nj_flow *f)
 						  ctx_for(w, f, f->last_us, NULL, af->parser), d);
 			af->d[d].closed = 1;
 		}
-		al_txs(w, f, af, f->last_us, true);
+		al_txs(w, f, af, f->last_us, true, NULL);
 		af->parser->state_free(af->state);
 	} else if (!af->failed && (af->d[0].len || af->d[1].len)) {
 		/* data seen but never recognised */

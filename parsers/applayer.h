@@ -66,7 +66,7 @@ struct nj_al_tx {
 	uint64_t id;	      /* 0-based within the flow, set by nj_al_tx_add */
 	uint8_t done[2];      /* parser: direction complete (request / response) */
 	uint8_t inspected[2]; /* detection: progress already inspected */
-	uint8_t logged;	      /* framework */
+	uint8_t logged;	      /* framework: bit d = direction d logged (log_tx_dir), 0x80 = done */
 	uint8_t progress[2];  /* parser-defined progress per direction, for detection */
 };
 
@@ -126,11 +126,12 @@ struct nj_al_buffer {
 };
 
 struct nj_app_parser {
-	const char *name;     /* Suricata's app_proto name: "http", "dns", "tls" */
-	uint8_t ipproto_mask; /* NJ_AL_TCP | NJ_AL_UDP */
-	uint16_t ports[8];    /* port hints (either side), 0-terminated */
-	uint32_t probe_min;   /* bytes needed before probe is called */
-	enum nj_eve_type eve; /* event type of log_tx */
+	const char *name;      /* Suricata's app_proto name: "http", "dns", "tls" */
+	uint8_t ipproto_mask;  /* NJ_AL_TCP | NJ_AL_UDP */
+	uint16_t ports[8];     /* port hints (either side), 0-terminated */
+	uint32_t probe_min;    /* bytes needed before probe is called */
+	bool probe_ports_only; /* probe only on the port hints (Suricata: DNS is detected on 53) */
+	enum nj_eve_type eve;  /* event type of log_tx */
 	/* Is this the protocol? dir is the direction the bytes were sent in. */
 	int (*probe)(const uint8_t *data, uint32_t len, int dir);
 	void *(*state_new)(void);
@@ -141,6 +142,14 @@ struct nj_app_parser {
 	struct nj_al_txq *(*txq)(void *st);
 	void (*tx_free)(void *st, struct nj_al_tx *tx); /* tx already unlinked */
 	void (*log_tx)(struct nj_al_log *lg, const struct nj_flow *f, const struct nj_al_tx *tx);
+	/*
+	 * Optional, instead of log_tx: called once per direction of a
+	 * transaction as soon as it is done (DNS logs the request at request
+	 * time), and at flow end for directions never done.
+	 */
+	void (*log_tx_dir)(struct nj_al_log *lg, const struct nj_flow *f, const struct nj_al_tx *tx,
+			   int dir);
+	bool log_no_tx_id; /* the event has no top-level tx_id (DNS keeps it inside "dns") */
 	const struct nj_al_buffer *buffers; /* terminated by an entry with name NULL; may be NULL */
 	/*
 	 * Optional, called once at start-up before any worker runs: the parser
