@@ -22,6 +22,7 @@
 #include "dataplane/flow.h"
 #include "export/eve.h"
 #include "parsers/applayer.h"
+#include "parsers/files.h"
 #include "detect/engine.h"
 
 struct rte_mbuf;
@@ -63,6 +64,7 @@ struct nj_worker {
 	struct nj_flow_table *flows;
 	struct nj_eve_worker *eve;
 	struct nj_al_worker *al;
+	struct nj_files *files;
 	struct nj_detect_thread *det;
 	bool log_flow, log_netflow, log_anomaly;
 	bool anomaly_packethdr;
@@ -101,6 +103,7 @@ struct nj_settings {
 	struct nj_flow_config flow;
 	struct nj_eve_config eve;
 	struct nj_al_config applayer;
+	struct nj_files_config files;
 	uint64_t flow_memcap_total;
 	int eal_argc;
 	char **eal_argv; /* extra EAL args after -- */

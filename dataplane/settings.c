@@ -469,5 +469,12 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 	s->eve.offline = s->mode == NJ_MODE_OFFLINE;
 	if (applayer_load(app, c) < 0)
 		return -EINVAL;
+	if (nj_files_config_load(&s->files, c, s->log_dir) < 0)
+		return -EINVAL;
+	/* fileinfo events only if an output asks for them */
+	s->files.enabled = false;
+	for (unsigned i = 0; i < s->eve.nsinks; i++)
+		if (s->eve.sinks[i].types & (1u << NJ_EVE_FILEINFO))
+			s->files.enabled = true;
 	return 0;
 }

@@ -66,9 +66,15 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 	w->al = nj_al_worker_create(&app->set.applayer, w->eve);
 	if (!w->al)
 		goto out_free_flows;
+	if (app->set.files.enabled || app->set.files.store) {
+		w->files = nj_files_create(&app->set.files, w->eve);
+		if (!w->files)
+			goto out_free_al;
+		nj_al_worker_set_files(w->al, w->files);
+	}
 	w->det = nj_detect_thread_create(app->detect, w->eve);
 	if (!w->det)
-		goto out_free_al;
+		goto out_free_files;
 	nj_al_worker_set_tx_hook(w->al, nj_detect_tx, w->det);
 	w->log_flow = nj_eve_wants(w->eve, NJ_EVE_FLOW);
 	w->log_netflow = nj_eve_wants(w->eve, NJ_EVE_NETFLOW);
@@ -80,6 +86,8 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 		w->log_flow = w->log_netflow = w->log_anomaly = false;
 	return w;
 
+out_free_files:
+	nj_files_destroy(w->files);
 out_free_al:
 	nj_al_worker_destroy(w->al);
 out_free_flows:
@@ -98,6 +106,7 @@ void nj_worker_destroy(struct nj_worker *w)
 		return;
 	nj_flow_table_destroy(w->flows);
 	nj_al_worker_destroy(w->al);
+	nj_files_destroy(w->files);
 	nj_detect_thread_free(w->det);
 	nj_decode_destroy(w->dec);
 	free(w->lin_buf);

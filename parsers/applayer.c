@@ -16,6 +16,7 @@
 #include "../dataplane/stream.h"
 #include "../export/eve_priv.h"
 #include "applayer.h"
+#include "files.h"
 
 /* ------------------------------------------------------------------ registry */
 
@@ -309,6 +310,8 @@ static struct nj_al_ctx *ctx_for(struct nj_al_worker *w, struct nj_flow *f, uint
 	w->ctx.ts_us = ts_us;
 	w->ctx.pkt = p;
 	w->ctx.parser = parser;
+	if (w->files)
+		nj_files_set_pcap_cnt(w->files, p ? p->seq : 0);
 	return &w->ctx;
 }
 

@@ -10,6 +10,28 @@
  *
  * File names from the wire are only ever logged, never used as paths: stored
  * files are named by their SHA-256 in two-level folders (filestore v2).
+ *
+ * Semantics follow Suricata (util-file.c, output-json-file.c,
+ * output-filestore.c):
+ *  - Hashes are computed only when asked for (force-hash of the eve-log
+ *    "files" type or of file-store; later also when rules need them);
+ *    file-store v2 always turns SHA-256 on, as files are named by it.
+ *  - "md5" and "sha1" are logged only for files that end CLOSED; "sha256" is
+ *    logged for CLOSED and TRUNCATED files (of the bytes actually seen).
+ *  - A gap (nj_file_gap, or a hole of nj_file_append_at still open at close)
+ *    counts in "size" but its bytes are neither hashed nor stored; a file with
+ *    a gap, cut at max_size, or closed as TRUNCATED ends "TRUNCATED" with
+ *    "gaps": true when a gap was seen.
+ *  - Stored files: written while carving to DIR/tmp/, renamed at close to
+ *    DIR/xx/<sha256> (xx = its first two hex digits); an identical file already
+ *    there is kept and the new copy dropped. TRUNCATED files are stored too
+ *    (under the sha256 of what was seen), ERROR files are not.
+ *
+ * Everything is per core: no locks. Memory is bounded: a pool of max_open
+ * files preallocated at creation, held out-of-order data within memcap, a
+ * write buffer per file being stored (allocated once per pool entry).
+ * Only files being stored make system calls (open, one write per 64 KiB,
+ * rename at close).
  */
 #ifndef NJ_FILES_H
 #define NJ_FILES_H
@@ -24,7 +46,7 @@ struct nj_flow;
 struct nj_conf;
 
 enum nj_file_state {
-	NJ_FILE_OPEN = 0,
+	NJ_FILE_OPEN = 0,  /* given to nj_file_close: treated as TRUNCATED */
 	NJ_FILE_CLOSED,	   /* "CLOSED": complete */
 	NJ_FILE_TRUNCATED, /* "TRUNCATED": ended early (limit, flow end, gap at the end) */
 	NJ_FILE_ERROR,	   /* "ERROR" */
@@ -33,35 +55,68 @@ enum nj_file_state {
 struct nj_files_config {
 	bool enabled;		/* fileinfo events at all (an eve-log asks for files) */
 	bool md5, sha1, sha256; /* which hashes to compute (file-store force-hash, eve options) */
-	bool magic;		/* libmagic on the first bytes */
+	bool magic;		/* libmagic on the first bytes (force-magic) */
 	bool store;		/* filestore v2 enabled */
 	bool store_all;	      /* force-filestore: store every file (else only on filestore rules) */
-	char store_dir[4096]; /* filestore directory (created at start-up) */
-	uint64_t max_size;    /* bytes per file tracked (stream-depth for files); 0 = no limit */
-	uint64_t memcap;      /* bytes of out-of-order (by offset) data held per core */
-	uint32_t max_open;    /* files open at once per core */
+	char store_dir[4096]; /* filestore directory (created by nj_files_create) */
+	bool store_fileinfo;  /* write-fileinfo: DIR/xx/<sha256>.<secs>.<file_id>.json */
+	uint32_t store_max_fds; /* max-open-files: temp files kept open per core, 0 = all;
+				   the others are reopened (O_APPEND) per buffer flush */
+	uint64_t stream_depth;	/* file-store stream-depth (0: not set); for TCP reassembly of
+				   flows that store files, not used here */
+	uint64_t max_size;	/* bytes per file tracked (nightjar.files.max-size); 0 = no limit */
+	uint64_t memcap;	/* bytes of out-of-order (by offset) data held per core */
+	uint32_t max_open;	/* files open at once per core */
 };
 
+/* Suricata's defaults: events on, no hash, no magic, no filestore. */
 void nj_files_config_defaults(struct nj_files_config *cfg);
-/* Reads file-store (v2), outputs.*.eve-log.types files/fileinfo options; 0 or -1 with message. */
+/*
+ * Fills cfg (defaults first) from outputs.*.file-store (v2),
+ * outputs.*.eve-log.types files options and nightjar.files.*; relative
+ * file-store dirs are taken under log_dir. conf may be NULL (defaults, events
+ * on). Returns 0, or -1 after printing "file:line: key: reason".
+ */
 int nj_files_config_load(struct nj_files_config *cfg, const struct nj_conf *conf,
 			 const char *log_dir);
 
+/* Per-core counters (all uint64_t: summed as arrays). */
 struct nj_files_stats {
-	uint64_t opened, closed, truncated, errors;
-	uint64_t bytes, gaps;
-	uint64_t stored, store_errors;
-	uint64_t limit_size;   /* files cut at max_size */
-	uint64_t limit_open;   /* opens refused: max_open */
-	uint64_t limit_memcap; /* out-of-order data dropped: memcap */
+	uint64_t opened;
+	uint64_t closed; /* ended CLOSED */
+	uint64_t truncated, errors;
+	uint64_t bytes; /* bytes delivered in order (hashed / stored) */
+	uint64_t gaps;	/* holes: nj_file_gap calls and holes still open at close */
+	uint64_t stored;
+	uint64_t store_errors;	 /* Suricata's file_store.fs_errors: open/write/rename failures */
+	uint64_t limit_size;	 /* files cut at max_size */
+	uint64_t limit_open;	 /* opens refused: max_open */
+	uint64_t limit_memcap;	 /* out-of-order chunks dropped: memcap */
+	uint64_t store_dups;	 /* stored files already present (identical content kept once) */
+	uint64_t store_late;	 /* store asked after bytes no longer held went by: not stored */
+	uint64_t store_fd_limit; /* Suricata's file_store.open_files_max_hit */
+	uint64_t ooo_bytes;	 /* gauge: out-of-order bytes held now (with chunk overhead) */
+	uint64_t open_now;	 /* gauge: files open now */
 };
 
 struct nj_files;
 struct nj_file;
 
+/*
+ * One per core. eve may be NULL (no events). With cfg->store, creates
+ * store_dir, its 256 leaf folders and tmp/ (NULL with a message when
+ * impossible). Loads the magic database when cfg->magic.
+ */
 struct nj_files *nj_files_create(const struct nj_files_config *cfg, struct nj_eve_worker *eve);
+/* Files still open are closed TRUNCATED without an event (their flows are gone). */
 void nj_files_destroy(struct nj_files *fs);
 const struct nj_files_stats *nj_files_stats(const struct nj_files *fs);
+/*
+ * The packet being processed (its pcap_cnt, 0 = none): events written by
+ * nj_file_close carry it, as Suricata logs the packet that closed the file.
+ * The app-layer framework sets it before calling parsers.
+ */
+void nj_files_set_pcap_cnt(struct nj_files *fs, uint64_t seq);
 
 /*
  * Writes the protocol's part of the fileinfo event (e.g. "http":{...}) and
@@ -72,28 +127,41 @@ typedef void (*nj_file_meta_fn)(struct nj_json *j, const void *meta_arg);
 /*
  * Opens a file of flow f for transaction tx_id in direction dir (0 to server,
  * 1 to client). name is the file name as seen on the wire (any bytes; logged
- * escaped). app_proto is logged as "app_proto". Returns NULL when refused
- * (limits; counted).
+ * escaped, first 1024 bytes). app_proto is logged as "app_proto" and must
+ * outlive the file (a string constant). Returns NULL when refused (limits;
+ * counted). f must stay valid until nj_file_close: parsers close their files
+ * (TRUNCATED) when their state is freed, at the latest.
  */
 struct nj_file *nj_file_open(struct nj_files *fs, struct nj_flow *f, const char *app_proto,
 			     const uint8_t *name, uint32_t name_len, uint64_t tx_id, int dir);
-/* Appends in order. */
+/* Appends in order (at the current end). */
 void nj_file_append(struct nj_file *file, const uint8_t *data, uint32_t len);
-/* Data at a given offset (SMB): buffered (bounded) until the bytes before it arrive. */
+/*
+ * Data at a given offset (SMB): bytes before the current end are ignored
+ * (first copy wins), bytes after it are held (bounded by memcap, counted when
+ * dropped) until the bytes before them arrive or a gap is declared.
+ */
 void nj_file_append_at(struct nj_file *file, uint64_t offset, const uint8_t *data, uint32_t len);
 /* len bytes are missing at the current end (counted in "gaps"). */
 void nj_file_gap(struct nj_file *file, uint32_t len);
-/* Mark the file for storing (a filestore rule matched); sids for "sid":[...]. */
+/*
+ * Mark the file for storing (a filestore rule matched). Honoured while every
+ * byte seen so far is still held (the first 4 KiB kept for magic), else
+ * counted as store_late and logged "stored": false, "storing": true.
+ */
 void nj_file_store(struct nj_file *file);
+/* Signature ids for "sid":[...] (at most 16 kept). */
 void nj_file_add_sid(struct nj_file *file, uint32_t sid);
+/* Content range of a partial file (HTTP Content-Range): "start", "end" when end > 0. */
+void nj_file_set_range(struct nj_file *file, uint64_t start, uint64_t end);
 /*
  * Closes the file with the given end state, writes the fileinfo event (with
- * meta written by meta_fn), finishes filestore (atomic rename into place) and
- * frees it. ts_us is the event time.
+ * meta written by meta_fn, which may be NULL), finishes filestore (atomic
+ * rename into place) and frees it. ts_us is the event time.
  */
 void nj_file_close(struct nj_file *file, enum nj_file_state state, uint64_t ts_us,
 		   nj_file_meta_fn meta_fn, const void *meta_arg);
-/* Bytes tracked so far. */
+/* Bytes tracked so far (gaps included, up to max_size): the logged "size". */
 uint64_t nj_file_size(const struct nj_file *file);
 
 #endif
