@@ -23,6 +23,8 @@
 #include "export/eve.h"
 #include "parsers/applayer.h"
 #include "parsers/files.h"
+#include "parsers/icmp/icmp.h"
+#include "parsers/beacon/beacon.h"
 #include "detect/engine.h"
 
 struct rte_mbuf;
@@ -65,10 +67,15 @@ struct nj_worker {
 	struct nj_eve_worker *eve;
 	struct nj_al_worker *al;
 	struct nj_files *files;
+	struct nj_icmp *icmp;
+	struct nj_beacon *beacon;
+	uint16_t dns_proto; /* app_proto id of DNS (beacon observations of queries) */
 	struct nj_detect_thread *det;
 	bool log_flow, log_netflow, log_anomaly;
 	bool anomaly_packethdr;
 	bool log_ether; /* remember MACs per flow (eve-log ethernet) */
+	bool log_applayer_anomaly;
+	bool observe_dns; /* DNS queries feed the beacon detector */
 	enum nj_stage stage;
 
 	struct nj_worker_stats st;
@@ -104,6 +111,8 @@ struct nj_settings {
 	struct nj_eve_config eve;
 	struct nj_al_config applayer;
 	struct nj_files_config files;
+	struct nj_icmp_config icmp;
+	struct nj_beacon_config beacon;
 	uint64_t flow_memcap_total;
 	int eal_argc;
 	char **eal_argv; /* extra EAL args after -- */

@@ -471,6 +471,10 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 		return -EINVAL;
 	if (nj_files_config_load(&s->files, c, s->log_dir) < 0)
 		return -EINVAL;
+	nj_icmp_config_defaults(&s->icmp);
+	nj_beacon_config_defaults(&s->beacon);
+	if (nj_icmp_config_load(&s->icmp, c) < 0 || nj_beacon_config_load(&s->beacon, c) < 0)
+		return -EINVAL;
 	/* fileinfo events only if an output asks for them */
 	s->files.enabled = false;
 	for (unsigned i = 0; i < s->eve.nsinks; i++)

@@ -21,6 +21,7 @@
 #include <rte_ring.h>
 
 #include "nightjar.h"
+#include "parsers/dns/dns.h"
 
 /* Flows are swept at most this often (packet time) and this many at a time. */
 #define NJ_EXPIRE_EVERY_US 1000000u
@@ -32,14 +33,60 @@ static void on_flow_end(void *arg, struct nj_flow *f, enum nj_flow_end_reason wh
 {
 	struct nj_worker *w = arg;
 
-	if (f->app_state)
+	bool icmp = f->proto == 1 || f->proto == 58;
+
+	if (f->app_state && !icmp)
 		nj_al_flow_end(w->al, f);
 	if (f->detect_state)
 		nj_detect_flow_end(w->det, f);
+	if (w->beacon && f->app_proto != w->dns_proto)
+		nj_beacon_observe_flow(w->beacon, f);
 	if (w->log_flow)
-		nj_eve_log_flow(w->eve, f, why, nj_app_proto_name(f->app_proto));
+		nj_eve_log_flow_ex(w->eve, f, why, nj_app_proto_name(f->app_proto),
+				   icmp && f->app_state ? nj_icmp_log_flow : NULL);
+	if (icmp && f->app_state)
+		nj_icmp_flow_end(w->icmp, f);
 	if (w->log_netflow)
 		nj_eve_log_netflow(w->eve, f);
+}
+
+/* ICMP echo anomalies, as app-layer anomalies of "icmp". */
+static void on_icmp_anomaly(void *arg, const struct nj_pkt *p, const char *name)
+{
+	struct nj_worker *w = arg;
+	struct nj_json *j;
+
+	if (!w->log_applayer_anomaly)
+		return;
+	j = nj_eve_begin(w->eve, NJ_EVE_ANOMALY, p->ts_us, p->flow, p);
+	nj_json_open_obj(j, "anomaly");
+	nj_json_str(j, "app_proto", "icmp");
+	nj_json_str(j, "type", "applayer");
+	nj_json_str(j, "event", name);
+	nj_json_str(j, "layer", "proto_parser");
+	nj_json_close_obj(j);
+	nj_eve_commit(w->eve);
+	w->st.anomalies++;
+}
+
+/* Completed transactions: detection, and DNS queries as beacon observations. */
+static void on_tx(void *arg, struct nj_flow *f, const struct nj_app_parser *p, struct nj_al_tx *tx,
+		  int dir)
+{
+	struct nj_worker *w = arg;
+
+	nj_detect_tx(w->det, f, p, tx, dir);
+	if (w->beacon && p->id == w->dns_proto && dir == NJ_DIR_TOSERVER && w->observe_dns) {
+		const struct nj_dns_msg *m = nj_dns_tx_msg(tx, NJ_DIR_TOSERVER);
+		struct nj_beacon_key k;
+		char name[256];
+
+		if (!m || !m->qname)
+			return;
+		snprintf(name, sizeof(name), "%.*s", (int)m->qname_len, (const char *)m->qname);
+		nj_beacon_key_dns(&k, f, m->qname, m->qname_len);
+		nj_beacon_observe_ex(w->beacon, &k, m->ts_us, m->len, 0, name);
+	}
 }
 
 struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
@@ -75,7 +122,31 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 	w->det = nj_detect_thread_create(app->detect, w->eve);
 	if (!w->det)
 		goto out_free_files;
-	nj_al_worker_set_tx_hook(w->al, nj_detect_tx, w->det);
+	nj_al_worker_set_tx_hook(w->al, on_tx, w);
+	{
+		struct nj_beacon_config bc = app->set.beacon;
+		struct nj_icmp_config ic = app->set.icmp;
+		const struct nj_app_parser *dns = nj_app_parser_by_name("dns");
+
+		bc.memcap /= app->set.workers;
+		bc.periodic.memcap /= app->set.workers;
+		ic.memcap /= app->set.workers;
+		if (bc.enabled) {
+			w->beacon = nj_beacon_create(&bc, w->eve);
+			if (!w->beacon)
+				goto out_free_det;
+		}
+		w->observe_dns = bc.observe_dns;
+		if (ic.enabled) {
+			w->icmp = nj_icmp_create(&ic);
+			if (!w->icmp)
+				goto out_free_beacon;
+			nj_icmp_set_beacon(w->icmp, bc.observe_icmp ? w->beacon : NULL);
+			nj_icmp_set_anomaly_cb(w->icmp, on_icmp_anomaly, w);
+		}
+		w->dns_proto = dns ? dns->id : 0xfffe;
+	}
+	w->log_applayer_anomaly = nj_eve_wants(w->eve, NJ_EVE_ANOMALY) && app->set.anomaly_applayer;
 	w->log_flow = nj_eve_wants(w->eve, NJ_EVE_FLOW);
 	w->log_netflow = nj_eve_wants(w->eve, NJ_EVE_NETFLOW);
 	w->log_anomaly = nj_eve_wants(w->eve, NJ_EVE_ANOMALY) && app->set.anomaly_decode;
@@ -86,6 +157,10 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 		w->log_flow = w->log_netflow = w->log_anomaly = false;
 	return w;
 
+out_free_beacon:
+	nj_beacon_destroy(w->beacon);
+out_free_det:
+	nj_detect_thread_free(w->det);
 out_free_files:
 	nj_files_destroy(w->files);
 out_free_al:
@@ -107,6 +182,8 @@ void nj_worker_destroy(struct nj_worker *w)
 	nj_flow_table_destroy(w->flows);
 	nj_al_worker_destroy(w->al);
 	nj_files_destroy(w->files);
+	nj_icmp_destroy(w->icmp);
+	nj_beacon_destroy(w->beacon);
 	nj_detect_thread_free(w->det);
 	nj_decode_destroy(w->dec);
 	free(w->lin_buf);
@@ -190,7 +267,13 @@ static inline void app_layer_burst(struct nj_worker *w, uint16_t n)
 	for (uint16_t i = 0; i < n; i++) {
 		struct nj_pkt *p = &w->pkts[i];
 
-		if (!p->flow || !p->payload_len)
+		if (!p->flow)
+			continue;
+		if ((p->proto == 1 || p->proto == 58) && w->icmp) {
+			nj_icmp_pkt(w->icmp, p->flow, p);
+			continue;
+		}
+		if (!p->payload_len)
 			continue;
 		if (p->proto == 17 && nj_al_udp(w->al, p->flow, p)) {
 			for (uint16_t k = i + 1; k < n; k++)

@@ -77,6 +77,13 @@ static bool app_proto_known(const char *app_proto)
 void nj_eve_log_flow(struct nj_eve_worker *w, struct nj_flow *f, enum nj_flow_end_reason why,
 		     const char *app_proto)
 {
+	nj_eve_log_flow_ex(w, f, why, app_proto, NULL);
+}
+
+void nj_eve_log_flow_ex(struct nj_eve_worker *w, struct nj_flow *f, enum nj_flow_end_reason why,
+			const char *app_proto,
+			void (*extra)(struct nj_json *j, const struct nj_flow *f))
+{
 	struct nj_json *j;
 
 	if (!f || !nj_eve_wants(w, NJ_EVE_FLOW))
@@ -108,6 +115,8 @@ void nj_eve_log_flow(struct nj_eve_worker *w, struct nj_flow *f, enum nj_flow_en
 			nj_json_str(j, "state", nj_tcp_state_name((enum nj_tcp_state)f->tcp_state));
 		nj_json_close_obj(j);
 	}
+	if (extra)
+		extra(j, f);
 	nj_eve_commit(w);
 }
 

@@ -81,9 +81,11 @@ static bool icmp_next(struct pg_flow *f, struct pg_msg *m)
 		m->dir = PG_S2C;
 		m->delay_us = pg_range(&f->rng, 10, 200);
 		s->reply_next = false;
-		s->i++;
 	}
+	/* a reply carries its request's sequence number */
 	m->icmp_seq = (uint16_t)(s->seq0 + s->i);
+	if (m->dir == PG_S2C)
+		s->i++;
 	m->a = s->payload;
 	m->alen = s->plen;
 	m->no_split = true;
