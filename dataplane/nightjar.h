@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "dataplane/decode.h"
 #include "dataplane/flow.h"
+#include "dataplane/stream.h"
 #include "export/eve.h"
 #include "parsers/applayer.h"
 #include "parsers/files.h"
@@ -65,6 +66,7 @@ struct nj_worker {
 	struct nj_decode_ctx *dec;
 	struct nj_flow_table *flows;
 	struct nj_eve_worker *eve;
+	struct nj_stream_table *stream;
 	struct nj_al_worker *al;
 	struct nj_files *files;
 	struct nj_icmp *icmp;
@@ -74,6 +76,7 @@ struct nj_worker {
 	bool log_flow, log_netflow, log_anomaly;
 	bool anomaly_packethdr;
 	bool log_ether; /* remember MACs per flow (eve-log ethernet) */
+	bool log_stream_anomaly;
 	bool log_applayer_anomaly;
 	bool observe_dns; /* DNS queries feed the beacon detector */
 	enum nj_stage stage;
@@ -105,11 +108,14 @@ struct nj_settings {
 	bool anomaly_decode; /* anomaly types.decode of any output */
 	bool anomaly_packethdr;
 	bool anomaly_applayer; /* anomaly types.applayer of any output (default yes) */
+	bool anomaly_stream;   /* anomaly types.stream of any output (default no) */
 	int checksum;	       /* 1 on, 0 off (-k none) */
 	struct nj_decode_config decode;
 	struct nj_flow_config flow;
 	struct nj_eve_config eve;
 	struct nj_al_config applayer;
+	struct nj_stream_config stream;
+	uint64_t stream_memcap_total;
 	struct nj_files_config files;
 	struct nj_icmp_config icmp;
 	struct nj_beacon_config beacon;

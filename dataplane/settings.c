@@ -88,6 +88,16 @@ NJ_CONF_KEY(alprobe, "nightjar.app-layer.probe-max", NJ_CT_SIZE, "4kb",
 	    "failed).")
 NJ_CONF_KEY(alprotos, "app-layer.protocols.*.enabled", NJ_CT_STR, "yes",
 	    "yes, no or detection-only (treated as yes) for each protocol parser.")
+NJ_CONF_KEY(stmemcap, "stream.reassembly.memcap", NJ_CT_SIZE, "256mb",
+	    "Memory for out-of-order TCP segments, split evenly over the workers (counted when "
+	    "full: the hole becomes a gap).")
+NJ_CONF_KEY(stdepth, "stream.reassembly.depth", NJ_CT_SIZE, "1mb",
+	    "Bytes of each TCP direction reassembled and given to the parsers (0: no limit).")
+NJ_CONF_KEY(stsegs, "nightjar.stream.max-segments", NJ_CT_INT, "0",
+	    "Out-of-order segments held per flow and direction (0: the built-in default).")
+NJ_CONF_KEY(stpolicy, "nightjar.stream.policy", NJ_CT_STR, "bsd",
+	    "Overlap policy for TCP reassembly: first, last, bsd, linux, windows, solaris, hpux10, "
+	    "hpux11, irix, macos, old-linux.")
 NJ_CONF_KEY(vars, "vars", NJ_CT_MAP, "",
 	    "address-groups and port-groups for rules (HOME_NET, ...).")
 
@@ -121,14 +131,16 @@ static int timeouts_load(struct nj_conf *c, struct nj_flow_config *fc)
  * app-layer anomalies unless told otherwise. */
 static int anomaly_load(struct nj_app *app, struct nj_conf *c, const struct nj_conf_node *a)
 {
-	bool dec = false, hdr = false, al = true;
+	bool dec = false, hdr = false, al = true, st = false;
 
 	if (a && (nj_conf_bool(c, a, "types.decode", &dec) < 0 ||
+		  nj_conf_bool(c, a, "types.stream", &st) < 0 ||
 		  nj_conf_bool(c, a, "types.applayer", &al) < 0 ||
 		  nj_conf_bool(c, a, "packethdr", &hdr) < 0))
 		return -EINVAL;
 	app->set.anomaly_decode |= dec;
 	app->set.anomaly_applayer |= al;
+	app->set.anomaly_stream |= st;
 	app->set.anomaly_packethdr |= hdr;
 	return 0;
 }
@@ -308,6 +320,53 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 	return 0;
 }
 
+/* An integer key into a uint32_t that already holds its default. */
+static int conf_u32(struct nj_conf *c, const char *path, int64_t min, int64_t max, uint32_t *io)
+{
+	int64_t v = *io;
+
+	if (nj_conf_int(c, NULL, path, min, max, &v) < 0)
+		return -EINVAL;
+	*io = (uint32_t)v;
+	return 0;
+}
+
+static int stream_load(struct nj_app *app, struct nj_conf *c)
+{
+	struct nj_stream_config *sc = &app->set.stream;
+	uint64_t sz;
+	const char *pol = "bsd";
+	int p;
+
+	nj_stream_config_defaults(sc);
+	sz = 256ull << 20;
+	if (nj_conf_size(c, NULL, "stream.reassembly.memcap", &sz) < 0)
+		return -EINVAL;
+	app->set.stream_memcap_total = sz;
+	sz = 1u << 20;
+	if (nj_conf_size(c, NULL, "stream.reassembly.depth", &sz) < 0)
+		return -EINVAL;
+	if (sz > UINT32_MAX) {
+		NJ_ERR("stream.reassembly.depth must be below 4gb");
+		return -EINVAL;
+	}
+	sc->depth = (uint32_t)sz;
+	if (conf_u32(c, "nightjar.stream.max-segments", 0, 1 << 20, &sc->max_segments) < 0)
+		return -EINVAL;
+	if (nj_conf_str(c, NULL, "nightjar.stream.policy", &pol) < 0)
+		return -EINVAL;
+	p = nj_stream_policy_parse(pol);
+	if (p < 0) {
+		const struct nj_conf_node *n = nj_conf_get(c, "nightjar.stream.policy");
+
+		NJ_ERR("%s:%d: nightjar.stream.policy: unknown policy '%s'", n ? n->file : "?",
+		       n ? n->line : 0, pol);
+		return -EINVAL;
+	}
+	sc->policy = (enum nj_stream_policy)p;
+	return 0;
+}
+
 static int applayer_load(struct nj_app *app, struct nj_conf *c)
 {
 	struct nj_al_config *ac = &app->set.applayer;
@@ -343,17 +402,6 @@ static int applayer_load(struct nj_app *app, struct nj_conf *c)
 			ac->disabled[id] = true;
 	}
 	return nj_app_parsers_configure(c) < 0 ? -EINVAL : 0;
-}
-
-/* An integer key into a uint32_t that already holds its default. */
-static int conf_u32(struct nj_conf *c, const char *path, int64_t min, int64_t max, uint32_t *io)
-{
-	int64_t v = *io;
-
-	if (nj_conf_int(c, NULL, path, min, max, &v) < 0)
-		return -EINVAL;
-	*io = (uint32_t)v;
-	return 0;
 }
 
 int nj_settings_load(struct nj_app *app, const char *config_path, const char *const *sets,
@@ -468,6 +516,8 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 		return -EINVAL;
 	s->eve.offline = s->mode == NJ_MODE_OFFLINE;
 	if (applayer_load(app, c) < 0)
+		return -EINVAL;
+	if (stream_load(app, c) < 0)
 		return -EINVAL;
 	if (nj_files_config_load(&s->files, c, s->log_dir) < 0)
 		return -EINVAL;

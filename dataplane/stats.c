@@ -47,6 +47,7 @@ struct totals {
 	struct nj_eve_stats eve;
 	struct nj_al_stats al;
 	struct nj_detect_stats det;
+	struct nj_stream_stats stream;
 	uint64_t imissed, ierrors, nombuf, ipackets;
 };
 
@@ -66,6 +67,8 @@ static void collect(struct nj_app *app, struct totals *t)
 			sum_u64(&t->al, nj_al_worker_stats(w->al), sizeof(t->al));
 		if (w->det)
 			sum_u64(&t->det, nj_detect_thread_stats(w->det), sizeof(t->det));
+		if (w->stream)
+			sum_u64(&t->stream, nj_stream_stats(w->stream), sizeof(t->stream));
 	}
 	if (app->eve_ctl)
 		sum_u64(&t->eve, nj_eve_worker_stats(app->eve_ctl), sizeof(t->eve));
@@ -117,6 +120,11 @@ void nj_stats_emit(struct nj_app *app, uint64_t ts_us)
 	add_counter(&c, "capture.dpdk.ring_drops", app->ring_drops);
 	nj_decode_stats_foreach(&t.dec, add_counter, &c);
 	nj_flow_stats_foreach(&t.flow, add_counter, &c);
+	add_counter(&c, "tcp.reassembly_gap", t.stream.gaps);
+	add_counter(&c, "tcp.overlap", t.stream.overlaps);
+	add_counter(&c, "tcp.overlap_diff_data", t.stream.overlaps_diff);
+	add_counter(&c, "tcp.segment_memcap_drop", t.stream.memcap_hits + t.stream.segment_limit);
+	add_counter(&c, "tcp.reassembly_memuse", t.stream.memuse);
 	applayer_counters(&c, &t.al);
 	add_counter(&c, "detect.alert", t.det.alerts);
 	add_counter(&c, "detect.alerts_suppressed", t.det.alerts_suppressed);

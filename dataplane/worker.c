@@ -35,6 +35,8 @@ static void on_flow_end(void *arg, struct nj_flow *f, enum nj_flow_end_reason wh
 
 	bool icmp = f->proto == 1 || f->proto == 58;
 
+	if (f->stream_state)
+		nj_stream_flow_end(w->stream, f);
 	if (f->app_state && !icmp)
 		nj_al_flow_end(w->al, f);
 	if (f->detect_state)
@@ -48,6 +50,34 @@ static void on_flow_end(void *arg, struct nj_flow *f, enum nj_flow_end_reason wh
 		nj_icmp_flow_end(w->icmp, f);
 	if (w->log_netflow)
 		nj_eve_log_netflow(w->eve, f);
+}
+
+/* In-order TCP data: to the app-layer and to stream detection. */
+static void on_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *data, uint32_t len,
+			   unsigned flags, const struct nj_pkt *p)
+{
+	struct nj_worker *w = arg;
+
+	nj_al_stream_data(w->al, f, dir, data, len, flags, p);
+	if (data && len)
+		nj_detect_stream(w->det, f, dir, data, len, p);
+}
+
+/* Stream anomalies: {"anomaly":{"type":"stream","event":"stream.NAME"}} when asked for. */
+static void on_stream_event(void *arg, struct nj_flow *f, const struct nj_pkt *p, const char *name)
+{
+	struct nj_worker *w = arg;
+	struct nj_json *j;
+
+	if (!w->log_stream_anomaly)
+		return;
+	j = nj_eve_begin(w->eve, NJ_EVE_ANOMALY, p ? p->ts_us : f->last_us, f, p);
+	nj_json_open_obj(j, "anomaly");
+	nj_json_str(j, "type", "stream");
+	nj_json_str(j, "event", name);
+	nj_json_close_obj(j);
+	nj_eve_commit(w->eve);
+	w->st.anomalies++;
 }
 
 /* ICMP echo anomalies, as app-layer anomalies of "icmp". */
@@ -110,9 +140,17 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 	if (!w->flows)
 		goto out_free_dec;
 	w->eve = nj_eve_worker(app->eve, id);
+	{
+		struct nj_stream_config sc = app->set.stream;
+
+		sc.memcap = app->set.stream_memcap_total / app->set.workers;
+		w->stream = nj_stream_create(&sc, on_stream_data, on_stream_event, w);
+		if (!w->stream)
+			goto out_free_flows;
+	}
 	w->al = nj_al_worker_create(&app->set.applayer, w->eve);
 	if (!w->al)
-		goto out_free_flows;
+		goto out_free_stream;
 	if (app->set.files.enabled || app->set.files.store) {
 		w->files = nj_files_create(&app->set.files, w->eve);
 		if (!w->files)
@@ -152,6 +190,7 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 	w->log_anomaly = nj_eve_wants(w->eve, NJ_EVE_ANOMALY) && app->set.anomaly_decode;
 	w->anomaly_packethdr = app->set.anomaly_packethdr;
 	w->log_ether = app->set.eve.ethernet;
+	w->log_stream_anomaly = nj_eve_wants(w->eve, NJ_EVE_ANOMALY) && app->set.anomaly_stream;
 	w->stage = app->set.stage;
 	if (w->stage != NJ_STAGE_FULL)
 		w->log_flow = w->log_netflow = w->log_anomaly = false;
@@ -165,6 +204,8 @@ out_free_files:
 	nj_files_destroy(w->files);
 out_free_al:
 	nj_al_worker_destroy(w->al);
+out_free_stream:
+	nj_stream_destroy(w->stream);
 out_free_flows:
 	nj_flow_table_destroy(w->flows);
 out_free_dec:
@@ -180,6 +221,7 @@ void nj_worker_destroy(struct nj_worker *w)
 	if (!w)
 		return;
 	nj_flow_table_destroy(w->flows);
+	nj_stream_destroy(w->stream);
 	nj_al_worker_destroy(w->al);
 	nj_files_destroy(w->files);
 	nj_icmp_destroy(w->icmp);
@@ -269,6 +311,10 @@ static inline void app_layer_burst(struct nj_worker *w, uint16_t n)
 
 		if (!p->flow)
 			continue;
+		if (p->proto == 6) {
+			nj_stream_pkt(w->stream, p->flow, p);
+			continue;
+		}
 		if ((p->proto == 1 || p->proto == 58) && w->icmp) {
 			nj_icmp_pkt(w->icmp, p->flow, p);
 			continue;
