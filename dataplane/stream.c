@@ -40,6 +40,7 @@ struct sdir {
 	uint32_t base_seq; /* sequence number of stream offset 0 */
 	uint64_t next;	   /* offset of the next byte to deliver */
 	uint64_t fin_off;  /* offset of the FIN (valid with fin) */
+	uint64_t acked;	   /* highest offset the receiver acknowledged */
 	struct seg *q;	   /* out-of-order segments, sorted, disjoint */
 	uint32_t nseg;
 	uint8_t base_set, fin, eof, depth_hit;
@@ -358,6 +359,17 @@ static bool enqueue(struct nj_stream_table *t, struct nj_flow *f, struct sdir *d
 	return ok;
 }
 
+/* Queued data sits after an acknowledged hole: the hole will not be filled. */
+static void acked_hole(struct nj_stream_table *t, struct nj_flow *f, int dir, struct sdir *d,
+		       const struct nj_pkt *p)
+{
+	while (d->q && d->q->off > d->next && d->q->off <= d->acked && !d->depth_hit) {
+		deliver_gap(t, f, dir, d, d->q->off - d->next, p);
+		flush_queue(t, f, dir, d, p);
+	}
+	maybe_eof(t, f, dir, d, p);
+}
+
 static struct sflow *sflow_get(struct nj_stream_table *t, struct nj_flow *f)
 {
 	struct sflow *s = f->stream_state;
@@ -400,28 +412,23 @@ static void sflow_put(struct nj_stream_table *t, struct nj_flow *f)
 
 /*
  * The receiver acknowledged past data we never saw (lost before the
- * capture): deliver a gap up to the acknowledged byte or the first queued
- * segment, then what follows in order.
+ * capture). An ACK alone does not make a gap: captures often show the ACK
+ * just before the data it acknowledges. The hole becomes a gap once data
+ * after it has arrived (queued) and the hole is acknowledged, or at flow end.
  */
 static void ack_gap(struct nj_stream_table *t, struct nj_flow *f, int dir, struct sdir *d,
 		    uint32_t ack, const struct nj_pkt *p)
 {
-	uint64_t acked, upto;
+	uint64_t acked;
 
 	if (!d->base_set || d->eof || d->depth_hit)
 		return;
 	acked = seq_off(d, ack);
 	if (d->fin && acked > d->fin_off)
 		acked = d->fin_off; /* the FIN's own sequence number is not data */
-	if (acked <= d->next)
-		return;
-	/* only a hole that is really missing: not bytes still in flight in this burst */
-	upto = d->q && d->q->off < acked ? d->q->off : acked;
-	if (upto <= d->next)
-		return;
-	deliver_gap(t, f, dir, d, upto - d->next, p);
-	flush_queue(t, f, dir, d, p);
-	maybe_eof(t, f, dir, d, p);
+	if (acked > d->acked)
+		d->acked = acked;
+	acked_hole(t, f, dir, d, p);
 }
 
 void nj_stream_pkt(struct nj_stream_table *t, struct nj_flow *f, const struct nj_pkt *p)
@@ -482,7 +489,9 @@ void nj_stream_pkt(struct nj_stream_table *t, struct nj_flow *f, const struct nj
 				deliver(t, f, dir, d, data + skip, len - skip, p);
 				flush_queue(t, f, dir, d, p);
 			}
-		} else if (!enqueue(t, f, d, off, data, len, p)) {
+		} else if (enqueue(t, f, d, off, data, len, p)) {
+			acked_hole(t, f, dir, d, p);
+		} else {
 			/* no room to hold it: give up on the holes before it, deliver what we have */
 			while (d->next < off && !d->depth_hit) {
 				if (d->q && d->q->off <= off) {

@@ -292,8 +292,10 @@ static void test_runtime(void)
 	feed(w, &g, 0, "SSH-2.0-OpenSSH_9.2p1\r\n", 0);
 	CHECK(g.app_proto == 0);
 	feed(w, &g, 1, "SSH-2.0-OpenSSH_8.4\r\n", 0);
-	CHECK(g.app_proto == NJ_APP_PROTO_FAILED);
+	/* some parsers want more bytes (SMB looks for a record further in): at the latest the
+	 * flow's end settles it */
 	nj_al_flow_end(w, &g);
+	CHECK(g.app_proto == NJ_APP_PROTO_FAILED);
 
 	/* h: a line longer than max_buffer: the direction is abandoned, counted */
 	init_flow(&h, 40002, 7777);
