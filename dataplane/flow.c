@@ -895,6 +895,11 @@ void nj_flow_swap(struct nj_flow *f)
 	f->mac_seen = swap_bits01(f->mac_seen);
 }
 
+bool nj_flow_tcp_midstream(const struct nj_flow *f)
+{
+	return (f->tcp_ssn_flags & SSN_MIDSTREAM) != 0;
+}
+
 bool nj_flow_pkt_swap(struct nj_pkt *p)
 {
 	if (!(p->flags & (NJ_PKT_TOSERVER | NJ_PKT_TOCLIENT)))

@@ -108,6 +108,7 @@ struct nj_flow {
 	uint32_t tcp_fin_seq[2]; /* seq + payload of the first FIN from client / server */
 	uint8_t tcp_fin_seen;	 /* bit 0: client sent FIN, bit 1: server sent FIN */
 	uint8_t tcp_ssn_flags;	 /* flow.c private: midstream, 3whs confirmed, ... */
+	uint8_t swap_pending;	 /* app-layer found the orientation reversed (worker swaps) */
 	uint32_t burst_gen;	 /* flow.c private: last burst that touched the flow */
 
 	uint8_t mac[2][6];  /* first MAC seen of the client [0] and the server [1] (eve ethernet) */
@@ -195,6 +196,8 @@ void nj_flow_flush_all(struct nj_flow_table *t, uint64_t now_us);
  */
 void nj_flow_swap(struct nj_flow *f);
 bool nj_flow_pkt_swap(struct nj_pkt *p);
+/* TCP session picked up without its handshake (reversal by the app-layer is allowed). */
+bool nj_flow_tcp_midstream(const struct nj_flow *f);
 
 /* Names for EVE. */
 const char *nj_flow_state_name(enum nj_flow_state s);

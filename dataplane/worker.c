@@ -312,7 +312,19 @@ static inline void app_layer_burst(struct nj_worker *w, uint16_t n)
 		if (!p->flow)
 			continue;
 		if (p->proto == 6) {
-			nj_stream_pkt(w->stream, p->flow, p);
+			struct nj_flow *f = p->flow;
+
+			nj_stream_pkt(w->stream, f, p);
+			if (unlikely(f->swap_pending)) {
+				/* the app-layer saw the server speak first on a mid-stream session */
+				f->swap_pending = 0;
+				nj_flow_swap(f);
+				nj_stream_swap(f);
+				nj_flow_pkt_swap(p);
+				for (uint16_t k = i + 1; k < n; k++)
+					if (w->pkts[k].flow == f)
+						nj_flow_pkt_swap(&w->pkts[k]);
+			}
 			continue;
 		}
 		if ((p->proto == 1 || p->proto == 58) && w->icmp) {

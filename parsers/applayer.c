@@ -198,6 +198,8 @@ struct nj_json *nj_al_log_begin(struct nj_al_log *lg, const struct nj_al_tx *tx,
 			    dir == NJ_DIR_TOCLIENT ? "to_client" : "to_server");
 		return &lg->tj;
 	}
+	if (lg->flow->swap_pending)
+		dir = 1 - dir; /* the flow is reversed once this packet is done */
 	j = nj_eve_begin_flow_seq(lg->eve, lg->parser->eve, lg->ts_us, lg->flow,
 				  dir == NJ_DIR_TOCLIENT, lg->seq);
 	if (!lg->parser->log_no_tx_id)
@@ -373,6 +375,14 @@ static struct al_flow *al_flow_get(struct nj_flow *f)
 	return af;
 }
 
+static bool port_is_hint(const struct nj_app_parser *p, uint16_t port)
+{
+	for (unsigned i = 0; i < 8 && p->ports[i]; i++)
+		if (p->ports[i] == port)
+			return true;
+	return false;
+}
+
 static bool port_hint(const struct nj_app_parser *p, const struct nj_flow *f)
 {
 	for (unsigned i = 0; i < 8 && p->ports[i]; i++)
@@ -410,6 +420,11 @@ static const struct nj_app_parser *al_probe(struct nj_al_worker *w, const struct
 			r = p->probe(data, len, dir);
 			if (r == NJ_PROBE_YES || r == NJ_PROBE_YES_REVERSED) {
 				*reversed = r == NJ_PROBE_YES_REVERSED;
+				/* as Suricata: a hint that matches only the client's port means
+				 * the side taken for the client is the server */
+				if (pass == 0 && !*reversed && !port_is_hint(p, nj_flow_dport(f)) &&
+				    port_is_hint(p, nj_flow_sport(f)))
+					*reversed = true;
 				return p;
 			}
 			if (r == NJ_PROBE_MORE)
@@ -520,6 +535,8 @@ void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *dat
 	}
 	if (af->failed)
 		return;
+	if (f->swap_pending)
+		dir = 1 - dir; /* the worker swaps the flow once this packet is done */
 	d = &af->d[dir];
 	if (!af->parser) {
 		bool all_no = false, reversed;
@@ -541,6 +558,18 @@ void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *dat
 			goto detect_state;
 		/* TCP: no reversal yet (the stream's per-direction state would have to follow) */
 		ap = al_probe(w, f, NJ_AL_TCP, d->buf, d->len, dir, &all_no, &reversed);
+		if (ap && reversed && nj_flow_tcp_midstream(f)) {
+			/* these bytes came from the server: swap our buffers now, the flow
+			 * and the stream after this packet (Suricata reverses mid-stream
+			 * sessions the same way) */
+			struct al_dir x = af->d[0];
+
+			af->d[0] = af->d[1];
+			af->d[1] = x;
+			f->swap_pending = 1;
+			dir = 1 - dir;
+			d = &af->d[dir];
+		}
 		if (ap) {
 			/* parse what both directions have buffered, to server first */
 			struct al_flow tmp = *af;
@@ -655,6 +684,18 @@ bool nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, struct nj_pkt *p)
 	}
 	al_txs(w, f, af, p->ts_us, false, p);
 	return swapped;
+}
+
+void nj_al_swap(struct nj_flow *f)
+{
+	struct al_flow *af = f->app_state;
+	struct al_dir x;
+
+	if (!af)
+		return;
+	x = af->d[0];
+	af->d[0] = af->d[1];
+	af->d[1] = x;
 }
 
 void nj_al_flow_end(struct nj_al_worker *w, struct nj_flow *f)

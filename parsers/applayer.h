@@ -224,6 +224,11 @@ void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *dat
  * flow's other packets still in its burst.
  */
 bool nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, struct nj_pkt *p);
+/*
+ * After nj_flow_swap of a flow whose app-layer state exists, for a swap the
+ * framework did not ask for itself (it handles swap_pending on its own).
+ */
+void nj_al_swap(struct nj_flow *f);
 /* The flow ends: close both directions, log what is left, free the state. */
 void nj_al_flow_end(struct nj_al_worker *w, struct nj_flow *f);
 
