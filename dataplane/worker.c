@@ -311,6 +311,7 @@ static inline void app_layer_burst(struct nj_worker *w, uint16_t n)
 
 		if (!p->flow)
 			continue;
+		nj_detect_app_pkt(w->det, p);
 		if (p->proto == 6) {
 			struct nj_flow *f = p->flow;
 

@@ -2,28 +2,35 @@
 /*
  * The detection engine at run time: built once from the loaded rules
  * (nj_detect_rules, detect.h) into read-only tables shared by every core —
- * Hyperscan prefilter databases per buffer, signature groups by protocol and
- * port, non-prefilterable signatures — and one nj_detect_thread per worker
- * core with its own scratch (Hyperscan scratch, PCRE2 match data, candidate
- * lists, thresholds). The worker calls it at three points:
+ * signatures numbered in Suricata's order, groups by protocol class,
+ * direction and server port, one Hyperscan prefilter database per candidate
+ * set and buffer, an address index of the IP-only signatures — and one
+ * nj_detect_thread per worker core with its own scratch (a clone of the
+ * prototype Hyperscan scratch, PCRE2 match data, candidate lists, threshold
+ * table). The worker calls it at these points, per burst, in this order:
  *
- *  - nj_detect_burst: after decode and flow, on every packet of the burst
- *    (packet rules: ip/icmp/udp/tcp rules that inspect the packet payload or
- *    headers only);
- *  - nj_detect_stream: reassembled in-order TCP data of a direction (tcp
- *    rules with content inspect the stream as Suricata does);
+ *  - nj_detect_app_pkt: before each packet goes to reassembly / the
+ *    app-layer, so that transaction and stream matches are tied to it;
  *  - nj_detect_tx: when a direction of an app-layer transaction completes
- *    (sticky buffers of the parsers: http.uri, dns.query, tls.sni, ...).
+ *    (sticky buffers of the parsers: http.uri, dns.query, tls.sni, ...);
+ *  - nj_detect_stream: reassembled in-order TCP data of a direction (tcp
+ *    rules with payload contents inspect the stream as Suricata does);
+ *  - nj_detect_burst: after decode, flow and the app-layer, every packet of
+ *    the burst (packet and IP-only rules, and the stream data of the packet,
+ *    in one signature order); then the packet's alerts are written.
+ *  - nj_detect_flow_end: at flow end, before the flow event.
  *
- * Alerts are written as EVE "alert" events through the thread's EVE handle.
- * Per-flow detection state (flowbits, flowint, which signatures alerted once
- * per tx) hangs off flow->detect_state and is released by nj_detect_flow_end.
+ * Alerts are EVE "alert" events (Suricata 8 layout) through the thread's EVE
+ * handle. Per-flow detection state (flowbits, flowint, stream tails, pass,
+ * per-transaction de-duplication) hangs off flow->detect_state and is
+ * released by nj_detect_flow_end. docs/rules.md ("Engine") has the semantics.
  */
 #ifndef NJ_DETECT_ENGINE_H
 #define NJ_DETECT_ENGINE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct nj_conf;
 struct nj_detect_rules;
@@ -41,6 +48,13 @@ struct nj_detect_stats {
 	uint64_t stream_bytes, txs_inspected;
 	uint64_t alerts_suppressed; /* threshold / detection_filter */
 	uint64_t alert_queue_full;  /* more alerts on a packet than the queue holds */
+	/* compatible additions: keep every member a uint64_t (summed as arrays) */
+	uint64_t pass;		  /* pass rules that matched (the rest of the packet suppressed) */
+	uint64_t flow_state_full; /* per-flow state refused: nightjar.detect.flow-states */
+	uint64_t stream_tail_memcap;	 /* stream tails not kept: stream-tail-memcap */
+	uint64_t threshold_evicted;	 /* threshold entries replaced while still in use */
+	uint64_t pf_scans, pf_hit_scans; /* prefilter database scans, those with a candidate */
+	uint64_t encrypted_flows; /* TLS flows whose encrypted stream is no longer inspected */
 };
 
 /*
@@ -54,6 +68,8 @@ struct nj_detect_engine *nj_detect_engine_build(const struct nj_detect_rules *ru
 void nj_detect_engine_free(struct nj_detect_engine *e);
 /* Signatures active in the engine. */
 unsigned nj_detect_engine_sig_count(const struct nj_detect_engine *e);
+/* One line: signatures by kind, groups, prefilter databases, build time. */
+void nj_detect_engine_print_summary(FILE *out, const struct nj_detect_engine *e);
 
 /* Per core; eve may be NULL (no alerts written, still counted). */
 struct nj_detect_thread *nj_detect_thread_create(const struct nj_detect_engine *e,
@@ -61,12 +77,24 @@ struct nj_detect_thread *nj_detect_thread_create(const struct nj_detect_engine *
 void nj_detect_thread_free(struct nj_detect_thread *t);
 const struct nj_detect_stats *nj_detect_thread_stats(const struct nj_detect_thread *t);
 
+/*
+ * The packet the worker is about to give to the app-layer (before
+ * nj_stream_pkt / nj_al_udp): transaction alerts raised while it is parsed
+ * belong to it (pcap_cnt, payload, ordering with its other alerts). Reset by
+ * nj_detect_burst. Without it, transaction alerts are written at once,
+ * oriented by the transaction's direction, without pcap_cnt.
+ */
+void nj_detect_app_pkt(struct nj_detect_thread *t, const struct nj_pkt *p);
+
 /* Packet rules over a decoded, flow-assigned burst. */
 void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n);
 
 /*
  * In-order reassembled data of direction dir (0 to server, 1 to client) of a
- * TCP flow; p is the packet that made it available (may be NULL at flow end).
+ * TCP flow; p is the packet that made it available (NULL at flow end). With
+ * a packet the data is inspected when nj_detect_burst reaches that packet
+ * (data outside the packet's payload is copied until then); without one, at
+ * once.
  */
 void nj_detect_stream(struct nj_detect_thread *t, struct nj_flow *f, int dir, const uint8_t *data,
 		      uint32_t len, const struct nj_pkt *p);
@@ -77,5 +105,14 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 
 /* The flow ends: release its detection state. */
 void nj_detect_flow_end(struct nj_detect_thread *t, struct nj_flow *f);
+
+/*
+ * Suricata 8's "traffic" object of a flow ({"id":[..],"label":[..]} from
+ * flowbits named traffic/id/X and traffic/label/X), for the flow event; call
+ * before nj_detect_flow_end. Writes nothing when no such bit is set.
+ */
+struct nj_json;
+void nj_detect_flow_json(const struct nj_detect_engine *e, const struct nj_flow *f,
+			 struct nj_json *j);
 
 #endif

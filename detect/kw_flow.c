@@ -488,6 +488,10 @@ NJ_DETECT_KEYWORD(ssh_softwareversion, .name = "ssh.softwareversion",
 		  .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE, .parse = kw_deferred,
 		  .arg = (uintptr_t) "ssh", .doc = "SSH software version")
 
+/* prefilter: Suricata's hint to prefilter on the previous keyword; the engine chooses itself. */
+NJ_DETECT_KEYWORD(prefilter, .name = "prefilter", .flags = NJ_KWF_NOVALUE | NJ_KWF_IGNORED,
+		  .doc = "prefilter on the previous keyword: accepted, the engine chooses")
+
 /* Keywords Suricata has that Nightjar does not implement: the rule is skipped. */
 #define UNSUP(id_, name_, doc_) \
 	NJ_DETECT_KEYWORD(id_, .name = name_, .flags = NJ_KWF_UNSUPPORTED, .doc = doc_)
@@ -509,7 +513,6 @@ UNSUP(pktvar, "pktvar", "packet variables")
 UNSUP(flowvar, "flowvar", "flow variables")
 UNSUP(entropy, "entropy", "entropy of a buffer")
 UNSUP(absent, "absent", "buffer absence")
-UNSUP(prefilter, "prefilter", "explicit prefilter choice")
 UNSUP(transform_pcrexform, "pcrexform", "regex capture transform")
 UNSUP(transform_luaxform, "luaxform", "Lua transform")
 UNSUP(transform_from_base64, "from_base64", "base64 transform")

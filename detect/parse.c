@@ -621,6 +621,11 @@ static int unquote(struct nj_detect_parse *ps, char **pv, bool required, bool *n
 		v = nj_detect_trim(v + 1);
 	}
 	n = strlen(v);
+	if (v[0] != '"' && v[0] == '/' && strcmp(ps->kw, "pcre") == 0) {
+		/* Suricata also takes an unquoted regex: pcre:/one/U; */
+		*pv = v;
+		return 0;
+	}
 	if (v[0] != '"') {
 		if (required)
 			return nj_detect_fail(ps,

@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Alerts: the per-packet queue (Suricata's PacketAlertFinalize), thresholds
+ * and detection_filter, and the EVE "alert" event in Suricata 8's layout.
+ *
+ * Matches are queued with the packet they belong to (stream and transaction
+ * matches arrive before the packet's own evaluation and wait for it). When a
+ * packet is finished its queue is sorted by signature order (action order,
+ * then priority, then sid), duplicates are dropped (a signature alerts once
+ * per packet, once per transaction), thresholds decide, a pass rule stops
+ * the rest, and at most packet-alert-max alerts are written.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "engine_int.h"
+
+/* ------------------------------------------------------------ options */
+
+static int opts_from(const struct nj_conf *conf, const struct nj_conf_node *n,
+		     struct alert_opts *ao)
+{
+	const struct nj_conf_node *md;
+	bool b;
+	uint64_t sz;
+
+	if (!n || n->kind != NJ_CONF_MAP)
+		return 0;
+#define FLAG(key, field)                                 \
+	do {                                             \
+		int r_ = nj_conf_bool(conf, n, key, &b); \
+		if (r_ < 0)                              \
+			return -1;                       \
+		if (r_ == 0)                             \
+			ao->field = b;                   \
+	} while (0)
+	FLAG("payload", payload);
+	FLAG("payload-printable", payload_printable);
+	FLAG("payload-length", payload_length);
+	FLAG("packet", packet);
+#undef FLAG
+	if (nj_conf_size(conf, n, "payload-buffer-size", &sz) == 0 && sz > 0 && sz < (1u << 24))
+		ao->payload_max = (uint32_t)sz;
+	md = nj_conf_node_get(n, "metadata");
+	if (md && md->kind == NJ_CONF_SCALAR) {
+		if (nj_conf_bool(conf, n, "metadata", &b) < 0)
+			return -1;
+		ao->metadata = ao->flow = b;
+	} else if (md && md->kind == NJ_CONF_MAP) {
+		if (nj_conf_bool(conf, md, "rule.metadata", &b) == 0)
+			ao->metadata = b;
+		if (nj_conf_bool(conf, md, "rule.raw", &b) == 0)
+			ao->raw = b;
+		if (nj_conf_bool(conf, md, "rule.reference", &b) == 0)
+			ao->references = b;
+		if (nj_conf_bool(conf, md, "flow", &b) == 0)
+			ao->flow = b;
+	}
+	return 0;
+}
+
+int nj_alert_opts_load(const struct nj_conf *conf, struct alert_opts *ao)
+{
+	const struct nj_conf_node *outs = nj_conf_get(conf, "outputs");
+
+	memset(ao, 0, sizeof(*ao));
+	ao->metadata = ao->flow = true;
+	ao->payload_max = 4096;
+	if (!outs)
+		return 0;
+	for (const struct nj_conf_node *o = outs->child; o; o = o->next) {
+		const struct nj_conf_node *ev = nj_conf_node_get(o, "eve-log"), *types;
+
+		if (!ev)
+			continue;
+		types = nj_conf_node_get(ev, "types");
+		if (!types)
+			continue;
+		for (const struct nj_conf_node *it = types->child; it; it = it->next) {
+			if (it->kind == NJ_CONF_MAP && it->child && it->child->key &&
+			    strcmp(it->child->key, "alert") == 0 &&
+			    opts_from(conf, it->child, ao) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ queue */
+
+void nj_alert_add(struct nj_detect_thread *t, uint32_t num, struct nj_flow *f,
+		  const struct nj_pkt *p, int dir, uint64_t tx_id, unsigned flags)
+{
+	struct eng_alert *a;
+
+	if (t->npend == PEND_MAX) {
+		t->st.alert_queue_full++;
+		nj_alert_flush_all(t);
+	}
+	a = &t->pend[t->npend++];
+	a->num = num;
+	a->flags = (uint8_t)flags;
+	a->dir = (uint8_t)dir;
+	a->tx_id = tx_id;
+	a->f = f;
+	a->p = p;
+}
+
+/* ------------------------------------------------------------ thresholds */
+
+static uint32_t hash32(const void *d, size_t n, uint32_t h)
+{
+	const uint8_t *b = d;
+
+	while (n--)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
+/* 1: alert, 0: suppressed. */
+static int threshold(struct nj_detect_thread *t, const struct eng_sig *es,
+		     const struct eng_alert *a, const struct nj_pkt *p)
+{
+	const struct nj_detect_threshold *td = &es->s->threshold;
+	const struct nj_detect_engine *e = t->e;
+	uint8_t key[32] = {0};
+	struct thr_entry *b, *ent = NULL, *victim = NULL;
+	uint64_t now, win;
+	uint32_t h;
+	int ret = 0;
+
+	if (!td->type)
+		return 1;
+	if (!p || !(p->flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6)))
+		return 1;
+	switch (td->track) {
+	case NJ_TRACK_SRC: memcpy(key, nj_pkt_src(p), nj_pkt_addr_len(p)); break;
+	case NJ_TRACK_DST: memcpy(key, nj_pkt_dst(p), nj_pkt_addr_len(p)); break;
+	case NJ_TRACK_BOTH: {
+		const uint8_t *x = nj_pkt_src(p), *y = nj_pkt_dst(p);
+		unsigned l = nj_pkt_addr_len(p);
+
+		if (memcmp(x, y, l) > 0) {
+			const uint8_t *z = x;
+
+			x = y;
+			y = z;
+		}
+		memcpy(key, x, l);
+		memcpy(key + 16, y, l);
+		break;
+	}
+	case NJ_TRACK_FLOW:
+		if (!a->f)
+			return 1;
+		memcpy(key, &a->f->flow_id, sizeof(a->f->flow_id));
+		key[31] = 1;
+		break;
+	default: break;
+	}
+	key[30] = (uint8_t)(nj_pkt_addr_len(p) == 16 ? 6 : 4);
+	h = hash32(key, sizeof(key), hash32(&a->num, sizeof(a->num), 2166136261u));
+	b = &t->thr[h & (e->thr_entries - 1) & ~3u];
+	for (int i = 0; i < 4; i++) {
+		if (b[i].num1 == a->num + 1 && !memcmp(b[i].key, key, sizeof(key))) {
+			ent = &b[i];
+			break;
+		}
+		if (!victim || !b[i].num1 || (victim->num1 && b[i].tv1_us < victim->tv1_us))
+			victim = &b[i];
+	}
+	now = p->ts_us;
+	win = (uint64_t)td->seconds * 1000000u;
+	if (!ent) {
+		if (victim->num1)
+			t->st.threshold_evicted++;
+		ent = victim;
+		ent->num1 = a->num + 1;
+		memcpy(ent->key, key, sizeof(key));
+		ent->tv1_us = now;
+		ent->count = 1;
+		ent->next = td->count;
+		switch (td->type) {
+		case NJ_THR_LIMIT: return 1;
+		case NJ_THR_THRESHOLD:
+		case NJ_THR_BOTH: return td->count == 1;
+		case NJ_THR_DETECTION_FILTER: return 0; /* alerts once the count is exceeded */
+		case NJ_THR_BACKOFF:
+			if (td->count != 1)
+				return 0;
+			ent->next *= td->multiplier ? td->multiplier : 1;
+			return 1;
+		default: return 1;
+		}
+	}
+	switch (td->type) {
+	case NJ_THR_LIMIT:
+		if (now - ent->tv1_us < win) {
+			ret = ent->count < td->count;
+			ent->count++;
+		} else {
+			ent->tv1_us = now;
+			ent->count = 1;
+			ret = 1;
+		}
+		break;
+	case NJ_THR_THRESHOLD:
+		if (now - ent->tv1_us < win) {
+			if (++ent->count >= td->count) {
+				ret = 1;
+				ent->count = 0;
+			}
+		} else {
+			ent->tv1_us = now;
+			ent->count = 1;
+			ret = td->count == 1;
+		}
+		break;
+	case NJ_THR_BOTH:
+		if (now - ent->tv1_us < win) {
+			ret = ++ent->count == td->count;
+		} else {
+			ent->tv1_us = now;
+			ent->count = 1;
+			ret = td->count == 1;
+		}
+		break;
+	case NJ_THR_DETECTION_FILTER:
+		if (now - ent->tv1_us < win) {
+			ret = ++ent->count > td->count;
+		} else {
+			ent->tv1_us = now;
+			ent->count = 1;
+			ret = 0;
+		}
+		break;
+	case NJ_THR_BACKOFF:
+		/* alerts at the count-th match, then at count * multiplier^k */
+		if (++ent->count == ent->next) {
+			ret = 1;
+			ent->next *= td->multiplier ? td->multiplier : 1;
+		}
+		break;
+	default: ret = 1; break;
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------ EVE */
+
+static void b64(struct nj_json *j, const char *key, const uint8_t *in, size_t n, char *out)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *o = out;
+	size_t i = 0;
+
+	for (; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = tab[(v >> 6) & 63];
+		*o++ = tab[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)in[i] << 16;
+
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = '=';
+		*o++ = '=';
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = tab[(v >> 6) & 63];
+		*o++ = '=';
+	}
+	nj_json_strn(j, key, out, (size_t)(o - out));
+}
+
+/* Suricata's payload_printable: printable ASCII, \r and \n kept, the rest '.'. */
+static void printable(struct nj_json *j, const char *key, const uint8_t *in, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = (in[i] >= 32 && in[i] < 127) || in[i] == '\r' || in[i] == '\n'
+				 ? (char)in[i]
+				 : '.';
+	nj_json_strn(j, key, out, n);
+}
+
+static const char *linktype_name(uint16_t lt)
+{
+	switch (lt) {
+	case NJ_LINK_NULL: return "NULL";
+	case NJ_LINK_ETHERNET: return "EN10MB";
+	case NJ_LINK_RAW: return "RAW";
+	case NJ_LINK_LINUX_SLL: return "LINUX_SLL";
+	case NJ_LINK_IPV4: return "IPv4";
+	case NJ_LINK_IPV6: return "IPv6";
+	case NJ_LINK_LINUX_SLL2: return "LINUX_SLL2";
+	case 104: return "C_HDLC";
+	default: return NULL;
+	}
+}
+
+static void json_endpoint(struct nj_json *j, const char *key, const struct nj_pkt *p, bool src)
+{
+	nj_json_open_obj(j, key);
+	nj_json_ip(j, "ip", src ? nj_pkt_src(p) : nj_pkt_dst(p), nj_pkt_addr_len(p));
+	if ((p->proto == 6 || p->proto == 17 || p->proto == 132) && (p->flags & NJ_PKT_HAS_L4))
+		nj_json_u64(j, "port", src ? p->sport : p->dport);
+	nj_json_close_obj(j);
+}
+
+static void json_metadata(struct nj_json *j, const struct nj_detect_sig *s)
+{
+	nj_json_open_obj(j, "metadata");
+	for (unsigned i = 0; i < s->nmeta; i++) {
+		bool seen = false;
+
+		for (unsigned k = 0; k < i; k++)
+			if (strcmp(s->meta[k].key, s->meta[i].key) == 0)
+				seen = true;
+		if (seen)
+			continue;
+		nj_json_open_arr(j, s->meta[i].key);
+		for (unsigned k = i; k < s->nmeta; k++)
+			if (strcmp(s->meta[k].key, s->meta[i].key) == 0)
+				nj_json_str(j, NULL, s->meta[k].value ? s->meta[k].value : "");
+		nj_json_close_arr(j);
+	}
+	nj_json_close_obj(j);
+}
+
+/* Flowbits named traffic/id/X and traffic/label/X: Suricata 8's "traffic" object. */
+static void json_traffic(struct nj_json *j, const struct nj_detect_engine *e,
+			 const struct eng_flow *ef)
+{
+	static const char *const kinds[2] = {"id", "label"};
+	bool open = false;
+
+	for (int k = 0; k < 2; k++) {
+		size_t pl = k ? 14 : 11;
+		bool arr = false;
+
+		for (uint32_t i = 0; i < e->ntraffic; i++) {
+			unsigned id = e->traffic_bits[i];
+			const char *name = e->rules->bitnames[id];
+
+			if (!(ef->data[id / 8] & (1u << (id % 8))) ||
+			    strncmp(name + 8, kinds[k], strlen(kinds[k])) != 0 ||
+			    name[8 + strlen(kinds[k])] != '/')
+				continue;
+			if (!open) {
+				nj_json_open_obj(j, "traffic");
+				open = true;
+			}
+			if (!arr) {
+				nj_json_open_arr(j, kinds[k]);
+				arr = true;
+			}
+			nj_json_str(j, NULL, name + pl);
+		}
+		if (arr)
+			nj_json_close_arr(j);
+	}
+	if (open)
+		nj_json_close_obj(j);
+}
+
+static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
+{
+	const struct nj_detect_engine *e = t->e;
+	const struct alert_opts *ao = &e->ao;
+	const struct eng_sig *es = &e->sigs[a->num];
+	const struct nj_detect_sig *s = es->s;
+	const struct nj_pkt *p = a->p;
+	struct nj_flow *f = a->f;
+	struct nj_pkt hp;
+	uint8_t hdr[64];
+	struct nj_json *j;
+	static __thread char scratch[2 * 65536 + 16];
+
+	if (!t->eve)
+		return;
+	if (p) {
+		hp = *p;
+	} else if (f) {
+		nj_eng_pseudo_fill(&hp, hdr, f, a->dir);
+		if (f->proto == 1 || f->proto == 58)
+			hp.flags &= (uint16_t)~NJ_PKT_HAS_L4; /* ICMP type/code from the flow */
+	} else {
+		return;
+	}
+	j = nj_eve_begin(t->eve, NJ_EVE_ALERT, hp.ts_us, f, &hp);
+	nj_json_str(j, "pkt_src", p ? "wire/pcap" : "stream (flow timeout)");
+	if (a->flags & AF_TX)
+		nj_json_u64(j, "tx_id", a->tx_id);
+	nj_json_open_obj(j, "alert");
+	nj_json_str(j, "action", es->order == 2 ? "blocked" : "allowed");
+	nj_json_u64(j, "gid", s->gid);
+	nj_json_u64(j, "signature_id", s->sid);
+	nj_json_u64(j, "rev", s->rev);
+	nj_json_str(j, "signature", s->msg ? s->msg : "");
+	nj_json_str(j, "category",
+		    s->classtype && s->classtype < e->rules->nclasses &&
+				    e->rules->classes[s->classtype].desc
+			    ? e->rules->classes[s->classtype].desc
+			    : "");
+	nj_json_u64(j, "severity", s->priority);
+	if (s->flags & (NJ_SIG_TARGET_SRC | NJ_SIG_TARGET_DST)) {
+		bool dst_target = s->flags & NJ_SIG_TARGET_DST;
+
+		json_endpoint(j, "source", &hp, dst_target);
+		json_endpoint(j, "target", &hp, !dst_target);
+	}
+	if (ao->references && s->nrefs) {
+		nj_json_open_arr(j, "references");
+		for (unsigned i = 0; i < s->nrefs; i++) {
+			int n = snprintf(scratch, sizeof(scratch), "%s%s",
+					 s->refs[i].url_prefix ? s->refs[i].url_prefix : "",
+					 s->refs[i].value ? s->refs[i].value : "");
+
+			if (n > 0)
+				nj_json_strn(j, NULL, scratch,
+					     (size_t)n < sizeof(scratch) ? (size_t)n
+									 : sizeof(scratch) - 1);
+		}
+		nj_json_close_arr(j);
+	}
+	if (ao->metadata && s->nmeta)
+		json_metadata(j, s);
+	if (ao->raw && s->raw)
+		nj_json_str(j, "rule", s->raw);
+	nj_json_close_obj(j);
+	if (f) {
+		const char *ap = f->app_proto ? nj_app_proto_name(f->app_proto) : NULL;
+
+		if (ap)
+			nj_json_str(j, "app_proto", ap);
+		nj_json_str(j, "direction", a->dir ? "to_client" : "to_server");
+		if (ao->flow) {
+			char ts[40];
+			bool ports = f->proto == 6 || f->proto == 17 || f->proto == 132;
+
+			nj_json_open_obj(j, "flow");
+			nj_json_u64(j, "pkts_toserver", f->pkts_ts);
+			nj_json_u64(j, "pkts_toclient", f->pkts_tc);
+			nj_json_u64(j, "bytes_toserver", f->bytes_ts);
+			nj_json_u64(j, "bytes_toclient", f->bytes_tc);
+			nj_eve_format_ts(ts, f->start_us);
+			nj_json_str(j, "start", ts);
+			nj_json_ip(j, "src_ip", nj_flow_src(f), f->ipv6 ? 16 : 4);
+			nj_json_ip(j, "dest_ip", nj_flow_dst(f), f->ipv6 ? 16 : 4);
+			if (ports) {
+				nj_json_u64(j, "src_port", nj_flow_sport(f));
+				nj_json_u64(j, "dest_port", nj_flow_dport(f));
+			}
+			nj_json_close_obj(j);
+		}
+	}
+	if (f && f->detect_state && e->ntraffic)
+		json_traffic(j, e, f->detect_state);
+	if (ao->payload || ao->payload_printable || ao->payload_length) {
+		bool stream = f && f->proto == 6 && (a->flags & (AF_STREAM | AF_TX));
+		const uint8_t *d = NULL;
+		uint32_t n = 0;
+		const struct eng_flow *ef = f ? f->detect_state : NULL;
+
+		if (stream && ef && ef->tail_len[a->dir]) {
+			d = ef->tail[a->dir];
+			n = ef->tail_len[a->dir];
+			if (n > ao->payload_max) {
+				d += n - ao->payload_max;
+				n = ao->payload_max;
+			}
+		} else if (p && p->payload_len && p->data) {
+			d = p->data + p->payload_off;
+			n = p->payload_len;
+		}
+		if (n > 65536)
+			n = 65536;
+		if (d && n) {
+			if (ao->payload)
+				b64(j, "payload", d, n, scratch);
+			if (ao->payload_length)
+				nj_json_u64(j, "payload_length", n);
+			if (ao->payload_printable)
+				printable(j, "payload_printable", d, n, scratch);
+		}
+		nj_json_u64(j, "stream", stream ? 1 : 0);
+	}
+	if (ao->packet && p && p->data && p->len) {
+		const char *ln = linktype_name(p->linktype);
+		uint32_t n = p->len > 65536 ? 65536 : p->len;
+
+		b64(j, "packet", p->data, n, scratch);
+		nj_json_open_obj(j, "packet_info");
+		nj_json_u64(j, "linktype", p->linktype);
+		if (ln)
+			nj_json_str(j, "linktype_name", ln);
+		nj_json_close_obj(j);
+	}
+	nj_eve_commit(t->eve);
+}
+
+/* ------------------------------------------------------------ finalize */
+
+static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n)
+{
+	const struct nj_detect_engine *e = t->e;
+	unsigned emitted = 0;
+	struct nj_flow *alerted = NULL;
+
+	/* signature order, then transaction id */
+	for (unsigned i = 1; i < n; i++) {
+		struct eng_alert v = q[i];
+		unsigned k = i;
+
+		while (k && (q[k - 1].num > v.num ||
+			     (q[k - 1].num == v.num && q[k - 1].tx_id > v.tx_id))) {
+			q[k] = q[k - 1];
+			k--;
+		}
+		q[k] = v;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct eng_alert *a = &q[i];
+		const struct eng_sig *es = &e->sigs[a->num];
+		const struct nj_pkt *p;
+		struct nj_pkt pp;
+		uint8_t hdr[64];
+
+		if (i && q[i - 1].num == a->num && q[i - 1].tx_id == a->tx_id)
+			continue;
+		p = a->p ? a->p : a->f ? nj_eng_pseudo_fill(&pp, hdr, a->f, a->dir) : NULL;
+		if (!threshold(t, es, a, p)) {
+			t->st.alerts_suppressed++;
+			continue;
+		}
+		if (es->s->action == NJ_ACT_PASS) {
+			if (a->f &&
+			    ((a->flags & (AF_STREAM | AF_TX)) || (es->flags & ES_PASS_FLOW))) {
+				struct eng_flow *ef = nj_eng_flow_get(t, a->f);
+
+				if (ef)
+					ef->flags |= EF_PASS;
+			}
+			t->st.pass++;
+			break;
+		}
+		if (es->s->flags & NJ_SIG_NOALERT)
+			continue;
+		if (emitted >= e->alert_max) {
+			t->st.alert_queue_full++;
+			continue;
+		}
+		write_alert(t, a);
+		emitted++;
+		t->st.alerts++;
+		if (a->f) {
+			a->f->alerted = 1;
+			alerted = a->f;
+		}
+	}
+	(void)alerted;
+}
+
+static void flush_key(struct nj_detect_thread *t, const struct nj_pkt *p, const struct nj_flow *f)
+{
+	struct eng_alert q[PEND_MAX];
+	unsigned n = 0, k = 0;
+
+	for (unsigned i = 0; i < t->npend; i++) {
+		if (t->pend[i].p == p && (p || t->pend[i].f == f))
+			q[n++] = t->pend[i];
+		else
+			t->pend[k++] = t->pend[i];
+	}
+	t->npend = k;
+	if (n)
+		finalize(t, q, n);
+}
+
+void nj_alert_flush_pkt(struct nj_detect_thread *t, const struct nj_pkt *p)
+{
+	flush_key(t, p, NULL);
+}
+
+void nj_alert_flush_null(struct nj_detect_thread *t, const struct nj_flow *f)
+{
+	flush_key(t, NULL, f);
+}
+
+void nj_alert_flush_all(struct nj_detect_thread *t)
+{
+	while (t->npend)
+		flush_key(t, t->pend[0].p, t->pend[0].f);
+}
+
+void nj_detect_flow_json(const struct nj_detect_engine *e, const struct nj_flow *f,
+			 struct nj_json *j)
+{
+	if (e && f && f->detect_state && e->ntraffic)
+		json_traffic(j, e, f->detect_state);
+}

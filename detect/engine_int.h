@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals of the run-time engine, shared by engine.c (build, threads),
+ * engine_run.c (evaluation), prefilter.c (Hyperscan) and alert.c (alert
+ * queue, EVE). Not a public interface.
+ *
+ * Shape:
+ *  - every loaded signature gets an internal number ("num") in Suricata's
+ *    evaluation order (action order, flowbits/flowint writers before readers,
+ *    priority, sid); candidates are evaluated and alerts are sorted by num;
+ *  - packet signatures live in groups: per IP protocol class and direction,
+ *    and for TCP/UDP per server port (the well-used ports get their own
+ *    group, every other port shares one); a group has a candidate set per
+ *    inspection mode (packets without a stream, packets whose payload is in
+ *    the TCP stream, the stream itself);
+ *  - a candidate set is a few prefilter databases (one per buffer instance,
+ *    Hyperscan, fast patterns only) plus a sorted "always evaluate" list of
+ *    the signatures without a usable fast pattern;
+ *  - app-layer signatures live in per-parser, per-direction transaction sets
+ *    of the same shape, prefiltered on the parser's buffers.
+ */
+#ifndef NJ_DETECT_ENGINE_INT_H
+#define NJ_DETECT_ENGINE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <hs/hs.h>
+
+#include "dataplane/flow.h"
+#include "dataplane/pkt.h"
+#include "detect.h"
+#include "engine.h"
+#include "parsers/applayer.h"
+
+/* eng_sig.flags */
+#define ES_IPONLY     0x0001u /* header (+ flowbits set) only: first packet of each direction */
+#define ES_PAYLOAD    0x0002u /* has a list on the packet payload */
+#define ES_HDRBUF     0x0004u /* has a list on a packet-header buffer (tcp.hdr ...) */
+#define ES_PKT_OK     0x0008u /* payload lists may be inspected on packets */
+#define ES_STREAM_OK  0x0010u /* payload lists may be inspected on the TCP stream */
+#define ES_TX	      0x0020u /* app-layer signature: inspected per transaction */
+#define ES_NEVER      0x0040u /* cannot match here (unsupported run-time check) */
+#define ES_TX_TS      0x0080u /* transaction inspected when the request is done */
+#define ES_TX_TC      0x0100u /* ... when the response is done */
+#define ES_FLOWSTATE  0x0200u /* reads or writes flowbits / flowint */
+#define ES_PASS_FLOW  0x0400u /* a pass on this signature passes the whole flow */
+#define ES_APP_ANY    0x0800u /* tx signature without protocol: every parser */
+#define ES_NEEDS_FLOW 0x1000u
+
+/* Packet requirement mask (cheap pre-check before a full evaluation). */
+#define PM_PAYLOAD 0x01u
+#define PM_FLOW	   0x02u
+#define PM_EST	   0x04u
+#define PM_NOTEST  0x08u
+#define PM_IPV4	   0x10u
+#define PM_IPV6	   0x20u
+
+struct eng_sig {
+	const struct nj_detect_sig *s;
+	uint32_t flags;	    /* ES_* */
+	uint8_t req;	    /* PM_* the packet must have */
+	uint8_t order;	    /* action order: 0 pass, 1 drop, 2 reject, 3 alert */
+	uint16_t app_id;    /* parser id the flow must have (header or sticky protocol), 0 any */
+	uint16_t app_match; /* app-layer-protocol: parser id, 0 none; NJ_APP_PROTO_FAILED ok */
+	const char *never;  /* why it cannot match (ES_NEVER) */
+};
+
+/* One prefilter database: the fast patterns of a candidate set on one buffer instance. */
+struct pf_db {
+	hs_database_t *db;
+	uint16_t inst;	   /* buffer instance scanned */
+	uint16_t base;	   /* its base buffer */
+	uint32_t npat;	   /* distinct patterns */
+	uint32_t maxlen;   /* longest pattern (stream overlap) */
+	uint32_t *map_off; /* npat + 1 offsets into map_num */
+	uint32_t *map_num; /* signature nums per pattern, ascending */
+};
+
+/* Candidate set: prefilter databases + the sorted always-evaluated list. */
+struct cand_set {
+	unsigned ndb;
+	struct pf_db *db;
+	uint32_t nalways;
+	uint32_t *always;
+	uint32_t nsigs; /* signatures in the set (stats) */
+};
+
+/* Longest fast pattern compiled for stream scanning (longer ones: their prefix). */
+#define STREAM_FP_MAX 32
+
+/* Protocol classes of packet groups. */
+enum { PC_TCP = 0, PC_UDP, PC_ICMP, PC_OTHER, PC_MAX };
+/* Candidate sets of a packet group. */
+enum { CS_PKT = 0, CS_PKT_INSTREAM, CS_STREAM, CS_MAX };
+
+/* A class's prefilter databases and its always-evaluated signatures for any port. */
+struct pkt_class {
+	struct cand_set cs[CS_MAX];
+};
+
+/* Port group: always-evaluated signatures for given server ports. */
+struct pkt_group {
+	uint32_t nalways[CS_MAX];
+	uint32_t *always[CS_MAX];
+};
+
+/* Elementary address intervals and the IP-only signatures covering each. */
+struct ip_index {
+	uint32_t nseg, nlist;
+	uint32_t *lo4;	    /* segment starts (IPv4, host order) */
+	uint8_t (*lo6)[16]; /* segment starts (IPv6) */
+	uint32_t *off;	    /* nseg + 1 offsets into list */
+	uint32_t *list;	    /* signature nums, ascending per segment */
+};
+
+struct iponly_index {
+	uint32_t n;
+	struct ip_index v4[2], v6[2]; /* [0] matched against the packet source, [1] destination */
+	uint32_t *always[2];	      /* [v4, v6]: both sides too wide to index */
+	uint32_t nalways[2];
+};
+
+/* Transaction set of one parser and direction. */
+struct tx_group {
+	struct cand_set cs;
+};
+
+/* Getter of a base buffer for a parser, per direction. */
+struct al_getter {
+	bool (*get[2])(const struct nj_al_tx *tx, const uint8_t **data, uint32_t *len);
+};
+
+/* Alert output options (eve-log types: - alert: {...}). */
+struct alert_opts {
+	bool payload, payload_printable, packet, metadata, flow, references, raw;
+	bool payload_length;
+	uint32_t payload_max; /* payload-buffer-size */
+};
+
+struct nj_detect_engine {
+	const struct nj_detect_rules *rules;
+	uint32_t nsigs;	      /* = rules->nsigs */
+	struct eng_sig *sigs; /* by num */
+	uint32_t *num_of_idx; /* sigs[num_of_idx[s->idx]].s == s */
+	uint32_t nactive;     /* signatures that can match */
+	uint32_t npkt, ntx, niponly, nnever, nalways;
+
+	/* packet groups: [class][dir]; TCP/UDP by server port */
+	uint32_t ngroups;
+	struct pkt_group *groups;
+	uint16_t *portmap[2][2]; /* [tcp=0/udp=1][dir] 65536 entries: group index */
+	uint32_t classgrp[PC_MAX][2];
+	struct pkt_class cls[PC_MAX][2];
+	struct iponly_index ipx;
+
+	/* transaction groups by parser id and direction; NULL when none */
+	struct tx_group *txg[NJ_APP_MAX_PARSERS][2];
+	struct al_getter *getters[NJ_APP_MAX_PARSERS]; /* [parser] -> per base buffer */
+	unsigned nbuffers;
+
+	hs_scratch_t *proto_scratch;
+	uint32_t ndbs, npatterns;
+	uint32_t stream_overlap; /* bytes of the tail the stream scan re-reads */
+
+	/* packet-header buffer ids */
+	int buf_ipv4, buf_ipv6, buf_tcp, buf_udp, buf_icmpv4, buf_icmpv6;
+
+	/* per-flow state layout */
+	uint32_t nbits, nints;
+	uint32_t ntraffic;	       /* flowbits named traffic/id/X or traffic/label/X */
+	uint16_t *traffic_bits;	       /* logged as "traffic":{"id":[X],"label":[X]} */
+	uint32_t off_intset, off_ints; /* in eng_flow.data */
+	uint32_t fstate_size;
+
+	/* limits */
+	uint32_t flow_states;	     /* per thread */
+	uint32_t thr_entries;	     /* per thread, power of two */
+	uint32_t stream_tail;	     /* bytes kept per flow direction */
+	uint64_t stream_tail_memcap; /* per thread */
+	uint32_t alert_max;	     /* alerts per packet (packet-alert-max) */
+	bool pf_offsets;	     /* packet prefilter honours offset/depth */
+	bool prefilter;		     /* false: every signature is always evaluated */
+	bool tls_raw;		     /* encryption-handling: full (inspect encrypted data) */
+	uint16_t tls_id;	     /* parser id of "tls", 0 none */
+
+	struct alert_opts ao;
+	uint64_t build_ns;
+};
+
+/* ------------------------------------------------------------ per flow */
+
+#define EF_PASS	  0x1u /* a pass rule matched on the flow: no more inspection */
+#define EF_NO_RAW 0x2u /* TLS handshake done: the encrypted stream is not inspected */
+
+#define EF_TXD 8
+struct eng_flow {
+	uint32_t flags;
+	uint8_t ntxd, txd_next;
+	uint32_t tail_len[2], tail_cap[2];
+	uint8_t *tail[2];
+	struct {
+		uint64_t tx;
+		uint32_t num;
+	} txd[EF_TXD];	/* (tx, signature) pairs that alerted: once per transaction */
+	uint8_t data[]; /* flowbits, flowint set bits, then flowint values (uint32) */
+};
+
+/* ------------------------------------------------------------ per thread */
+
+#define AF_TX	  0x1u
+#define AF_STREAM 0x2u
+#define AF_EOF	  0x4u /* flow end (pseudo packet) */
+
+#define NOTX UINT64_MAX
+
+struct eng_alert {
+	uint32_t num;
+	uint8_t flags; /* AF_* */
+	uint8_t dir;
+	uint64_t tx_id;
+	struct nj_flow *f;
+	const struct nj_pkt *p; /* NULL: no packet (flow end, tx without packet) */
+};
+
+#define PEND_MAX 256
+
+#define CHUNK_ARENA_MAX (8u << 20)
+struct pchunk {
+	const struct nj_pkt *p;
+	struct nj_flow *f;
+	const uint8_t *ptr; /* in the packet's payload, else NULL: carena + off */
+	uint32_t off, len;
+	uint8_t dir, done;
+};
+
+struct thr_entry {
+	uint32_t num1; /* signature num + 1, 0 = free */
+	uint32_t count;
+	uint64_t tv1_us;
+	uint64_t next; /* backoff: next count that alerts */
+	uint8_t key[32];
+};
+
+struct nj_detect_thread {
+	const struct nj_detect_engine *e;
+	struct nj_eve_worker *eve;
+	struct nj_detect_stats st;
+	struct nj_detect_ctx *ctx;
+	hs_scratch_t *scratch;
+
+	/* candidates */
+	uint32_t *cand, ncand;
+	uint32_t *stamp, gen;
+
+	/* transform scratch */
+	uint8_t *tfbuf, *tftmp;
+	uint32_t tfcap;
+
+	/* stream scratch */
+	uint8_t *sbuf;
+	uint32_t scap;
+	uint64_t tail_mem;
+	/* stream data waiting for its packet's detection pass */
+	struct pchunk chunk[64];
+	unsigned nchunk;
+	uint8_t *carena;
+	uint32_t clen, ccap;
+
+	/* alerts */
+	struct eng_alert pend[PEND_MAX];
+	unsigned npend;
+	const struct nj_pkt *app_pkt; /* packet given to the app-layer (tx alerts) */
+	/* app_proto of each packet's flow right after the app-layer saw it */
+	struct {
+		const struct nj_pkt *p;
+		struct nj_flow *f;
+		uint16_t app;
+	} snap[2 * NJ_BURST];
+	unsigned nsnap, snap_cur;
+	int cur_app; /* app_proto for the packet being inspected, -1: the flow's */
+
+	/* flow states */
+	uint32_t flow_states;
+
+	/* thresholds */
+	struct thr_entry *thr;
+
+	/* pseudo packet for flow-end / tx inspection without a packet */
+	struct nj_pkt pseudo;
+	uint8_t pseudo_hdr[64];
+};
+
+/* prefilter.c */
+struct pf_pattern {
+	const uint8_t *bytes;
+	uint32_t len;
+	uint32_t offset, depth; /* absolute placement, 0 = none */
+	bool nocase;
+	uint32_t num;
+};
+/*
+ * Compiles the patterns into db (inst/base set by the caller). Patterns whose
+ * compilation fails are reported (with their signatures' sids) on stderr and
+ * their signature nums are returned in *dropped (malloc'ed, *ndropped): the
+ * caller evaluates those signatures without prefilter. Returns 0 or -1.
+ */
+int nj_pf_build(const struct nj_detect_engine *e, struct pf_db *db, struct pf_pattern *pats,
+		uint32_t n, bool bounds, bool vectored, uint32_t **dropped, uint32_t *ndropped);
+void nj_pf_free(struct pf_db *db);
+int nj_pf_scratch(struct nj_detect_engine *e, const struct pf_db *db);
+
+/* engine_ip.c */
+int nj_iponly_build(struct nj_detect_engine *e, const uint32_t *nums, uint32_t n);
+void nj_iponly_free(struct nj_detect_engine *e);
+void nj_iponly_candidates(const struct nj_detect_engine *e, const struct nj_pkt *p,
+			  const uint32_t **v0, uint32_t *n0, const uint32_t **v1, uint32_t *n1,
+			  const uint32_t **al, uint32_t *nal);
+
+/* engine_run.c */
+void nj_eng_flow_free(struct nj_detect_thread *t, struct nj_flow *f);
+const struct nj_pkt *nj_eng_pseudo_fill(struct nj_pkt *p, uint8_t hdr[64], const struct nj_flow *f,
+					int dir);
+
+/* alert.c */
+int nj_alert_opts_load(const struct nj_conf *conf, struct alert_opts *ao);
+void nj_alert_add(struct nj_detect_thread *t, uint32_t num, struct nj_flow *f,
+		  const struct nj_pkt *p, int dir, uint64_t tx_id, unsigned flags);
+/* Finalizes (sorts, thresholds, pass, writes) pending alerts of packet p (NULL: those without). */
+void nj_alert_flush_pkt(struct nj_detect_thread *t, const struct nj_pkt *p);
+/* The same for alerts of flow f without a packet. */
+void nj_alert_flush_null(struct nj_detect_thread *t, const struct nj_flow *f);
+void nj_alert_flush_all(struct nj_detect_thread *t);
+struct eng_flow *nj_eng_flow_get(struct nj_detect_thread *t, struct nj_flow *f);
+
+#endif

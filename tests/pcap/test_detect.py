@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""Detection through the real binary.
+
+1. pcapgen's default capture with rules/example.rules: every example rule
+   alerts (the TLS one when the build parses TLS), the alert events carry
+   Suricata's fields, the SMB rule alerts once per flow (flowbits), the ICMP
+   rule once per source (threshold), and the flows that alerted say so.
+2. The same capture with the whole ET Open set (when the corpus is present):
+   it loads, runs, and raises ET's curl user-agent policy alert.
+3. A few suricata-verify captures with their rules, asserting the alert
+   counts per sid that Suricata gives (flowbits ordering, thresholds,
+   detection_filter, byte_test, IP-only rules).
+"""
+import collections
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nj  # noqa: E402
+
+c = nj.Checks()
+
+
+def alerts(evs):
+    return [e for e in evs if e["event_type"] == "alert"]
+
+
+def per_sid(evs):
+    return collections.Counter(e["alert"]["signature_id"] for e in alerts(evs))
+
+
+def example():
+    work = tempfile.mkdtemp(prefix="nj-detect-")
+    pcap = os.path.join(work, "default.pcap")
+    subprocess.run([nj.pcapgen(), "-o", pcap, "--scenario", "default"], check=True,
+                   stderr=subprocess.DEVNULL)
+    rules = os.path.join(nj.REPO, "rules", "example.rules")
+    outdir, p = nj.run(pcap, ["-S", rules], outdir=os.path.join(work, "out"))
+    c.check("6 loaded, 0 failed" in p.stdout, f"example rules load: {p.stdout.strip()}")
+    evs = nj.events(outdir)
+    n = per_sid(evs)
+    have_tls = any(e["event_type"] == "tls" for e in evs)
+    for sid in (9000001, 9000002, 9000003, 9000005, 9000006) + ((9000004,) if have_tls else ()):
+        c.check(n[sid] >= 1, f"example rule {sid} alerts on the default capture ({dict(n)})")
+
+    # once per flow (flowbits isnotset + set), once per source (threshold limit)
+    smb = [e["flow_id"] for e in alerts(evs) if e["alert"]["signature_id"] == 9000006]
+    c.check(len(smb) == len(set(smb)), f"SMB rule alerts once per flow: {smb}")
+    icmp = [e["src_ip"] for e in alerts(evs) if e["alert"]["signature_id"] == 9000005]
+    c.check(len(icmp) == len(set(icmp)), f"ICMP rule alerts once per source: {icmp}")
+
+    flows = {e["flow_id"]: e for e in evs if e["event_type"] == "flow"}
+    for a in alerts(evs):
+        al = a["alert"]
+        c.check(al["action"] == "allowed" and al["gid"] == 1 and al["rev"] >= 1,
+                f"alert header fields: {al}")
+        c.check(al["signature"].startswith("NIGHTJAR DEMO") and al["severity"] in (1, 2, 3),
+                f"signature and severity: {al}")
+        c.check(al["category"] != "", f"category from classification.config: {al}")
+        c.check(a["direction"] in ("to_server", "to_client"), f"direction: {a}")
+        c.check(set(("pkts_toserver", "pkts_toclient", "bytes_toserver", "bytes_toclient",
+                     "start", "src_ip", "dest_ip")) <= set(a.get("flow", {})),
+                f"alert flow object: {a.get('flow')}")
+        f = flows.get(a["flow_id"])
+        c.check(f is not None and f["flow"].get("alerted") is True,
+                f"the flow of alert {al['signature_id']} says alerted: {f and f['flow']}")
+        if al["signature_id"] in (9000001, 9000002, 9000003):
+            c.check("tx_id" in a and a.get("app_proto") in ("http", "dns"),
+                    f"app-layer alert has tx_id and app_proto: {a}")
+        if al["signature_id"] == 9000003:
+            c.check(al.get("metadata", {}).get("confidence") == ["Low"],
+                    f"metadata as arrays: {al.get('metadata')}")
+    alerted = sum(1 for f in flows.values() if f["flow"].get("alerted"))
+    c.check(alerted == len({a["flow_id"] for a in alerts(evs)}),
+            f"flows with alerted=true ({alerted}) are the flows that alerted")
+
+    # the whole ET Open set on the same capture
+    et = os.path.join(nj.CORPUS, "rules", "et-open")
+    if not os.path.isdir(et):
+        print("SKIP: ET Open corpus absent")
+        return
+    allrules = os.path.join(work, "et.rules")
+    with open(allrules, "w") as out:
+        for name in sorted(os.listdir(et)):
+            if name.endswith(".rules"):
+                out.write(open(os.path.join(et, name), errors="replace").read())
+    outdir, p = nj.run(pcap, ["-S", allrules], outdir=os.path.join(work, "out-et"))
+    n = per_sid(nj.events(outdir))
+    c.check(n[2013028] >= 1, f"ET POLICY curl User-Agent Outbound alerts: {dict(n)}")
+
+
+# (test folder, pcap relative to it, extra args, {sid: count})
+CORPUS_CASES = [
+    ("detect-flowbits", "input.pcap", ["-k", "none"],
+     {1: 1, 2: 1, 3: 0, 5: 1, 6: 0, 7: 1, 8: 0, 9: 1, 10: 0, 11: 0, 12: 1}),
+    ("threshold/threshold-rule-flow", "icmp.pcap", [], {1: 8, 2: 1, 3: 2, 4: 1}),
+    ("threshold/detection_filter-rule-flow", "../threshold-rule-flow/icmp.pcap", [],
+     {1: 8, 2: 7, 3: 6, 4: 4, 5: 1, 6: 0}),
+    ("detect-bytetest-01", "../byte-extract-01/input.pcap", ["-k", "none"],
+     {1: 1, 2: 1, 3: 1, 4: 1, 5: 1}),
+    ("alert-testmyids", "../flowbit-oring/input.pcap", [], {2100498: 1}),
+]
+
+
+def corpus():
+    base = os.path.join(nj.CORPUS, "suricata-verify", "tests")
+    if not os.path.isdir(base):
+        print("SKIP: suricata-verify corpus absent")
+        return
+    for test, pcap, args, want in CORPUS_CASES:
+        d = os.path.join(base, test)
+        rules = os.path.join(d, "test.rules")
+        pcap = os.path.normpath(os.path.join(d, pcap))
+        if not os.path.exists(rules) or not os.path.exists(pcap):
+            print(f"SKIP: {test} not in the corpus")
+            continue
+        outdir, _ = nj.run(pcap, ["-S", rules] + args)
+        n = per_sid(nj.events(outdir))
+        for sid, cnt in want.items():
+            c.check(n[sid] == cnt, f"{test}: sid {sid} alerts {n[sid]} times, want {cnt}")
+
+
+example()
+corpus()
+c.done()
