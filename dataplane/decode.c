@@ -382,7 +382,8 @@ static int decode_tcp_opts(struct nj_decode_ctx *c, struct nj_pkt *p, const uint
 			bit = 2;
 			break;
 		case TCPOPT_SACK:
-			badlen = olen < 10 || olen > 34 || (olen - 2) % 8;
+			/* Suricata accepts an empty SACK option (length 2) */
+			badlen = olen != 2 && (olen < 10 || olen > 34 || (olen - 2) % 8);
 			bit = 3;
 			break;
 		case TCPOPT_TS:

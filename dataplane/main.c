@@ -78,7 +78,7 @@ static void build_info(void)
 	printf("This is Nightjar version %s\n", NJ_VERSION);
 	printf("Version: %s (nightjar %s)\n", NJ_SURICATA_COMPAT, NJ_VERSION);
 	/* Features that suricata-verify tests may require; only what really works. */
-	printf("Features:\n");
+	printf("Features: HAVE_JA3 HAVE_JA4\n");
 	printf("DPDK support: yes\n");
 	printf("zstd EVE output: yes\n");
 }
