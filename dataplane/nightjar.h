@@ -92,6 +92,19 @@ struct nj_worker {
 	uint32_t lin_used;
 } NJ_ALIGNED;
 
+/* host-os-policy: networks and the overlap policy of their hosts */
+struct nj_host_os_net {
+	uint8_t addr[16];
+	uint8_t plen;
+	uint8_t policy; /* enum nj_stream_policy */
+	bool ipv6;
+};
+
+struct nj_host_os {
+	unsigned n;
+	struct nj_host_os_net nets[256];
+};
+
 struct nj_settings {
 	enum nj_mode mode;
 	enum nj_stage stage;
@@ -116,6 +129,8 @@ struct nj_settings {
 	struct nj_al_config applayer;
 	struct nj_stream_config stream;
 	uint64_t stream_memcap_total;
+	uint64_t stream_ssn_memcap_total;
+	struct nj_host_os host_os;
 	struct nj_files_config files;
 	struct nj_icmp_config icmp;
 	struct nj_beacon_config beacon;

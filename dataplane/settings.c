@@ -4,6 +4,7 @@
  * Every key read here is registered with its default and description, so
  * docs/configuration.md and the unknown-key warning stay true.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,19 @@ NJ_CONF_KEY(stsegs, "nightjar.stream.max-segments", NJ_CT_INT, "0",
 NJ_CONF_KEY(stpolicy, "nightjar.stream.policy", NJ_CT_STR, "bsd",
 	    "Overlap policy for TCP reassembly: first, last, bsd, linux, windows, solaris, hpux10, "
 	    "hpux11, irix, macos, old-linux.")
+NJ_CONF_KEY(stssn, "stream.memcap", NJ_CT_SIZE, "128mb",
+	    "Memory for per-flow TCP stream state, split evenly over the workers (counted as "
+	    "tcp.ssn_memcap_drop when full: the flow is tracked but not reassembled).")
+NJ_CONF_KEY(stcsum, "stream.checksum-validation", NJ_CT_BOOL, "no",
+	    "Ignore TCP segments whose checksum decode found wrong, as the receiver would "
+	    "(counted as tcp.invalid_checksum). Off by default: captures from offloading NICs "
+	    "carry wrong checksums. pcap-file.checksum-checks: no (or -k none) turns it off.")
+NJ_CONF_KEY(stretrans, "nightjar.stream.check-retransmissions", NJ_CT_BOOL, "yes",
+	    "Compare retransmitted bytes with those delivered (a hash per segment) and raise "
+	    "stream.reassembly_overlap_different_data when they differ.")
+NJ_CONF_KEY(hostos, "host-os-policy", NJ_CT_MAP, "",
+	    "Overlap policy by receiving host, as Suricata: {windows: [CIDR, ...], linux: [...], "
+	    "...}; the longest matching prefix wins, others get nightjar.stream.policy.")
 NJ_CONF_KEY(vars, "vars", NJ_CT_MAP, "",
 	    "address-groups and port-groups for rules (HOME_NET, ...).")
 
@@ -331,6 +345,113 @@ static int conf_u32(struct nj_conf *c, const char *path, int64_t min, int64_t ma
 	return 0;
 }
 
+/* ------------------------------------------------------------ host-os-policy */
+
+static int host_os_policy(void *arg, const uint8_t *addr, bool ipv6)
+{
+	const struct nj_host_os *h = arg;
+	int best = -1, best_len = -1;
+
+	for (unsigned i = 0; i < h->n; i++) {
+		const struct nj_host_os_net *e = &h->nets[i];
+		unsigned full = e->plen / 8, rest = e->plen % 8;
+
+		if (e->ipv6 != ipv6 || (int)e->plen <= best_len)
+			continue;
+		if (memcmp(addr, e->addr, full) != 0)
+			continue;
+		if (rest && ((addr[full] ^ e->addr[full]) & (uint8_t)(0xff00u >> rest)) != 0)
+			continue;
+		best = e->policy;
+		best_len = e->plen;
+	}
+	return best;
+}
+
+/* "a.b.c.d[/len]" or "v6[/len]" into e; -1 if it does not parse. */
+static int host_os_net(const char *text, struct nj_host_os_net *e)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned max;
+	long len;
+
+	if (strlen(text) >= sizeof(buf))
+		return -1;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	memset(e->addr, 0, sizeof(e->addr));
+	if (inet_pton(AF_INET, buf, e->addr) == 1) {
+		e->ipv6 = false;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, e->addr) == 1) {
+		e->ipv6 = true;
+		max = 128;
+	} else {
+		return -1;
+	}
+	len = max;
+	if (slash) {
+		len = strtol(slash, &end, 10);
+		if (end == slash || *end || len < 0 || len > (long)max)
+			return -1;
+	}
+	e->plen = (uint8_t)len;
+	return 0;
+}
+
+static int host_os_load(struct nj_host_os *h, struct nj_conf *c, struct nj_stream_config *sc)
+{
+	const struct nj_conf_node *root = nj_conf_get(c, "host-os-policy");
+
+	h->n = 0;
+	if (!root)
+		return 0;
+	for (const struct nj_conf_node *pn = root->child; pn; pn = pn->next) {
+		int pol = pn->key ? nj_stream_policy_parse(pn->key) : -1;
+
+		if (pol < 0) {
+			NJ_ERR("%s:%d: host-os-policy: unknown policy '%s'", pn->file, pn->line,
+			       pn->key ? pn->key : "?");
+			return -EINVAL;
+		}
+		/* a scalar "[a, b]" or a sequence of addresses */
+		for (const struct nj_conf_node *an = pn->value ? pn : pn->child; an;
+		     an = pn->value ? NULL : an->next) {
+			char list[1024], *save = NULL;
+
+			if (!an->value)
+				continue;
+			snprintf(list, sizeof(list), "%s", an->value);
+			for (char *tok = strtok_r(list, "[], \t", &save); tok;
+			     tok = strtok_r(NULL, "[], \t", &save)) {
+				struct nj_host_os_net *e;
+
+				if (h->n == NJ_ARRAY_SIZE(h->nets)) {
+					NJ_ERR("%s:%d: host-os-policy: more than %zu networks",
+					       an->file, an->line, NJ_ARRAY_SIZE(h->nets));
+					return -EINVAL;
+				}
+				e = &h->nets[h->n];
+				if (host_os_net(tok, e) < 0) {
+					NJ_ERR("%s:%d: host-os-policy.%s: not an address or CIDR: "
+					       "'%s'",
+					       an->file, an->line, pn->key, tok);
+					return -EINVAL;
+				}
+				e->policy = (uint8_t)pol;
+				h->n++;
+			}
+		}
+	}
+	if (h->n) {
+		sc->host_policy = host_os_policy;
+		sc->host_policy_arg = h;
+	}
+	return 0;
+}
+
 static int stream_load(struct nj_app *app, struct nj_conf *c)
 {
 	struct nj_stream_config *sc = &app->set.stream;
@@ -364,7 +485,14 @@ static int stream_load(struct nj_app *app, struct nj_conf *c)
 		return -EINVAL;
 	}
 	sc->policy = (enum nj_stream_policy)p;
-	return 0;
+	sz = 128ull << 20;
+	if (nj_conf_size(c, NULL, "stream.memcap", &sz) < 0)
+		return -EINVAL;
+	app->set.stream_ssn_memcap_total = sz;
+	if (nj_conf_bool(c, NULL, "stream.checksum-validation", &sc->checksum_validation) < 0 ||
+	    nj_conf_bool(c, NULL, "nightjar.stream.check-retransmissions", &sc->check_retrans) < 0)
+		return -EINVAL;
+	return host_os_load(&app->set.host_os, c, sc);
 }
 
 static int applayer_load(struct nj_app *app, struct nj_conf *c)
@@ -519,6 +647,8 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 		return -EINVAL;
 	if (stream_load(app, c) < 0)
 		return -EINVAL;
+	if (!s->checksum) /* -k none / checksum-checks: no: nothing is checked */
+		s->stream.checksum_validation = false;
 	if (nj_files_config_load(&s->files, c, s->log_dir) < 0)
 		return -EINVAL;
 	nj_icmp_config_defaults(&s->icmp);

@@ -125,6 +125,10 @@ void nj_stats_emit(struct nj_app *app, uint64_t ts_us)
 	add_counter(&c, "tcp.overlap_diff_data", t.stream.overlaps_diff);
 	add_counter(&c, "tcp.segment_memcap_drop", t.stream.memcap_hits + t.stream.segment_limit);
 	add_counter(&c, "tcp.reassembly_memuse", t.stream.memuse);
+	add_counter(&c, "tcp.ssn_memcap_drop", t.stream.ssn_memcap_hits);
+	add_counter(&c, "tcp.memuse", t.stream.ssn_memuse);
+	add_counter(&c, "tcp.stream_depth_reached", t.stream.depth_reached);
+	add_counter(&c, "tcp.invalid_checksum", t.stream.bad_checksum);
 	applayer_counters(&c, &t.al);
 	add_counter(&c, "detect.alert", t.det.alerts);
 	add_counter(&c, "detect.alerts_suppressed", t.det.alerts_suppressed);

@@ -144,6 +144,7 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 		struct nj_stream_config sc = app->set.stream;
 
 		sc.memcap = app->set.stream_memcap_total / app->set.workers;
+		sc.ssn_memcap = app->set.stream_ssn_memcap_total / app->set.workers;
 		w->stream = nj_stream_create(&sc, on_stream_data, on_stream_event, w);
 		if (!w->stream)
 			goto out_free_flows;

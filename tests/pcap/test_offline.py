@@ -78,4 +78,22 @@ cfg = os.path.join(tmp, "bad.yaml")
 open(cfg, "w").write("flow:\n  memcap: lots\n")
 p = subprocess.run([nj.binary(), "-r", pcap, "-l", tmp, "-c", cfg], capture_output=True, text=True, timeout=60)
 c.check(p.returncode != 0 and "bad.yaml:2" in p.stderr, f"bad config value reported with file:line ({p.stderr.strip()[:160]})")
+
+# host-os-policy: a bad network is a start-up error naming the file and line;
+# a good one loads.
+cfg = os.path.join(tmp, "hostos.yaml")
+open(cfg, "w").write("host-os-policy:\n  windows: [0.0.0.0/0]\n  linux: [10.0.0.0/33]\n")
+p = subprocess.run([nj.binary(), "-r", pcap, "-l", tmp, "-c", cfg], capture_output=True, text=True, timeout=60)
+c.check(p.returncode != 0 and "hostos.yaml:3" in p.stderr and "10.0.0.0/33" in p.stderr, f"bad host-os-policy network reported ({p.stderr.strip()[:160]})")
+open(cfg, "w").write("host-os-policy:\n  windows: [0.0.0.0/0]\n  old-linux: [2.2.2.2, 10.0.0.0/8, '2001:db8::/32']\n")
+_, p = nj.run(pcap, ["-c", cfg])
+c.check(p.returncode == 0, "a good host-os-policy loads")
+
+# stream.memcap bounds the per-flow stream state: counted, never a crash.
+outdir4, _ = nj.run(pcap, ["--set", "stream.memcap=4kb"])
+st4 = [e for e in nj.events(outdir4) if e["event_type"] == "stats"][-1]["stats"]
+c.check(st4.get("tcp", {}).get("ssn_memcap_drop", 0) > 0, f"tcp.ssn_memcap_drop counted with stream.memcap=4kb ({st4.get('tcp', {}).get('ssn_memcap_drop')})")
+c.check(any(e["event_type"] == "flow" for e in nj.events(outdir4)), "flows still logged when stream state runs out")
+st0 = stats[-1]["stats"] if stats else {}
+c.check(st0.get("tcp", {}).get("ssn_memcap_drop", -1) == 0 and st0.get("tcp", {}).get("memuse", -1) >= 0, "tcp.ssn_memcap_drop 0 and tcp.memuse present by default")
 c.done()
