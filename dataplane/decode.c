@@ -674,20 +674,33 @@ static int decode_ipv4_opts(struct nj_decode_ctx *c, struct nj_pkt *p, const uin
 	return 0;
 }
 
-/* The completing fragment becomes the whole datagram, decoded from L3. */
-static void decode_reassembled(struct nj_decode_ctx *c, struct nj_pkt *p, const uint8_t *buf,
-			       uint32_t len, bool v6)
+/*
+ * The completing fragment becomes the whole datagram. Its link header (the
+ * bytes before the fragment's L3 at off) goes in front, as Suricata does, so
+ * the packet logged with an alert and the linktype stay those of the wire;
+ * a header longer than the defrag buffer's headroom leaves a raw IP packet.
+ */
+static void decode_reassembled(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off,
+			       const uint8_t *buf, uint32_t len, bool v6)
 {
-	p->data = buf;
-	p->len = len;
-	p->linktype = NJ_LINK_RAW;
-	p->flags = NJ_PKT_REASSEMBLED;
-	p->l3_off = 0;
+	uint8_t *head = (uint8_t *)buf - off;
+
+	if (off <= NJ_DEFRAG_HEADROOM) {
+		memmove(head, p->data, off);
+	} else {
+		head = (uint8_t *)buf;
+		off = 0;
+		p->linktype = NJ_LINK_RAW;
+	}
+	p->data = head;
+	p->len = len + off;
+	p->flags = (p->flags & NJ_PKT_ETH) | NJ_PKT_REASSEMBLED;
+	p->l3_off = off;
 	c->in_reasm = 1;
 	if (v6)
-		decode_ipv6(c, p, 0);
+		decode_ipv6(c, p, off);
 	else
-		decode_ipv4(c, p, 0);
+		decode_ipv4(c, p, off);
 	c->in_reasm = 0;
 }
 
@@ -762,7 +775,7 @@ static void decode_ipv4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off)
 			return; /* part of its bytes are missing: cannot be reassembled */
 		n = nj_defrag_add(c->defrag, p, &fi, &buf);
 		if (n)
-			decode_reassembled(c, p, buf, n, false);
+			decode_reassembled(c, p, off, buf, n, false);
 		return;
 	}
 	decode_l4(c, p, off + hlen, iplen - hlen, h[9], false);
@@ -856,7 +869,7 @@ static void decode_ipv6_frag(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t
 		return;
 	n = nj_defrag_add(c->defrag, p, &fi, &buf);
 	if (n)
-		decode_reassembled(c, p, buf, n, true);
+		decode_reassembled(c, p, off, buf, n, true);
 }
 
 static void decode_ipv6(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off)
@@ -962,10 +975,10 @@ static void decode_ipv6(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off)
 				ev(c, p, NJ_DEV_IPV6_EXTHDR_USELESS_FH);
 				break;
 			}
-			if ((e[3] & 1) && ((rem - 8) % 8)) {
-				bad(c, p, NJ_DEV_IPV6_FRAG_INVALID_LENGTH);
-				return;
-			}
+			/* RFC 8200 4.5: all but the last fragment are multiples of
+			 * 8 bytes; an event, and reassembly still tries (Suricata) */
+			if ((e[3] & 1) && ((rem - 8) % 8))
+				ev(c, p, NJ_DEV_IPV6_FRAG_INVALID_LENGTH);
 			decode_ipv6_frag(c, p, off, pos, end, nh_off);
 			return;
 		case IP6_ESP: decode_l4(c, p, off + pos, rem, nh, true); return;
@@ -1068,6 +1081,56 @@ static bool decode_mpls(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t *off
 }
 
 /* layers: link-level headers already decoded (1 after an outer Ethernet). */
+/*
+ * PPP (RFC 1661) from off: an optional HDLC address/control pair (ff 03),
+ * then the protocol, one byte when compressed (odd first byte, RFC 1661 6.5).
+ */
+static void decode_ppp(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off)
+{
+	const uint8_t *h = p->data + off;
+	uint32_t len = p->len - off, proto;
+
+	c->st.ppp++;
+	if (len >= 2 && h[0] == 0xff && h[1] == 0x03) {
+		h += 2;
+		len -= 2;
+		off += 2;
+	}
+	if (len < 1 || (!(h[0] & 1) && len < 2)) {
+		bad(c, p, NJ_DEV_PPP_PKT_TOO_SMALL);
+		return;
+	}
+	if (h[0] & 1) {
+		proto = h[0];
+		off += 1;
+	} else {
+		proto = rd16(h);
+		off += 2;
+	}
+	switch (proto) {
+	case 0x21: decode_ipv4(c, p, off); break;
+	case 0x57: decode_ipv6(c, p, off); break;
+	default: ev(c, p, NJ_DEV_PPP_UNSUP_PROTO); break;
+	}
+}
+
+/* PPPoE session stage (RFC 2516): 6 bytes of header, then PPP. */
+static void decode_pppoe_session(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off)
+{
+	const uint8_t *h = p->data + off;
+
+	c->st.pppoe++;
+	if (p->len - off < 8) {
+		bad(c, p, NJ_DEV_PPPOE_PKT_TOO_SMALL);
+		return;
+	}
+	if (h[1] != 0) { /* session data carries code 0 */
+		bad(c, p, NJ_DEV_PPPOE_WRONG_CODE);
+		return;
+	}
+	decode_ppp(c, p, off + 6);
+}
+
 static void decode_ethertype(struct nj_decode_ctx *c, struct nj_pkt *p, uint16_t type, uint32_t off,
 			     unsigned layers)
 {
@@ -1134,6 +1197,8 @@ static void decode_ethertype(struct nj_decode_ctx *c, struct nj_pkt *p, uint16_t
 			in_vntag = false;
 			continue;
 		case ETH_P_ARP: c->st.arp++; return;
+		case 0x8864: decode_pppoe_session(c, p, off); return;
+		case 0x8863: c->st.pppoe++; return; /* discovery: no payload to decode */
 		default:
 			/* below 0x0600 it is an 802.3 length: LLC, STP, ... */
 			if (type < 0x0600)
@@ -1252,6 +1317,15 @@ void nj_decode_pkt(struct nj_decode_ctx *c, struct nj_pkt *p)
 		decode_ipv6(c, p, 0);
 		break;
 	case NJ_LINK_NULL: decode_null(c, p); break;
+	case NJ_LINK_PPP: decode_ppp(c, p, 0); break;
+	case NJ_LINK_CHDLC:
+		c->st.chdlc++;
+		if (p->len < 4) {
+			bad(c, p, NJ_DEV_CHDLC_PKT_TOO_SMALL);
+			break;
+		}
+		decode_ethertype(c, p, rd16(p->data + 2), 4, 0);
+		break;
 	default:
 		/* no event name exists; counted as invalid */
 		p->flags |= NJ_PKT_INVALID;
@@ -1409,6 +1483,19 @@ uint32_t nj_decode_fanout_hash(const uint8_t *data, uint32_t len, uint16_t linkt
 		off = 4;
 		type = 0;
 		break;
+	case NJ_LINK_CHDLC:
+		if (len < 4)
+			return 0;
+		type = rd16(data + 2);
+		off = 4;
+		break;
+	case NJ_LINK_PPP:
+		off = len >= 2 && data[0] == 0xff && data[1] == 0x03 ? 2 : 0;
+		if (len <= off)
+			return 0;
+		off += data[off] & 1 ? 1 : 2;
+		type = 0;
+		break;
 	case NJ_LINK_RAW:
 	case NJ_LINK_IPV4:
 	case NJ_LINK_IPV6:
@@ -1549,6 +1636,9 @@ void nj_decode_stats_foreach(const struct nj_decode_stats *s,
 	fn(arg, "decoder.null", s->null);
 	fn(arg, "decoder.sll", s->sll);
 	fn(arg, "decoder.sll2", s->sll2);
+	fn(arg, "decoder.ppp", s->ppp);
+	fn(arg, "decoder.pppoe", s->pppoe);
+	fn(arg, "decoder.chdlc", s->chdlc);
 	fn(arg, "decoder.vlan", s->vlan);
 	fn(arg, "decoder.vlan_qinq", s->vlan_qinq);
 	fn(arg, "decoder.vlan_qinqinq", s->vlan_qinqinq);

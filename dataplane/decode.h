@@ -73,6 +73,7 @@ struct nj_decode_stats {
 	uint64_t frag_memuse; /* bytes held by stored fragments now (a gauge) */
 	uint64_t frag_tracker_soft_reuse;
 	uint64_t vntag, mpls, esp;
+	uint64_t ppp, pppoe, chdlc;
 };
 
 /*

@@ -30,6 +30,11 @@
 	X(LTNULL_PKT_TOO_SMALL, "ltnull.pkt_too_small")                             \
 	X(LTNULL_UNSUPPORTED_TYPE, "ltnull.unsupported_type")                       \
 	X(IPRAW_INVALID_IP_VERSION, "ipraw.invalid_ip_version")                     \
+	X(PPP_PKT_TOO_SMALL, "ppp.pkt_too_small")                                   \
+	X(PPP_UNSUP_PROTO, "ppp.unsup_proto")                                       \
+	X(PPPOE_PKT_TOO_SMALL, "pppoe.pkt_too_small")                               \
+	X(PPPOE_WRONG_CODE, "pppoe.wrong_code")                                     \
+	X(CHDLC_PKT_TOO_SMALL, "chdlc.pkt_too_small")                               \
 	X(TOO_MANY_LAYERS, "too_many_layers")                                       \
 	X(IPV4_PKT_TOO_SMALL, "ipv4.pkt_too_small")                                 \
 	X(IPV4_HLEN_TOO_SMALL, "ipv4.hlen_too_small")                               \

@@ -335,7 +335,9 @@ static uint32_t tracker_build(struct nj_defrag *d, struct nj_defrag_tracker *t, 
 	if (len > d->max_datagram)
 		return 0;
 	/* callers that skip burst_begin wrap around rather than overrun */
-	buf = d->ring + (size_t)(d->ring_next++ % NJ_BURST) * d->max_datagram;
+	buf = d->ring +
+	      (size_t)(d->ring_next++ % NJ_BURST) * (NJ_DEFRAG_HEADROOM + d->max_datagram) +
+	      NJ_DEFRAG_HEADROOM;
 
 	chain_read(d, first->block, 0, buf, hdr_len);
 	for (uint32_t f = t->frags; f != NIL; f = d->frags[f].next)
@@ -544,7 +546,7 @@ struct nj_defrag *nj_defrag_create(const struct nj_decode_config *cfg, struct nj
 	d->frags = calloc(nblocks, sizeof(*d->frags));
 	d->blocks = malloc((size_t)nblocks * NJ_DEFRAG_BLOCK);
 	d->block_next = malloc((size_t)nblocks * sizeof(uint32_t));
-	d->ring = malloc((size_t)NJ_BURST * d->max_datagram);
+	d->ring = malloc((size_t)NJ_BURST * (NJ_DEFRAG_HEADROOM + d->max_datagram));
 	if (!d->trk || !d->buckets || !d->frags || !d->blocks || !d->block_next || !d->ring)
 		goto out_free;
 

@@ -7,6 +7,9 @@
 #ifndef NJ_DEFRAG_H
 #define NJ_DEFRAG_H
 
+/* bytes free before every reassembled datagram, for the link header of its packet */
+#define NJ_DEFRAG_HEADROOM 64
+
 #include <stdbool.h>
 #include <stdint.h>
 

@@ -19,7 +19,9 @@
 enum nj_linktype {
 	NJ_LINK_NULL = 0, /* BSD loopback: 4-byte AF in host order */
 	NJ_LINK_ETHERNET = 1,
-	NJ_LINK_RAW = 101, /* raw IPv4/IPv6, version from the first nibble */
+	NJ_LINK_PPP = 9,
+	NJ_LINK_RAW = 101,   /* raw IPv4/IPv6, version from the first nibble */
+	NJ_LINK_CHDLC = 104, /* Cisco HDLC: address, control, ethertype */
 	NJ_LINK_LINUX_SLL = 113,
 	NJ_LINK_IPV4 = 228,
 	NJ_LINK_IPV6 = 229,

@@ -67,6 +67,8 @@ int nj_pcap_prescan(struct nj_app *app)
 	case DLT_LINUX_SLL2: app->linktype = NJ_LINK_LINUX_SLL2; break;
 #endif
 	case DLT_NULL: app->linktype = NJ_LINK_NULL; break;
+	case DLT_PPP: app->linktype = NJ_LINK_PPP; break;
+	case DLT_C_HDLC: app->linktype = NJ_LINK_CHDLC; break;
 	case 14: app->linktype = NJ_LINK_RAW; break;
 #ifdef DLT_IPV4
 	case DLT_IPV4: app->linktype = NJ_LINK_IPV4; break;

@@ -69,6 +69,8 @@ static void on_stream_event(void *arg, struct nj_flow *f, const struct nj_pkt *p
 	struct nj_worker *w = arg;
 	struct nj_json *j;
 
+	if (w->det)
+		nj_detect_stream_event(w->det, f, p, name);
 	if (!w->log_stream_anomaly)
 		return;
 	j = nj_eve_begin(w->eve, NJ_EVE_ANOMALY, p ? p->ts_us : f->last_us, f, p);

@@ -181,7 +181,7 @@ static void classify(struct nj_detect_engine *e, const struct nj_detect_sig *s, 
 	if (s->app_event)
 		es->never = "app-layer-event is not evaluated";
 	if (s->stream_event)
-		es->never = "stream-event is not evaluated";
+		es->flags |= ES_EVENT;
 	for (unsigned i = 0; i < s->ndeferred; i++) {
 		const char *kw = s->deferred[i].kw;
 
@@ -254,6 +254,8 @@ static void classify(struct nj_detect_engine *e, const struct nj_detect_sig *s, 
 		es->req |= PM_IPV6;
 	if (es->flags & ES_TX)
 		es->req &= (uint8_t) ~(PM_PAYLOAD | PM_EST | PM_NOTEST);
+	if ((es->flags & ES_EVENT) && (es->flags & (ES_TX | ES_PAYLOAD | ES_HDRBUF)))
+		es->never = "stream-event with content or app-layer buffers is not evaluated";
 	if (es->never)
 		es->flags |= ES_NEVER;
 }
@@ -555,7 +557,7 @@ static int class_groups(struct nj_detect_engine *e, int c, int d, uint32_t ngrou
 		for (uint32_t num = 0; num < e->nsigs; num++) {
 			const struct eng_sig *es = &e->sigs[num];
 
-			if (es->flags & (ES_NEVER | ES_TX))
+			if (es->flags & (ES_NEVER | ES_TX | ES_EVENT))
 				continue;
 			if (!in_class(es->s, c) || !dir_ok(es->s, d))
 				continue;
@@ -922,7 +924,8 @@ struct nj_detect_engine *nj_detect_engine_build(const struct nj_detect_rules *ru
 	order = malloc(e->nsigs * sizeof(*order));
 	e->sigs = calloc(e->nsigs, sizeof(*e->sigs));
 	e->num_of_idx = malloc(e->nsigs * sizeof(*e->num_of_idx));
-	if (!tmp || !order || !e->sigs || !e->num_of_idx)
+	e->evsigs = malloc((e->nsigs + 1) * sizeof(*e->evsigs));
+	if (!tmp || !order || !e->sigs || !e->num_of_idx || !e->evsigs)
 		goto out_fail;
 	for (uint32_t i = 0; i < e->nsigs; i++) {
 		classify(e, rules->sigs[i], &tmp[i]);
@@ -935,6 +938,8 @@ struct nj_detect_engine *nj_detect_engine_build(const struct nj_detect_rules *ru
 		e->num_of_idx[rules->sigs[order[num]]->idx] = num;
 		if (e->sigs[num].flags & ES_NEVER)
 			e->nnever++;
+		else if (e->sigs[num].flags & ES_EVENT)
+			e->evsigs[e->nevsigs++] = num;
 		else if (e->sigs[num].flags & ES_TX)
 			e->ntx++;
 		else if (e->sigs[num].flags & ES_IPONLY)
@@ -958,7 +963,7 @@ struct nj_detect_engine *nj_detect_engine_build(const struct nj_detect_rules *ru
 		if (!ip)
 			goto out_fail;
 		for (uint32_t num = 0; num < e->nsigs; num++)
-			if ((e->sigs[num].flags & (ES_IPONLY | ES_NEVER)) == ES_IPONLY)
+			if ((e->sigs[num].flags & (ES_IPONLY | ES_NEVER | ES_EVENT)) == ES_IPONLY)
 				ip[nip++] = num;
 		if (nj_iponly_build(e, ip, nip) < 0) {
 			free(ip);
@@ -1027,6 +1032,7 @@ void nj_detect_engine_free(struct nj_detect_engine *e)
 		hs_free_scratch(e->proto_scratch);
 	free(e->sigs);
 	free(e->num_of_idx);
+	free(e->evsigs);
 	free(e->traffic_bits);
 	free(e);
 }

@@ -99,6 +99,13 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 void nj_detect_stream(struct nj_detect_thread *t, struct nj_flow *f, int dir, const uint8_t *data,
 		      uint32_t len, const struct nj_pkt *p);
 
+/*
+ * A TCP stream event (Suricata's name, "stream.reassembly_depth_reached") on
+ * packet p of flow f: the stream-event signatures naming it are evaluated on p.
+ */
+void nj_detect_stream_event(struct nj_detect_thread *t, struct nj_flow *f, const struct nj_pkt *p,
+			    const char *name);
+
 /* A direction of an app-layer transaction is complete (nj_al_tx_hook signature). */
 void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *parser,
 		  struct nj_al_tx *tx, int dir);

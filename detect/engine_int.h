@@ -47,6 +47,7 @@
 #define ES_PASS_FLOW  0x0400u /* a pass on this signature passes the whole flow */
 #define ES_APP_ANY    0x0800u /* tx signature without protocol: every parser */
 #define ES_NEEDS_FLOW 0x1000u
+#define ES_EVENT      0x2000u /* stream-event: evaluated when the stream raises the event */
 
 /* Packet requirement mask (cheap pre-check before a full evaluation). */
 #define PM_PAYLOAD 0x01u
@@ -145,6 +146,7 @@ struct nj_detect_engine {
 	uint32_t *num_of_idx; /* sigs[num_of_idx[s->idx]].s == s */
 	uint32_t nactive;     /* signatures that can match */
 	uint32_t npkt, ntx, niponly, nnever, nalways;
+	uint32_t *evsigs, nevsigs; /* ES_EVENT signatures, by num */
 
 	/* packet groups: [class][dir]; TCP/UDP by server port */
 	uint32_t ngroups;

@@ -660,6 +660,27 @@ static void eval_pkt(struct nj_detect_thread *t, uint32_t num, const struct nj_p
 	matched(t, num, f, p, dir, NOTX, 0);
 }
 
+void nj_detect_stream_event(struct nj_detect_thread *t, struct nj_flow *f, const struct nj_pkt *p,
+			    const char *name)
+{
+	const struct nj_detect_engine *e = t->e;
+	int dir;
+
+	if (!e->nevsigs || !p || flow_passed(f))
+		return;
+	if (strncmp(name, "stream.", 7) == 0)
+		name += 7;
+	dir = (p->flags & NJ_PKT_TOCLIENT) ? 1 : 0;
+	for (uint32_t i = 0; i < e->nevsigs; i++) {
+		const char *want = e->sigs[e->evsigs[i]].s->stream_event;
+
+		if (strncmp(want, "stream.", 7) == 0)
+			want += 7;
+		if (strcmp(want, name) == 0)
+			eval_pkt(t, e->evsigs[i], p, f, dir, pkt_mask(p, f));
+	}
+}
+
 /* Whether p is the first packet of its flow direction (IP-only signatures). */
 static bool first_of_dir(const struct nj_pkt *pkts, uint16_t n, uint16_t i)
 {
@@ -1049,7 +1070,7 @@ static void pkt_detect(struct nj_detect_thread *t, const struct nj_pkt *pkts, ui
 
 	if (flow_passed(f))
 		goto chunks;
-	if (!(p->flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6)) || (p->flags & NJ_PKT_INVALID))
+	if (!(p->flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6)))
 		goto chunks;
 	g = pkt_group(e, p, dir, &cls);
 	mask = pkt_mask(p, f);

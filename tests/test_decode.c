@@ -1366,8 +1366,12 @@ static void check_reassembled4(const struct nj_pkt *p, const uint8_t *dgram, uin
 		(NJ_PKT_FRAGMENT | NJ_PKT_INVALID | NJ_PKT_L4_CSUM_BAD | NJ_PKT_IPV4_CSUM_BAD)),
 	      "flags %#x", p->flags);
 	CHECK((p->flags & NJ_PKT_HAS_L4) && p->sport == 4444 && p->dport == 53, "l4");
-	CHECK(p->l3_off == 0 && p->linktype == NJ_LINK_RAW && p->len == 20 + dlen, "layout");
-	CHECK(p->payload_len == dlen - 8 && !memcmp(p->data + 20, dgram, dlen), "bytes");
+	/* the completing fragment's Ethernet header stays in front, as Suricata */
+	CHECK((p->l3_off == 14 || p->l3_off == 18) && p->linktype == NJ_LINK_ETHERNET &&
+		      p->len == p->l3_off + 20u + dlen,
+	      "layout");
+	CHECK(p->payload_len == dlen - 8 && !memcmp(p->data + p->l3_off + 20, dgram, dlen),
+	      "bytes");
 }
 
 static void test_defrag4(void)
@@ -1491,8 +1495,9 @@ static void test_defrag_overlap(void)
 	p = feed(c, &f, 1, &k[3]);
 	CHECK_EVENT(p, IPV4_FRAG_OVERLAP);
 	CHECK(p.flags & NJ_PKT_REASSEMBLED, "complete");
-	CHECK(p.len == 20 + 32 && p.payload_len == 24, "len %u", p.len);
-	CHECK(!memcmp(p.data + 28, "aaaaaaaabbbbbbbbcccccccc", 24), "bsd bytes %.24s", p.data + 28);
+	CHECK(p.len == p.l3_off + 20u + 32 && p.payload_len == 24, "len %u", p.len);
+	CHECK(!memcmp(p.data + p.l3_off + 28, "aaaaaaaabbbbbbbbcccccccc", 24), "bsd bytes %.24s",
+	      p.data + p.l3_off + 28);
 	for (int i = 0; i < 4; i++)
 		free(k[i]);
 
@@ -1507,7 +1512,8 @@ static void test_defrag_overlap(void)
 	f = rawfrag4(21, 24, false, c16, 8);
 	p = feed(c, &f, 1, &k[2]);
 	CHECK(p.flags & NJ_PKT_REASSEMBLED, "complete 2");
-	CHECK(!memcmp(p.data + 28, "xxxxxxxxxxxxxxxxcccccccc", 24), "bytes %.24s", p.data + 28);
+	CHECK(!memcmp(p.data + p.l3_off + 28, "xxxxxxxxxxxxxxxxcccccccc", 24), "bytes %.24s",
+	      p.data + p.l3_off + 28);
 	for (int i = 0; i < 3; i++)
 		free(k[i]);
 
@@ -1638,9 +1644,12 @@ static void test_defrag6(void)
 		CHECK(p.flags & NJ_PKT_REASSEMBLED, "v6 reassembled [%s]", events_str(&p));
 		CHECK((p.flags & NJ_PKT_HAS_L4) && !(p.flags & NJ_PKT_L4_CSUM_BAD), "v6 l4 %#x",
 		      p.flags);
-		CHECK(p.sport == 5000 && p.payload_len == 2392 && p.l4_off == 48, "v6 tuple");
-		CHECK(p.len == 48 + 2400 && !memcmp(p.data + 48, dg, 2400), "v6 bytes");
-		CHECK(p.data[6] == 0 && p.data[40] == 17, "frag header removed");
+		CHECK(p.sport == 5000 && p.payload_len == 2392 && p.l4_off == p.l3_off + 48u,
+		      "v6 tuple");
+		CHECK(p.len == p.l3_off + 48u + 2400 && !memcmp(p.data + p.l3_off + 48, dg, 2400),
+		      "v6 bytes");
+		CHECK(p.data[p.l3_off + 6] == 0 && p.data[p.l3_off + 40] == 17,
+		      "frag header removed");
 		free(k[0]);
 		free(k[1]);
 	}
@@ -1775,7 +1784,7 @@ static void test_fuzz(void)
 	static uint8_t dg[3000];
 	static const uint16_t links[] = {NJ_LINK_ETHERNET,  NJ_LINK_RAW,	NJ_LINK_NULL,
 					 NJ_LINK_LINUX_SLL, NJ_LINK_LINUX_SLL2, NJ_LINK_IPV4,
-					 NJ_LINK_IPV6};
+					 NJ_LINK_IPV6,	    NJ_LINK_PPP,	NJ_LINK_CHDLC};
 	unsigned nt = 0;
 	struct nj_pkt pk[NJ_BURST];
 	uint8_t *bufs[NJ_BURST];
