@@ -34,6 +34,23 @@ struct nj_app nj_app;
  * the -s files. Prints the summary (and every failed rule) to out; *failed is
  * set if a rule failed or a rule file could not be read.
  */
+/* yara: section: compiles the rules when enabled (errors as FILE:LINE on stderr). */
+static int yara_load(struct nj_app *app, struct nj_yara **out)
+{
+	struct nj_yara_config yc;
+
+	*out = NULL;
+	if (nj_yara_config_load(&yc, app->conf) < 0)
+		return -1;
+	if (!yc.enabled)
+		return 0;
+	*out = nj_yara_create(&yc, stderr);
+	if (!*out)
+		return -1;
+	printf("yara: %u rules compiled\n", nj_yara_rule_count(*out));
+	return 0;
+}
+
 static struct nj_detect_rules *rules_load(struct nj_app *app, const char *const *excl,
 					  unsigned nexcl, const char *const *extra, unsigned nextra,
 					  FILE *out, bool verbose, bool *failed)
@@ -238,6 +255,17 @@ int main(int argc, char **argv)
 		rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
 				   verbose > 0, &rules_failed);
 		nj_detect_rules_free(rules);
+		{
+			struct nj_yara *y = NULL;
+			int yr = yara_load(app, &y);
+
+			nj_yara_destroy(y);
+			if (yr < 0) {
+				nj_conf_free(app->conf);
+				printf("nightjar: YARA rules failed to compile\n");
+				return 1;
+			}
+		}
 		nj_conf_free(app->conf);
 		if (rules_failed) {
 			printf("nightjar: rules failed to load\n");
@@ -258,6 +286,12 @@ int main(int argc, char **argv)
 	app->detect = nj_detect_engine_build(rules, app->conf);
 	if (!app->detect) {
 		NJ_ERR("cannot build the detection engine");
+		nj_detect_rules_free(rules);
+		return 1;
+	}
+	if (yara_load(app, &app->yara) < 0) {
+		NJ_ERR("YARA rules failed to compile");
+		nj_detect_engine_free(app->detect);
 		nj_detect_rules_free(rules);
 		return 1;
 	}
@@ -385,6 +419,7 @@ out_eal:
 	rte_eal_cleanup();
 	nj_detect_engine_free(app->detect);
 	nj_detect_rules_free(rules);
+	nj_yara_destroy(app->yara); /* after the workers' scanners */
 	nj_conf_free(app->conf);
 	return ret;
 }

@@ -27,6 +27,7 @@
 #include "parsers/icmp/icmp.h"
 #include "parsers/beacon/beacon.h"
 #include "detect/engine.h"
+#include "detect/yara/yara.h"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -73,6 +74,7 @@ struct nj_worker {
 	struct nj_beacon *beacon;
 	uint16_t dns_proto; /* app_proto id of DNS (beacon observations of queries) */
 	struct nj_detect_thread *det;
+	struct nj_yara_worker *yara; /* YARA scanner of this core's files, or NULL */
 	bool log_flow, log_netflow, log_anomaly;
 	bool anomaly_packethdr;
 	bool log_ether; /* remember MACs per flow (eve-log ethernet) */
@@ -148,6 +150,7 @@ struct nj_app {
 	struct nj_eve_worker *eve_ctl;
 	struct nj_detect_rules *rules;
 	struct nj_detect_engine *detect;
+	struct nj_yara *yara; /* compiled YARA rules (yara.enabled), or NULL */
 
 	/* offline input */
 	uint16_t linktype;

@@ -154,11 +154,17 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 	w->al = nj_al_worker_create(&app->set.applayer, w->eve);
 	if (!w->al)
 		goto out_free_stream;
-	if (app->set.files.enabled || app->set.files.store) {
+	if (app->set.files.enabled || app->set.files.store || app->yara) {
 		w->files = nj_files_create(&app->set.files, w->eve);
 		if (!w->files)
 			goto out_free_al;
 		nj_al_worker_set_files(w->al, w->files);
+	}
+	if (app->yara) {
+		w->yara = nj_yara_worker_create(app->yara, w->eve, nj_files_max_open(w->files));
+		if (!w->yara)
+			goto out_free_files;
+		nj_files_set_scanner(w->files, &nj_yara_file_ops, w->yara);
 	}
 	w->det = nj_detect_thread_create(app->detect, w->eve);
 	if (!w->det)
@@ -205,6 +211,7 @@ out_free_det:
 	nj_detect_thread_free(w->det);
 out_free_files:
 	nj_files_destroy(w->files);
+	nj_yara_worker_destroy(w->yara);
 out_free_al:
 	nj_al_worker_destroy(w->al);
 out_free_stream:
@@ -227,6 +234,7 @@ void nj_worker_destroy(struct nj_worker *w)
 	nj_stream_destroy(w->stream);
 	nj_al_worker_destroy(w->al);
 	nj_files_destroy(w->files);
+	nj_yara_worker_destroy(w->yara); /* after the files that call it */
 	nj_icmp_destroy(w->icmp);
 	nj_beacon_destroy(w->beacon);
 	nj_detect_thread_free(w->det);
@@ -360,6 +368,8 @@ static void worker_burst(struct nj_worker *w, struct rte_mbuf **m, uint16_t n, i
 		return;
 	}
 	burst_to_pkts(w, m, n, seq_off, ts_off, ts_flag, live_us);
+	if (w->yara)
+		nj_yara_worker_sync(w->yara); /* a reloaded rule set is adopted between bursts */
 	nj_decode_burst_begin(w->dec);
 	for (i = 0; i < n; i++) {
 		nj_decode_pkt(w->dec, &w->pkts[i]);

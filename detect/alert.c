@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "engine_int.h"
+#include "export/eve_priv.h"
 
 /* ------------------------------------------------------------ options */
 
@@ -372,6 +373,35 @@ static void json_traffic(struct nj_json *j, const struct nj_detect_engine *e,
 		nj_json_close_obj(j);
 }
 
+/* The flow's part of an alert: app_proto, direction and (option) the "flow" object. */
+static void json_flow_ctx(struct nj_json *j, const struct nj_flow *f, int dir, bool flow_obj)
+{
+	const char *ap = f->app_proto ? nj_app_proto_name(f->app_proto) : NULL;
+
+	if (ap)
+		nj_json_str(j, "app_proto", ap);
+	nj_json_str(j, "direction", dir ? "to_client" : "to_server");
+	if (flow_obj) {
+		char ts[40];
+		bool ports = f->proto == 6 || f->proto == 17 || f->proto == 132;
+
+		nj_json_open_obj(j, "flow");
+		nj_json_u64(j, "pkts_toserver", f->pkts_ts);
+		nj_json_u64(j, "pkts_toclient", f->pkts_tc);
+		nj_json_u64(j, "bytes_toserver", f->bytes_ts);
+		nj_json_u64(j, "bytes_toclient", f->bytes_tc);
+		nj_eve_format_ts(ts, f->start_us);
+		nj_json_str(j, "start", ts);
+		nj_json_ip(j, "src_ip", nj_flow_src(f), f->ipv6 ? 16 : 4);
+		nj_json_ip(j, "dest_ip", nj_flow_dst(f), f->ipv6 ? 16 : 4);
+		if (ports) {
+			nj_json_u64(j, "src_port", nj_flow_sport(f));
+			nj_json_u64(j, "dest_port", nj_flow_dport(f));
+		}
+		nj_json_close_obj(j);
+	}
+}
+
 static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 {
 	const struct nj_detect_engine *e = t->e;
@@ -437,32 +467,8 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 	if (ao->raw && s->raw)
 		nj_json_str(j, "rule", s->raw);
 	nj_json_close_obj(j);
-	if (f) {
-		const char *ap = f->app_proto ? nj_app_proto_name(f->app_proto) : NULL;
-
-		if (ap)
-			nj_json_str(j, "app_proto", ap);
-		nj_json_str(j, "direction", a->dir ? "to_client" : "to_server");
-		if (ao->flow) {
-			char ts[40];
-			bool ports = f->proto == 6 || f->proto == 17 || f->proto == 132;
-
-			nj_json_open_obj(j, "flow");
-			nj_json_u64(j, "pkts_toserver", f->pkts_ts);
-			nj_json_u64(j, "pkts_toclient", f->pkts_tc);
-			nj_json_u64(j, "bytes_toserver", f->bytes_ts);
-			nj_json_u64(j, "bytes_toclient", f->bytes_tc);
-			nj_eve_format_ts(ts, f->start_us);
-			nj_json_str(j, "start", ts);
-			nj_json_ip(j, "src_ip", nj_flow_src(f), f->ipv6 ? 16 : 4);
-			nj_json_ip(j, "dest_ip", nj_flow_dst(f), f->ipv6 ? 16 : 4);
-			if (ports) {
-				nj_json_u64(j, "src_port", nj_flow_sport(f));
-				nj_json_u64(j, "dest_port", nj_flow_dport(f));
-			}
-			nj_json_close_obj(j);
-		}
-	}
+	if (f)
+		json_flow_ctx(j, f, a->dir, ao->flow);
 	if (f && f->detect_state && e->ntraffic)
 		json_traffic(j, e, f->detect_state);
 	if (ao->payload || ao->payload_printable || ao->payload_length) {
@@ -607,4 +613,37 @@ void nj_detect_flow_json(const struct nj_detect_engine *e, const struct nj_flow 
 {
 	if (e && f && f->detect_state && e->ntraffic)
 		json_traffic(j, e, f->detect_state);
+}
+
+void nj_alert_write_ext(struct nj_eve_worker *eve, const struct nj_alert_ext *x, struct nj_flow *f,
+			int dir, uint64_t ts_us, uint64_t pcap_cnt)
+{
+	struct nj_json *j;
+
+	if (!eve || !nj_eve_wants(eve, NJ_EVE_ALERT))
+		return;
+	if (f)
+		j = nj_eve_begin_flow_seq(eve, NJ_EVE_ALERT, ts_us, f, dir == 1, pcap_cnt);
+	else
+		j = nj_eve_begin(eve, NJ_EVE_ALERT, ts_us, NULL, NULL);
+	if (x->tx_id_set)
+		nj_json_u64(j, "tx_id", x->tx_id);
+	nj_json_open_obj(j, "alert");
+	nj_json_str(j, "action", "allowed");
+	nj_json_u64(j, "gid", x->gid);
+	nj_json_u64(j, "signature_id", x->sid);
+	nj_json_u64(j, "rev", x->rev);
+	nj_json_str(j, "signature", x->signature ? x->signature : "");
+	nj_json_str(j, "category", x->category ? x->category : "");
+	nj_json_u64(j, "severity", x->severity);
+	if (x->alert_fn)
+		x->alert_fn(j, x->arg);
+	nj_json_close_obj(j);
+	if (x->pre_flow_fn)
+		x->pre_flow_fn(j, x->pre_flow_arg);
+	if (f)
+		json_flow_ctx(j, f, dir, x->flow);
+	if (x->post_flow_fn)
+		x->post_flow_fn(j, x->arg);
+	nj_eve_commit(eve);
 }

@@ -122,4 +122,27 @@ struct nj_json;
 void nj_detect_flow_json(const struct nj_detect_engine *e, const struct nj_flow *f,
 			 struct nj_json *j);
 
+/*
+ * An alert raised outside the rules (YARA on a carved file): Suricata's
+ * "alert" event with the same flow context as a rule's alert (tuple,
+ * community_id, pcap_cnt, app_proto, direction, "flow"). The callbacks add
+ * keys: alert_fn inside "alert" (metadata), pre_flow_fn before "app_proto"
+ * (the protocol's object, e.g. "http"), post_flow_fn at the end (e.g.
+ * "fileinfo"). Written only when the EVE output wants alerts.
+ */
+struct nj_json;
+struct nj_alert_ext {
+	uint32_t gid, sid, rev, severity;
+	const char *signature, *category;
+	bool flow; /* the "flow" object (eve-log alert metadata option) */
+	bool tx_id_set;
+	uint64_t tx_id;
+	void (*alert_fn)(struct nj_json *j, const void *arg);
+	void (*pre_flow_fn)(struct nj_json *j, const void *arg); /* gets pre_flow_arg */
+	void (*post_flow_fn)(struct nj_json *j, const void *arg);
+	const void *arg, *pre_flow_arg;
+};
+void nj_alert_write_ext(struct nj_eve_worker *eve, const struct nj_alert_ext *x, struct nj_flow *f,
+			int dir, uint64_t ts_us, uint64_t pcap_cnt);
+
 #endif

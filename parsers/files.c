@@ -130,6 +130,8 @@ struct nj_files {
 	magic_t magic;
 #endif
 	char *meta_buf; /* write-fileinfo record when there is no EVE worker */
+	const struct nj_file_scanner_ops *scan; /* content scanner (YARA), or NULL */
+	void *scan_ctx;
 	char path[FILE_PATH_MAX], path2[FILE_PATH_MAX];
 };
 
@@ -636,6 +638,8 @@ static void consume(struct nj_file *f, const uint8_t *d, uint32_t n)
 	}
 	if (f->storing)
 		store_write(f, d, n);
+	if (fs->scan)
+		fs->scan->data(fs->scan_ctx, (uint32_t)(f - fs->pool), f->cur, d, n);
 	f->cur += n;
 	fs->st.bytes += n;
 }
@@ -930,6 +934,8 @@ static void fileinfo_write(struct nj_json *j, const struct nj_file *f, enum nj_f
 		nj_json_u64(j, "end", f->end);
 	}
 	nj_json_u64(j, "tx_id", f->tx_id);
+	if (fs->scan)
+		fs->scan->log(fs->scan_ctx, (uint32_t)(f - fs->pool), j);
 	nj_json_close_obj(j);
 }
 
@@ -953,6 +959,8 @@ static void file_release(struct nj_file *f)
 	held_free_all(f);
 	if (f->storing)
 		store_finish(f, false, NULL);
+	if (fs->scan)
+		fs->scan->release(fs->scan_ctx, (uint32_t)(f - fs->pool));
 	f->in_use = false;
 	f->flow = NULL;
 	f->next_free = fs->free_list;
@@ -969,6 +977,7 @@ void nj_file_close(struct nj_file *f, enum nj_file_state state, uint64_t ts_us,
 	const char *magic = NULL;
 	bool stored = false, log, meta;
 	struct nj_json *j, local;
+	struct nj_file_view view;
 
 	if (!f || !f->in_use)
 		return;
@@ -1003,6 +1012,27 @@ void nj_file_close(struct nj_file *f, enum nj_file_state state, uint64_t ts_us,
 	else
 		fs->st.errors++;
 
+	if (fs->scan) {
+		view = (struct nj_file_view){
+			.flow = f->flow,
+			.app_proto = f->app_proto,
+			.name = f->name,
+			.name_len = f->name_len,
+			.dir = f->dir,
+			.state = fin,
+			.gaps = f->has_gaps,
+			.size = f->cur,
+			.tx_id = f->tx_id,
+			.ts_us = ts_us,
+			.pcap_cnt = fs->seq,
+			.md5 = fs->md[H_MD5] && fin == NJ_FILE_CLOSED ? dig[H_MD5] : NULL,
+			.sha1 = fs->md[H_SHA1] && fin == NJ_FILE_CLOSED ? dig[H_SHA1] : NULL,
+			.sha256 = fs->md[H_SHA256] && fin != NJ_FILE_ERROR ? dig[H_SHA256] : NULL,
+			.meta_fn = meta_fn,
+			.meta_arg = meta_arg,
+		};
+		fs->scan->scan(fs->scan_ctx, (uint32_t)(f - fs->pool), &view);
+	}
 	log = fs->cfg.enabled && nj_eve_wants(fs->eve, NJ_EVE_FILEINFO);
 	meta = stored && fs->cfg.store_fileinfo;
 	if (log || meta) {
@@ -1033,6 +1063,8 @@ void nj_file_close(struct nj_file *f, enum nj_file_state state, uint64_t ts_us,
 		if (log)
 			nj_eve_commit(fs->eve);
 	}
+	if (fs->scan)
+		fs->scan->done(fs->scan_ctx, (uint32_t)(f - fs->pool), &view);
 	file_release(f);
 }
 
@@ -1151,6 +1183,19 @@ void nj_files_destroy(struct nj_files *fs)
 const struct nj_files_stats *nj_files_stats(const struct nj_files *fs)
 {
 	return &fs->st;
+}
+
+void nj_files_set_scanner(struct nj_files *fs, const struct nj_file_scanner_ops *ops, void *ctx)
+{
+	if (!fs)
+		return;
+	fs->scan = ops;
+	fs->scan_ctx = ctx;
+}
+
+uint32_t nj_files_max_open(const struct nj_files *fs)
+{
+	return fs ? fs->cfg.max_open : 0;
 }
 
 void nj_files_set_pcap_cnt(struct nj_files *fs, uint64_t seq)

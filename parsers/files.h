@@ -164,4 +164,39 @@ void nj_file_close(struct nj_file *file, enum nj_file_state state, uint64_t ts_u
 /* Bytes tracked so far (gaps included, up to max_size): the logged "size". */
 uint64_t nj_file_size(const struct nj_file *file);
 
+/*
+ * A content scanner (YARA) attached to one core's files. It sees every
+ * file's bytes in order by offset (a gap shows as a jump of off), scans at
+ * close before the fileinfo event, writes its findings inside that event's
+ * "fileinfo" object, and may write events of its own (alerts) after it.
+ * slot identifies the file (0 .. nj_files_max_open() - 1) for the time it is
+ * open; release is called once per opened file (after done, or when the file
+ * is dropped without close).
+ */
+struct nj_file_view {
+	struct nj_flow *flow; /* may be NULL */
+	const char *app_proto;
+	const uint8_t *name;
+	uint32_t name_len;
+	int dir;
+	enum nj_file_state state; /* final state (CLOSED, TRUNCATED, ERROR) */
+	bool gaps;
+	uint64_t size, tx_id, ts_us, pcap_cnt;
+	const uint8_t *md5, *sha1, *sha256; /* NULL when not computed */
+	nj_file_meta_fn meta_fn;	    /* the protocol's object (may be NULL) */
+	const void *meta_arg;
+};
+
+struct nj_file_scanner_ops {
+	void (*data)(void *ctx, uint32_t slot, uint64_t off, const uint8_t *d, uint32_t n);
+	void (*scan)(void *ctx, uint32_t slot, const struct nj_file_view *v);
+	void (*log)(void *ctx, uint32_t slot, struct nj_json *j);
+	void (*done)(void *ctx, uint32_t slot, const struct nj_file_view *v);
+	void (*release)(void *ctx, uint32_t slot);
+};
+
+/* Attaches a scanner (NULL ops: none); set before the first file opens. */
+void nj_files_set_scanner(struct nj_files *fs, const struct nj_file_scanner_ops *ops, void *ctx);
+uint32_t nj_files_max_open(const struct nj_files *fs);
+
 #endif

@@ -198,7 +198,7 @@ struct pg_opts {
 	uint64_t start_us;
 };
 
-enum pg_scenario { PG_SC_CUSTOM = 0, PG_SC_DEFAULT, PG_SC_BENCH, PG_SC_HTTP_FILE };
+enum pg_scenario { PG_SC_CUSTOM = 0, PG_SC_DEFAULT, PG_SC_BENCH, PG_SC_HTTP_FILE, PG_SC_GIVEN };
 
 extern struct pg_opts pg_opts;
 
@@ -212,7 +212,21 @@ enum {
 	PG_VAR_DNS_TCP,
 	PG_VAR_BEACON,
 	PG_VAR_BENCH,
+	PG_VAR_GIVEN, /* carries a file given on the command line (f->given) */
 };
+
+/*
+ * A file given with --http-file / --smb-file (pg_given.c): read whole at
+ * start-up, carried by one flow of its own (served as an HTTP response body,
+ * or written then read back over SMB2).
+ */
+struct pg_given {
+	const char *name; /* base name of the path */
+	uint8_t *data;
+	size_t len;
+};
+int pg_given_load(struct pg_given *g, const char *path);
+void pg_given_free(struct pg_given *g);
 
 struct pg_flow {
 	uint64_t ts; /* timestamp of the next packet (us) */
@@ -230,6 +244,7 @@ struct pg_flow {
 	uint16_t ip_id[2];
 	uint16_t icmp_id;
 	bool v6;
+	const struct pg_given *given; /* PG_VAR_GIVEN */
 
 	/* engine */
 	int state;

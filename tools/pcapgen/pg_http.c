@@ -220,6 +220,25 @@ static void file_gen(struct pg_flow *f, uint8_t *dst, size_t n)
 
 /* ---- requests and responses ---- */
 
+/* "/files/NAME" with NAME percent-encoded (anything but [A-Za-z0-9._-]). */
+static void given_path(char *out, size_t cap, const char *name)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	size_t n = (size_t)snprintf(out, cap, "/files/");
+
+	for (const unsigned char *p = (const unsigned char *)name; *p && n + 4 < cap; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-') {
+			out[n++] = (char)*p;
+		} else {
+			out[n++] = '%';
+			out[n++] = hexd[*p >> 4];
+			out[n++] = hexd[*p & 15];
+		}
+	}
+	out[n] = '\0';
+}
+
 static void build_request(struct pg_flow *f, struct http_st *s)
 {
 	struct pg_rng *r = &f->rng;
@@ -231,7 +250,7 @@ static void build_request(struct pg_flow *f, struct http_st *s)
 	pg_buf_reset(&s->req);
 	pg_buf_reset(&s->tmp);
 	s->is_head = false;
-	if (f->variant == PG_VAR_HTTP_FILE) {
+	if (f->variant == PG_VAR_HTTP_FILE || f->variant == PG_VAR_GIVEN) {
 		res = R_DOWNLOAD;
 	} else if (f->variant == PG_VAR_HTTP_CHUNKED_GZIP && s->i == 0) {
 		res = R_CHUNKED;
@@ -258,6 +277,10 @@ static void build_request(struct pg_flow *f, struct http_st *s)
 	s->res = res;
 	switch (res) {
 	case R_DOWNLOAD:
+		if (f->given) {
+			given_path(s->path, sizeof(s->path), f->given->name);
+			break;
+		}
 		snprintf(s->path, sizeof(s->path), "/downloads/%s-%d.%d.%s", PG_PICK(r, dl_names),
 			 (int)pg_range(r, 1, 12), (int)pg_range(r, 0, 40),
 			 f->variant == PG_VAR_HTTP_FILE ? "bin" : PG_PICK(r, dl_exts));
@@ -407,6 +430,15 @@ static void build_response(struct pg_flow *f, struct http_st *s, struct pg_msg *
 		pg_buf_puts(
 			&s->resp,
 			"Accept-Ranges: bytes\r\nLast-Modified: Mon, 06 Nov 2023 09:12:44 GMT\r\n");
+		if (f->given) {
+			/* the given bytes as they are, after the headers (part b) */
+			pg_buf_printf(&s->resp, "Content-Length: %zu\r\n\r\n", f->given->len);
+			m->a = s->resp.p;
+			m->alen = s->resp.len;
+			m->b = f->given->data;
+			m->blen = f->given->len;
+			return;
+		}
 		if (f->variant == PG_VAR_HTTP_FILE) {
 			size = pg_opts.http_file_size;
 			pg_buf_printf(&s->resp, "Content-Length: %llu\r\n\r\n",
@@ -451,7 +483,9 @@ static bool http_next(struct pg_flow *f, struct pg_msg *m)
 	struct pg_rng *r = &f->rng;
 
 	if (!s->nreq) {
-		s->nreq = f->variant == PG_VAR_HTTP_FILE ? 1 : (int)pg_range(r, 1, 5);
+		s->nreq = f->variant == PG_VAR_HTTP_FILE || f->variant == PG_VAR_GIVEN
+				  ? 1
+				  : (int)pg_range(r, 1, 5);
 		if (f->variant == PG_VAR_HTTP_CHUNKED_GZIP)
 			s->nreq = 2;
 	}

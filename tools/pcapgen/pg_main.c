@@ -29,6 +29,7 @@ static const char usage_text[] =
 	"PCT]\n"
 	"               [--http-file-size BYTES] [--smb-file-size BYTES]\n"
 	"               [--scenario default|bench|http-file] [--truth FILE.jsonl]\n"
+	"               [--http-file PATH]... [--smb-file PATH]...\n"
 	"\n"
 	"Writes a deterministic classic pcap (same arguments, same bytes).\n"
 	"  --scenario default    a few hundred varied flows: HTTP (chunked, gzip, keep-alive, "
@@ -40,7 +41,18 @@ static const char usage_text[] =
 	"  --scenario http-file  one HTTP download of --http-file-size bytes (default 1 MiB);\n"
 	"                        its SHA-256 is printed on stderr\n"
 	"  --truth FILE          write one JSON line per application exchange generated\n"
-	"                        (tuple, HTTP method/url/host/status, DNS query, TLS SNI, ...)\n";
+	"                        (tuple, HTTP method/url/host/status, DNS query, TLS SNI, ...)\n"
+	"  --http-file PATH      carry this file as an HTTP response body (GET /files/NAME),\n"
+	"                        one flow per file, first; repeatable\n"
+	"  --smb-file PATH       carry this file over SMB2 (written, then read back), one\n"
+	"                        flow per file; repeatable. With only given files and no\n"
+	"                        --scenario/--flows, the capture holds just those flows\n";
+
+/* ---- given files: the first flows of the capture, HTTP ones then SMB ones ---- */
+#define PG_GIVEN_FILES 256
+static struct pg_given given[PG_GIVEN_FILES];
+static int given_kind[PG_GIVEN_FILES];
+static unsigned int ngiven;
 
 /* ---- servers and clients ---- */
 
@@ -214,6 +226,8 @@ static struct pg_flow *flow_new(uint64_t idx, int kind, int variant)
 	static const uint32_t speeds[] = {8, 8, 16, 40, 80};
 	f->ns_per_byte = speeds[pg_rand(&f->rng) % PG_NELEM(speeds)];
 	f->icmp_id = (uint16_t)pg_rand(&f->rng);
+	if (variant == PG_VAR_GIVEN && idx < ngiven)
+		f->given = &given[idx];
 	return f;
 }
 
@@ -363,6 +377,8 @@ enum {
 	O_REORDER,
 	O_DUP,
 	O_TRUTH,
+	O_HTTP_FILE,
+	O_SMB_FILE,
 };
 
 static const struct option long_opts[] = {
@@ -384,6 +400,8 @@ static const struct option long_opts[] = {
 	{"reorder", required_argument, NULL, O_REORDER},
 	{"duplicate", required_argument, NULL, O_DUP},
 	{"truth", required_argument, NULL, O_TRUTH},
+	{"http-file", required_argument, NULL, O_HTTP_FILE},
+	{"smb-file", required_argument, NULL, O_SMB_FILE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -490,9 +508,22 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 				return bad("--duplicate", a);
 			pg_opts.dup_pct = (unsigned int)v;
 			break;
+		case O_HTTP_FILE:
+		case O_SMB_FILE:
+			if (ngiven >= PG_GIVEN_FILES) {
+				fprintf(stderr, "pcapgen: at most %d given files\n",
+					PG_GIVEN_FILES);
+				return 2;
+			}
+			if (pg_given_load(&given[ngiven], a))
+				return 2;
+			given_kind[ngiven++] = o == O_HTTP_FILE ? K_HTTP : K_SMB;
+			break;
 		default: fputs(usage_text, stderr); return 2;
 		}
 	}
+	if (ngiven && pg_opts.scenario == PG_SC_CUSTOM && !c->flows_set)
+		pg_opts.scenario = PG_SC_GIVEN;
 	if (optind != argc || !c->out) {
 		fputs(usage_text, stderr);
 		return 2;
@@ -525,6 +556,12 @@ static void apply_scenario(struct cfg *c)
 			c->duration_s = 1;
 		if (!pg_opts.http_file_size)
 			pg_opts.http_file_size = 1048576;
+		break;
+	case PG_SC_GIVEN:
+		c->flows = ngiven;
+		c->concurrency = 1;
+		if (!c->duration_s)
+			c->duration_s = ngiven;
 		break;
 	case PG_SC_DEFAULT:
 		if (!c->flows_set)
@@ -567,6 +604,11 @@ static void choose_kind(struct cfg *c, struct pg_rng *r, uint64_t idx, int *kind
 	uint64_t x;
 
 	*variant = PG_VAR_RANDOM;
+	if (idx < ngiven) {
+		*kind = given_kind[idx];
+		*variant = PG_VAR_GIVEN;
+		return;
+	}
 	if (pg_opts.scenario == PG_SC_HTTP_FILE) {
 		*kind = K_HTTP;
 		*variant = PG_VAR_HTTP_FILE;
@@ -696,6 +738,8 @@ int main(int argc, char **argv)
 		rc = -1;
 	pg_http_report();
 	pg_tls_fini();
+	for (unsigned int i = 0; i < ngiven; i++)
+		pg_given_free(&given[i]);
 	if (rc) {
 		fprintf(stderr, "pcapgen: write error on %s\n", c.out);
 		return 1;

@@ -349,7 +349,7 @@ static void smb_request(struct pg_flow *f, struct smb_st *s, struct pg_msg *m)
 		pg_buf_le16(b, 0);
 		pg_buf_le16(b, 0);
 		pg_buf_le32(b, 0);
-		m->b = chunk_data(s->off);
+		m->b = f->given ? f->given->data + s->off : chunk_data(s->off);
 		m->blen = s->chunk;
 		break;
 	case P_READ:
@@ -476,7 +476,7 @@ static void smb_response(struct pg_flow *f, struct smb_st *s, struct pg_msg *m)
 		pg_buf_le32(b, s->chunk);
 		pg_buf_le32(b, 0);
 		pg_buf_le32(b, 0);
-		m->b = chunk_data(s->off);
+		m->b = f->given ? f->given->data + s->off : chunk_data(s->off);
 		m->blen = s->chunk;
 		break;
 	case P_CLOSE:
@@ -530,6 +530,11 @@ static bool smb_next(struct pg_flow *f, struct pg_msg *m)
 		snprintf(s->fname, sizeof(s->fname), "%s", PG_PICK(&f->rng, files));
 		s->size = pg_opts.smb_file_size ? pg_opts.smb_file_size
 						: pg_range(&f->rng, 8000, 300000);
+		if (f->given) {
+			/* the given file, by its own name, in a share folder */
+			snprintf(s->fname, sizeof(s->fname), "Shared\\%s", f->given->name);
+			s->size = f->given->len;
+		}
 	}
 	if (s->phase >= P_END) {
 		f->close = PG_CLOSE_CFIN;
