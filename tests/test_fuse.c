@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nightjar-fuse units: every adapter on good and malformed lines (a counted
+ * outcome, never a crash), the join window, offsets, expiry and caps, and the
+ * zstd reader's resumable positions.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../export/fuse/fuse.h"
+#include "../export/fuse/fuse_io.h"
+#include "nj_test.h"
+
+static int parse(enum nj_fuse_fmt fmt, const char *line, struct nj_fuse_ep *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	return nj_fuse_parse_line(fmt, line, strlen(line), 7, ep);
+}
+
+static void test_adapters(void)
+{
+	struct nj_fuse_ep ep;
+	double t;
+
+	CHECK(nj_fuse_parse_time("2020-09-22 18:53:31.668", &t) == 0);
+	CHECK(fabs(t - 1600800811.668) < 1e-6);
+	CHECK(nj_fuse_parse_time("2022-05-13T08:54:05.1230000Z", &t) == 0);
+	CHECK(fabs(t - 1652432045.123) < 1e-6);
+	CHECK(nj_fuse_parse_time("2020-10-09T21:34:27.013272+0000", &t) == 0);
+	CHECK(nj_fuse_parse_time("2020-10-09T23:34:27+02:00", &t) == 0 &&
+	      fabs(t - 1602279267) < 1e-6);
+	CHECK(nj_fuse_parse_time("2020-13-09 10:00:00", &t) < 0);
+	CHECK(nj_fuse_parse_time("20", &t) < 0);
+	CHECK(nj_fuse_parse_time("", &t) < 0);
+
+	/* Mordor flat JSON, HTML-escaped image, no ProcessId */
+	CHECK(parse(NJ_FUSE_FMT_AUTO,
+		    "{\"EventID\":3,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\","
+		    "\"Hostname\":\"WS5.x\",\"RecordNumber\":42,\"UtcTime\":\"2020-09-22 "
+		    "18:53:31.668\",\"Image\":\"&lt;unknown process&gt;\",\"Protocol\":\"tcp\","
+		    "\"Initiated\":\"true\",\"SourceIp\":\"172.18.39.5\",\"SourcePort\":\"62782\","
+		    "\"DestinationIp\":\"172.18.39.6\",\"DestinationPort\":\"445\"}",
+		    &ep) == NJ_FUSE_OK);
+	CHECK(ep.eid == 3 && ep.record_id == 42 && ep.pid == -1 && ep.proto == 6);
+	CHECK(ep.initiated == 1 && ep.sport == 62782 && ep.dport == 445);
+	CHECK(ep.image && !strcmp(ep.image, "<unknown process>"));
+	CHECK(ep.fmt == NJ_FUSE_FMT_SYSMON_JSON);
+	nj_fuse_ep_free(&ep);
+	/* another channel is skipped, not an error */
+	CHECK(parse(NJ_FUSE_FMT_AUTO,
+		    "{\"EventID\":3,\"Channel\":\"Security\",\"Hostname\":\"h\",\"UtcTime\":\"2020-"
+		    "09-22 18:53:31.668\"}",
+		    &ep) == NJ_FUSE_SKIP_OTHER);
+	/* Sentinel: EventData is a JSON string; no record id -> the line number */
+	CHECK(parse(NJ_FUSE_FMT_AUTO,
+		    "{\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Computer\":\"WS\","
+		    "\"EventID\":1,\"EventData\":\"{\\\"UtcTime\\\":\\\"2022-05-13T08:54:08."
+		    "4200000Z\\\","
+		    "\\\"ProcessId\\\":\\\"2084\\\",\\\"Image\\\":\\\"C:\\\\\\\\p.exe\\\","
+		    "\\\"Hashes\\\":\\\"MD5=AA,SHA256="
+		    "5CFFEEBC4BE60D76E6A38B6C41E3BA993C47FB125B7B1DF5C2ED9A7F4F7B9D16\\\"}\"}",
+		    &ep) == NJ_FUSE_OK);
+	CHECK(ep.eid == 1 && ep.pid == 2084 && ep.record_id == 7);
+	CHECK(ep.sha256 &&
+	      !strcmp(ep.sha256,
+		      "5cffeebc4be60d76e6a38b6c41e3ba993c47fb125b7b1df5c2ed9a7f4f7b9d16"));
+	nj_fuse_ep_free(&ep);
+	CHECK(parse(NJ_FUSE_FMT_SENTINEL,
+		    "{\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Computer\":\"WS\","
+		    "\"EventID\":1,\"EventData\":\"{not json\"}",
+		    &ep) == NJ_FUSE_BAD_SHAPE);
+	/* Winlogbeat ECS */
+	CHECK(parse(NJ_FUSE_FMT_AUTO,
+		    "{\"winlog\":{\"channel\":\"Microsoft-Windows-Sysmon/Operational\","
+		    "\"event_id\":\"22\",\"record_id\":99,\"computer_name\":\"ws1\",\"event_data\":"
+		    "{"
+		    "\"UtcTime\":\"2024-01-01 00:00:00.000\",\"ProcessId\":\"10\","
+		    "\"QueryName\":\"example.org\",\"QueryResults\":\"1.2.3.4;\"}}}",
+		    &ep) == NJ_FUSE_OK);
+	CHECK(ep.eid == 22 && ep.record_id == 99 && ep.fmt == NJ_FUSE_FMT_WINLOGBEAT);
+	CHECK(ep.query_name && !strcmp(ep.query_name, "example.org"));
+	nj_fuse_ep_free(&ep);
+	CHECK(parse(NJ_FUSE_FMT_WINLOGBEAT, "{\"winlog\":5}", &ep) == NJ_FUSE_BAD_SHAPE);
+	CHECK(parse(NJ_FUSE_FMT_WINLOGBEAT, "{\"winlog\":{\"event_id\":3,\"event_data\":[]}}",
+		    &ep) == NJ_FUSE_BAD_SHAPE);
+	/* Azure syslog XML, cut short: the fields before the cut are kept */
+	CHECK(parse(NJ_FUSE_FMT_AUTO,
+		    "{\"Computer\":\"UBUNTU5\",\"SyslogMessage\":\"<Event><System><Provider "
+		    "Name=\\\"Linux-Sysmon\\\"/><EventID>1</EventID><EventRecordID>245760"
+		    "</EventRecordID><Computer>UBUNTU5</Computer></System><EventData><Data "
+		    "Name=\\\"UtcTime\\\">2022-05-11 18:10:22.000</Data><Data "
+		    "Name=\\\"ProcessId\\\">17790</Data><Data Name=\\\"CommandLine\\\">bash -c "
+		    "x &amp;&amp; y</Data><Data Name=\\\"ParentImage\\\">/usr/bin/ja\"}",
+		    &ep) == NJ_FUSE_PARTIAL);
+	CHECK(ep.partial && ep.pid == 17790 && ep.record_id == 245760 && !ep.parent_image);
+	CHECK(ep.cmdline && !strcmp(ep.cmdline, "bash -c x && y"));
+	nj_fuse_ep_free(&ep);
+	CHECK(parse(NJ_FUSE_FMT_AZURE_XML,
+		    "{\"SyslogMessage\":\"<Event><System><Provider Name=Linux-Sysmon/>\"}",
+		    &ep) == NJ_FUSE_BAD_XML);
+	CHECK(parse(NJ_FUSE_FMT_AUTO, "<Event><EventID>3</EventID><Data Name=\"Ut", &ep) ==
+	      NJ_FUSE_BAD_SHAPE);
+	/* osquery */
+	CHECK(parse(NJ_FUSE_FMT_AUTO,
+		    "{\"name\":\"pack_socket_events\",\"hostIdentifier\":\"lnx\",\"unixTime\":"
+		    "1700000000,\"counter\":12,\"action\":\"added\",\"columns\":{\"action\":"
+		    "\"connect\",\"pid\":\"55\",\"path\":\"/usr/bin/curl\",\"protocol\":\"6\","
+		    "\"local_address\":\"10.0.0.2\",\"local_port\":\"40000\",\"remote_address\":"
+		    "\"10.0.0.9\",\"remote_port\":\"443\",\"time\":\"1700000001\"}}",
+		    &ep) == NJ_FUSE_OK);
+	CHECK(ep.source == 1 && ep.eid == 3 && ep.record_id == 12 && ep.time == 1700000001.0);
+	CHECK(ep.initiated == 1 && ep.sport == 40000 && ep.dport == 443 && ep.pid == 55);
+	nj_fuse_ep_free(&ep);
+	CHECK(parse(NJ_FUSE_FMT_OSQUERY,
+		    "{\"name\":\"socket_events\",\"hostIdentifier\":\"lnx\",\"unixTime\":1,"
+		    "\"columns\":{\"action\":\"connect\",\"local_port\":\"99999\"}}",
+		    &ep) == NJ_FUSE_BAD_SHAPE);
+	CHECK(parse(NJ_FUSE_FMT_OSQUERY, "{\"name\":\"hash\",\"columns\":{}}", &ep) ==
+	      NJ_FUSE_BAD_SHAPE);
+
+	/* garbage of every kind: counted outcomes */
+	{
+		static const char *const bad[] = {
+			"",
+			"   ",
+			"not json",
+			"[1,2,3]",
+			"{",
+			"{\"EventID\":\"x\"}",
+			"null",
+			"{\"EventID\":3}",
+			"{\"EventID\":3,\"Hostname\":\"h\",\"UtcTime\":5}",
+			"{\"EventID\":3,\"Hostname\":\"h\",\"UtcTime\":\"2020-01-01 00:00:00\","
+			"\"SourcePort\":\"-5\",\"Protocol\":{}}",
+			"{\"winlog\":{\"event_id\":1e99}}",
+			"{\"columns\":1,\"name\":2}",
+			"<Event><EventID>",
+			"<Data Name=\"",
+			"\xff\xfe\x00"};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			for (int f = 0; f < NJ_FUSE_FMT_MAX; f++) {
+				int rc = parse((enum nj_fuse_fmt)f, bad[i], &ep);
+
+				CHECK(rc >= NJ_FUSE_OK && rc <= NJ_FUSE_PARTIAL);
+				if (rc == NJ_FUSE_OK || rc == NJ_FUSE_PARTIAL)
+					nj_fuse_ep_free(&ep);
+			}
+		}
+	}
+	/* every prefix of a good line: no crash, no leak */
+	{
+		const char *good = "{\"EventID\":3,\"Hostname\":\"h\",\"RecordNumber\":1,"
+				   "\"UtcTime\":\"2020-09-22 18:53:31.668\",\"Protocol\":\"udp\","
+				   "\"SourceIp\":\"::1\",\"SourcePort\":\"1\",\"DestinationIp\":"
+				   "\"::1\",\"DestinationPort\":\"2\"}";
+
+		for (size_t n = 0; n <= strlen(good); n++) {
+			int rc;
+
+			memset(&ep, 0, sizeof(ep));
+			rc = nj_fuse_parse_line(NJ_FUSE_FMT_AUTO, good, n, 1, &ep);
+			CHECK(n == strlen(good) ? rc == NJ_FUSE_OK : rc != NJ_FUSE_OK);
+			if (rc == NJ_FUSE_OK || rc == NJ_FUSE_PARTIAL)
+				nj_fuse_ep_free(&ep);
+		}
+	}
+}
+
+/* ---- joins ---- */
+
+static char last[8192];
+static int n_out;
+
+static int sink(void *arg, const char *line, size_t len)
+{
+	(void)arg;
+	snprintf(last, sizeof(last), "%.*s", (int)len, line);
+	n_out++;
+	return 0;
+}
+
+static void eid3(struct nj_fuse *f, const char *host, uint64_t rec, double t, unsigned sport)
+{
+	struct nj_fuse_ep ep = {0};
+
+	ep.host = strdup(host);
+	ep.eid = 3;
+	ep.record_id = rec;
+	ep.time = t;
+	ep.pid = 100;
+	ep.ppid = -1;
+	ep.proto = 6;
+	ep.initiated = 1;
+	ep.sip = strdup("10.0.0.2");
+	ep.dip = strdup("10.0.0.9");
+	ep.sport = (uint16_t)sport;
+	ep.dport = 443;
+	ep.image = strdup("C:\\a.exe");
+	CHECK(nj_fuse_add_endpoint(f, &ep, false) == 0);
+	nj_fuse_ep_free(&ep);
+}
+
+static void flow(struct nj_fuse *f, double start, const char *cid)
+{
+	char buf[1024], ts[48], st[48];
+	json_t *ev;
+
+	nj_fuse_fmt_time(start + 5, ts, sizeof(ts));
+	nj_fuse_fmt_time(start, st, sizeof(st));
+	snprintf(buf, sizeof(buf),
+		 "{\"timestamp\":\"%s\",\"event_type\":\"flow\",\"community_id\":\"%s\","
+		 "\"src_ip\":\"10.0.0.2\",\"dest_ip\":\"10.0.0.9\",\"proto\":\"TCP\","
+		 "\"flow\":{\"start\":\"%s\"},\"tcp\":{\"syn\":true}}",
+		 ts, cid, st);
+	ev = json_loads(buf, 0, NULL);
+	CHECK(ev != NULL);
+	CHECK(nj_fuse_add_eve(f, ev, false) == 0);
+	json_decref(ev);
+}
+
+static void test_joins(void)
+{
+	/* Community ID of tcp 10.0.0.2:40000 -> 10.0.0.9:443 and :40001 */
+	const char *cid0 = "1:lXfwIhInK8+zjfbJT7W3DngahBc=";
+	struct nj_fuse_cfg cfg;
+	struct nj_fuse *f;
+	unsigned e, n, p;
+	double off;
+
+	nj_fuse_cfg_default(&cfg);
+	f = nj_fuse_create(&cfg, sink, NULL);
+	CHECK(f != NULL);
+	/* within the window (11 s skew): joined, once */
+	eid3(f, "h1", 1, 1000.0, 40000);
+	n_out = 0;
+	flow(f, 1011.0, cid0);
+	CHECK(n_out == 1);
+	CHECK(strstr(last, "\"method\":\"community_id\"") && strstr(last, "\"record_id\":1"));
+	/* a second sensor's copy of the flow: suppressed */
+	flow(f, 1011.007, cid0);
+	CHECK(n_out == 1 && nj_fuse_counters(f)->dup_suppressed == 1);
+	/* a second unambiguous join teaches the host offset */
+	eid3(f, "h1", 2, 2000.0, 40000);
+	flow(f, 2011.2, cid0);
+	CHECK(n_out == 2);
+	CHECK(nj_fuse_host_offset(f, "h1", &off) && fabs(off - 11.1) < 0.2);
+	/* late endpoint record: the flow came first */
+	flow(f, 3011.0, cid0);
+	CHECK(n_out == 2);
+	eid3(f, "h1", 3, 3000.0, 40000);
+	CHECK(n_out == 3 && strstr(last, "\"record_id\":3"));
+	/* outside the window: never joined */
+	eid3(f, "h2", 4, 5000.0, 40000);
+	flow(f, 5100.0, cid0);
+	CHECK(n_out == 3);
+	nj_fuse_destroy(f);
+
+	/* expiry: counted, and an expired record cannot join */
+	nj_fuse_cfg_default(&cfg);
+	cfg.retention = 60;
+	cfg.net_retention = 30;
+	f = nj_fuse_create(&cfg, sink, NULL);
+	n_out = 0;
+	eid3(f, "h1", 1, 1000.0, 40000);
+	nj_fuse_held(f, &e, &n, &p);
+	CHECK(e == 1);
+	nj_fuse_advance(f, 1059.0);
+	nj_fuse_held(f, &e, &n, &p);
+	CHECK(e == 1);
+	nj_fuse_advance(f, 1061.0);
+	nj_fuse_held(f, &e, &n, &p);
+	CHECK(e == 0 && nj_fuse_counters(f)->expired_ep == 1);
+	flow(f, 1001.0, cid0);
+	CHECK(n_out == 0);
+	nj_fuse_held(f, &e, &n, &p);
+	CHECK(n == 1);
+	nj_fuse_advance(f, 1200.0);
+	nj_fuse_held(f, &e, &n, &p);
+	CHECK(n == 0 && nj_fuse_counters(f)->expired_net == 1);
+	nj_fuse_destroy(f);
+
+	/* caps: memory stays bounded, evictions counted */
+	nj_fuse_cfg_default(&cfg);
+	cfg.max_ep = 10;
+	f = nj_fuse_create(&cfg, sink, NULL);
+	for (unsigned i = 0; i < 25; i++)
+		eid3(f, "h1", i, 1000.0 + i, 30000 + i);
+	nj_fuse_held(f, &e, &n, &p);
+	CHECK(e == 10 && nj_fuse_counters(f)->evicted_ep == 15);
+	nj_fuse_destroy(f);
+}
+
+static void test_config(void)
+{
+	struct nj_fuse_cfg cfg;
+
+	nj_fuse_cfg_default(&cfg);
+	CHECK(nj_fuse_cfg_set(&cfg, "fuse.window=20") == 0 && cfg.window == 20);
+	CHECK(nj_fuse_cfg_set(&cfg, "nat=10.0.0.2=198.51.100.7") == 0 && cfg.n_nat == 1);
+	CHECK(!strcmp(cfg.nat[0].outside, "198.51.100.7"));
+	CHECK(nj_fuse_cfg_set(&cfg, "nat=10.0.0.2") < 0);
+	CHECK(nj_fuse_cfg_set(&cfg, "window=-1") < 0);
+	CHECK(nj_fuse_cfg_set(&cfg, "window=abc") < 0);
+	CHECK(nj_fuse_cfg_set(&cfg, "nosuchkey=1") < 0);
+	CHECK(nj_fuse_cfg_set(&cfg, "host=WS5=172.18.39.5") == 0 && cfg.n_hosts == 1);
+}
+
+/* The zstd reader resumes mid-frame from a saved position. */
+static void test_reader(void)
+{
+	char path[] = "/tmp/nj-fuse-test-XXXXXX.zst";
+	int fd = mkstemps(path, 4);
+	struct nj_fuse_writer *w;
+	struct nj_fuse_reader *r;
+	struct nj_fuse_pos pos;
+	const char *line;
+	size_t len;
+	char want[32];
+
+	CHECK(fd >= 0);
+	close(fd);
+	w = nj_fuse_writer_open(path, 0);
+	CHECK(w != NULL);
+	for (int i = 0; i < 300; i++) {
+		char l[32];
+
+		snprintf(l, sizeof(l), "line %d", i);
+		nj_fuse_writer_line(w, l, strlen(l));
+		if (i % 7 == 6)
+			nj_fuse_writer_flush(w); /* a frame per flush */
+	}
+	nj_fuse_writer_close(w);
+	r = nj_fuse_reader_open(path, NULL);
+	CHECK(r != NULL);
+	for (int i = 0; i < 150; i++)
+		CHECK(nj_fuse_reader_next(r, true, &line, &len) == 1);
+	nj_fuse_reader_pos(r, &pos);
+	CHECK(pos.line_no == 150 && pos.skip > 0);
+	nj_fuse_reader_close(r);
+	r = nj_fuse_reader_open(path, &pos);
+	CHECK(nj_fuse_reader_next(r, true, &line, &len) == 1);
+	CHECK(!strcmp(line, "line 150"));
+	for (int i = 151; i < 300; i++)
+		CHECK(nj_fuse_reader_next(r, true, &line, &len) == 1);
+	snprintf(want, sizeof(want), "line %d", 299);
+	CHECK(!strcmp(line, want));
+	CHECK(nj_fuse_reader_next(r, true, &line, &len) == 0);
+	nj_fuse_reader_close(r);
+	unlink(path);
+}
+
+int main(void)
+{
+	test_adapters();
+	test_joins();
+	test_config();
+	test_reader();
+	if (!failures)
+		printf("fuse: all checks passed\n");
+	return failures != 0;
+}
