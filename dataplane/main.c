@@ -22,6 +22,7 @@
 #include <rte_lcore.h>
 
 #include "detect/detect.h"
+#include "export/geoip.h"
 #include "nightjar.h"
 
 struct nj_app nj_app;
@@ -95,7 +96,7 @@ static void build_info(void)
 	printf("This is Nightjar version %s\n", NJ_VERSION);
 	printf("Version: %s (nightjar %s)\n", NJ_SURICATA_COMPAT, NJ_VERSION);
 	/* Features that suricata-verify tests may require; only what really works. */
-	printf("Features: HAVE_JA3 HAVE_JA4\n");
+	printf("Features: HAVE_JA3 HAVE_JA4 GeoIP2\n");
 	printf("DPDK support: yes\n");
 	printf("zstd EVE output: yes\n");
 }
@@ -161,6 +162,7 @@ int main(int argc, char **argv)
 	const char *rules_excl[NJ_MAX_RULE_ARGS], *rules_extra[NJ_MAX_RULE_ARGS];
 	unsigned nrules_excl = 0, nrules_extra = 0;
 	struct nj_detect_rules *rules = NULL;
+	struct nj_geoip *geoip = NULL;
 	bool test_mode = false, rules_failed = false;
 	int c, ret, verbose = 0;
 	unsigned w;
@@ -252,6 +254,9 @@ int main(int argc, char **argv)
 	if (test_mode) {
 		if (nj_settings_load(app, config_path, sets, nsets) < 0)
 			return 1;
+		if (nj_geoip_start(app->conf, &geoip) < 0)
+			return 1;
+		nj_geoip_close(geoip);
 		rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
 				   verbose > 0, &rules_failed);
 		nj_detect_rules_free(rules);
@@ -279,6 +284,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (nj_settings_load(app, config_path, sets, nsets) < 0)
+		return 1;
+	if (nj_geoip_start(app->conf, &geoip) < 0)
 		return 1;
 	rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
 			   verbose > 0, &rules_failed);
@@ -319,6 +326,11 @@ int main(int argc, char **argv)
 			goto out_eal;
 		}
 		app->eve_ctl = nj_eve_worker(app->eve, app->set.workers);
+		if (geoip && nj_eve_set_geoip(app->eve, geoip) < 0) {
+			NJ_ERR("geoip: out of memory for the lookup caches (geoip.cache-size)");
+			ret = 1;
+			goto out_eve;
+		}
 	}
 	if (nj_ports_setup(app) < 0) {
 		ret = 1;
@@ -420,6 +432,7 @@ out_eal:
 	nj_detect_engine_free(app->detect);
 	nj_detect_rules_free(rules);
 	nj_yara_destroy(app->yara); /* after the workers' scanners */
+	nj_geoip_close(geoip);
 	nj_conf_free(app->conf);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include "export/geoip.h"
 #include "nightjar.h"
 
 #define NJ_MAX_COUNTERS 1024
@@ -49,6 +50,8 @@ struct totals {
 	struct nj_detect_stats det;
 	struct nj_stream_stats stream;
 	struct nj_yara_stats yara;
+	struct nj_geoip_stats geo;
+	bool have_geo;
 	uint64_t imissed, ierrors, nombuf, ipackets;
 };
 
@@ -72,6 +75,11 @@ static void collect(struct nj_app *app, struct totals *t)
 			sum_u64(&t->stream, nj_stream_stats(w->stream), sizeof(t->stream));
 		if (w->yara)
 			sum_u64(&t->yara, nj_yara_worker_stats(w->yara), sizeof(t->yara));
+		if (nj_eve_worker_geoip(w->eve)) {
+			sum_u64(&t->geo, nj_geoip_cache_stats(nj_eve_worker_geoip(w->eve)),
+				sizeof(t->geo));
+			t->have_geo = true;
+		}
 	}
 	if (app->eve_ctl)
 		sum_u64(&t->eve, nj_eve_worker_stats(app->eve_ctl), sizeof(t->eve));
@@ -143,6 +151,13 @@ void nj_stats_emit(struct nj_app *app, uint64_t ts_us)
 	add_counter(&c, "nightjar.eve.dropped", t.eve.dropped);
 	add_counter(&c, "nightjar.eve.too_large", t.eve.too_large);
 	add_counter(&c, "nightjar.eve.frames", t.eve.frames);
+	if (t.have_geo) {
+		add_counter(&c, "nightjar.geoip.lookups", t.geo.lookups);
+		add_counter(&c, "nightjar.geoip.cache_hits", t.geo.hits);
+		add_counter(&c, "nightjar.geoip.cache_misses", t.geo.misses);
+		add_counter(&c, "nightjar.geoip.home_net", t.geo.home);
+		add_counter(&c, "nightjar.geoip.errors", t.geo.errors);
+	}
 	if (!ts_us)
 		ts_us = app->pcap_last_us;
 	nj_eve_log_stats(app->eve_ctl, ts_us, uptime, c.names, c.vals, c.n);

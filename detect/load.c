@@ -210,6 +210,7 @@ static struct nj_detect_rules *rules_new(const struct nj_conf *conf, const char 
 
 	if (!r)
 		return NULL;
+	((struct nj_detect_priv *)r->priv)->conf = conf;
 	if (nj_detect_vars_load(r, conf, msg, sizeof(msg)) < 0) {
 		if (err)
 			fprintf(err, "%s\n", msg);

@@ -37,7 +37,8 @@ struct nj_detect_priv {
 	uint32_t *sid_vals;
 	uint32_t sid_n, sid_cap;
 	uint32_t sig_cap;
-	const char *cur_file; /* interned, while loading */
+	const struct nj_conf *conf; /* while loading: keywords that read settings (geoip) */
+	const char *cur_file;	    /* interned, while loading */
 	uint32_t cur_line;
 };
 

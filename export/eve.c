@@ -33,6 +33,7 @@
 #include "../dataplane/flow.h"
 #include "../dataplane/pkt.h"
 #include "community_id.h"
+#include "geoip.h"
 #include "eve_priv.h"
 
 /* Writer idle sleep, and the offline worker's wait for a free frame. */
@@ -77,6 +78,7 @@ struct nj_eve_worker {
 	unsigned nsinks;
 	char *scratch;
 	ZSTD_CCtx *cctx;
+	struct nj_geoip_cache *geo; /* this handle's GeoIP cache, NULL: no enrichment */
 	uint64_t last_tick_ms;
 	uint64_t ts_sec;    /* second of ts_prefix, UINT64_MAX = none */
 	char ts_prefix[24]; /* "2017-04-07T22:24:37." */
@@ -470,6 +472,8 @@ struct nj_json *nj_eve_begin(struct nj_eve_worker *w, enum nj_eve_type t, uint64
 			else
 				json_ether_flow(j, f, p && (p->flags & NJ_PKT_TOCLIENT), false);
 		}
+		if (w->geo)
+			nj_geoip_json(w->geo, j, tp.sa, tp.da, tp.alen);
 	} else if (p && pkt_has_addrs(p)) {
 		tp.alen = nj_pkt_addr_len(p);
 		tp.sa = nj_pkt_src(p);
@@ -493,6 +497,8 @@ struct nj_json *nj_eve_begin(struct nj_eve_worker *w, enum nj_eve_type t, uint64
 		}
 		if (w->ether)
 			json_ether_pkt(j, p);
+		if (w->geo)
+			nj_geoip_json(w->geo, j, tp.sa, tp.da, tp.alen);
 	}
 	return j;
 }
@@ -536,6 +542,8 @@ struct nj_json *nj_eve_begin_flow_seq(struct nj_eve_worker *w, enum nj_eve_type 
 		json_flow_cid(w, j, f);
 	if (w->ether)
 		json_ether_flow(j, f, to_client, t == NJ_EVE_FLOW || t == NJ_EVE_NETFLOW);
+	if (w->geo)
+		nj_geoip_json(w->geo, j, tp.sa, tp.da, tp.alen);
 	return j;
 }
 
@@ -657,6 +665,22 @@ const struct nj_eve_stats *nj_eve_worker_stats(const struct nj_eve_worker *w)
 	static const struct nj_eve_stats none;
 
 	return w ? &w->st : &none;
+}
+
+int nj_eve_set_geoip(struct nj_eve *eve, const struct nj_geoip *g)
+{
+	for (unsigned i = 0; i < eve->nhandles; i++) {
+		nj_geoip_cache_free(eve->h[i]->geo);
+		eve->h[i]->geo = g ? nj_geoip_cache_new(g) : NULL;
+		if (g && !eve->h[i]->geo)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+struct nj_geoip_cache *nj_eve_worker_geoip(const struct nj_eve_worker *w)
+{
+	return w ? w->geo : NULL;
 }
 
 bool nj_eve_wants(const struct nj_eve_worker *w, enum nj_eve_type t)
@@ -820,6 +844,7 @@ static void handle_free(struct nj_eve_worker *w)
 		free(o->buf);
 	}
 	ZSTD_freeCCtx(w->cctx);
+	nj_geoip_cache_free(w->geo);
 	free(w->scratch);
 	free(w);
 }

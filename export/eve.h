@@ -92,6 +92,15 @@ void nj_eve_close(struct nj_eve *eve);
 struct nj_eve_worker *nj_eve_worker(struct nj_eve *eve, unsigned id);
 const struct nj_eve_stats *nj_eve_worker_stats(const struct nj_eve_worker *w);
 bool nj_eve_wants(const struct nj_eve_worker *w, enum nj_eve_type t);
+/*
+ * GeoIP enrichment (geoip.h): gives every handle its own lookup cache on g
+ * (NULL: none); events with addresses then carry a "geoip" object. Start-up only.
+ */
+struct nj_geoip;
+struct nj_geoip_cache;
+int nj_eve_set_geoip(struct nj_eve *eve, const struct nj_geoip *g);
+/* The handle's GeoIP cache, for other users on the same core; NULL without GeoIP. */
+struct nj_geoip_cache *nj_eve_worker_geoip(const struct nj_eve_worker *w);
 
 /*
  * Start an event: writes {"timestamp":..,"flow_id":..,"pcap_cnt":..,
