@@ -22,6 +22,7 @@
 #include <rte_lcore.h>
 
 #include "detect/detect.h"
+#include "detect/intel/dataset.h"
 #include "nightjar.h"
 
 struct nj_app nj_app;
@@ -145,6 +146,7 @@ int main(int argc, char **argv)
 	unsigned nrules_excl = 0, nrules_extra = 0;
 	struct nj_detect_rules *rules = NULL;
 	bool test_mode = false, rules_failed = false;
+	const char *data_dir = NULL;
 	int c, ret, verbose = 0;
 	unsigned w;
 
@@ -218,8 +220,8 @@ int main(int argc, char **argv)
 		case OPT_VERSION: printf("nightjar %s\n", NJ_VERSION); return 0;
 		case OPT_DUMP_KEYS: nj_conf_dump_keys_md(stdout); return 0;
 		case OPT_IGNORED_ARG:
-		case OPT_IGNORED:
-		case OPT_DATA_DIR: break;
+		case OPT_IGNORED: break;
+		case OPT_DATA_DIR: data_dir = optarg; break;
 		case OPT_ENGINE_ANALYSIS: test_mode = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -233,7 +235,8 @@ int main(int argc, char **argv)
 	}
 
 	if (test_mode) {
-		if (nj_settings_load(app, config_path, sets, nsets) < 0)
+		if (nj_settings_load(app, config_path, sets, nsets) < 0 ||
+		    nj_datasets_configure(app->conf) < 0)
 			return 1;
 		rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
 				   verbose > 0, &rules_failed);
@@ -251,6 +254,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (nj_settings_load(app, config_path, sets, nsets) < 0)
+		return 1;
+	nj_datasets_set_data_dir(data_dir ? data_dir : app->set.log_dir);
+	if (nj_datasets_configure(app->conf) < 0)
 		return 1;
 	rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
 			   verbose > 0, &rules_failed);
@@ -369,6 +375,7 @@ int main(int argc, char **argv)
 	}
 	nj_eve_worker_flush(app->eve_ctl);
 	nj_stats_summary(app);
+	nj_datasets_save_all();
 	ret = 0;
 
 out_workers:
@@ -385,6 +392,7 @@ out_eal:
 	rte_eal_cleanup();
 	nj_detect_engine_free(app->detect);
 	nj_detect_rules_free(rules);
+	nj_datasets_free_all();
 	nj_conf_free(app->conf);
 	return ret;
 }
