@@ -23,6 +23,7 @@
 
 #include "detect/detect.h"
 #include "detect/intel/dataset.h"
+#include "detect/intel/intel_run.h"
 #include "nightjar.h"
 
 struct nj_app nj_app;
@@ -88,6 +89,12 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	nj_app.stop = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	nj_intel_request_reload(); /* loaded by the intel reloader thread */
 }
 
 static int mkdir_p(const char *path)
@@ -256,7 +263,7 @@ int main(int argc, char **argv)
 	if (nj_settings_load(app, config_path, sets, nsets) < 0)
 		return 1;
 	nj_datasets_set_data_dir(data_dir ? data_dir : app->set.log_dir);
-	if (nj_datasets_configure(app->conf) < 0)
+	if (nj_datasets_configure(app->conf) < 0 || nj_intel_init(app->conf) < 0)
 		return 1;
 	rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
 			   verbose > 0, &rules_failed);
@@ -279,6 +286,9 @@ int main(int argc, char **argv)
 		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_hup);
+	if (nj_intel_start_reloader() < 0)
+		NJ_WARN("intel: no reloader thread: SIGHUP will not reload");
 	app->start_tsc = rte_get_tsc_cycles();
 
 	{
@@ -393,6 +403,7 @@ out_eal:
 	nj_detect_engine_free(app->detect);
 	nj_detect_rules_free(rules);
 	nj_datasets_free_all();
+	nj_intel_shutdown();
 	nj_conf_free(app->conf);
 	return ret;
 }
