@@ -23,6 +23,8 @@
 
 #include "detect/detect.h"
 #include "export/geoip.h"
+#include "detect/intel/dataset.h"
+#include "detect/intel/intel_run.h"
 #include "nightjar.h"
 
 struct nj_app nj_app;
@@ -107,6 +109,12 @@ static void on_signal(int sig)
 	nj_app.stop = 1;
 }
 
+static void on_hup(int sig)
+{
+	(void)sig;
+	nj_intel_request_reload(); /* loaded by the intel reloader thread */
+}
+
 static int mkdir_p(const char *path)
 {
 	char tmp[4096];
@@ -164,6 +172,7 @@ int main(int argc, char **argv)
 	struct nj_detect_rules *rules = NULL;
 	struct nj_geoip *geoip = NULL;
 	bool test_mode = false, rules_failed = false;
+	const char *data_dir = NULL;
 	int c, ret, verbose = 0;
 	unsigned w;
 
@@ -237,8 +246,8 @@ int main(int argc, char **argv)
 		case OPT_VERSION: printf("nightjar %s\n", NJ_VERSION); return 0;
 		case OPT_DUMP_KEYS: nj_conf_dump_keys_md(stdout); return 0;
 		case OPT_IGNORED_ARG:
-		case OPT_IGNORED:
-		case OPT_DATA_DIR: break;
+		case OPT_IGNORED: break;
+		case OPT_DATA_DIR: data_dir = optarg; break;
 		case OPT_ENGINE_ANALYSIS: test_mode = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -252,7 +261,8 @@ int main(int argc, char **argv)
 	}
 
 	if (test_mode) {
-		if (nj_settings_load(app, config_path, sets, nsets) < 0)
+		if (nj_settings_load(app, config_path, sets, nsets) < 0 ||
+		    nj_datasets_configure(app->conf) < 0)
 			return 1;
 		if (nj_geoip_start(app->conf, &geoip) < 0)
 			return 1;
@@ -287,6 +297,9 @@ int main(int argc, char **argv)
 		return 1;
 	if (nj_geoip_start(app->conf, &geoip) < 0)
 		return 1;
+	nj_datasets_set_data_dir(data_dir ? data_dir : app->set.log_dir);
+	if (nj_datasets_configure(app->conf) < 0 || nj_intel_init(app->conf) < 0)
+		return 1;
 	rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
 			   verbose > 0, &rules_failed);
 	app->rules = rules;
@@ -314,6 +327,9 @@ int main(int argc, char **argv)
 		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_hup);
+	if (nj_intel_start_reloader() < 0)
+		NJ_WARN("intel: no reloader thread: SIGHUP will not reload");
 	app->start_tsc = rte_get_tsc_cycles();
 
 	{
@@ -415,6 +431,7 @@ int main(int argc, char **argv)
 	}
 	nj_eve_worker_flush(app->eve_ctl);
 	nj_stats_summary(app);
+	nj_datasets_save_all();
 	ret = 0;
 
 out_workers:
@@ -433,6 +450,8 @@ out_eal:
 	nj_detect_rules_free(rules);
 	nj_yara_destroy(app->yara); /* after the workers' scanners */
 	nj_geoip_close(geoip);
+	nj_datasets_free_all();
+	nj_intel_shutdown();
 	nj_conf_free(app->conf);
 	return ret;
 }

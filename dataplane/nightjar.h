@@ -75,6 +75,7 @@ struct nj_worker {
 	uint16_t dns_proto; /* app_proto id of DNS (beacon observations of queries) */
 	struct nj_detect_thread *det;
 	struct nj_yara_worker *yara; /* YARA scanner of this core's files, or NULL */
+	struct nj_intel_thread *intel; /* NULL: threat intel off */
 	bool log_flow, log_netflow, log_anomaly;
 	bool anomaly_packethdr;
 	bool log_ether; /* remember MACs per flow (eve-log ethernet) */

@@ -21,6 +21,7 @@
 #include <rte_ring.h>
 
 #include "nightjar.h"
+#include "detect/intel/intel_run.h"
 #include "parsers/dns/dns.h"
 
 /* Flows are swept at most this often (packet time) and this many at a time. */
@@ -108,6 +109,8 @@ static void on_tx(void *arg, struct nj_flow *f, const struct nj_app_parser *p, s
 	struct nj_worker *w = arg;
 
 	nj_detect_tx(w->det, f, p, tx, dir);
+	if (w->intel)
+		nj_intel_tx(w->intel, f, p, tx, dir);
 	if (w->beacon && p->id == w->dns_proto && dir == NJ_DIR_TOSERVER && w->observe_dns) {
 		const struct nj_dns_msg *m = nj_dns_tx_msg(tx, NJ_DIR_TOSERVER);
 		struct nj_beacon_key k;
@@ -203,6 +206,13 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 	w->stage = app->set.stage;
 	if (w->stage != NJ_STAGE_FULL)
 		w->log_flow = w->log_netflow = w->log_anomaly = false;
+	w->intel = nj_intel_thread_create(w->eve);
+	if (nj_intel_enabled() && !w->intel) {
+		nj_icmp_destroy(w->icmp);
+		goto out_free_beacon;
+	}
+	if (w->intel && w->files)
+		nj_files_set_hash_hook(w->files, nj_intel_file, w->intel);
 	return w;
 
 out_free_beacon:
@@ -238,6 +248,7 @@ void nj_worker_destroy(struct nj_worker *w)
 	nj_icmp_destroy(w->icmp);
 	nj_beacon_destroy(w->beacon);
 	nj_detect_thread_free(w->det);
+	nj_intel_thread_free(w->intel);
 	nj_decode_destroy(w->dec);
 	free(w->lin_buf);
 	rte_free(w);
@@ -377,6 +388,8 @@ static void worker_burst(struct nj_worker *w, struct rte_mbuf **m, uint16_t n, i
 			w->clock_us = w->pkts[i].ts_us;
 	}
 	nj_flow_burst(w->flows, w->pkts, n);
+	if (w->intel)
+		nj_intel_burst(w->intel, w->pkts, n);
 	if (unlikely(w->log_ether))
 		flow_macs(w, n);
 	if (likely(w->stage == NJ_STAGE_FULL)) {
@@ -412,6 +425,8 @@ static void worker_housekeeping(struct nj_worker *w, struct nj_app *app)
 		w->last_expire_us = now;
 	}
 	nj_eve_worker_tick(w->eve, wall_ms());
+	if (w->intel)
+		nj_intel_quiescent(w->intel);
 }
 
 int nj_worker_main(void *arg)

@@ -252,6 +252,14 @@ enum nj_detect_el_type {
 	NJ_EL_ISDATAAT,
 	NJ_EL_BSIZE,
 	NJ_EL_URILEN,
+	NJ_EL_EXT, /* a check implemented outside detect/ (dataset) */
+};
+
+/* An element evaluated by a function: true if buf[0..len) satisfies it.
+ * May have side effects (dataset:set); must be safe from every core. */
+struct nj_detect_ext {
+	bool (*match)(const void *ctx, const uint8_t *buf, uint32_t len);
+	const void *ctx;
 };
 
 /* content flags */
@@ -374,6 +382,7 @@ struct nj_detect_el {
 		struct nj_detect_byte *byte;
 		struct nj_detect_isdataat *isdataat;
 		struct nj_detect_u64 *size; /* bsize, urilen */
+		const struct nj_detect_ext *ext;
 		void *ptr;
 	} u;
 };

@@ -902,6 +902,8 @@ struct nj_detect_engine *nj_detect_engine_build(const struct nj_detect_rules *ru
 	e->buf_udp = nj_detect_buffer_id("udp.hdr");
 	e->buf_icmpv4 = nj_detect_buffer_id("icmpv4.hdr");
 	e->buf_icmpv6 = nj_detect_buffer_id("icmpv6.hdr");
+	e->buf_ipsrc = nj_detect_buffer_id("ip.src");
+	e->buf_ipdst = nj_detect_buffer_id("ip.dst");
 	if (getters_build(e) < 0)
 		goto out_fail;
 	if (!rules || !rules->nsigs)

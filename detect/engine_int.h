@@ -167,6 +167,7 @@ struct nj_detect_engine {
 
 	/* packet-header buffer ids */
 	int buf_ipv4, buf_ipv6, buf_tcp, buf_udp, buf_icmpv4, buf_icmpv6;
+	int buf_ipsrc, buf_ipdst; /* ip.src / ip.dst (detect/intel/dataset.c) */
 
 	/* per-flow state layout */
 	uint32_t nbits, nints;

@@ -397,6 +397,13 @@ static bool hdr_buffer(const struct nj_detect_engine *e, unsigned base, const st
 
 	if (!p->data)
 		return false;
+	if ((id == e->buf_ipsrc || id == e->buf_ipdst) &&
+	    (p->flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6))) {
+		/* raw address bytes (4 or 16), as Suricata's ip.src / ip.dst */
+		*b = id == e->buf_ipsrc ? nj_pkt_src(p) : nj_pkt_dst(p);
+		*l = nj_pkt_addr_len(p);
+		return true;
+	}
 	if (id == e->buf_ipv4 && (p->flags & NJ_PKT_IPV4)) {
 		uint32_t ihl = (uint32_t)(p->data[p->l3_off] & 15) * 4;
 

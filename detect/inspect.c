@@ -715,6 +715,7 @@ static int insp(struct nj_detect_ctx *c, const struct nj_detect_list *l, unsigne
 			return -1;
 		ok = true;
 		break;
+	case NJ_EL_EXT: ok = e->u.ext->match(e->u.ext->ctx, buf, len); break;
 	default: return 0;
 	}
 	if (!ok)

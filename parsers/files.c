@@ -121,9 +121,11 @@ struct nj_files {
 	struct nj_files_stats st;
 	struct nj_file *pool;
 	struct nj_file *free_list;
-	EVP_MD *md[H_MAX]; /* fetched once: no algorithm lookup per file */
-	bool keep_head;	   /* head bytes are needed (magic, or a late store decision) */
-	uint64_t seq;	   /* pcap_cnt of the current packet */
+	EVP_MD *md[H_MAX];	 /* fetched once: no algorithm lookup per file */
+	bool keep_head;		 /* head bytes are needed (magic, or a late store decision) */
+	uint64_t seq;		 /* pcap_cnt of the current packet */
+	nj_file_hash_fn hash_fn; /* threat intel: digests at close */
+	void *hash_arg;
 	uint32_t open_fds;
 	int pid;
 #ifdef NJ_HAVE_MAGIC
@@ -1001,6 +1003,10 @@ void nj_file_close(struct nj_file *f, enum nj_file_state state, uint64_t ts_us,
 		if (f->md[h])
 			EVP_DigestFinal_ex(f->md[h], dig[h], &n);
 	}
+	if (fs->hash_fn)
+		fs->hash_fn(fs->hash_arg, f->flow, f->md[H_MD5] ? dig[H_MD5] : NULL,
+			    f->md[H_SHA1] ? dig[H_SHA1] : NULL,
+			    f->md[H_SHA256] ? dig[H_SHA256] : NULL, ts_us);
 	if (f->storing)
 		stored = store_finish(f, fin != NJ_FILE_ERROR, dig[H_SHA256]);
 	if (fs->cfg.magic)
@@ -1196,6 +1202,12 @@ void nj_files_set_scanner(struct nj_files *fs, const struct nj_file_scanner_ops 
 uint32_t nj_files_max_open(const struct nj_files *fs)
 {
 	return fs ? fs->cfg.max_open : 0;
+}
+
+void nj_files_set_hash_hook(struct nj_files *fs, nj_file_hash_fn fn, void *arg)
+{
+	fs->hash_fn = fn;
+	fs->hash_arg = arg;
 }
 
 void nj_files_set_pcap_cnt(struct nj_files *fs, uint64_t seq)

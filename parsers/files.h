@@ -117,6 +117,10 @@ const struct nj_files_stats *nj_files_stats(const struct nj_files *fs);
  * The app-layer framework sets it before calling parsers.
  */
 void nj_files_set_pcap_cnt(struct nj_files *fs, uint64_t seq);
+/* Called at every close with the digests computed (NULL when not): threat intel. */
+typedef void (*nj_file_hash_fn)(void *arg, struct nj_flow *f, const uint8_t *md5,
+				const uint8_t *sha1, const uint8_t *sha256, uint64_t ts_us);
+void nj_files_set_hash_hook(struct nj_files *fs, nj_file_hash_fn fn, void *arg);
 
 /*
  * Writes the protocol's part of the fileinfo event (e.g. "http":{...}) and
