@@ -144,7 +144,7 @@ int main(int argc, char **argv)
 	const char *rules_excl[NJ_MAX_RULE_ARGS], *rules_extra[NJ_MAX_RULE_ARGS];
 	unsigned nrules_excl = 0, nrules_extra = 0;
 	struct nj_detect_rules *rules = NULL;
-	bool test_mode = false, rules_failed = false;
+	bool test_mode = false, rules_failed = false, baseline_failed = false;
 	int c, ret, verbose = 0;
 	unsigned w;
 
@@ -261,6 +261,18 @@ int main(int argc, char **argv)
 		nj_detect_rules_free(rules);
 		return 1;
 	}
+	if (app->set.baseline.mode != NJ_BASELINE_OFF) {
+		char err[512];
+
+		app->baseline =
+			nj_baseline_ctx_create(&app->set.baseline, app->conf, err, sizeof(err));
+		if (!app->baseline) {
+			NJ_ERR("baseline: %s", err);
+			nj_detect_engine_free(app->detect);
+			nj_detect_rules_free(rules);
+			return 1;
+		}
+	}
 	ret = mkdir_p(app->set.log_dir);
 	if (ret < 0) {
 		NJ_ERR("cannot create output directory %s: %s", app->set.log_dir, strerror(-ret));
@@ -359,6 +371,18 @@ int main(int argc, char **argv)
 	}
 	rte_eal_mp_wait_lcore();
 
+	if (app->baseline) {
+		/* learn: merge the workers' tables off the hot path and write the file */
+		struct nj_baseline *cores[NJ_MAX_WORKERS];
+
+		for (w = 0; w < app->nworkers; w++)
+			cores[w] = app->workers[w]->baseline;
+		ret = nj_baseline_ctx_finish(app->baseline, cores, app->nworkers);
+		if (ret < 0)
+			NJ_ERR("baseline: cannot write %s: %s", app->set.baseline.file,
+			       strerror(-ret));
+		baseline_failed = ret < 0;
+	}
 	if (app->set.stats_enabled) {
 		uint64_t ts = 0;
 
@@ -369,7 +393,7 @@ int main(int argc, char **argv)
 	}
 	nj_eve_worker_flush(app->eve_ctl);
 	nj_stats_summary(app);
-	ret = 0;
+	ret = baseline_failed ? 1 : 0;
 
 out_workers:
 	if (ret) {
@@ -385,6 +409,7 @@ out_eal:
 	rte_eal_cleanup();
 	nj_detect_engine_free(app->detect);
 	nj_detect_rules_free(rules);
+	nj_baseline_ctx_free(app->baseline);
 	nj_conf_free(app->conf);
 	return ret;
 }

@@ -26,6 +26,7 @@
 #include "parsers/files.h"
 #include "parsers/icmp/icmp.h"
 #include "parsers/beacon/beacon.h"
+#include "export/baseline/baseline.h"
 #include "detect/engine.h"
 
 struct rte_mbuf;
@@ -71,7 +72,8 @@ struct nj_worker {
 	struct nj_files *files;
 	struct nj_icmp *icmp;
 	struct nj_beacon *beacon;
-	uint16_t dns_proto; /* app_proto id of DNS (beacon observations of queries) */
+	struct nj_baseline *baseline; /* learn / check flows against the baseline */
+	uint16_t dns_proto;	      /* app_proto id of DNS (beacon observations of queries) */
 	struct nj_detect_thread *det;
 	bool log_flow, log_netflow, log_anomaly;
 	bool anomaly_packethdr;
@@ -119,6 +121,7 @@ struct nj_settings {
 	struct nj_files_config files;
 	struct nj_icmp_config icmp;
 	struct nj_beacon_config beacon;
+	struct nj_baseline_config baseline;
 	uint64_t flow_memcap_total;
 	int eal_argc;
 	char **eal_argv; /* extra EAL args after -- */
@@ -133,6 +136,7 @@ struct nj_app {
 	struct nj_eve_worker *eve_ctl;
 	struct nj_detect_rules *rules;
 	struct nj_detect_engine *detect;
+	struct nj_baseline_ctx *baseline; /* shared, read-only while workers run */
 
 	/* offline input */
 	uint16_t linktype;

@@ -48,6 +48,7 @@ struct totals {
 	struct nj_al_stats al;
 	struct nj_detect_stats det;
 	struct nj_stream_stats stream;
+	struct nj_baseline_stats baseline;
 	uint64_t imissed, ierrors, nombuf, ipackets;
 };
 
@@ -69,6 +70,8 @@ static void collect(struct nj_app *app, struct totals *t)
 			sum_u64(&t->det, nj_detect_thread_stats(w->det), sizeof(t->det));
 		if (w->stream)
 			sum_u64(&t->stream, nj_stream_stats(w->stream), sizeof(t->stream));
+		if (w->baseline)
+			sum_u64(&t->baseline, nj_baseline_stats(w->baseline), sizeof(t->baseline));
 	}
 	if (app->eve_ctl)
 		sum_u64(&t->eve, nj_eve_worker_stats(app->eve_ctl), sizeof(t->eve));
@@ -129,6 +132,8 @@ void nj_stats_emit(struct nj_app *app, uint64_t ts_us)
 	add_counter(&c, "detect.alert", t.det.alerts);
 	add_counter(&c, "detect.alerts_suppressed", t.det.alerts_suppressed);
 	add_counter(&c, "detect.alert_queue_overflow", t.det.alert_queue_full);
+	if (app->baseline)
+		nj_baseline_stats_foreach(&t.baseline, add_counter, &c);
 	add_counter(&c, "nightjar.linearized", t.wk.linearized);
 	add_counter(&c, "nightjar.oversize", t.wk.oversize);
 	add_counter(&c, "nightjar.eve.dropped", t.eve.dropped);

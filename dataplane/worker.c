@@ -43,6 +43,8 @@ static void on_flow_end(void *arg, struct nj_flow *f, enum nj_flow_end_reason wh
 		nj_detect_flow_end(w->det, f);
 	if (w->beacon && f->app_proto != w->dns_proto)
 		nj_beacon_observe_flow(w->beacon, f);
+	if (w->baseline)
+		nj_baseline_flow_end(w->baseline, f);
 	if (w->log_flow)
 		nj_eve_log_flow_ex(w->eve, f, why, nj_app_proto_name(f->app_proto),
 				   icmp && f->app_state ? nj_icmp_log_flow : NULL);
@@ -184,6 +186,11 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 		}
 		w->dns_proto = dns ? dns->id : 0xfffe;
 	}
+	if (app->baseline) {
+		w->baseline = nj_baseline_create(app->baseline, w->eve);
+		if (!w->baseline)
+			goto out_free_icmp;
+	}
 	w->log_applayer_anomaly = nj_eve_wants(w->eve, NJ_EVE_ANOMALY) && app->set.anomaly_applayer;
 	w->log_flow = nj_eve_wants(w->eve, NJ_EVE_FLOW);
 	w->log_netflow = nj_eve_wants(w->eve, NJ_EVE_NETFLOW);
@@ -196,6 +203,8 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 		w->log_flow = w->log_netflow = w->log_anomaly = false;
 	return w;
 
+out_free_icmp:
+	nj_icmp_destroy(w->icmp);
 out_free_beacon:
 	nj_beacon_destroy(w->beacon);
 out_free_det:
@@ -226,6 +235,7 @@ void nj_worker_destroy(struct nj_worker *w)
 	nj_files_destroy(w->files);
 	nj_icmp_destroy(w->icmp);
 	nj_beacon_destroy(w->beacon);
+	nj_baseline_destroy(w->baseline);
 	nj_detect_thread_free(w->det);
 	nj_decode_destroy(w->dec);
 	free(w->lin_buf);
