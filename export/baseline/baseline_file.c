@@ -270,7 +270,33 @@ struct pctx {
 	struct nj_bl_model *m;
 	struct nj_bl_subject *s;
 	uint32_t si;
+	uint64_t count; /* flows of the entry being read (map form), else 1 */
 };
+
+/*
+ * Entries: a map of value: flows (as written), or a list of values (as an
+ * analyst may type them), or one value.
+ */
+static int yentries(struct ydoc *d, yaml_node_t *n, int (*fn)(struct ydoc *, yaml_node_t *, void *),
+		    struct pctx *c)
+{
+	c->count = 1;
+	if (!n || n->type != YAML_MAPPING_NODE)
+		return yeach(d, n, fn, c);
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(&d->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&d->doc, p->value);
+		const char *vs = yscalar(v);
+
+		c->count = 1;
+		if (vs && *vs && yu64(d, v, &c->count) < 0)
+			return -1;
+		if (fn(d, k, c) < 0)
+			return -1;
+	}
+	return 0;
+}
 
 static int add_entry(struct ydoc *d, yaml_node_t *n, struct pctx *c, const struct nj_bl_entry *p,
 		     const struct nj_bl_entry *apps)
@@ -279,7 +305,7 @@ static int add_entry(struct ydoc *d, yaml_node_t *n, struct pctx *c, const struc
 
 	if (!e)
 		return yerr(d, n, "more entries than baseline.max-entries / max-entries-per-host");
-	e->flows++;
+	e->flows += c->count;
 	if (apps) {
 		/* no app_proto written: stays "any" (napps 0) */
 		for (unsigned a = 0; a < apps->napps && a < NJ_BL_MAX_APPS; a++)
@@ -433,10 +459,10 @@ static int profile_item(struct ydoc *d, yaml_node_t *n, void *arg)
 			return -1;
 	}
 	if (yeach(d, ymap_get(d, n, "hours"), hour_item, &c) < 0 ||
-	    yeach(d, ymap_get(d, n, "peers"), peer_item, &c) < 0 ||
-	    yeach(d, ymap_get(d, n, "services"), service_item, &c) < 0 ||
-	    yeach(d, ymap_get(d, n, "countries"), country_item, &c) < 0 ||
-	    yeach(d, ymap_get(d, n, "asns"), asn_item, &c) < 0)
+	    yentries(d, ymap_get(d, n, "peers"), peer_item, &c) < 0 ||
+	    yentries(d, ymap_get(d, n, "services"), service_item, &c) < 0 ||
+	    yentries(d, ymap_get(d, n, "countries"), country_item, &c) < 0 ||
+	    yentries(d, ymap_get(d, n, "asns"), asn_item, &c) < 0)
 		return -1;
 	return 0;
 }
@@ -585,7 +611,10 @@ static void write_service(FILE *out, const struct nj_bl_entry *e)
 	const char *names[NJ_BL_MAX_APPS];
 	unsigned n = 0;
 
-	fprintf(out, "      - %s/%u", nj_bl_proto_name(e->proto, pb), e->port);
+	if (!e->port && (e->proto == 6 || e->proto == 17 || e->proto == 132))
+		fprintf(out, "      %s/any", nj_bl_proto_name(e->proto, pb));
+	else
+		fprintf(out, "      %s/%u", nj_bl_proto_name(e->proto, pb), e->port);
 	if (e->napps > NJ_BL_MAX_APPS) {
 		fputs("/any", out);
 	} else {
@@ -600,7 +629,7 @@ static void write_service(FILE *out, const struct nj_bl_entry *e)
 		for (unsigned a = 0; a < n; a++)
 			fprintf(out, "%c%s", a ? '|' : '/', names[a]);
 	}
-	fprintf(out, "   # %llu flows\n", (unsigned long long)e->flows);
+	fprintf(out, ": %llu\n", (unsigned long long)e->flows);
 }
 
 static void write_entries(FILE *out, const struct nj_bl_entry *const *v, size_t n, uint8_t kind)
@@ -619,24 +648,25 @@ static void write_entries(FILE *out, const struct nj_bl_entry *const *v, size_t 
 		any = true;
 		switch (kind) {
 		case NJ_BL_PEER:
+			/* quoted: an IPv6 key holds colons */
 			inet_ntop(e->ipv6 ? AF_INET6 : AF_INET, e->val, ab, sizeof(ab));
 			if (e->plen != (e->ipv6 ? 128 : 32))
-				fprintf(out, "      - %s/%u\n", ab, e->plen);
+				fprintf(out, "      \"%s/%u\": %llu\n", ab, e->plen,
+					(unsigned long long)e->flows);
 			else
-				fprintf(out, "      - %s   # %llu flows\n", ab,
+				fprintf(out, "      \"%s\": %llu\n", ab,
 					(unsigned long long)e->flows);
 			break;
 		case NJ_BL_SERVICE: write_service(out, e); break;
 		case NJ_BL_COUNTRY:
-			fprintf(out, "      - %c%c   # %llu flows\n", e->val[0], e->val[1],
+			fprintf(out, "      %c%c: %llu\n", e->val[0], e->val[1],
 				(unsigned long long)e->flows);
 			break;
 		case NJ_BL_ASN: {
 			uint32_t asn;
 
 			memcpy(&asn, e->val, 4);
-			fprintf(out, "      - %u   # %llu flows\n", asn,
-				(unsigned long long)e->flows);
+			fprintf(out, "      %u: %llu\n", asn, (unsigned long long)e->flows);
 			break;
 		}
 		}
@@ -693,10 +723,12 @@ int nj_bl_model_write(const struct nj_bl_model *m, FILE *out)
 		fmt_time(t1, sizeof(t1), m->first_us);
 	if (m->last_us)
 		fmt_time(t2, sizeof(t2), m->last_us);
-	fprintf(out, "# Nightjar baseline (docs/baseline.md). Edit freely: add or remove peers\n"
-		     "# (address or CIDR), services (proto/port[/app_proto|...], port * = any,\n"
-		     "# app_proto any), countries, asns, hours (0-23 UTC, ranges 8-18, any) and\n"
-		     "# bytes.max; comments are not kept when nightjar rewrites the file.\n");
+	fprintf(out,
+		"# Nightjar baseline (docs/baseline.md). Entries are value: flows seen.\n"
+		"# Edit freely: add or remove peers (address or CIDR), services\n"
+		"# (proto/port[/app_proto|...]; port any, app_proto any), countries, asns,\n"
+		"# hours (0-23 UTC, ranges 8-18, any) and bytes.max. A list of values\n"
+		"# (- 192.0.2.1) is read too. Comments are not kept when the file is rewritten.\n");
 	fprintf(out, "version: 1\n");
 	fprintf(out, "learned:\n  flows: %llu\n", (unsigned long long)m->flows);
 	if (t1[0])
