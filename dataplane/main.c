@@ -238,11 +238,25 @@ int main(int argc, char **argv)
 		rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
 				   verbose > 0, &rules_failed);
 		nj_detect_rules_free(rules);
+		if (app->set.baseline.mode != NJ_BASELINE_OFF) {
+			/* -T checks the baseline and policy files an analyst edited */
+			char err[512];
+			struct nj_baseline_ctx *bl = nj_baseline_ctx_create(
+				&app->set.baseline, app->conf, err, sizeof(err));
+
+			if (!bl) {
+				printf("nightjar: baseline: %s\n", err);
+				baseline_failed = true;
+			}
+			nj_baseline_ctx_free(bl);
+		}
 		nj_conf_free(app->conf);
 		if (rules_failed) {
 			printf("nightjar: rules failed to load\n");
 			return 1;
 		}
+		if (baseline_failed)
+			return 1;
 		printf("nightjar: configuration OK\n");
 		return 0;
 	}

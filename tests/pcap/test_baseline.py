@@ -175,6 +175,22 @@ def main():
     c.check(one == two, f"2 workers learned another baseline: {one} vs {two}")
     c.check(len(one[0]) >= 30 and len(one[1]) >= 6, f"few peers/services learned: {one}")
 
+    # the tool: show is the identity on a file nightjar wrote; merge sums and unites
+    tool = os.path.join(nj.build_dir(), "tools", "baseline", "nightjar-baseline")
+    if os.path.exists(tool):
+        p = subprocess.run([tool, "show", base], stdout=subprocess.PIPE, text=True)
+        c.check(p.returncode == 0 and p.stdout == open(base).read(), "tool show changed the file")
+        merged = os.path.join(work, "merged.yaml")
+        p = subprocess.run([tool, "merge", "-o", merged, base, edited])
+        doc = yaml.safe_load(open(merged)) if p.returncode == 0 else None
+        c.check(doc is not None and doc["learned"]["flows"]
+                == 2 * yaml.safe_load(open(base))["learned"]["flows"], "tool merge: flows")
+        prof = [x for x in doc["profiles"] if x.get("group") == "clients"][0] if doc else {}
+        c.check("tcp/8443/tls" in prof.get("services", {}), "tool merge: edited service lost")
+        evs, _ = detect(inj, merged, *GROUP)
+        c.check(len(evs) == 1 and evs[0]["anomaly"]["reasons"] == ["new_peer"],
+                f"merged baseline: {evs}")
+
     # bounds: per-host profiles (no group) in small tables are counted
     small = os.path.join(work, "small.yaml")
     _, st = learn(a, small, "--set", "baseline.max-hosts=50",
