@@ -278,6 +278,8 @@ int main(int argc, char **argv)
 	if (app->set.baseline.mode != NJ_BASELINE_OFF) {
 		char err[512];
 
+		if (app->set.mode == NJ_MODE_OFFLINE)
+			app->set.baseline.write_interval_s = 0; /* written at the end of the file */
 		app->baseline =
 			nj_baseline_ctx_create(&app->set.baseline, app->conf, err, sizeof(err));
 		if (!app->baseline) {
@@ -380,6 +382,7 @@ int main(int argc, char **argv)
 				nj_stats_emit(app, app->workers[0]->clock_us);
 			}
 			nj_eve_worker_tick(app->eve_ctl, rte_get_tsc_cycles() / (hz / 1000));
+			nj_baseline_poll_workers(app);
 			usleep(2000);
 		}
 	}

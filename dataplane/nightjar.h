@@ -177,6 +177,8 @@ int nj_mbuf_ts_offset(uint64_t *flag);
 struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id);
 void nj_worker_destroy(struct nj_worker *w);
 int nj_worker_main(void *arg);
+/* Control thread: periodic baseline writes (learn mode, live). */
+void nj_baseline_poll_workers(struct nj_app *app);
 void nj_fanout_main(struct nj_app *app);
 
 /* stats.c */

@@ -409,6 +409,22 @@ static void worker_housekeeping(struct nj_worker *w, struct nj_app *app)
 		w->last_expire_us = now;
 	}
 	nj_eve_worker_tick(w->eve, wall_ms());
+	if (w->baseline)
+		nj_baseline_tick(w->baseline);
+}
+
+void nj_baseline_poll_workers(struct nj_app *app)
+{
+	struct nj_baseline *cores[NJ_MAX_WORKERS];
+	int ret;
+
+	if (!app->baseline)
+		return;
+	for (unsigned i = 0; i < app->nworkers; i++)
+		cores[i] = app->workers[i] ? app->workers[i]->baseline : NULL;
+	ret = nj_baseline_ctx_poll(app->baseline, cores, app->nworkers, (uint64_t)time(NULL));
+	if (ret < 0)
+		NJ_WARN("baseline: cannot write %s: %s", app->set.baseline.file, strerror(-ret));
 }
 
 int nj_worker_main(void *arg)
@@ -499,7 +515,7 @@ void nj_fanout_main(struct nj_app *app)
 	uint64_t ts_flag = 0, seq = 0, hz = rte_get_tsc_hz();
 	int ts_off = nj_mbuf_ts_offset(&ts_flag);
 	bool offline = app->set.mode == NJ_MODE_OFFLINE;
-	uint64_t last_stats = rte_get_tsc_cycles(), stall_since = 0;
+	uint64_t last_stats = rte_get_tsc_cycles(), stall_since = 0, polls = 0;
 	unsigned reserve = NJ_BURST * 2 + (nw + 1) * 384;
 
 	for (;;) {
@@ -577,6 +593,8 @@ void nj_fanout_main(struct nj_app *app)
 			}
 		}
 	stats:
+		if (app->baseline && ++polls % 1024 == 0)
+			nj_baseline_poll_workers(app);
 		if (app->set.stats_enabled && app->set.stats_interval_s) {
 			uint64_t now = rte_get_tsc_cycles();
 

@@ -498,6 +498,68 @@ out:
 	nj_conf_free(c);
 }
 
+/* Live learning: snapshots on request, merged and written by the control thread. */
+static void test_periodic(const char *file)
+{
+	char set_file[600], err[256];
+	const char *ov[] = {"baseline.mode=learn", set_file, "baseline.write-interval=10"};
+	struct nj_conf *c;
+	struct nj_baseline_ctx *ctx;
+	struct nj_baseline *core[2];
+	struct nj_bl_model *m;
+	struct flow f;
+
+	snprintf(set_file, sizeof(set_file), "baseline.file=%s", file);
+	unlink(file);
+	c = conf_of(ov, NJ_ARRAY_SIZE(ov));
+	ctx = c ? ctx_of(c, err, sizeof(err)) : NULL;
+	core[0] = ctx ? nj_baseline_create(ctx, NULL) : NULL;
+	core[1] = ctx ? nj_baseline_create(ctx, NULL) : NULL;
+	CHECK(core[0] && core[1]);
+	if (!core[0] || !core[1])
+		goto out;
+	nj_baseline_learn(core[0], mk(&f, "10.0.0.1", "1.1.1.1", 6, 443, "tls", T22, 100));
+	nj_baseline_learn(core[1], mk(&f, "10.0.0.2", "1.1.1.2", 17, 53, "dns", T22, 100));
+	CHECK(nj_baseline_ctx_poll(ctx, core, 2, 1000) == 0); /* arms: next at 1010 */
+	CHECK(nj_baseline_ctx_poll(ctx, core, 2, 1005) == 0);
+	CHECK(nj_baseline_ctx_poll(ctx, core, 2, 1010) == 0); /* asks */
+	CHECK(access(file, F_OK) != 0);
+	nj_baseline_tick(core[0]);
+	CHECK(nj_baseline_ctx_poll(ctx, core, 2, 1011) == 0); /* core 1 has not answered */
+	/* learned after the snapshot: not in this write */
+	nj_baseline_learn(core[0], mk(&f, "10.0.0.1", "1.1.1.3", 6, 443, "tls", T22, 100));
+	nj_baseline_tick(core[1]);
+	nj_baseline_tick(core[1]);
+	CHECK(nj_baseline_ctx_poll(ctx, core, 2, 1012) == 1);
+	CHECK(nj_baseline_ctx_writes(ctx) == 1);
+	m = nj_bl_model_create(10, 100, 100);
+	CHECK(m && nj_bl_model_load(m, file, err, sizeof(err)) == 0);
+	if (m) {
+		struct nj_bl_model_stats st;
+
+		nj_bl_model_stats(m, &st);
+		CHECK(st.flows == 2 && st.subjects == 2 && st.entries == 4);
+		nj_bl_model_free(m);
+	}
+	/* the end: everything, once (the periodic merge is not counted again) */
+	CHECK(nj_baseline_ctx_finish(ctx, core, 2) == 0);
+	m = nj_bl_model_create(10, 100, 100);
+	CHECK(m && nj_bl_model_load(m, file, err, sizeof(err)) == 0);
+	if (m) {
+		struct nj_bl_model_stats st;
+
+		nj_bl_model_stats(m, &st);
+		CHECK(st.flows == 3 && st.subjects == 2 && st.entries == 5);
+		nj_bl_model_free(m);
+	}
+out:
+	unlink(file);
+	nj_baseline_destroy(core[0]);
+	nj_baseline_destroy(core[1]);
+	nj_baseline_ctx_free(ctx);
+	nj_conf_free(c);
+}
+
 static void test_config(void)
 {
 	struct nj_baseline_config cfg;
@@ -541,6 +603,7 @@ int main(void)
 	test_detect(file);
 	test_policy(file, pfile);
 	test_geo(file);
+	test_periodic(file);
 	if (chdir(dir) == 0)
 		test_bounds();
 	unlink(file);

@@ -46,6 +46,9 @@ NJ_CONF_KEY(blslack, "baseline.hour-slack", NJ_CT_INT, "1",
 NJ_CONF_KEY(blvol, "baseline.volume-factor", NJ_CT_STR, "4",
 	    "A flow with more than this times the profile's largest learned flow (bytes) is "
 	    "unusual.")
+NJ_CONF_KEY(blwrite, "baseline.write-interval", NJ_CT_INT, "600",
+	    "Learn mode, live capture: seconds between writes of the baseline file (each a merge "
+	    "of per-worker snapshots); 0: only at exit. Offline runs write at the end of the file.")
 NJ_CONF_KEY(bllog, "baseline.log-allowed", NJ_CT_BOOL, "no",
 	    "Write an anomaly event (type policy, event allowed) with the policy entry's name, "
 	    "justification and approval for each (profile, entry) a policy allowed.")
@@ -70,6 +73,7 @@ void nj_baseline_config_defaults(struct nj_baseline_config *cfg)
 	cfg->min_flows = 20;
 	cfg->hour_slack = 1;
 	cfg->volume_factor = 4.0;
+	cfg->write_interval_s = 600;
 }
 
 static int conf_err(const struct nj_conf *c, const char *path, const char *what)
@@ -181,6 +185,7 @@ int nj_baseline_config_load(struct nj_baseline_config *cfg, const struct nj_conf
 	    conf_u32(c, "baseline.max-reports", 16, 100000000, &k.max_reports) < 0 ||
 	    conf_u32(c, "baseline.min-flows", 0, 1000000000, &k.min_flows) < 0 ||
 	    conf_u32(c, "baseline.hour-slack", 0, 12, &k.hour_slack) < 0 ||
+	    conf_u32(c, "baseline.write-interval", 0, 86400 * 365, &k.write_interval_s) < 0 ||
 	    nj_conf_bool(c, NULL, "baseline.log-allowed", &k.log_allowed) < 0)
 		return -1;
 	r = nj_conf_str(c, NULL, "baseline.volume-factor", &s);
@@ -256,6 +261,31 @@ void nj_bl_model_free(struct nj_bl_model *m)
 	free(m->shash);
 	free(m->entries);
 	free(m);
+}
+
+void nj_bl_model_reset(struct nj_bl_model *m)
+{
+	memset(m->subjects, 0, (size_t)m->max_subjects * sizeof(*m->subjects));
+	memset(m->shash, 0, ((size_t)m->smask + 1) * sizeof(*m->shash));
+	memset(m->entries, 0, ((size_t)m->emask + 1) * sizeof(*m->entries));
+	m->nsubjects = m->nentries = m->nprefix = 0;
+	m->flows = m->hosts_dropped = m->entries_dropped = 0;
+	m->first_us = m->last_us = 0;
+}
+
+void nj_bl_model_copy(struct nj_bl_model *dst, const struct nj_bl_model *src)
+{
+	struct nj_bl_subject *s = dst->subjects;
+	uint32_t *sh = dst->shash;
+	struct nj_bl_entry *e = dst->entries;
+
+	memcpy(s, src->subjects, (size_t)src->nsubjects * sizeof(*s));
+	memcpy(sh, src->shash, ((size_t)src->smask + 1) * sizeof(*sh));
+	memcpy(e, src->entries, ((size_t)src->emask + 1) * sizeof(*e));
+	*dst = *src;
+	dst->subjects = s;
+	dst->shash = sh;
+	dst->entries = e;
 }
 
 int nj_bl_model_group(struct nj_bl_model *m, const char *name)
@@ -619,6 +649,9 @@ struct nj_baseline {
 	const struct nj_baseline_ctx *ctx;
 	struct nj_eve_worker *eve;
 	struct nj_bl_model *learn; /* learn mode: this core's table */
+	struct nj_bl_model *snap;  /* periodic writes: copy of learn for the control thread */
+	uint32_t snap_req;	   /* written by the control thread */
+	uint32_t snap_done;	   /* written by this core: the request answered */
 	uint64_t *reported;	   /* hashes of (profile, new thing) reported; 0 = empty */
 	uint32_t rmask, nreported, max_reported;
 	nj_baseline_geo_fn geo;
@@ -642,6 +675,12 @@ struct nj_baseline *nj_baseline_create(const struct nj_baseline_ctx *ctx, struct
 			goto out_free;
 		for (unsigned g = 0; g < ctx->model->ngroups; g++)
 			nj_bl_model_group(b->learn, ctx->model->groups[g]);
+		if (ctx->cfg.write_interval_s) {
+			b->snap = nj_bl_model_create(ctx->cfg.max_hosts, ctx->cfg.max_entries,
+						     ctx->cfg.max_entries_per_host);
+			if (!b->snap)
+				goto out_free;
+		}
 	}
 	b->max_reported = ctx->cfg.max_reports;
 	rs = pow2_at_least((uint64_t)b->max_reported * 2);
@@ -660,6 +699,7 @@ void nj_baseline_destroy(struct nj_baseline *b)
 	if (!b)
 		return;
 	nj_bl_model_free(b->learn);
+	nj_bl_model_free(b->snap);
 	free(b->reported);
 	free(b);
 }
@@ -1182,6 +1222,7 @@ int nj_baseline_ctx_finish(struct nj_baseline_ctx *ctx, struct nj_baseline *cons
 
 	if (ctx->cfg.mode != NJ_BASELINE_LEARN)
 		return 0;
+	nj_bl_model_reset(ctx->model); /* a periodic write may have filled it */
 	for (unsigned i = 0; i < n; i++) {
 		if (!cores[i] || !cores[i]->learn)
 			continue;
@@ -1190,4 +1231,62 @@ int nj_baseline_ctx_finish(struct nj_baseline_ctx *ctx, struct nj_baseline *cons
 			return ret;
 	}
 	return nj_bl_model_save(ctx->model, ctx->cfg.file);
+}
+
+void nj_baseline_tick(struct nj_baseline *b)
+{
+	uint32_t req;
+
+	if (!b->snap)
+		return;
+	req = __atomic_load_n(&b->snap_req, __ATOMIC_ACQUIRE);
+	if (req == b->snap_done)
+		return;
+	nj_bl_model_copy(b->snap, b->learn);
+	/* the copy is visible before the answer */
+	__atomic_store_n(&b->snap_done, req, __ATOMIC_RELEASE);
+}
+
+int nj_baseline_ctx_poll(struct nj_baseline_ctx *ctx, struct nj_baseline *const *cores, unsigned n,
+			 uint64_t now_s)
+{
+	int ret;
+
+	if (ctx->cfg.mode != NJ_BASELINE_LEARN || !ctx->cfg.write_interval_s)
+		return 0;
+	if (!ctx->snap_pending) {
+		if (!ctx->next_write_s)
+			ctx->next_write_s = now_s + ctx->cfg.write_interval_s;
+		if (now_s < ctx->next_write_s)
+			return 0;
+		for (unsigned i = 0; i < n; i++)
+			if (cores[i] && cores[i]->snap)
+				__atomic_add_fetch(&cores[i]->snap_req, 1, __ATOMIC_RELEASE);
+		ctx->snap_pending = true;
+		return 0;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (cores[i] && cores[i]->snap &&
+		    __atomic_load_n(&cores[i]->snap_done, __ATOMIC_ACQUIRE) != cores[i]->snap_req)
+			return 0; /* not yet */
+	ctx->snap_pending = false;
+	ctx->next_write_s = now_s + ctx->cfg.write_interval_s;
+	nj_bl_model_reset(ctx->model);
+	for (unsigned i = 0; i < n; i++) {
+		if (!cores[i] || !cores[i]->snap)
+			continue;
+		ret = nj_bl_model_merge(ctx->model, cores[i]->snap);
+		if (ret < 0)
+			return ret;
+	}
+	ret = nj_bl_model_save(ctx->model, ctx->cfg.file);
+	if (ret < 0)
+		return ret;
+	ctx->writes++;
+	return 1;
+}
+
+uint64_t nj_baseline_ctx_writes(const struct nj_baseline_ctx *ctx)
+{
+	return ctx->writes;
 }

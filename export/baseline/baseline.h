@@ -63,6 +63,7 @@ struct nj_baseline_config {
 	uint32_t min_flows;		   /* flows a profile needs before volume/hour apply */
 	uint32_t hour_slack;		   /* an hour within +- this of a learned hour is usual */
 	double volume_factor;		   /* bytes above factor x learned max are unusual */
+	uint32_t write_interval_s;	   /* learn, live: write the file this often (0: at exit) */
 	bool log_allowed;		   /* EVE event for flows a policy entry allowed */
 	unsigned ngroups;
 	struct nj_baseline_group_config groups[NJ_BASELINE_MAX_GROUPS];
@@ -84,6 +85,10 @@ struct nj_bl_model;
 struct nj_bl_model *nj_bl_model_create(uint32_t max_subjects, uint32_t max_entries,
 				       uint32_t max_per_subject);
 void nj_bl_model_free(struct nj_bl_model *m);
+/* Empties m (group names stay). */
+void nj_bl_model_reset(struct nj_bl_model *m);
+/* dst := src; both made with the same limits. */
+void nj_bl_model_copy(struct nj_bl_model *dst, const struct nj_bl_model *src);
 /* Adds every profile and entry of src to dst (group names matched by name). */
 int nj_bl_model_merge(struct nj_bl_model *dst, const struct nj_bl_model *src);
 /* Registers a group name; returns its id or -1 when the table is full. */
@@ -169,11 +174,27 @@ const struct nj_bl_model *nj_baseline_ctx_model(const struct nj_baseline_ctx *ct
  */
 int nj_baseline_ctx_finish(struct nj_baseline_ctx *ctx, struct nj_baseline *const *cores,
 			   unsigned n);
+/*
+ * Learn mode with write_interval_s (live), from the control thread, often:
+ * every interval it asks each core for a snapshot of its table; once all
+ * cores answered (nj_baseline_tick), it merges the snapshots and writes the
+ * file. Never waits. Returns 1 after a write, 0, or -errno of a failed write.
+ */
+int nj_baseline_ctx_poll(struct nj_baseline_ctx *ctx, struct nj_baseline *const *cores, unsigned n,
+			 uint64_t now_s);
+/* Baseline files written by nj_baseline_ctx_poll so far. */
+uint64_t nj_baseline_ctx_writes(const struct nj_baseline_ctx *ctx);
 
 struct nj_baseline *nj_baseline_create(const struct nj_baseline_ctx *ctx,
 				       struct nj_eve_worker *eve);
 void nj_baseline_destroy(struct nj_baseline *b);
 void nj_baseline_set_geo(struct nj_baseline *b, nj_baseline_geo_fn fn, void *fn_ctx);
+/*
+ * From the worker's housekeeping (not per packet): answers a snapshot request
+ * of nj_baseline_ctx_poll by copying this core's table (a memcpy of the
+ * tables, once per write interval).
+ */
+void nj_baseline_tick(struct nj_baseline *b);
 
 /* Builds the view of f; false when neither side is a profiled host. */
 bool nj_baseline_flow_view(const struct nj_baseline *b, const struct nj_flow *f,

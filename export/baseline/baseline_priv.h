@@ -147,6 +147,10 @@ struct nj_baseline_ctx {
 	struct nj_bl_model *model; /* detect: loaded baseline; learn: merged result */
 	struct nj_bl_policy *policies;
 	unsigned npolicies;
+	/* periodic writes (control thread only) */
+	bool snap_pending;
+	uint64_t next_write_s;
+	uint64_t writes;
 };
 
 /* Parses an address set with the ctx's variables; NULL with the reason in err. */
