@@ -171,7 +171,7 @@ int main(int argc, char **argv)
 	unsigned nrules_excl = 0, nrules_extra = 0;
 	struct nj_detect_rules *rules = NULL;
 	struct nj_geoip *geoip = NULL;
-	bool test_mode = false, rules_failed = false;
+	bool test_mode = false, rules_failed = false, baseline_failed = false;
 	const char *data_dir = NULL;
 	int c, ret, verbose = 0;
 	unsigned w;
@@ -281,11 +281,25 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		}
+		if (app->set.baseline.mode != NJ_BASELINE_OFF) {
+			/* -T checks the baseline and policy files an analyst edited */
+			char err[512];
+			struct nj_baseline_ctx *bl = nj_baseline_ctx_create(
+				&app->set.baseline, app->conf, err, sizeof(err));
+
+			if (!bl) {
+				printf("nightjar: baseline: %s\n", err);
+				baseline_failed = true;
+			}
+			nj_baseline_ctx_free(bl);
+		}
 		nj_conf_free(app->conf);
 		if (rules_failed) {
 			printf("nightjar: rules failed to load\n");
 			return 1;
 		}
+		if (baseline_failed)
+			return 1;
 		printf("nightjar: configuration OK\n");
 		return 0;
 	}
@@ -314,6 +328,20 @@ int main(int argc, char **argv)
 		nj_detect_engine_free(app->detect);
 		nj_detect_rules_free(rules);
 		return 1;
+	}
+	if (app->set.baseline.mode != NJ_BASELINE_OFF) {
+		char err[512];
+
+		if (app->set.mode == NJ_MODE_OFFLINE)
+			app->set.baseline.write_interval_s = 0; /* written at the end of the file */
+		app->baseline =
+			nj_baseline_ctx_create(&app->set.baseline, app->conf, err, sizeof(err));
+		if (!app->baseline) {
+			NJ_ERR("baseline: %s", err);
+			nj_detect_engine_free(app->detect);
+			nj_detect_rules_free(rules);
+			return 1;
+		}
 	}
 	ret = mkdir_p(app->set.log_dir);
 	if (ret < 0) {
@@ -416,11 +444,24 @@ int main(int argc, char **argv)
 				nj_stats_emit(app, app->workers[0]->clock_us);
 			}
 			nj_eve_worker_tick(app->eve_ctl, rte_get_tsc_cycles() / (hz / 1000));
+			nj_baseline_poll_workers(app);
 			usleep(2000);
 		}
 	}
 	rte_eal_mp_wait_lcore();
 
+	if (app->baseline) {
+		/* learn: merge the workers' tables off the hot path and write the file */
+		struct nj_baseline *cores[NJ_MAX_WORKERS];
+
+		for (w = 0; w < app->nworkers; w++)
+			cores[w] = app->workers[w]->baseline;
+		ret = nj_baseline_ctx_finish(app->baseline, cores, app->nworkers);
+		if (ret < 0)
+			NJ_ERR("baseline: cannot write %s: %s", app->set.baseline.file,
+			       strerror(-ret));
+		baseline_failed = ret < 0;
+	}
 	if (app->set.stats_enabled) {
 		uint64_t ts = 0;
 
@@ -432,7 +473,7 @@ int main(int argc, char **argv)
 	nj_eve_worker_flush(app->eve_ctl);
 	nj_stats_summary(app);
 	nj_datasets_save_all();
-	ret = 0;
+	ret = baseline_failed ? 1 : 0;
 
 out_workers:
 	if (ret) {
@@ -452,6 +493,7 @@ out_eal:
 	nj_geoip_close(geoip);
 	nj_datasets_free_all();
 	nj_intel_shutdown();
+	nj_baseline_ctx_free(app->baseline);
 	nj_conf_free(app->conf);
 	return ret;
 }

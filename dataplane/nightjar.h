@@ -26,6 +26,7 @@
 #include "parsers/files.h"
 #include "parsers/icmp/icmp.h"
 #include "parsers/beacon/beacon.h"
+#include "export/baseline/baseline.h"
 #include "detect/engine.h"
 #include "detect/yara/yara.h"
 
@@ -72,7 +73,8 @@ struct nj_worker {
 	struct nj_files *files;
 	struct nj_icmp *icmp;
 	struct nj_beacon *beacon;
-	uint16_t dns_proto; /* app_proto id of DNS (beacon observations of queries) */
+	struct nj_baseline *baseline; /* learn / check flows against the baseline */
+	uint16_t dns_proto;	      /* app_proto id of DNS (beacon observations of queries) */
 	struct nj_detect_thread *det;
 	struct nj_yara_worker *yara; /* YARA scanner of this core's files, or NULL */
 	struct nj_intel_thread *intel; /* NULL: threat intel off */
@@ -137,6 +139,7 @@ struct nj_settings {
 	struct nj_files_config files;
 	struct nj_icmp_config icmp;
 	struct nj_beacon_config beacon;
+	struct nj_baseline_config baseline;
 	uint64_t flow_memcap_total;
 	int eal_argc;
 	char **eal_argv; /* extra EAL args after -- */
@@ -152,6 +155,7 @@ struct nj_app {
 	struct nj_detect_rules *rules;
 	struct nj_detect_engine *detect;
 	struct nj_yara *yara; /* compiled YARA rules (yara.enabled), or NULL */
+	struct nj_baseline_ctx *baseline; /* shared, read-only while workers run */
 
 	/* offline input */
 	uint16_t linktype;
@@ -192,6 +196,8 @@ int nj_mbuf_ts_offset(uint64_t *flag);
 struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id);
 void nj_worker_destroy(struct nj_worker *w);
 int nj_worker_main(void *arg);
+/* Control thread: periodic baseline writes (learn mode, live). */
+void nj_baseline_poll_workers(struct nj_app *app);
 void nj_fanout_main(struct nj_app *app);
 
 /* stats.c */

@@ -655,6 +655,9 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 	nj_beacon_config_defaults(&s->beacon);
 	if (nj_icmp_config_load(&s->icmp, c) < 0 || nj_beacon_config_load(&s->beacon, c) < 0)
 		return -EINVAL;
+	nj_baseline_config_defaults(&s->baseline);
+	if (nj_baseline_config_load(&s->baseline, c) < 0)
+		return -EINVAL;
 	/* fileinfo events only if an output asks for them */
 	s->files.enabled = false;
 	for (unsigned i = 0; i < s->eve.nsinks; i++)

@@ -52,6 +52,7 @@ struct totals {
 	struct nj_yara_stats yara;
 	struct nj_geoip_stats geo;
 	bool have_geo;
+	struct nj_baseline_stats baseline;
 	uint64_t imissed, ierrors, nombuf, ipackets;
 };
 
@@ -80,6 +81,8 @@ static void collect(struct nj_app *app, struct totals *t)
 				sizeof(t->geo));
 			t->have_geo = true;
 		}
+		if (w->baseline)
+			sum_u64(&t->baseline, nj_baseline_stats(w->baseline), sizeof(t->baseline));
 	}
 	if (app->eve_ctl)
 		sum_u64(&t->eve, nj_eve_worker_stats(app->eve_ctl), sizeof(t->eve));
@@ -146,6 +149,8 @@ void nj_stats_emit(struct nj_app *app, uint64_t ts_us)
 	add_counter(&c, "detect.alert_queue_overflow", t.det.alert_queue_full);
 	if (app->yara)
 		nj_yara_stats_foreach(&t.yara, add_counter, &c);
+	if (app->baseline)
+		nj_baseline_stats_foreach(&t.baseline, add_counter, &c);
 	add_counter(&c, "nightjar.linearized", t.wk.linearized);
 	add_counter(&c, "nightjar.oversize", t.wk.oversize);
 	add_counter(&c, "nightjar.eve.dropped", t.eve.dropped);

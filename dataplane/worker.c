@@ -44,6 +44,8 @@ static void on_flow_end(void *arg, struct nj_flow *f, enum nj_flow_end_reason wh
 		nj_detect_flow_end(w->det, f);
 	if (w->beacon && f->app_proto != w->dns_proto)
 		nj_beacon_observe_flow(w->beacon, f);
+	if (w->baseline)
+		nj_baseline_flow_end(w->baseline, f);
 	if (w->log_flow)
 		nj_eve_log_flow_ex(w->eve, f, why, nj_app_proto_name(f->app_proto),
 				   icmp && f->app_state ? nj_icmp_log_flow : NULL);
@@ -196,6 +198,11 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 		}
 		w->dns_proto = dns ? dns->id : 0xfffe;
 	}
+	if (app->baseline) {
+		w->baseline = nj_baseline_create(app->baseline, w->eve);
+		if (!w->baseline)
+			goto out_free_icmp;
+	}
 	w->log_applayer_anomaly = nj_eve_wants(w->eve, NJ_EVE_ANOMALY) && app->set.anomaly_applayer;
 	w->log_flow = nj_eve_wants(w->eve, NJ_EVE_FLOW);
 	w->log_netflow = nj_eve_wants(w->eve, NJ_EVE_NETFLOW);
@@ -215,6 +222,8 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 		nj_files_set_hash_hook(w->files, nj_intel_file, w->intel);
 	return w;
 
+out_free_icmp:
+	nj_icmp_destroy(w->icmp);
 out_free_beacon:
 	nj_beacon_destroy(w->beacon);
 out_free_det:
@@ -247,6 +256,7 @@ void nj_worker_destroy(struct nj_worker *w)
 	nj_yara_worker_destroy(w->yara); /* after the files that call it */
 	nj_icmp_destroy(w->icmp);
 	nj_beacon_destroy(w->beacon);
+	nj_baseline_destroy(w->baseline);
 	nj_detect_thread_free(w->det);
 	nj_intel_thread_free(w->intel);
 	nj_decode_destroy(w->dec);
@@ -427,6 +437,22 @@ static void worker_housekeeping(struct nj_worker *w, struct nj_app *app)
 	nj_eve_worker_tick(w->eve, wall_ms());
 	if (w->intel)
 		nj_intel_quiescent(w->intel);
+	if (w->baseline)
+		nj_baseline_tick(w->baseline);
+}
+
+void nj_baseline_poll_workers(struct nj_app *app)
+{
+	struct nj_baseline *cores[NJ_MAX_WORKERS];
+	int ret;
+
+	if (!app->baseline)
+		return;
+	for (unsigned i = 0; i < app->nworkers; i++)
+		cores[i] = app->workers[i] ? app->workers[i]->baseline : NULL;
+	ret = nj_baseline_ctx_poll(app->baseline, cores, app->nworkers, (uint64_t)time(NULL));
+	if (ret < 0)
+		NJ_WARN("baseline: cannot write %s: %s", app->set.baseline.file, strerror(-ret));
 }
 
 int nj_worker_main(void *arg)
@@ -517,7 +543,7 @@ void nj_fanout_main(struct nj_app *app)
 	uint64_t ts_flag = 0, seq = 0, hz = rte_get_tsc_hz();
 	int ts_off = nj_mbuf_ts_offset(&ts_flag);
 	bool offline = app->set.mode == NJ_MODE_OFFLINE;
-	uint64_t last_stats = rte_get_tsc_cycles(), stall_since = 0;
+	uint64_t last_stats = rte_get_tsc_cycles(), stall_since = 0, polls = 0;
 	unsigned reserve = NJ_BURST * 2 + (nw + 1) * 384;
 
 	for (;;) {
@@ -595,6 +621,8 @@ void nj_fanout_main(struct nj_app *app)
 			}
 		}
 	stats:
+		if (app->baseline && ++polls % 1024 == 0)
+			nj_baseline_poll_workers(app);
 		if (app->set.stats_enabled && app->set.stats_interval_s) {
 			uint64_t now = rte_get_tsc_cycles();
 

@@ -30,6 +30,7 @@ static const char usage_text[] =
 	"               [--http-file-size BYTES] [--smb-file-size BYTES]\n"
 	"               [--scenario default|bench|http-file] [--truth FILE.jsonl]\n"
 	"               [--http-file PATH]... [--smb-file PATH]...\n"
+	"               [--population-seed N] [--inject-new CLIENT>SERVER:PORT/APP]\n"
 	"\n"
 	"Writes a deterministic classic pcap (same arguments, same bytes).\n"
 	"  --scenario default    a few hundred varied flows: HTTP (chunked, gzip, keep-alive, "
@@ -46,7 +47,12 @@ static const char usage_text[] =
 	"                        one flow per file, first; repeatable\n"
 	"  --smb-file PATH       carry this file over SMB2 (written, then read back), one\n"
 	"                        flow per file; repeatable. With only given files and no\n"
-	"                        --scenario/--flows, the capture holds just those flows\n";
+	"                        --scenario/--flows, the capture holds just those flows\n"
+	"  --population-seed N   seed of the server addresses only (default: --seed), so\n"
+	"                        captures of different seeds share one host population\n"
+	"  --inject-new C>S:P/A  one extra flow from client C to a server S (IPv4) on port\n"
+	"                        P speaking A (http or tls), halfway through the capture:\n"
+	"                        a new communication for baseline tests\n";
 
 /* ---- given files: the first flows of the capture, HTTP ones then SMB ones ---- */
 #define PG_GIVEN_FILES 256
@@ -153,6 +159,37 @@ static void hosts_init(uint64_t seed)
 	srv_init(&smb_srv[1], "NAS02", 0xac100a14, 0x00fa, 20, 700, 64);
 	srv_init(&ntp_srv[0], "time.cloudflare.com", 0xa29fc801, 0x4700, 0x123, 8000, 57);
 	srv_init(&ntp_srv[1], "time.nist.gov", 0x81060f1c, 0x0129, 0x28, 45000, 49);
+}
+
+/* --inject-new: one extra conversation with a server outside the population. */
+static struct {
+	bool set;
+	uint32_t client, server;
+	uint16_t port;
+	int kind;
+} inject;
+static struct pg_server inject_srv;
+
+static int parse_inject(const char *s)
+{
+	unsigned int a, b, c, d, e, f, g, h, port;
+	char app[8];
+
+	if (sscanf(s, "%u.%u.%u.%u>%u.%u.%u.%u:%u/%7s", &a, &b, &c, &d, &e, &f, &g, &h, &port,
+		   app) != 10 ||
+	    (a | b | c | d | e | f | g | h) > 255 || !port || port > 65535)
+		return -1;
+	if (!strcmp(app, "http"))
+		inject.kind = K_HTTP;
+	else if (!strcmp(app, "tls"))
+		inject.kind = K_TLS;
+	else
+		return -1;
+	inject.client = a << 24 | b << 16 | c << 8 | d;
+	inject.server = e << 24 | f << 16 | g << 8 | h;
+	inject.port = (uint16_t)port;
+	inject.set = true;
+	return 0;
 }
 
 static void pick_client(struct pg_flow *f, bool v6)
@@ -308,6 +345,8 @@ struct cfg {
 	unsigned int mix[K_NKINDS];
 	bool mix_set;
 	bool beacon_set;
+	uint64_t pop_seed;
+	bool pop_seed_set;
 };
 
 static int parse_u64(const char *s, uint64_t *v)
@@ -379,6 +418,8 @@ enum {
 	O_TRUTH,
 	O_HTTP_FILE,
 	O_SMB_FILE,
+	O_POPSEED,
+	O_INJECT,
 };
 
 static const struct option long_opts[] = {
@@ -402,6 +443,8 @@ static const struct option long_opts[] = {
 	{"truth", required_argument, NULL, O_TRUTH},
 	{"http-file", required_argument, NULL, O_HTTP_FILE},
 	{"smb-file", required_argument, NULL, O_SMB_FILE},
+	{"population-seed", required_argument, NULL, O_POPSEED},
+	{"inject-new", required_argument, NULL, O_INJECT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -482,6 +525,15 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 				pg_opts.scenario = PG_SC_HTTP_FILE;
 			else
 				return bad("--scenario", a);
+			break;
+		case O_POPSEED:
+			if (parse_u64(a, &c->pop_seed))
+				return bad("--population-seed", a);
+			c->pop_seed_set = true;
+			break;
+		case O_INJECT:
+			if (parse_inject(a))
+				return bad("--inject-new", a);
 			break;
 		case O_TRUTH:
 			pg_truth_fp = fopen(a, "w");
@@ -661,7 +713,7 @@ int main(int argc, char **argv)
 		return rc;
 	apply_scenario(&c);
 	pg_pools_init(pg_opts.seed);
-	hosts_init(pg_opts.seed);
+	hosts_init(c.pop_seed_set ? c.pop_seed : pg_opts.seed);
 	if (pg_http_init() || pg_tls_init(web_srv, N_WEB)) {
 		fprintf(stderr, "pcapgen: content initialisation failed\n");
 		return 1;
@@ -685,6 +737,25 @@ int main(int argc, char **argv)
 			pg_flow_start(b, pg_opts.start_us + pg_range(&arr, 0, 5000000));
 			if (heap_push(&h, b))
 				pg_flow_free(b);
+		}
+	}
+
+	/* The injected flow too runs beside the others, halfway through. */
+	if (inject.set) {
+		struct pg_flow *f = flow_new(UINT64_MAX - 2, inject.kind, PG_VAR_RANDOM);
+
+		if (f) {
+			inject_srv = *f->srv;
+			inject_srv.name = "new-peer.example.net";
+			pg_host_v4(&inject_srv.h4, inject.server, 57);
+			f->srv = &inject_srv;
+			f->v6 = false;
+			f->srv_h = inject_srv.h4;
+			pg_host_v4(&f->cli_h, inject.client, 64);
+			f->sport = inject.port;
+			pg_flow_start(f, pg_opts.start_us + c.duration_s * 1000000ULL / 2);
+			if (heap_push(&h, f))
+				pg_flow_free(f);
 		}
 	}
 
@@ -724,7 +795,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		heap_pop_root(&h);
-		if (f->variant != PG_VAR_BEACON) {
+		if (f->variant != PG_VAR_BEACON && f->id != UINT64_MAX - 2) {
 			active--;
 			done_flows++;
 		}
