@@ -102,10 +102,11 @@ NJ_CONF_KEY(stpolicy, "nightjar.stream.policy", NJ_CT_STR, "bsd",
 NJ_CONF_KEY(stssn, "stream.memcap", NJ_CT_SIZE, "128mb",
 	    "Memory for per-flow TCP stream state, split evenly over the workers (counted as "
 	    "tcp.ssn_memcap_drop when full: the flow is tracked but not reassembled).")
-NJ_CONF_KEY(stcsum, "stream.checksum-validation", NJ_CT_BOOL, "no",
-	    "Ignore TCP segments whose checksum decode found wrong, as the receiver would "
-	    "(counted as tcp.invalid_checksum). Off by default: captures from offloading NICs "
-	    "carry wrong checksums. pcap-file.checksum-checks: no (or -k none) turns it off.")
+NJ_CONF_KEY(
+	stcsum, "stream.checksum-validation", NJ_CT_BOOL, "no",
+	"Ignore TCP segments whose checksum decode found wrong, as the receiver would "
+	"(counted as tcp.invalid_checksum). Off by default, and off for pcap files unless "
+	"pcap-file.checksum-checks is yes: captures from offloading NICs carry wrong checksums.")
 NJ_CONF_KEY(stretrans, "nightjar.stream.check-retransmissions", NJ_CT_BOOL, "yes",
 	    "Compare retransmitted bytes with those delivered (a hash per segment) and raise "
 	    "stream.reassembly_overlap_different_data when they differ.")
@@ -540,6 +541,7 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 	char err[512];
 	int64_t v;
 	const char *str;
+	bool csum_auto = false;
 	uint64_t sz;
 
 	c = nj_conf_load(config_path, sets, nsets, err, sizeof(err));
@@ -630,6 +632,9 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 		if (nj_conf_str(c, NULL, "pcap-file.checksum-checks", &str) < 0)
 			return -EINVAL;
 		s->checksum = strcmp(str, "no") != 0;
+		/* auto: captures often hold offloaded (wrong) checksums, so the
+		 * stream does not drop on them unless checks are asked for */
+		csum_auto = s->mode == NJ_MODE_OFFLINE && strcmp(str, "auto") == 0;
 	}
 	s->decode.checksum_validation = s->checksum;
 
@@ -647,7 +652,7 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 		return -EINVAL;
 	if (stream_load(app, c) < 0)
 		return -EINVAL;
-	if (!s->checksum) /* -k none / checksum-checks: no: nothing is checked */
+	if (!s->checksum || csum_auto) /* -k none, checksum-checks: no or auto */
 		s->stream.checksum_validation = false;
 	if (nj_files_config_load(&s->files, c, s->log_dir) < 0)
 		return -EINVAL;
