@@ -36,6 +36,9 @@
 #define EP_MAX_FILES 8
 #define EP_MAX_DNS   4
 #define EP_MAX_KV    32
+/* Hosts 0..63 (10.0.1.2-10.0.1.65) are the branch office behind --endpoint-nat:
+ * few enough for a per-address NAT table in the fusion's configuration. */
+#define EP_NAT_HOSTS 64
 
 bool pg_ep_on;
 struct pg_ep_cfg pg_ep_cfg;
@@ -94,6 +97,7 @@ struct ep_proc {
 
 struct ep_host {
 	bool used;
+	bool nat; /* some of its flows went through the NAT */
 	char name[16];
 	char user[24];
 	int64_t skew_us;
@@ -491,11 +495,12 @@ void pg_ep_flow_new(struct pg_flow *f, uint64_t ts)
 	e->cur = -1;
 	e->inside = f->cli_h;
 	e->inside_port = f->cport;
-	/* Port-translating NAT for flows leaving the site: one public address,
-	 * ports handed out in flow order (unique for 64000 flows). */
-	if (pg_ep_cfg.nat && !f->v6 && (f->app->proto == PG_TCP || f->app->proto == PG_UDP) &&
-	    !is_private_srv(&f->srv_h)) {
+	/* Port-translating NAT for the branch office's flows leaving the site: one
+	 * public address, ports handed out in flow order (unique for 64000 flows). */
+	if (pg_ep_cfg.nat && hi < EP_NAT_HOSTS && !f->v6 &&
+	    (f->app->proto == PG_TCP || f->app->proto == PG_UDP) && !is_private_srv(&f->srv_h)) {
 		e->nat = true;
+		hosts[hi].nat = true;
 		f->cli_h.ip[0] = 198;
 		f->cli_h.ip[1] = 18;
 		f->cli_h.ip[2] = 0;
@@ -598,7 +603,7 @@ static const char *base_name(const char *p)
 }
 
 static void file_events(struct pg_ep_flow *e, struct ep_host *h, int pi, const struct ep_file *x,
-			uint64_t end_us, struct pg_rng *r, uint64_t flow)
+			uint64_t end_us, struct pg_rng *r, uint64_t flow, const char *cid)
 {
 	char path[320];
 	uint64_t t_end = x->t_end ? x->t_end : end_us;
@@ -620,6 +625,7 @@ static void file_events(struct pg_ep_flow *e, struct ep_host *h, int pi, const s
 	ev->proc = pi;
 	ev->flow = flow;
 	ev->target = ep_strdup(path);
+	snprintf(ev->cid, sizeof(ev->cid), "%s", cid);
 	ev->create_us = (uint64_t)ev->utc_us;
 	ev->deliver_us = x->t_begin + pg_range(r, 1000, 40000);
 	ev->size = x->size;
@@ -632,6 +638,7 @@ static void file_events(struct pg_ep_flow *e, struct ep_host *h, int pi, const s
 	ev->flow = flow;
 	ev->target = ep_strdup(path);
 	ev->source = ep_strdup(x->source);
+	snprintf(ev->cid, sizeof(ev->cid), "%s", cid);
 	ev->create_us = (uint64_t)create;
 	ev->deliver_us = t_end + pg_range(r, 20000, 80000);
 	ev->size = x->size;
@@ -649,9 +656,13 @@ void pg_ep_flow_end(struct pg_flow *f, uint64_t ts)
 	int owner = -1, asker;
 	char cmd[512];
 
+	char cid[64];
+
 	if (!e)
 		return;
 	f->ep = NULL;
+	community_id((uint8_t)f->app->proto, &f->cli_h, f->cport, &f->srv_h, f->sport, cid,
+		     sizeof(cid));
 	if (e->cur >= 0)
 		pg_ep_file_end(f);
 	for (int i = 0; i < 3; i++)
@@ -714,8 +725,7 @@ void pg_ep_flow_end(struct pg_flow *f, uint64_t ts)
 		ev->dport = f->sport;
 		ev->wire_src = f->cli_h;
 		ev->wire_sport = f->cport;
-		community_id((uint8_t)f->app->proto, &f->cli_h, f->cport, &f->srv_h, f->sport,
-			     ev->cid, sizeof(ev->cid));
+		snprintf(ev->cid, sizeof(ev->cid), "%s", cid);
 		/* delivered at the host's next network flush */
 		if (b) {
 			uint64_t k = (e->start_us - h->phase_us + b - 1) / b;
@@ -733,6 +743,7 @@ void pg_ep_flow_end(struct pg_flow *f, uint64_t ts)
 
 		ev->proc = asker;
 		ev->flow = f->id;
+		snprintf(ev->cid, sizeof(ev->cid), "%s", cid);
 		ev->qname = ep_strdup(q->qname);
 		ev->results = ep_strdup(q->results);
 		ev->qstatus = q->rcode == 3 ? 9003 : q->rcode ? 9002 : 0;
@@ -744,7 +755,7 @@ void pg_ep_flow_end(struct pg_flow *f, uint64_t ts)
 		if (!strcmp(app, "smb") && !is_osq())
 			pi = h->proc[R_EXPLORER]; /* the copy is explorer's, not System's */
 		if (pi >= 0)
-			file_events(e, h, pi, &e->files[i], ts, &r, f->id);
+			file_events(e, h, pi, &e->files[i], ts, &r, f->id, cid);
 	}
 	free(e);
 }
@@ -1073,8 +1084,8 @@ static void write_osquery(FILE *fp, const struct ep_ev *e)
 		"\"decorations\":{\"host_uuid\":\"%08X-0000-4000-8000-%012llX\",\"hostname\":\"%"
 		"s\"},"
 		"\"columns\":{",
-		name, lname, cal, (long long)(qt / 1000000), (unsigned long long)e->seq, h->guid_hi,
-		(unsigned long long)e->host, lname);
+		name, lname, cal, (long long)(qt / 1000000), (unsigned long long)e->record_id,
+		h->guid_hi, (unsigned long long)e->host, lname);
 	kv_write(fp, &kv, false);
 	fputs("},\"action\":\"added\"}\n", fp);
 	kv_free(&kv);
@@ -1167,7 +1178,8 @@ static void write_truth(FILE *fp, const struct ep_ev *e)
 			((double)e->deliver_us - (double)e->t_us) / 1e6);
 		break;
 	case 22:
-		fprintf(fp, ",\"flow\":%llu,\"query\":", (unsigned long long)e->flow);
+		fprintf(fp, ",\"flow\":%llu,\"community_id\":\"%s\",\"query\":",
+			(unsigned long long)e->flow, e->cid);
 		jstr(fp, e->qname);
 		fprintf(fp, ",\"query_status\":%d,\"results\":", e->qstatus);
 		jstr(fp, e->results);
@@ -1175,8 +1187,10 @@ static void write_truth(FILE *fp, const struct ep_ev *e)
 	case 11:
 	case 15:
 		hex(s, e->sha256, 32, false);
-		fprintf(fp, ",\"flow\":%llu,\"sha256\":\"%s\",\"size\":%llu,\"path\":",
-			(unsigned long long)e->flow, s, (unsigned long long)e->size);
+		fprintf(fp,
+			",\"flow\":%llu,\"community_id\":\"%s\",\"sha256\":\"%s\",\"size\":%llu,"
+			"\"path\":",
+			(unsigned long long)e->flow, e->cid, s, (unsigned long long)e->size);
 		jstr(fp, e->target);
 		break;
 	default:
@@ -1194,13 +1208,15 @@ static int write_nat_map(void)
 
 	if (!fp)
 		return -errno;
-	fputs("# Written by pcapgen --endpoint-nat: the endpoints see their inside address, the\n"
-	      "# wire shows one outside address with translated source ports (see the\n"
-	      "# endpoint truth for each flow's mapping).\n"
-	      "nat:\n"
-	      "  - inside: 10.0.0.0/16\n"
-	      "    outside: 198.18.0.1\n",
+	fputs("# Written by pcapgen --endpoint-nat, for nightjar-fuse -c: each NAT'd endpoint's\n"
+	      "# inside address=the outside address on the wire (source ports are translated;\n"
+	      "# the endpoint truth has each flow's mapping).\n"
+	      "fuse:\n"
+	      "  nat:\n",
 	      fp);
+	for (int i = 0; i < EP_NAT_HOSTS; i++)
+		if (hosts[i].nat)
+			fprintf(fp, "    - \"10.0.%d.%d=198.18.0.1\"\n", 1 + i / 250, 2 + i % 250);
 	return fclose(fp) ? -errno : 0;
 }
 
