@@ -35,6 +35,8 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ep_wire  # noqa: E402
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
 SKEW = 2.0
 BATCH = 15.0
 LOSS = 0.03
@@ -353,6 +355,14 @@ def main():
         ev15 = [e for e in read_events(ep("hf.json"), "winlogbeat") if e["eid"] == 15]
         C.check(len(ev15) == 1 and m and m.group(1).upper() in ev15[0]["data"]["Hash"] and
                 "powershell.exe" in ev15[0]["data"]["Image"], "http-file: EID 15 event")
+
+        print("-- every --endpoint option is documented")
+        helptext = subprocess.run([gen, "--help"], stdout=subprocess.PIPE, text=True).stdout
+        opts = set(re.findall(r"--endpoint-[a-z-]+", helptext))
+        doc = open(os.path.join(HERE, "..", "..", "docs", "fusion-pcapgen.md")).read()
+        C.check(len(opts) >= 8, f"pcapgen --help lists {sorted(opts)}")
+        for o in sorted(opts):
+            C.check(f"`{o}" in doc, f"docs/fusion-pcapgen.md does not document {o}")
 
         print("-- bad options are refused")
         for bad in (["--endpoint-format", "xml"], ["--endpoint-loss", "1.5"],
