@@ -158,7 +158,9 @@ def main():
             cands = [t for t in files_by_sha.get(sha, []) if norm_host(t["host"]) == host or
                      host is None]
             match = [t for t in cands if (guid and norm_guid(t["process_guid"]) == guid) or
-                     (not guid and pid is not None and t["pid"] == pid)]
+                     (not guid and pid and t["pid"] == pid)]
+            if not guid and not pid:
+                continue  # a file tied to no process: neither right nor wrong
             if match:
                 for t in match:
                     file_ok.add((norm_host(t["host"]), t["record_id"]))

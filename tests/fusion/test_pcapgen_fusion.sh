@@ -1,5 +1,6 @@
 #!/bin/bash
-# Fusion at volume on pcapgen data: test_pcapgen_fusion.sh SRC_ROOT BUILD_ROOT [PCAPGEN]
+# Fusion at volume on pcapgen data:
+#   test_pcapgen_fusion.sh SRC_ROOT BUILD_ROOT [PCAPGEN [reference]]
 #
 # pcapgen writes a capture and the endpoint events its client hosts would have
 # logged (2 s clock skew, Sysmon's 15 s network-event batches, 3% of events
@@ -12,20 +13,26 @@
 #   NAT                      0 wrong joins (join rate reported): a branch office
 #                            behind one outside address, NAT map from pcapgen
 # Skips (77) when nightjar-fuse is not built. NJ_FUSE=path overrides the binary.
+# With "reference", tests/fusion/ref_join.py (a plain test oracle) stands in for
+# nightjar-fuse: it shows the data can be joined and holds the scorer against a
+# real joiner.
 set -u
 src=$1
 build=$2
 gen=${3:-$build/tools/pcapgen/pcapgen}
+mode=${4:-fuse}
 here=$src/tests/fusion
 py=/usr/bin/python3
 
 fuse=${NJ_FUSE:-}
-if [ -z "$fuse" ]; then
+if [ "$mode" = reference ]; then
+	fuse="$py $here/ref_join.py --eve"
+elif [ -z "$fuse" ]; then
 	for c in "$build/nightjar-fuse" "$build/export/fuse/nightjar-fuse"; do
 		[ -x "$c" ] && fuse=$c && break
 	done
 fi
-if [ -z "$fuse" ] || [ ! -x "$fuse" ]; then
+if [ "$mode" != reference ] && { [ -z "$fuse" ] || [ ! -x "$fuse" ]; }; then
 	echo "SKIP: nightjar-fuse not built"
 	exit 77
 fi
@@ -40,6 +47,8 @@ fails=0
 cat >"$tmp/nightjar.yaml" <<'EOF'
 %YAML 1.1
 ---
+community-id: yes
+community-id-seed: 0
 outputs:
   - eve-log:
       enabled: yes
@@ -80,14 +89,17 @@ case_run() {
 	local t0 t1
 	t0=$(date +%s.%N)
 	# shellcheck disable=SC2086
-	if ! "$fuse" -e "$d/eve.json" -i "$fmt:$d/ep.json" -o "$d/fused.json" --once \
-		$fargs >"$d/fuse.out" 2>&1; then
-		echo "FAIL: nightjar-fuse: $(tail -5 "$d/fuse.out")"
+	local cmd=("$fuse" -e "$d/eve.json" -i "$fmt:$d/ep.json" -o "$d/fused.json" --once)
+	# shellcheck disable=SC2206
+	[ "$mode" = reference ] && cmd=($fuse "$d/eve.json" -i "$fmt:$d/ep.json" -o "$d/fused.json")
+	# shellcheck disable=SC2086
+	if ! "${cmd[@]}" $fargs >"$d/fuse.out" 2>&1; then
+		echo "FAIL: $mode: $(tail -5 "$d/fuse.out")"
 		fails=$((fails + 1))
 		return
 	fi
 	t1=$(date +%s.%N)
-	echo "nightjar-fuse: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s," \
+	echo "$mode: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s," \
 		"$(wc -l <"$d/eve.json") EVE lines, $(wc -l <"$d/ep.json") endpoint events"
 	# shellcheck disable=SC2086
 	if ! $py "$here/score_joins.py" --fusion "$d/fused.json" --truth "$d/truth.jsonl" \
@@ -106,7 +118,9 @@ case_run osquery "$base $ep" osquery "--min-file-rate 0"
 # NAT: only the branch office (64 hosts) is behind it, so more flows for volume
 nat="--seed 32 --flows 4000 --duration 1200 --concurrency 32 --ipv6-share 0"
 nat="$nat --mix http=10,tls=45,dns=40,ntp=5 --endpoint-nat"
-case_run nat "$nat $ep" winlogbeat "--min-net-rate 0 --min-file-rate 0" "-c $tmp/nat/nat.yaml"
+natcfg="-c $tmp/nat/nat.yaml"
+[ "$mode" = reference ] && natcfg=""
+case_run nat "$nat $ep" winlogbeat "--min-net-rate 0 --min-file-rate 0" "$natcfg"
 
 if [ "$fails" -ne 0 ]; then
 	echo "FAIL: $fails case(s)"
