@@ -49,10 +49,14 @@ def open_lines(path):
 
 
 def jpath(d, path):
+    """d["a"]["b"][0]... for "a.b.0"; None when any step is missing."""
     for k in path.split("."):
-        if not isinstance(d, dict) or k not in d:
+        if isinstance(d, list) and k.isdigit() and int(k) < len(d):
+            d = d[int(k)]
+        elif isinstance(d, dict) and k in d:
+            d = d[k]
+        else:
             return None
-        d = d[k]
     return d
 
 
@@ -191,8 +195,8 @@ def main():
             else:
                 bad("network event joined to another flow", ("r", key), ev)
         elif eid == 22:
-            q = first(ev, "network.dns.rrname", "network.dns.query.rrname", "dns.rrname",
-                      "network.dns.queries.0.rrname")
+            q = first(ev, "network.dns.rrname", "network.dns.queries.0.rrname",
+                      "network.dns.query.0.rrname", "dns.rrname")
             if cid == t.get("community_id") or (q and q.rstrip(".").lower() == t["query"].lower()):
                 dns_ok.add(key)
             elif cid:

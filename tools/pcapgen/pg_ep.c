@@ -935,7 +935,12 @@ static void sysmon_data(const struct ep_ev *e, struct kv *kv)
 static void write_winlogbeat(FILE *fp, const struct ep_ev *e, struct kv *kv)
 {
 	const struct ep_host *h = &hosts[e->host];
-	char ts[40], created[40];
+	char ts[40], created[40], lname[16];
+
+	/* Beats report host.name in lower case; computer_name is Windows' own */
+	for (size_t i = 0; i <= strlen(h->name); i++)
+		lname[i] = (char)(h->name[i] >= 'A' && h->name[i] <= 'Z' ? h->name[i] + 32
+									 : h->name[i]);
 
 	fmt_time(ts, sizeof(ts), (int64_t)e->deliver_us + h->skew_us, 1);
 	fmt_time(created, sizeof(created), (int64_t)e->deliver_us + 1500000, 1);
@@ -954,7 +959,7 @@ static void write_winlogbeat(FILE *fp, const struct ep_ev *e, struct kv *kv)
 		"\"opcode\":\"Info\",\"task\":\"%s\",\"process\":{\"pid\":3172,\"thread\":{\"id\":"
 		"4012}},\"user\":{\"identifier\":\"S-1-5-18\",\"domain\":\"NT AUTHORITY\",\"name\":"
 		"\"SYSTEM\",\"type\":\"User\"},\"event_data\":{",
-		ts, h->name, h->name, h->name, e->eid, created, category(e->eid), h->name, e->eid,
+		ts, lname, lname, lname, e->eid, created, category(e->eid), h->name, e->eid,
 		(unsigned long long)e->record_id, ev_version(e->eid), category(e->eid));
 	kv_write(fp, kv, false);
 	fputs("}}}\n", fp);
