@@ -83,6 +83,11 @@ def as_int(v):
         return None
 
 
+def fmt_is_sysmon(ev):
+    """osquery rows carry no process GUID: pcapgen's truth GUIDs are its own there."""
+    return str(first(ev, "endpoint.source", "endpoint.format") or "sysmon") != "osquery"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--fusion", required=True)
@@ -159,21 +164,22 @@ def main():
 
         if sha:
             sha = str(sha).lower()
+        if rec is None:
+            if not sha:
+                continue  # no endpoint record: process context only
+            # a join by hash alone: the file must be one a process of that host stored
+            if not guid and not pid:
+                continue  # a file tied to no process: neither right nor wrong
             cands = [t for t in files_by_sha.get(sha, []) if norm_host(t["host"]) == host or
                      host is None]
             match = [t for t in cands if (guid and norm_guid(t["process_guid"]) == guid) or
-                     (not guid and pid and t["pid"] == pid)]
-            if not guid and not pid:
-                continue  # a file tied to no process: neither right nor wrong
-            if match:
-                for t in match:
-                    file_ok.add((norm_host(t["host"]), t["record_id"]))
-            else:
+                     (not guid and t["pid"] == pid)]
+            for t in match:
+                file_ok.add((norm_host(t["host"]), t["record_id"]))
+            if not match:
                 bad("file joined to the wrong process/host or to no stored file", ("f", sha, host),
                     ev)
             continue
-        if rec is None:
-            continue  # a fusion event without an endpoint record (e.g. process context only)
         key = (host, rec)
         if host is None and len(by_rec.get(rec, [])) == 1:
             key = by_rec[rec][0]
@@ -183,6 +189,10 @@ def main():
             continue
         if t["lost"]:
             bad("names an endpoint record that was lost", ("r", key), ev)
+            continue
+        if (guid and fmt_is_sysmon(ev) and norm_guid(t.get("process_guid")) != guid) or \
+                (not guid and pid and t.get("pid") != pid):
+            bad("record given another process", ("r", key), ev)
             continue
         eid = t["event_id"]
         if eid == 3:
@@ -201,8 +211,13 @@ def main():
                 dns_ok.add(key)
             elif cid:
                 bad("DNS query joined to another flow", ("r", key), ev)
-        elif eid in (11, 15) and cid and cid != t.get("community_id"):
-            bad("file event joined to another flow", ("r", key), ev)
+        elif eid in (11, 15):
+            if sha and sha != t["sha256"]:
+                bad("file event joined to another file", ("r", key), ev)
+            elif not sha and cid and cid != t.get("community_id"):
+                bad("file event joined to another flow", ("r", key), ev)
+            elif sha and eid == 15:
+                file_ok.add(key)
 
     net_all = [k for k, t in truth.items() if t["event_id"] == 3 and not t["lost"]]
     dns_all = [k for k, t in truth.items() if t["event_id"] == 22 and not t["lost"]]

@@ -37,7 +37,7 @@ def fusion_events(truth, fmt="winlogbeat"):
         ev = {"event_type": "fusion", "host": {"name": t["host"].lower()},
               "endpoint": {"source": "sysmon", "format": fmt, "event_id": t["event_id"],
                            "record_id": t["record_id"]},
-              "process": {"entity_id": t["process_guid"], "pid": t["pid"],
+              "process": {"guid": t["process_guid"], "pid": t["pid"],
                           "executable": t["image"]},
               "join": {"method": "5-tuple", "confidence": 1.0,
                        "offset_s": t.get("utc_offset_s", 0.0)}}
@@ -114,7 +114,9 @@ def main():
             ("network event on another host",
              mutated(net[0], lambda e: e["host"].update(name="ws-9999"))),
             ("file joined to another process",
-             mutated(files[0], lambda e: e["process"].update(entity_id="{0-0-0-0-0}"))),
+             mutated(files[0], lambda e: e["process"].update(guid="{0-0-0-0-0}"))),
+            ("file record joined to another file",
+             mutated(files[0], lambda e: e["network"]["fileinfo"].update(sha256="ab" * 32))),
             ("unknown record",
              good + [dict(good[net[0]], endpoint={"event_id": 3, "record_id": 1})]),
         ]
@@ -128,6 +130,15 @@ def main():
             rc, out = score(tmp, evs, truth_path, "--min-net-rate", "0.9", "--max-wrong", "1",
                            "--min-file-rate", "0.9")
             check(rc == 0, f"{what}: --max-wrong 1 not honoured:\n{out}")
+
+        # a flow's other events (any fileinfo) enriched with its network record are fine
+        evs = json.loads(json.dumps(good))
+        for i in net[:20]:
+            e = json.loads(json.dumps(good[i]))
+            e["network"] = {"event_type": "fileinfo", "fileinfo": {"sha256": "cd" * 32}}
+            evs.append(e)
+        rc, out = score(tmp, evs, truth_path)
+        check(rc == 0 and "wrong joins: 0" in out, f"a flow's fileinfo counted wrong:\n{out}")
 
         # a file join missing fails; with --eve only carved files count
         rc, out = score(tmp, [e for i, e in enumerate(good) if i != files[0]], truth_path)
