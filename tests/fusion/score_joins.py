@@ -216,8 +216,8 @@ def main():
                 bad("file event joined to another file", ("r", key), ev)
             elif not sha and cid and cid != t.get("community_id"):
                 bad("file event joined to another flow", ("r", key), ev)
-            elif sha and eid == 15:
-                file_ok.add(key)
+            elif sha and eid == 15 and (guid or pid):
+                file_ok.add(key)  # the process checked above is the record's
 
     net_all = [k for k, t in truth.items() if t["event_id"] == 3 and not t["lost"]]
     dns_all = [k for k, t in truth.items() if t["event_id"] == 22 and not t["lost"]]
