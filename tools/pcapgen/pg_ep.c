@@ -251,15 +251,21 @@ static void hex(char *dst, const uint8_t *p, size_t n, bool upper)
 static void jstr(FILE *fp, const char *s)
 {
 	fputc('"', fp);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*s) {
+		size_t n = strcspn(
+			s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+			   "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
+		unsigned char c;
 
+		fwrite(s, 1, n, fp); /* the plain run at once: paths are long */
+		s += n;
+		if (!*s)
+			break;
+		c = (unsigned char)*s++;
 		if (c == '"' || c == '\\')
 			fprintf(fp, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(fp, "\\u%04x", c);
 		else
-			fputc(c, fp);
+			fprintf(fp, "\\u%04x", c);
 	}
 	fputc('"', fp);
 }
