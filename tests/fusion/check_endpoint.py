@@ -366,7 +366,8 @@ def main():
 
         print("-- bad options are refused")
         for bad in (["--endpoint-format", "xml"], ["--endpoint-loss", "1.5"],
-                    ["--endpoint-skew", "-1"], ["--endpoint-truth", ep("t")]):
+                    ["--endpoint-skew", "-1"], ["--endpoint-skew", "nan"],
+                    ["--endpoint-loss", "nan"], ["--endpoint-truth", ep("t")]):
             p = subprocess.run([gen, "-o", ep("bad.pcap"), "--flows", "1"] +
                                (bad if bad[0] == "--endpoint-truth" else
                                 ["--endpoint-out", ep("b.json")] + bad),

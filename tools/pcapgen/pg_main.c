@@ -429,7 +429,7 @@ static int parse_seconds(const char *s, uint64_t *us)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || v < 0 || v > 86400)
+	if (errno || end == s || *end || !(v >= 0 && v <= 86400)) /* NaN too */
 		return -1;
 	*us = (uint64_t)(v * 1e6 + 0.5);
 	return 0;
@@ -461,7 +461,7 @@ static int parse_endpoint_opt(int o, const char *a)
 	case O_EP_LOSS:
 		errno = 0;
 		v = strtod(a, &end);
-		if (errno || end == a || *end || v < 0 || v > 1)
+		if (errno || end == a || *end || !(v >= 0 && v <= 1))
 			return bad("--endpoint-loss", a);
 		pg_ep_cfg.loss_ppm = (uint32_t)(v * 1e6 + 0.5);
 		return 0;
