@@ -216,6 +216,9 @@ def validate(tag, pcap, out, truth_path, fmt, skew, batch, loss, nat, wire=None)
                 f"{tag}: {t['record_id']}: Community ID {t['community_id']} is not the wire's")
         off = t["utc_time"] - start
         C.check(abs(off) <= skew + 0.006, f"{tag}: {t['record_id']}: UtcTime off by {off:.3f} s")
+        j = off - t["skew_s"] - t["net_skew_s"]
+        C.check(-0.0015 <= j <= 0.0035, f"{tag}: {t['record_id']}: offset {off:.6f} is not the "
+                f"host's {t['skew_s']:.6f} + {t['net_skew_s']:.6f} + jitter")
         host_offsets[t["host"]].append(off)
         delays.append(t["delivery_delay_s"])
         C.check(0 <= t["delivery_delay_s"] <= (batch or 0.05) + 0.25,
@@ -323,6 +326,15 @@ def main():
         natmap = set(re.findall(r'- "([0-9.]+)=198\.18\.0\.1"', open(ep("nat.yaml")).read()))
         natted = {t["src_ip"] for t in read_truth(ep("n.truth")) if t.get("nat")}
         C.check(natted and natmap == natted, f"NAT map {sorted(natmap)[:5]} vs NAT'd {sorted(natted)[:5]}")
+        pcap6, _ = run(gen, BASE, tmp, "ns", common + ["--endpoint-out", ep("ns.json"),
+                       "--endpoint-truth", ep("ns.truth"), "--endpoint-net-skew", "8"])
+        validate("network events 8 s further off", pcap6, ep("ns.json"), ep("ns.truth"),
+                 "winlogbeat", SKEW + 8, BATCH, LOSS, False, wire)
+        ns = read_truth(ep("ns.truth"))
+        C.check(max(abs(t["net_skew_s"]) for t in ns if t["event_id"] == 3) > 4,
+                "--endpoint-net-skew 8 gave no large network offset")
+        C.check(all(t["net_skew_s"] == 0 for t in read_truth(ep("w.truth")) if t["event_id"] == 3),
+                "network offset without --endpoint-net-skew")
         pcap5, _ = run(gen, BASE, tmp, "x", ["--endpoint-out", ep("x.json"),
                        "--endpoint-truth", ep("x.truth"), "--endpoint-batch", "0"])
         validate("no skew, no batching, no loss", pcap5, ep("x.json"), ep("x.truth"),
@@ -331,7 +343,7 @@ def main():
         print("-- determinism and the capture")
         plain, _ = run(gen, BASE, tmp, "plain")
         same = open(plain, "rb").read()
-        for p in (pcap, pcap2, pcap3, pcap5):
+        for p in (pcap, pcap2, pcap3, pcap5, pcap6):
             C.check(open(p, "rb").read() == same, f"{p}: capture changed by --endpoint-out")
         C.check(open(pcap4, "rb").read() != same, "NAT did not change the capture")
         run(gen, BASE, tmp, "w2", common + ["--endpoint-out", ep("w2.json"),

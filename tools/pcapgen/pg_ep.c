@@ -101,6 +101,7 @@ struct ep_host {
 	char name[16];
 	char user[24];
 	int64_t skew_us;
+	int64_t net_skew_us; /* EID 3 only: its clock is not the other events' */
 	uint64_t phase_us;
 	uint32_t next_pid;
 	uint32_t nproc;
@@ -473,6 +474,9 @@ static struct ep_host *host_get(int hi)
 	for (int i = 0; i < R_NLONG; i++)
 		if (i != R_SYSTEM)
 			ev_proc_create(h->proc[i], &r);
+	if (pg_ep_cfg.net_skew_us) /* drawn last: other draws stay as without it */
+		h->net_skew_us = (int64_t)pg_range(&r, 0, 2 * pg_ep_cfg.net_skew_us) -
+				 (int64_t)pg_ep_cfg.net_skew_us;
 	return h;
 }
 
@@ -716,7 +720,7 @@ void pg_ep_flow_end(struct pg_flow *f, uint64_t ts)
 	/* ICMP has no network connection event */
 	if (owner >= 0 && (f->app->proto == PG_TCP || f->app->proto == PG_UDP)) {
 		struct ep_ev *ev = ev_new(e->host, 3, e->start_us,
-					  (int64_t)e->start_us + h->skew_us +
+					  (int64_t)e->start_us + h->skew_us + h->net_skew_us +
 						  (int64_t)pg_range(&r, 0, 4000) - 1000);
 		uint64_t b = pg_ep_cfg.batch_us;
 
@@ -1182,11 +1186,12 @@ static void write_truth(FILE *fp, const struct ep_ev *e)
 			",\"flow\":%llu,\"community_id\":\"%s\",\"nat\":%s,\"proto\":%u,"
 			"\"src_ip\":\"%s\",\"src_port\":%u,\"dest_ip\":\"%s\",\"dest_port\":%u,"
 			"\"wire_src_ip\":\"%s\",\"wire_src_port\":%u,\"flow_start\":%.6f,"
-			"\"utc_offset_s\":%.6f,\"skew_s\":%.6f,\"delivery_delay_s\":%.6f",
+			"\"utc_offset_s\":%.6f,\"skew_s\":%.6f,\"net_skew_s\":%.6f,"
+			"\"delivery_delay_s\":%.6f",
 			(unsigned long long)e->flow, e->cid, e->nat ? "true" : "false", e->proto, a,
 			e->sport, b, e->dport, c, e->wire_sport, e->t_us / 1e6,
 			((double)e->utc_us - (double)e->t_us) / 1e6, h->skew_us / 1e6,
-			((double)e->deliver_us - (double)e->t_us) / 1e6);
+			h->net_skew_us / 1e6, ((double)e->deliver_us - (double)e->t_us) / 1e6);
 		break;
 	case 22:
 		fprintf(fp, ",\"flow\":%llu,\"community_id\":\"%s\",\"query\":",

@@ -24,9 +24,10 @@ struct pg_ep_cfg {
 	const char *truth;
 	const char *nat_map;
 	int format;
-	uint64_t skew_us;  /* per-host clock offset drawn in [-skew, +skew] */
-	uint64_t batch_us; /* Sysmon network-event delivery period */
-	uint32_t loss_ppm; /* share of events lost in transport, per million */
+	uint64_t skew_us;     /* per-host clock offset drawn in [-skew, +skew] */
+	uint64_t net_skew_us; /* extra per-host offset of network events only */
+	uint64_t batch_us;    /* Sysmon network-event delivery period */
+	uint32_t loss_ppm;    /* share of events lost in transport, per million */
 	bool nat;
 };
 

@@ -47,6 +47,7 @@ static const char usage_text[] =
 	"  --endpoint-out FILE    also write the Sysmon/osquery events of the client hosts\n"
 	"  --endpoint-format F    winlogbeat (default), sysmon-json or osquery\n"
 	"  --endpoint-skew S      per-host clock offset drawn in [-S, +S] seconds (default 0)\n"
+	"  --endpoint-net-skew S  network events only: a further per-host offset in [-S, +S]\n"
 	"  --endpoint-batch S     network events delivered every S seconds (default 15, 0 = at "
 	"once)\n"
 	"  --endpoint-loss F      fraction of events lost in transport, 0..1 (default 0)\n"
@@ -378,6 +379,7 @@ enum {
 	O_EP_OUT,
 	O_EP_FMT,
 	O_EP_SKEW,
+	O_EP_NETSKEW,
 	O_EP_BATCH,
 	O_EP_LOSS,
 	O_EP_NAT,
@@ -407,6 +409,7 @@ static const struct option long_opts[] = {
 	{"endpoint-out", required_argument, NULL, O_EP_OUT},
 	{"endpoint-format", required_argument, NULL, O_EP_FMT},
 	{"endpoint-skew", required_argument, NULL, O_EP_SKEW},
+	{"endpoint-net-skew", required_argument, NULL, O_EP_NETSKEW},
 	{"endpoint-batch", required_argument, NULL, O_EP_BATCH},
 	{"endpoint-loss", required_argument, NULL, O_EP_LOSS},
 	{"endpoint-nat", no_argument, NULL, O_EP_NAT},
@@ -456,6 +459,8 @@ static int parse_endpoint_opt(int o, const char *a)
 			return bad("--endpoint-format", a);
 		return 0;
 	case O_EP_SKEW: return parse_seconds(a, &pg_ep_cfg.skew_us) ? bad("--endpoint-skew", a) : 0;
+	case O_EP_NETSKEW:
+		return parse_seconds(a, &pg_ep_cfg.net_skew_us) ? bad("--endpoint-net-skew", a) : 0;
 	case O_EP_BATCH:
 		return parse_seconds(a, &pg_ep_cfg.batch_us) ? bad("--endpoint-batch", a) : 0;
 	case O_EP_LOSS:
@@ -572,6 +577,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 		case O_EP_OUT:
 		case O_EP_FMT:
 		case O_EP_SKEW:
+		case O_EP_NETSKEW:
 		case O_EP_BATCH:
 		case O_EP_LOSS:
 		case O_EP_NAT:
