@@ -612,14 +612,14 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-static void file_events(struct pg_ep_flow *e, struct ep_host *h, int pi, const struct ep_file *x,
-			uint64_t end_us, struct pg_rng *r, uint64_t flow, const char *cid)
+static void file_events(struct ep_host *h, int pi, const struct ep_file *x, uint64_t end_us,
+			struct pg_rng *r, uint64_t flow, const char *cid)
 {
 	char path[320];
 	uint64_t t_end = x->t_end ? x->t_end : end_us;
 	struct ep_ev *ev;
+	int64_t create;
 
-	(void)e;
 	if (is_osq())
 		snprintf(path, sizeof(path), "/home/%s/%s/%s", h->user,
 			 x->kind == PG_EP_FILE_HTTP ? "Downloads" : "Documents",
@@ -640,7 +640,7 @@ static void file_events(struct pg_ep_flow *e, struct ep_host *h, int pi, const s
 	ev->deliver_us = x->t_begin + pg_range(r, 1000, 40000);
 	ev->size = x->size;
 	memcpy(ev->sha256, x->sha256, 32);
-	int64_t create = ev->utc_us;
+	create = ev->utc_us;
 
 	ev = ev_new((int)(h - hosts), 15, t_end,
 		    (int64_t)t_end + h->skew_us + (int64_t)pg_range(r, 1000, 20000));
@@ -664,9 +664,7 @@ void pg_ep_flow_end(struct pg_flow *f, uint64_t ts)
 	struct pg_rng r;
 	const char *app = f->app->name;
 	int owner = -1, asker;
-	char cmd[512];
-
-	char cid[64];
+	char cmd[512], cid[64];
 
 	if (!e)
 		return;
@@ -765,7 +763,7 @@ void pg_ep_flow_end(struct pg_flow *f, uint64_t ts)
 		if (!strcmp(app, "smb") && !is_osq())
 			pi = h->proc[R_EXPLORER]; /* the copy is explorer's, not System's */
 		if (pi >= 0)
-			file_events(e, h, pi, &e->files[i], ts, &r, f->id, cid);
+			file_events(h, pi, &e->files[i], ts, &r, f->id, cid);
 	}
 	free(e);
 }
