@@ -141,6 +141,7 @@ void pg_ip_str(const struct pg_host *h, char *dst, size_t n);
  */
 extern FILE *pg_truth_fp;
 struct pg_flow;
+struct pg_ep_flow;
 void pg_truth(const struct pg_flow *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct pg_server {
@@ -271,7 +272,8 @@ struct pg_flow {
 	uint8_t *stage;
 	uint64_t stage_off; /* message offset of stage[0] */
 	size_t stage_len;
-	uint64_t gen_done; /* bytes of part b generated so far */
+	uint64_t gen_done;     /* bytes of part b generated so far */
+	struct pg_ep_flow *ep; /* endpoint side (pg_ep.c), NULL when off */
 };
 
 /* Engine */

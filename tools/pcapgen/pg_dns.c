@@ -3,9 +3,12 @@
  * DNS over UDP (A, AAAA, CNAME chains, MX, TXT, NXDOMAIN with SOA; answers
  * use name compression) and DNS over TCP (length-prefixed, large TXT).
  */
+#include <arpa/inet.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "pg.h"
+#include "pg_ep.h"
 
 enum { Q_A = 1, Q_NS = 2, Q_CNAME = 5, Q_SOA = 6, Q_MX = 15, Q_TXT = 16, Q_AAAA = 28, Q_OPT = 41 };
 
@@ -17,6 +20,7 @@ struct dns_st {
 	uint16_t qtype;
 	int kind;
 	char qname[128];
+	char results[256]; /* the answer as Sysmon's QueryResults shows it */
 	struct pg_buf q;
 	struct pg_buf r;
 };
@@ -138,6 +142,22 @@ static size_t zone_off(const char *qname, size_t off)
 	return off + (size_t)(prev + 1 - qname);
 }
 
+static void res_add(struct dns_st *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void res_add(struct dns_st *s, const char *fmt, ...)
+{
+	size_t l = strlen(s->results);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->results + l, sizeof(s->results) - l, fmt, ap);
+	va_end(ap);
+}
+
+static void res_v4(struct dns_st *s, uint32_t ip)
+{
+	res_add(s, "::ffff:%u.%u.%u.%u;", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+}
+
 enum { D_A = 0, D_AAAA, D_CNAME, D_MX, D_TXT, D_NX, D_TXT_BIG };
 
 static void dns_build(struct pg_flow *f, struct dns_st *s, bool tcp)
@@ -194,6 +214,7 @@ static void dns_build(struct pg_flow *f, struct dns_st *s, bool tcp)
 		pg_put_be16(q->p + lenpos, (uint16_t)(q->len - 2));
 
 	pg_buf_reset(a);
+	s->results[0] = 0;
 	if (tcp)
 		pg_buf_be16(a, 0);
 	size_t base = a->len; /* compression offsets are relative to the DNS message */
@@ -205,21 +226,30 @@ static void dns_build(struct pg_flow *f, struct dns_st *s, bool tcp)
 	switch (s->kind) {
 	case D_A:
 		for (int i = 0, n = (int)pg_range(r, 1, 3); i < n; i++, an++) {
+			uint32_t ip;
+
 			rdl = rr_begin(a, qoff, Q_A, (uint32_t)pg_range(r, 30, 3600));
-			pg_buf_be32(a, 0x5db8d800u + (uint32_t)pg_range(r, 1, 250) +
-					       ((uint32_t)pg_range(r, 0, 3) << 28));
+			ip = 0x5db8d800u + (uint32_t)pg_range(r, 1, 250);
+			ip += (uint32_t)pg_range(r, 0, 3) << 28;
+			pg_buf_be32(a, ip);
+			res_v4(s, ip);
 			rr_end(a, rdl);
 		}
 		break;
-	case D_AAAA:
+	case D_AAAA: {
+		char t[64];
+
 		rdl = rr_begin(a, qoff, Q_AAAA, (uint32_t)pg_range(r, 30, 3600));
 		pg_buf_be32(a, 0x20010db8);
 		pg_buf_be32(a, (uint32_t)pg_range(r, 0x100, 0x120) << 16);
 		pg_buf_be32(a, 0);
 		pg_buf_be32(a, (uint32_t)pg_range(r, 1, 0xffff));
+		if (inet_ntop(AF_INET6, a->p + a->len - 16, t, sizeof(t)))
+			res_add(s, "%s;", t);
 		rr_end(a, rdl);
 		an = 1;
 		break;
+	}
 	case D_CNAME: {
 		size_t toff;
 		char target[96];
@@ -231,6 +261,8 @@ static void dns_build(struct pg_flow *f, struct dns_st *s, bool tcp)
 		rr_end(a, rdl);
 		rdl = rr_begin(a, toff, Q_A, 60);
 		pg_buf_be32(a, 0x97650000u + (uint32_t)pg_range(r, 1, 65000));
+		res_add(s, "type:  5 %s;", target);
+		res_v4(s, 0x97650000u + ((uint32_t)a->p[a->len - 2] << 8 | a->p[a->len - 1]));
 		rr_end(a, rdl);
 		an = 2;
 		break;
@@ -241,6 +273,7 @@ static void dns_build(struct pg_flow *f, struct dns_st *s, bool tcp)
 			pg_buf_be16(a, (uint16_t)(10 * (i + 1)));
 			put_name(a, i ? "mx2" : "mx1", false);
 			put_ptr(a, qoff);
+			res_add(s, "type:  15 %s.%s;", i ? "mx2" : "mx1", s->qname);
 			rr_end(a, rdl);
 		}
 		break;
@@ -332,6 +365,7 @@ static bool dns_next_common(struct pg_flow *f, struct pg_msg *m, bool tcp)
 		f,
 		",\"app\":\"dns\",\"tx\":%d,\"id\":%u,\"rrname\":\"%s\",\"rrtype\":%u,\"rcode\":%d",
 		s->i, s->id, s->qname, s->qtype, s->kind == D_NX ? 3 : 0);
+	pg_ep_dns(f, s->qname, s->qtype, s->kind == D_NX ? 3 : 0, s->results);
 	m->a = s->r.p;
 	m->alen = s->r.len;
 	m->no_split = !tcp;

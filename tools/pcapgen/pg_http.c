@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "pg.h"
+#include "pg_ep.h"
 
 enum { R_HTML = 0, R_JSON, R_BIN, R_DOWNLOAD, R_GZIP, R_CHUNKED, R_404, R_NKINDS };
 
@@ -205,7 +206,10 @@ static void file_gen(struct pg_flow *f, uint8_t *dst, size_t n)
 	pg_rand_fill(&s->file_rng, dst, n);
 	if (s->sha)
 		EVP_DigestUpdate(s->sha, dst, n);
+	pg_ep_file_update(f, dst, n);
 	s->file_left -= n < s->file_left ? n : s->file_left;
+	if (!s->file_left)
+		pg_ep_file_end(f);
 	if (!s->file_left && s->sha) {
 		unsigned char md[32];
 		unsigned int mdlen = 0;
@@ -355,6 +359,21 @@ static void resp_head(struct pg_flow *f, struct http_st *s, const char *status, 
 		    s->conn_close ? "Connection: close\r\n" : "Connection: keep-alive\r\n");
 }
 
+/* Tell the endpoint side about a download (its body bytes, or NULL if streamed). */
+static void ep_file(struct pg_flow *f, struct http_st *s, const char *fn, const uint8_t *p,
+		    size_t n)
+{
+	char url[320];
+
+	if (!f->ep)
+		return;
+	snprintf(url, sizeof(url), "http://%s%s", f->srv->name, s->path);
+	if (p)
+		pg_ep_file_mem(f, PG_EP_FILE_HTTP, fn, url, p, n);
+	else
+		pg_ep_file_begin(f, PG_EP_FILE_HTTP, fn, url);
+}
+
 /* Build the response; large binary bodies point into the noise pool (part b). */
 static void build_response(struct pg_flow *f, struct http_st *s, struct pg_msg *m)
 {
@@ -453,6 +472,7 @@ static void build_response(struct pg_flow *f, struct http_st *s, struct pg_msg *
 			}
 			s->file_left = size;
 			file_sha_size = size;
+			ep_file(f, s, fn, NULL, 0);
 			if (!size && s->sha)
 				file_gen(f, NULL, 0);
 			m->gen = file_gen;
@@ -469,6 +489,8 @@ static void build_response(struct pg_flow *f, struct http_st *s, struct pg_msg *
 	if (s->is_head) {
 		m->b = NULL;
 		m->blen = 0;
+	} else if (s->res == R_DOWNLOAD) {
+		ep_file(f, s, strrchr(s->path, '/') + 1, m->b, m->blen);
 	}
 	pg_buf_printf(&s->resp, "Content-Length: %zu\r\n\r\n", blen);
 	if (body && !s->is_head)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "pg.h"
+#include "pg_ep.h"
 
 #define PG_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -52,7 +53,19 @@ static const char usage_text[] =
 	"                        captures of different seeds share one host population\n"
 	"  --inject-new C>S:P/A  one extra flow from client C to a server S (IPv4) on port\n"
 	"                        P speaking A (http or tls), halfway through the capture:\n"
-	"                        a new communication for baseline tests\n";
+	"                        a new communication for baseline tests\n"
+	"\n"
+	"Endpoint events (docs/fusion-pcapgen.md):\n"
+	"  --endpoint-out FILE    also write the Sysmon/osquery events of the client hosts\n"
+	"  --endpoint-format F    winlogbeat (default), sysmon-json or osquery\n"
+	"  --endpoint-skew S      per-host clock offset drawn in [-S, +S] seconds (default 0)\n"
+	"  --endpoint-net-skew S  network events only: a further per-host offset in [-S, +S]\n"
+	"  --endpoint-batch S     network events delivered every S seconds (default 15, 0 = at "
+	"once)\n"
+	"  --endpoint-loss F      fraction of events lost in transport, 0..1 (default 0)\n"
+	"  --endpoint-nat         clients leave through a NAT (198.18.0.1) on the wire\n"
+	"  --endpoint-nat-map FILE  write the NAT map a fusion config needs\n"
+	"  --endpoint-truth FILE  one JSON line per endpoint event: its flow, Community ID, loss\n";
 
 /* ---- given files: the first flows of the capture, HTTP ones then SMB ones ---- */
 #define PG_GIVEN_FILES 256
@@ -420,6 +433,15 @@ enum {
 	O_SMB_FILE,
 	O_POPSEED,
 	O_INJECT,
+	O_EP_OUT,
+	O_EP_FMT,
+	O_EP_SKEW,
+	O_EP_NETSKEW,
+	O_EP_BATCH,
+	O_EP_LOSS,
+	O_EP_NAT,
+	O_EP_NATMAP,
+	O_EP_TRUTH,
 };
 
 static const struct option long_opts[] = {
@@ -445,6 +467,15 @@ static const struct option long_opts[] = {
 	{"smb-file", required_argument, NULL, O_SMB_FILE},
 	{"population-seed", required_argument, NULL, O_POPSEED},
 	{"inject-new", required_argument, NULL, O_INJECT},
+	{"endpoint-out", required_argument, NULL, O_EP_OUT},
+	{"endpoint-format", required_argument, NULL, O_EP_FMT},
+	{"endpoint-skew", required_argument, NULL, O_EP_SKEW},
+	{"endpoint-net-skew", required_argument, NULL, O_EP_NETSKEW},
+	{"endpoint-batch", required_argument, NULL, O_EP_BATCH},
+	{"endpoint-loss", required_argument, NULL, O_EP_LOSS},
+	{"endpoint-nat", no_argument, NULL, O_EP_NAT},
+	{"endpoint-nat-map", required_argument, NULL, O_EP_NATMAP},
+	{"endpoint-truth", required_argument, NULL, O_EP_TRUTH},
 	{NULL, 0, NULL, 0},
 };
 
@@ -452,6 +483,58 @@ static int bad(const char *opt, const char *val)
 {
 	fprintf(stderr, "pcapgen: bad value for %s: '%s'\n%s", opt, val, usage_text);
 	return 2;
+}
+
+/* Seconds with an optional fraction ("2", "0.5") to microseconds. */
+static int parse_seconds(const char *s, uint64_t *us)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0 && v <= 86400)) /* NaN too */
+		return -1;
+	*us = (uint64_t)(v * 1e6 + 0.5);
+	return 0;
+}
+
+static int parse_endpoint_opt(int o, const char *a)
+{
+	char *end;
+	double v;
+
+	switch (o) {
+	case O_EP_OUT:
+		pg_ep_cfg.out = a;
+		pg_ep_on = true;
+		return 0;
+	case O_EP_FMT:
+		if (!strcmp(a, "winlogbeat"))
+			pg_ep_cfg.format = PG_EP_WINLOGBEAT;
+		else if (!strcmp(a, "sysmon-json"))
+			pg_ep_cfg.format = PG_EP_SYSMON_JSON;
+		else if (!strcmp(a, "osquery"))
+			pg_ep_cfg.format = PG_EP_OSQUERY;
+		else
+			return bad("--endpoint-format", a);
+		return 0;
+	case O_EP_SKEW: return parse_seconds(a, &pg_ep_cfg.skew_us) ? bad("--endpoint-skew", a) : 0;
+	case O_EP_NETSKEW:
+		return parse_seconds(a, &pg_ep_cfg.net_skew_us) ? bad("--endpoint-net-skew", a) : 0;
+	case O_EP_BATCH:
+		return parse_seconds(a, &pg_ep_cfg.batch_us) ? bad("--endpoint-batch", a) : 0;
+	case O_EP_LOSS:
+		errno = 0;
+		v = strtod(a, &end);
+		if (errno || end == a || *end || !(v >= 0 && v <= 1))
+			return bad("--endpoint-loss", a);
+		pg_ep_cfg.loss_ppm = (uint32_t)(v * 1e6 + 0.5);
+		return 0;
+	case O_EP_NAT: pg_ep_cfg.nat = true; return 0;
+	case O_EP_NATMAP: pg_ep_cfg.nat_map = a; return 0;
+	default: pg_ep_cfg.truth = a; return 0;
+	}
 }
 
 static int parse_args(int argc, char **argv, struct cfg *c)
@@ -464,6 +547,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 	pg_opts.ipv6_pct = 5;
 	c->concurrency = 0;
 	c->duration_s = 0;
+	pg_ep_cfg.batch_us = 15000000;
 	while ((o = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
 		const char *a = optarg;
 
@@ -570,12 +654,27 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 			if (pg_given_load(&given[ngiven], a))
 				return 2;
 			given_kind[ngiven++] = o == O_HTTP_FILE ? K_HTTP : K_SMB;
+		case O_EP_OUT:
+		case O_EP_FMT:
+		case O_EP_SKEW:
+		case O_EP_NETSKEW:
+		case O_EP_BATCH:
+		case O_EP_LOSS:
+		case O_EP_NAT:
+		case O_EP_NATMAP:
+		case O_EP_TRUTH:
+			if (parse_endpoint_opt(o, a))
+				return 2;
 			break;
 		default: fputs(usage_text, stderr); return 2;
 		}
 	}
 	if (ngiven && pg_opts.scenario == PG_SC_CUSTOM && !c->flows_set)
 		pg_opts.scenario = PG_SC_GIVEN;
+	if (!pg_ep_on && (pg_ep_cfg.truth || pg_ep_cfg.nat || pg_ep_cfg.nat_map)) {
+		fputs("pcapgen: --endpoint-truth/--endpoint-nat need --endpoint-out\n", stderr);
+		return 2;
+	}
 	if (optind != argc || !c->out) {
 		fputs(usage_text, stderr);
 		return 2;
@@ -777,6 +876,7 @@ int main(int argc, char **argv)
 			next_start += pg_range(&arr, 0, 2 * mean);
 			if (!f)
 				continue;
+			pg_ep_flow_new(f, ts);
 			pg_flow_start(f, ts);
 			if (heap_push(&h, f)) {
 				pg_flow_free(f);
@@ -796,6 +896,8 @@ int main(int argc, char **argv)
 		}
 		heap_pop_root(&h);
 		if (f->variant != PG_VAR_BEACON && f->id != UINT64_MAX - 2) {
+		pg_ep_flow_end(f, last_ts);
+		if (f->variant != PG_VAR_BEACON) {
 			active--;
 			done_flows++;
 		}
@@ -806,6 +908,8 @@ int main(int argc, char **argv)
 	free(h.v);
 	rc = pg_out_close(&out);
 	if (pg_truth_fp && fclose(pg_truth_fp) != 0)
+		rc = -1;
+	if (pg_ep_finish())
 		rc = -1;
 	pg_http_report();
 	pg_tls_fini();

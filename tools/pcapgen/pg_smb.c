@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pg.h"
+#include "pg_ep.h"
 
 #define SMB_CHUNK 65536u
 
@@ -384,6 +385,22 @@ static void smb_request(struct pg_flow *f, struct smb_st *s, struct pg_msg *m)
 	smb_end(s, m->blen);
 }
 
+/* The client copies the file it reads to its disk: tell the endpoint side. */
+static void ep_read(struct pg_flow *f, struct smb_st *s, const uint8_t *p, size_t n)
+{
+	if (!f->ep)
+		return;
+	if (s->off == 0) {
+		char unc[192];
+
+		snprintf(unc, sizeof(unc), "\\\\%s\\share\\%s", f->srv->name, s->fname);
+		pg_ep_file_begin(f, PG_EP_FILE_SMB, s->fname, unc);
+	}
+	pg_ep_file_update(f, p, n);
+	if (s->off + n >= s->size)
+		pg_ep_file_end(f);
+}
+
 static void smb_response(struct pg_flow *f, struct smb_st *s, struct pg_msg *m)
 {
 	struct pg_buf *b = &s->b;
@@ -478,6 +495,7 @@ static void smb_response(struct pg_flow *f, struct smb_st *s, struct pg_msg *m)
 		pg_buf_le32(b, 0);
 		m->b = f->given ? f->given->data + s->off : chunk_data(s->off);
 		m->blen = s->chunk;
+		ep_read(f, s, m->b, m->blen);
 		break;
 	case P_CLOSE:
 		smb_hdr(s, C_CLOSE, true, 0);
@@ -527,6 +545,8 @@ static bool smb_next(struct pg_flow *f, struct pg_msg *m)
 		snprintf(s->user, sizeof(s->user), "%s", PG_PICK(&f->rng, users));
 		snprintf(s->host, sizeof(s->host), "WS-%04u",
 			 (unsigned int)pg_range(&f->rng, 1, 9999));
+		/* the workstation name the endpoint events use, when it has one */
+		pg_ep_host_name(&f->cli_h, s->host, sizeof(s->host));
 		snprintf(s->fname, sizeof(s->fname), "%s", PG_PICK(&f->rng, files));
 		s->size = pg_opts.smb_file_size ? pg_opts.smb_file_size
 						: pg_range(&f->rng, 8000, 300000);
