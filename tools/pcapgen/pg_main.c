@@ -654,6 +654,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 			if (pg_given_load(&given[ngiven], a))
 				return 2;
 			given_kind[ngiven++] = o == O_HTTP_FILE ? K_HTTP : K_SMB;
+			break;
 		case O_EP_OUT:
 		case O_EP_FMT:
 		case O_EP_SKEW:
@@ -895,9 +896,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		heap_pop_root(&h);
-		if (f->variant != PG_VAR_BEACON && f->id != UINT64_MAX - 2) {
 		pg_ep_flow_end(f, last_ts);
-		if (f->variant != PG_VAR_BEACON) {
+		if (f->variant != PG_VAR_BEACON && f->id != UINT64_MAX - 2) {
 			active--;
 			done_flows++;
 		}
