@@ -106,6 +106,15 @@ static void on_signal(int sig)
 	nj_app.stop = 1;
 }
 
+/* SIGUSR2: reload the YARA rules (compiled by the control loop, adopted by workers per burst) */
+static volatile sig_atomic_t yara_reload_req;
+
+static void on_reload(int sig)
+{
+	(void)sig;
+	yara_reload_req = 1;
+}
+
 static int mkdir_p(const char *path)
 {
 	char tmp[4096];
@@ -307,6 +316,8 @@ int main(int argc, char **argv)
 		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	if (app->yara)
+		signal(SIGUSR2, on_reload);
 	app->start_tsc = rte_get_tsc_cycles();
 
 	{
@@ -382,6 +393,15 @@ int main(int argc, char **argv)
 			if (app->stop)
 				for (w = 0; w < app->nworkers; w++)
 					app->workers[w]->input_done = 1;
+			if (yara_reload_req) {
+				yara_reload_req = 0;
+				if (nj_yara_reload(app->yara, stderr) == 0)
+					printf("yara: reloaded, %u rules\n",
+					       nj_yara_rule_count(app->yara));
+				else
+					NJ_ERR("yara: reload failed, the current rules stay");
+				fflush(stdout);
+			}
 			if (app->set.stats_enabled && app->set.stats_interval_s &&
 			    rte_get_tsc_cycles() - last > app->set.stats_interval_s * hz) {
 				last = rte_get_tsc_cycles();
