@@ -29,11 +29,6 @@ struct nj_app nj_app;
 #define NJ_MAX_SETS	 256
 #define NJ_MAX_RULE_ARGS 64
 
-/*
- * Loads the rules: -S files only, else the configuration's rule-files plus
- * the -s files. Prints the summary (and every failed rule) to out; *failed is
- * set if a rule failed or a rule file could not be read.
- */
 /* yara: section: compiles the rules when enabled (errors as FILE:LINE on stderr). */
 static int yara_load(struct nj_app *app, struct nj_yara **out)
 {
@@ -51,6 +46,11 @@ static int yara_load(struct nj_app *app, struct nj_yara **out)
 	return 0;
 }
 
+/*
+ * Loads the rules: -S files only, else the configuration's rule-files plus
+ * the -s files. Prints the summary (and every failed rule) to out; *failed is
+ * set if a rule failed or a rule file could not be read.
+ */
 static struct nj_detect_rules *rules_load(struct nj_app *app, const char *const *excl,
 					  unsigned nexcl, const char *const *extra, unsigned nextra,
 					  FILE *out, bool verbose, bool *failed)
