@@ -32,11 +32,6 @@ struct nj_app nj_app;
 #define NJ_MAX_SETS	 256
 #define NJ_MAX_RULE_ARGS 64
 
-/*
- * Loads the rules: -S files only, else the configuration's rule-files plus
- * the -s files. Prints the summary (and every failed rule) to out; *failed is
- * set if a rule failed or a rule file could not be read.
- */
 /* yara: section: compiles the rules when enabled (errors as FILE:LINE on stderr). */
 static int yara_load(struct nj_app *app, struct nj_yara **out)
 {
@@ -54,6 +49,11 @@ static int yara_load(struct nj_app *app, struct nj_yara **out)
 	return 0;
 }
 
+/*
+ * Loads the rules: -S files only, else the configuration's rule-files plus
+ * the -s files. Prints the summary (and every failed rule) to out; *failed is
+ * set if a rule failed or a rule file could not be read.
+ */
 static struct nj_detect_rules *rules_load(struct nj_app *app, const char *const *excl,
 					  unsigned nexcl, const char *const *extra, unsigned nextra,
 					  FILE *out, bool verbose, bool *failed)
@@ -113,6 +113,15 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	nj_intel_request_reload(); /* loaded by the intel reloader thread */
+}
+
+/* SIGUSR2: reload the YARA rules (compiled by the control loop, adopted by workers per burst) */
+static volatile sig_atomic_t yara_reload_req;
+
+static void on_reload(int sig)
+{
+	(void)sig;
+	yara_reload_req = 1;
 }
 
 static int mkdir_p(const char *path)
@@ -358,6 +367,8 @@ int main(int argc, char **argv)
 	signal(SIGHUP, on_hup);
 	if (nj_intel_start_reloader() < 0)
 		NJ_WARN("intel: no reloader thread: SIGHUP will not reload");
+	if (app->yara)
+		signal(SIGUSR2, on_reload);
 	app->start_tsc = rte_get_tsc_cycles();
 
 	{
@@ -438,6 +449,15 @@ int main(int argc, char **argv)
 			if (app->stop)
 				for (w = 0; w < app->nworkers; w++)
 					app->workers[w]->input_done = 1;
+			if (yara_reload_req) {
+				yara_reload_req = 0;
+				if (nj_yara_reload(app->yara, stderr) == 0)
+					printf("yara: reloaded, %u rules\n",
+					       nj_yara_rule_count(app->yara));
+				else
+					NJ_ERR("yara: reload failed, the current rules stay");
+				fflush(stdout);
+			}
 			if (app->set.stats_enabled && app->set.stats_interval_s &&
 			    rte_get_tsc_cycles() - last > app->set.stats_interval_s * hz) {
 				last = rte_get_tsc_cycles();

@@ -338,6 +338,8 @@ struct nj_yara *nj_yara_create(const struct nj_yara_config *cfg, FILE *err)
 			fprintf(err, "yara: libyara initialisation failed\n");
 		return NULL;
 	}
+	/* matched bytes are never logged: keep libyara's per-match copy small */
+	yr_set_configuration_uint32(YR_CONFIG_MAX_MATCH_DATA, 16);
 	y = calloc(1, sizeof(*y));
 	if (!y)
 		goto out_fini;

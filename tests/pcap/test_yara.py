@@ -205,6 +205,30 @@ def main():
     st = stats_of(evs)
     c.check(st.get("timeouts") == 1, f"timeout: stats {st}")
 
+    # suricata-verify's http-evader captures (every 8th): each carries eicar.txt with an
+    # evasion; every copy carved whole (the EICAR sha256) must match SUSP_Just_EICAR
+    evader = os.path.join(nj.CORPUS, "suricata-verify", "tests", "http-evader")
+    if os.path.isdir(evader):
+        eicar_sha = rows["eicar.com"]["sha256"]
+        carved = matched = 0
+        for name in sorted(os.listdir(evader))[::8]:
+            pcap = os.path.join(evader, name, "input.pcap")
+            if not os.path.exists(pcap):
+                continue
+            out, _ = nj.run(pcap, ["-c", cfg, "-k", "none"], outdir=os.path.join(tmp, "ev-" + name))
+            for e in nj.events(out, "eve.json"):
+                f = e.get("fileinfo") if e.get("event_type") == "fileinfo" else None
+                if not f or f.get("sha256") != eicar_sha:
+                    continue
+                carved += 1
+                rules = [m["rule"] for m in f.get("yara", [])]
+                matched += rules == ["SUSP_Just_EICAR"]
+                c.check(rules == ["SUSP_Just_EICAR"], f"{name}: EICAR carved, yara {rules}")
+        print(f"http-evader: {carved} EICAR copies carved, {matched} matched")
+        c.check(carved > 10, f"http-evader: only {carved} EICAR copies carved")
+    else:
+        print("http-evader captures absent: that part skipped")
+
     # -T compiles the rules: an error in an included file is named FILE:LINE and fails
     bad_dir = os.path.join(tmp, "bad")
     os.makedirs(os.path.join(bad_dir, "sub"))

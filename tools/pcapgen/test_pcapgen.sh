@@ -4,6 +4,7 @@
 #   check        every checksum, length and TCP sequence is right (default and bench)
 #   reorder      --reorder/--duplicate still give valid checksums (seq check relaxed)
 #   http_file    SHA-256 printed by pcapgen equals the one of the reassembled body
+#   given        --http-file/--smb-file carry the file's exact bytes (HTTP body SHA-256)
 set -u
 case_name=$1
 gen=$2
@@ -53,6 +54,21 @@ http_file)
 	[ -n "$want" ] || fail "no SHA-256 on stderr: $(cat "$tmp/err")"
 	got=$("$check" --http-body-sha256 "$tmp/f.pcap" | sed -n 's/^http-body size 1048576 sha256 //p')
 	[ "$want" = "$got" ] || fail "sha256 mismatch: pcapgen $want, pcapcheck '$got'"
+	;;
+given)
+	# --http-file/--smb-file: a 200 KB file (several SMB chunks, many segments), alone and
+	# first in the default scenario; the HTTP body reassembled is the file itself
+	head -c 200000 /dev/urandom >"$tmp/given.bin"
+	want=$(sha256sum "$tmp/given.bin" | cut -d' ' -f1)
+	"$gen" --http-file "$tmp/given.bin" --smb-file "$tmp/given.bin" -o "$tmp/g.pcap" \
+		2>/dev/null || fail "gen given"
+	"$check" "$tmp/g.pcap" || fail "pcapcheck given"
+	got=$("$check" --http-body-sha256 "$tmp/g.pcap" | sed -n 's/^http-body size 200000 sha256 //p')
+	[ "$want" = "$got" ] || fail "given: sha256 mismatch: file $want, pcapcheck '$got'"
+	"$gen" --scenario default --seed 4 --http-file "$tmp/given.bin" -o "$tmp/h.pcap" \
+		2>/dev/null || fail "gen default + given"
+	"$check" "$tmp/h.pcap" || fail "pcapcheck default + given"
+	"$gen" --http-file "$tmp/nope" -o "$tmp/x.pcap" 2>/dev/null && fail "a missing file was accepted"
 	;;
 *)
 	fail "unknown case $case_name"
