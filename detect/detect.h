@@ -50,6 +50,9 @@ struct nj_pkt;
 #define NJ_BUFF_PACKET	  0x08u /* derived from the packet (pkt, ipv4.hdr, tcp.hdr) */
 #define NJ_BUFF_MULTI	  0x10u /* several instances per transaction (tls.certs, dns answers) */
 #define NJ_BUFF_FILE	  0x20u /* file data / file properties */
+/* a signature on it alerts once per direction of a transaction, as Suricata's
+ * smb.version and dcerpc keywords (inspected in both directions) do */
+#define NJ_BUFF_EACH_DIR 0x40u
 
 struct nj_detect_buffer {
 	const char *name;      /* Suricata's sticky-buffer name: "http.uri" */
@@ -252,6 +255,7 @@ enum nj_detect_el_type {
 	NJ_EL_ISDATAAT,
 	NJ_EL_BSIZE,
 	NJ_EL_URILEN,
+	NJ_EL_FUNC, /* a predicate on the whole buffer (value buffers: smb.version) */
 };
 
 /* content flags */
@@ -366,6 +370,12 @@ struct nj_detect_isdataat {
 	uint32_t dataat; /* or variable index */
 };
 
+/* NJ_EL_FUNC: true if the buffer matches (arg lives in the rule set). */
+struct nj_detect_func {
+	bool (*fn)(const uint8_t *buf, uint32_t len, const void *arg);
+	const void *arg;
+};
+
 struct nj_detect_el {
 	uint8_t type; /* enum nj_detect_el_type */
 	union {
@@ -374,6 +384,7 @@ struct nj_detect_el {
 		struct nj_detect_byte *byte;
 		struct nj_detect_isdataat *isdataat;
 		struct nj_detect_u64 *size; /* bsize, urilen */
+		struct nj_detect_func *func;
 		void *ptr;
 	} u;
 };

@@ -715,6 +715,11 @@ static int insp(struct nj_detect_ctx *c, const struct nj_detect_list *l, unsigne
 			return -1;
 		ok = true;
 		break;
+	case NJ_EL_FUNC:
+		if (!e->u.func->fn(buf, len, e->u.func->arg))
+			return -1;
+		ok = true;
+		break;
 	default: return 0;
 	}
 	if (!ok)
