@@ -54,6 +54,8 @@ static int yara_load(struct nj_app *app, struct nj_yara **out)
  * the -s files. Prints the summary (and every failed rule) to out; *failed is
  * set if a rule failed or a rule file could not be read.
  */
+static bool rules_bad; /* the last rules_load() met rules that failed to parse */
+
 static struct nj_detect_rules *rules_load(struct nj_app *app, const char *const *excl,
 					  unsigned nexcl, const char *const *extra, unsigned nextra,
 					  FILE *out, bool verbose, bool *failed)
@@ -67,6 +69,7 @@ static struct nj_detect_rules *rules_load(struct nj_app *app, const char *const 
 	r = nj_detect_load(app->conf, nexcl ? excl : NULL, nexcl, &o, &st);
 	nj_detect_print_summary(out, &st);
 	*failed = !r || st.failed > 0 || st.files_missing > 0;
+	rules_bad = st.failed > 0;
 	return r;
 }
 
@@ -325,6 +328,12 @@ int main(int argc, char **argv)
 		return 1;
 	rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
 			   verbose > 0, &rules_failed);
+	if (rules && rules->nsigs == 0 && rules_bad) {
+		/* as Suricata: rules were given and not one of them loads */
+		NJ_ERR("no rule loaded: every rule failed (see above)");
+		nj_detect_rules_free(rules);
+		return 1;
+	}
 	app->rules = rules;
 	app->detect = nj_detect_engine_build(rules, app->conf);
 	if (!app->detect) {

@@ -50,6 +50,9 @@ struct nj_pkt;
 #define NJ_BUFF_PACKET	  0x08u /* derived from the packet (pkt, ipv4.hdr, tcp.hdr) */
 #define NJ_BUFF_MULTI	  0x10u /* several instances per transaction (tls.certs, dns answers) */
 #define NJ_BUFF_FILE	  0x20u /* file data / file properties */
+/* a signature on it alerts once per direction of a transaction, as Suricata's
+ * smb.version and dcerpc keywords (inspected in both directions) do */
+#define NJ_BUFF_EACH_DIR 0x40u
 
 struct nj_detect_buffer {
 	const char *name;      /* Suricata's sticky-buffer name: "http.uri" */

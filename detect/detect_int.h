@@ -42,6 +42,7 @@ struct nj_detect_parse {
 	bool unsupported; /* the failure is "unsupported", not an error */
 	const char *kw;	  /* keyword being parsed (for messages) */
 	bool negated;	  /* the value had a leading '!' before its quotes */
+	unsigned nsmbver; /* smb.version keywords seen (one allowed) */
 
 	struct nj_detect_plist lists[NJ_PS_MAX_LISTS];
 	unsigned nlists;

@@ -211,6 +211,17 @@ static void classify(struct nj_detect_engine *e, const struct nj_detect_sig *s, 
 
 	if (es->flags & ES_TX) {
 		bool ts = s->flags & NJ_SIG_TOSERVER, tc = s->flags & NJ_SIG_TOCLIENT;
+		bool each = s->nlists > 0;
+
+		for (unsigned i = 0; i < s->nlists; i++) {
+			const struct nj_detect_buffer *b =
+				nj_detect_buffer_get(r->inst[s->lists[i].inst].base);
+
+			if (!b || !(b->flags & NJ_BUFF_EACH_DIR))
+				each = false;
+		}
+		if (each)
+			es->flags |= ES_TX_EACHDIR;
 
 		if (tc)
 			es->flags |= ES_TX_TC;

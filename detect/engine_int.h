@@ -48,6 +48,7 @@
 #define ES_APP_ANY    0x0800u /* tx signature without protocol: every parser */
 #define ES_NEEDS_FLOW 0x1000u
 #define ES_EVENT      0x2000u /* stream-event: evaluated when the stream raises the event */
+#define ES_TX_EACHDIR 0x4000u /* alerts once per direction of a transaction */
 
 /* Packet requirement mask (cheap pre-check before a full evaluation). */
 #define PM_PAYLOAD 0x01u

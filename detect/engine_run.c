@@ -1334,7 +1334,8 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 	while (mnext(m, 2, &num)) {
 		const struct eng_sig *es = &e->sigs[num];
 		const struct nj_detect_sig *s = es->s;
-		bool both = (es->flags & (ES_TX_TS | ES_TX_TC)) == (ES_TX_TS | ES_TX_TC);
+		bool both = (es->flags & (ES_TX_TS | ES_TX_TC | ES_TX_EACHDIR)) ==
+			    (ES_TX_TS | ES_TX_TC);
 
 		if ((mask & es->req) != es->req)
 			continue;

@@ -127,6 +127,7 @@ BUFFER(smb_share, "smb.share", "smb", TS, "smb_share", NULL)
 BUFFER(smb_named_pipe, "smb.named_pipe", "smb", TS, "smb_named_pipe", NULL)
 BUFFER(smb_ntlmssp_user, "smb.ntlmssp_user", "smb", TS, NULL)
 BUFFER(smb_ntlmssp_domain, "smb.ntlmssp_domain", "smb", TS, NULL)
+BUFFER(dce_stub_data, "dce_stub_data", "smb", TSC, "dcerpc.stub_data", NULL)
 
 /* SSH (no parser yet: rules load, never match) */
 BUFFER(ssh_proto, "ssh.proto", "ssh", TSC, "ssh_proto", NULL)

@@ -1127,6 +1127,7 @@ struct nj_detect_sig *nj_detect_parse_rule(struct nj_detect_rules *r, const char
 	ps->nlists = ps->nel = ps->nvars = ps->npm = 0;
 	ps->nbitops = ps->nxbitops = ps->nintops = ps->nrefs = ps->nmeta = 0;
 	ps->ndeferred = 0;
+	ps->nsmbver = 0;
 	ps->has_flow = ps->has_threshold = false;
 	ps->ord = 0;
 	ps->sticky = ps->sticky_list = -1;

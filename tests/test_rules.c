@@ -270,6 +270,16 @@ static const struct pcase pcases[] = {
 	{"http", "http.uri; xor:\"0d0ac8ff\"; content:\"x\";", OK, NULL},
 	{"http", "http.uri; xor:\"0d0\"; content:\"x\";", FAIL, "xor key"},
 	{"http", "pkt_data; content:\"x\";", OK, NULL},
+	/* SMB and DCE/RPC value keywords */
+	{"smb", "smb.version:1;", OK, NULL},
+	{"smb", "smb.version:3;", FAIL, "expected 1 or 2"},
+	{"smb", "smb.version:2; smb.version:1;", FAIL, "2 or more smb.version"},
+	{"smb", "dcerpc.opnum:10-12,20;", OK, NULL},
+	{"smb", "dce_opnum:12-10;", FAIL, "bad range end"},
+	{"smb", "dcerpc.iface:12345678-1234-abcd-ef00-0123456789ab,>2,any_frag;", OK, NULL},
+	{"smb", "dce_iface:12345678-1234-abcd-ef00-0123456789;", FAIL, "bad uuid"},
+	{"smb", "dce_stub_data; content:\"|05 00|\";", OK, NULL},
+	{"dns", "smb.version:1;", FAIL, "conflicting"},
 	/* syntax */
 	{"tcp", "content:\"AA\"; content:\"BB\";; within:5;", FAIL, "unknown rule keyword ''."},
 	{"tcp", "foobar:1;", SKIP, "unsupported keyword foobar"},

@@ -1378,7 +1378,54 @@ static bool buf_stub_tc(const struct nj_al_tx *t, const uint8_t **data, uint32_t
 	return stub_buf(t, NJ_DIR_TOCLIENT, data, len);
 }
 
+/*
+ * Value buffers for the smb.version, dcerpc.opnum and dcerpc.iface keywords
+ * (detect/kw_dcerpc.c): the transaction's version as one byte, its opnum as a
+ * host-order uint16_t, the flow's bound interfaces as struct
+ * nj_smb_dce_iface[]. Internal encodings, not wire bytes.
+ */
+static bool buf_version(const struct nj_al_tx *t, const uint8_t **data, uint32_t *len)
+{
+	static const uint8_t vers[3] = {0, 1, 2};
+	int v = nj_smb_tx_version(t);
+
+	if (v < 1 || v > 2)
+		return false;
+	*data = &vers[v];
+	*len = 1;
+	return true;
+}
+
+static bool buf_opnum(const struct nj_al_tx *t, const uint8_t **data, uint32_t *len)
+{
+	const struct smb_tx *tx = as_smb(t);
+
+	if (tx->type != SMB_TX_DCERPC || !tx->u.dce.req_set || tx->u.dce.req_cmd != 0)
+		return false;
+	*data = (const uint8_t *)&tx->u.dce.opnum;
+	*len = sizeof(tx->u.dce.opnum);
+	return true;
+}
+
+static bool buf_ifaces(const struct nj_al_tx *t, const uint8_t **data, uint32_t *len)
+{
+	const struct nj_smb_dce_iface *ifs;
+	unsigned n = nj_smb_tx_dce_ifaces(t, &ifs);
+
+	if (!n)
+		return false;
+	*data = (const uint8_t *)ifs;
+	*len = n * (uint32_t)sizeof(*ifs);
+	return true;
+}
+
 static const struct nj_al_buffer smb_buffers[] = {
+	{"smb.version", NJ_DIR_TOSERVER, buf_version},
+	{"smb.version", NJ_DIR_TOCLIENT, buf_version},
+	{"dcerpc.opnum", NJ_DIR_TOSERVER, buf_opnum},
+	{"dcerpc.opnum", NJ_DIR_TOCLIENT, buf_opnum},
+	{"dcerpc.iface", NJ_DIR_TOSERVER, buf_ifaces},
+	{"dcerpc.iface", NJ_DIR_TOCLIENT, buf_ifaces},
 	{"smb.share", NJ_DIR_TOSERVER, buf_share_ts},
 	{"smb.share", NJ_DIR_TOCLIENT, buf_share_tc},
 	{"smb.named_pipe", NJ_DIR_TOSERVER, buf_pipe_ts},
