@@ -144,6 +144,8 @@ struct nj_geoip_cache *nj_geoip_cache_new(const struct nj_geoip *g);
 void nj_geoip_cache_free(struct nj_geoip_cache *c);
 /* Entries after rounding (0: lookups go to the databases every time). */
 uint32_t nj_geoip_cache_size(const struct nj_geoip_cache *c);
+/* Heap bytes held by the cache (its entries). */
+size_t nj_geoip_cache_bytes(const struct nj_geoip_cache *c);
 const struct nj_geoip_stats *nj_geoip_cache_stats(const struct nj_geoip_cache *c);
 /*
  * What is known about an external address; NULL for HOME_NET or when the
