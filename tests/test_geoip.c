@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -366,6 +367,88 @@ static void test_cache_consistency(void)
 	nj_conf_free(conf);
 }
 
+/*
+ * Damaged databases (random bytes changed anywhere in a good file) either
+ * fail to open with a reason or answer every lookup with 0, -ENOENT or -EIO
+ * and well-formed strings: never a crash or a hang (run under ASan/UBSan).
+ */
+static void test_mutated(void)
+{
+	static uint8_t good[1 << 16], buf[1 << 16];
+	FILE *f = fopen(CITY, "rb");
+	size_t n = f ? fread(good, 1, sizeof(good), f) : 0;
+	unsigned opened = 0, failed = 0, eio = 0, found = 0;
+	uint32_t x = 0x2545f491;
+	char path[] = "/tmp/nj-geoip-mut-XXXXXX";
+	int fd = mkstemp(path);
+
+	if (f)
+		fclose(f);
+	CHECK(n > 1000 && n < sizeof(good) && fd >= 0);
+	if (fd < 0 || n < 1000)
+		return;
+	close(fd);
+	for (unsigned k = 0; k < 400; k++) {
+		struct nj_geoip_db *db;
+		char err[512];
+
+		memcpy(buf, good, n);
+		for (unsigned m = 0; m <= k % 8; m++) {
+			x = x * 1103515245u + 12345u;
+			/* half the changes in the search tree and data (the first 3/4) */
+			size_t at = (m & 1) ? (x >> 8) % (n * 3 / 4) : (x >> 8) % n;
+
+			buf[at] ^= (uint8_t)(1u << (x >> 29)) | (uint8_t)(k & 0x80 ? x : 0);
+		}
+		f = fopen(path, "wb");
+		if (!f || fwrite(buf, 1, n, f) != n) {
+			CHECK(0);
+			if (f)
+				fclose(f);
+			break;
+		}
+		fclose(f);
+		db = nj_geoip_db_open(path, NJ_GEOIP_DB_GEO, err, sizeof(err));
+		if (!db) {
+			CHECK(strstr(err, "nj-geoip-mut") != NULL);
+			failed++;
+			continue;
+		}
+		opened++;
+		for (unsigned i = 0; i < 600; i++) {
+			struct nj_geoip_info in;
+			uint8_t a[16];
+			unsigned alen;
+			char cc[3];
+			int r;
+
+			x = x * 1103515245u + 12345u;
+			if (i % 3 == 0) {
+				alen = addr(i % 2 ? "89.160.20.128" : "2001:218::1", a);
+			} else {
+				alen = i % 5 ? 4 : 16;
+				for (unsigned b = 0; b < alen; b++)
+					a[b] = (uint8_t)((x >> (b % 4 * 8)) ^ b * 37);
+			}
+			memset(&in, 0, sizeof(in));
+			r = nj_geoip_db_lookup(db, a, alen, &in);
+			CHECK(r == 0 || r == -ENOENT || r == -EIO);
+			eio += r == -EIO;
+			found += r == 0;
+			CHECK(strlen(in.country) < sizeof(in.country) &&
+			      strlen(in.city) < sizeof(in.city) &&
+			      strlen(in.country_name) < sizeof(in.country_name));
+			r = nj_geoip_db_country(db, a, alen, cc);
+			CHECK(r == 0 || r == -ENOENT || r == -EIO);
+		}
+		nj_geoip_db_close(db);
+	}
+	unlink(path);
+	printf("mutated databases: %u opened, %u refused; %u lookups found, %u errors\n", opened,
+	       failed, found, eio);
+	CHECK(opened > 0 && failed > 0);
+}
+
 static void test_keyword(void)
 {
 	static const char *const sets[] = {"geoip-database=" CTRY};
@@ -443,6 +526,7 @@ int main(void)
 	test_cache();
 	test_cache_ways();
 	test_cache_consistency();
+	test_mutated();
 	test_keyword();
 	printf("%s\n", failures ? "FAIL" : "ok");
 	return failures ? 1 : 0;
