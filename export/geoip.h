@@ -19,7 +19,13 @@
  * the external side(s) and only the fields the databases have.
  *
  * Other modules (the worker, the baseline feature) use nj_geoip_lookup() on
- * their own core's cache and read struct nj_geoip_info.
+ * their own core's cache and read struct nj_geoip_info, e.g. on a worker:
+ *
+ *	struct nj_geoip_cache *gc = nj_eve_worker_geoip(w->eve); // NULL: GeoIP off
+ *	const struct nj_geoip_info *in = gc ? nj_geoip_lookup(gc, addr, 4) : NULL;
+ *	if (in && (in->fields & NJ_GEOIP_COUNTRY)) ... in->country, in->asn ...
+ *
+ * which shares the cache (and its counters) with the EVE enrichment.
  */
 #ifndef NJ_GEOIP_H
 #define NJ_GEOIP_H
@@ -144,6 +150,8 @@ struct nj_geoip_cache *nj_geoip_cache_new(const struct nj_geoip *g);
 void nj_geoip_cache_free(struct nj_geoip_cache *c);
 /* Entries after rounding (0: lookups go to the databases every time). */
 uint32_t nj_geoip_cache_size(const struct nj_geoip_cache *c);
+/* Heap bytes held by the cache (its entries). */
+size_t nj_geoip_cache_bytes(const struct nj_geoip_cache *c);
 const struct nj_geoip_stats *nj_geoip_cache_stats(const struct nj_geoip_cache *c);
 /*
  * What is known about an external address; NULL for HOME_NET or when the

@@ -299,6 +299,11 @@ def main():
                               "geoip.cache-size=0"], name="nocache")
     check_flows(evs, "no cache")
 
+    # 4b. Two workers (each with its own cache) give the same answers.
+    evs, _ = run(work, pcap, [f"geoip.database={CITY}", f"geoip.asn-database={ASN}",
+                              "nightjar.workers=2"], name="workers")
+    check_flows(evs, "two workers")
+
     # 5. Enrichment off: no geoip anywhere.
     evs, _ = run(work, pcap, [], name="off")
     c.check(not any("geoip" in e for e in evs), "geoip present without a database")
