@@ -85,11 +85,21 @@ struct nj_fuse {
 	struct host *hosts;
 	struct map ipname;  /* "host|ip" -> EID 22 item that resolved it (dns_name fallback) */
 	struct map net_ctx; /* cid -> fileinfo / alert events (process of their flow) */
+	struct map ep_guid; /* "host|guid" -> EID 3 records (identity when no EID 1 is held) */
 	struct item *pend_head, *pend_tail;
 	double ck_now;	/* watermark of the checkpoint this run resumed from */
 	bool deferring; /* emit() called from a deferred decision taken at defer_at */
 	double defer_at;
 };
+
+/* Every map, for init and teardown. */
+#define FUSE_MAPS(f)                                                                    \
+	{                                                                               \
+		&(f)->ep_cid, &(f)->ep_nat, &(f)->ep_name, &(f)->ep_sha, &(f)->ep_file, \
+			&(f)->ep_dns, &(f)->proc_pid, &(f)->proc_guid, &(f)->net_cid,   \
+			&(f)->net_nat, &(f)->net_name, &(f)->net_sha, &(f)->net_file,   \
+			&(f)->net_dns, &(f)->ipname, &(f)->net_ctx, &(f)->ep_guid       \
+	}
 
 /* ---- small helpers ---- */
 
@@ -504,10 +514,29 @@ static json_t *process_obj(struct nj_fuse *f, const struct nj_fuse_ep *ep)
 	json_t *p = json_object(), *par = json_object();
 	struct item *pi = proc_find(f, ep), *pp = NULL;
 	const struct nj_fuse_ep *pr = pi ? &pi->ep : NULL;
-	const char *img = ep->image;
+	const char *img = ep->image, *user = ep->user;
 
 	if (pr && !image_is_full(img) && pr->image)
 		img = pr->image;
+	if (!pr && ep->guid && ep->host && (!image_is_full(img) || !user)) {
+		/*
+		 * No process-create record held (the process predates the window):
+		 * another record of the same process may carry the full image and user
+		 * (Linux Sysmon sometimes writes only "java" and "-").
+		 */
+		char key[512];
+
+		snprintf(key, sizeof(key), "%s|%s", ep->host, ep->guid);
+		lower(key);
+		MAP_FOREACH(&f->ep_guid, key, o)
+		{
+			if (!image_is_full(img) && image_is_full(o->ep.image) &&
+			    (!img || !strcasecmp(base(img), base(o->ep.image))))
+				img = o->ep.image;
+			if (!user && o->ep.user)
+				user = o->ep.user;
+		}
+	}
 	if (ep->pid >= 0)
 		json_object_set_new(p, "pid", json_integer(ep->pid));
 	else if (pr && pr->pid >= 0)
@@ -517,7 +546,7 @@ static json_t *process_obj(struct nj_fuse *f, const struct nj_fuse_ep *ep)
 	set_str(p, "guid", ep->guid);
 	set_str(p, "image", img);
 	set_str(p, "command_line", pr ? pr->cmdline : ep->cmdline);
-	set_str(p, "user", ep->user ? ep->user : pr ? pr->user : NULL);
+	set_str(p, "user", user ? user : pr ? pr->user : NULL);
 	if (pr) {
 		long ppid = pr->ppid;
 		const char *pimg = pr->parent_image, *pcmd = pr->parent_cmdline;
@@ -1118,10 +1147,7 @@ void nj_fuse_cfg_default(struct nj_fuse_cfg *cfg)
 struct nj_fuse *nj_fuse_create(const struct nj_fuse_cfg *cfg, nj_fuse_emit_fn emit_fn, void *arg)
 {
 	struct nj_fuse *f = calloc(1, sizeof(*f));
-	struct map *maps[] = {&f->ep_cid,   &f->ep_nat,	 &f->ep_name,  &f->ep_sha,
-			      &f->ep_file,  &f->ep_dns,	 &f->proc_pid, &f->proc_guid,
-			      &f->net_cid,  &f->net_nat, &f->net_name, &f->net_sha,
-			      &f->net_file, &f->net_dns, &f->ipname,   &f->net_ctx};
+	struct map *maps[] = FUSE_MAPS(f);
 
 	if (!f)
 		return NULL;
@@ -1141,10 +1167,7 @@ struct nj_fuse *nj_fuse_create(const struct nj_fuse_cfg *cfg, nj_fuse_emit_fn em
 
 void nj_fuse_destroy(struct nj_fuse *f)
 {
-	struct map *maps[] = {&f->ep_cid,   &f->ep_nat,	 &f->ep_name,  &f->ep_sha,
-			      &f->ep_file,  &f->ep_dns,	 &f->proc_pid, &f->proc_guid,
-			      &f->net_cid,  &f->net_nat, &f->net_name, &f->net_sha,
-			      &f->net_file, &f->net_dns, &f->ipname,   &f->net_ctx};
+	struct map *maps[] = FUSE_MAPS(f);
 	struct host *h, *hn;
 
 	if (!f)
@@ -1212,6 +1235,11 @@ int nj_fuse_add_endpoint(struct nj_fuse *f, struct nj_fuse_ep *in, bool replayed
 			host_add_ip(f, it->ep.host, it->ep.sip);
 		else if (it->ep.initiated == 0)
 			host_add_ip(f, it->ep.host, it->ep.dip);
+		if (it->ep.guid) {
+			snprintf(key, sizeof(key), "%s|%s", it->ep.host, it->ep.guid);
+			lower(key);
+			map_add(&f->ep_guid, key, it);
+		}
 		if (ep_cid(&it->ep, it->cid, sizeof(it->cid))) {
 			const char *out = f->cfg.n_nat ? nat_outside(f, it->ep.sip) : NULL;
 

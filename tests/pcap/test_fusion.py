@@ -119,7 +119,7 @@ def check_folder(folder, tmp):
         if not j.endswith("expected_joins.json"):
             hosts.append(j)  # Sysmon and the extras (auditd, Security, VMConnection): auto skips those
     out = os.path.join(work, "fusion.json.zst")
-    cmd = [fuse_binary(), "--once", "-o", out]
+    cmd = [fuse_binary(), "--once", "-o", out, "-c", os.path.join(nj.REPO, "config", "fuse.yaml")]
     for e in eves:
         cmd += ["-e", e]
     for h in hosts:
