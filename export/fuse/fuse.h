@@ -134,6 +134,7 @@ int nj_fuse_cfg_load(struct nj_fuse_cfg *cfg, const char *path, const char *cons
 	X(evicted_net)        \
 	X(evicted_proc)       \
 	X(offset_learned)     \
+	X(key_trimmed)        \
 	X(ambiguous)          \
 	X(out_events)
 

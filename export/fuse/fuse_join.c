@@ -55,6 +55,7 @@ struct node {
 struct map {
 	struct node **b;
 	size_t mask;
+	unsigned per_key; /* most items under one key (newest kept): bounds every scan */
 };
 
 struct host {
@@ -141,16 +142,49 @@ static void map_free(struct map *m)
 }
 
 /* Indexes it under key in m; the item remembers it so expiry can unlink it. */
+/* Forgets that it is indexed under key in m (the node is already gone). */
+static void item_unkey(struct item *it, struct map *m, const char *key)
+{
+	for (unsigned k = 0; k < ITEM_KEYS && it->keys[k].m; k++) {
+		if (it->keys[k].m == m && !strcmp(it->keys[k].key, key)) {
+			free(it->keys[k].key);
+			memmove(&it->keys[k], &it->keys[k + 1],
+				(ITEM_KEYS - 1 - k) * sizeof(it->keys[0]));
+			it->keys[ITEM_KEYS - 1].m = NULL;
+			it->keys[ITEM_KEYS - 1].key = NULL;
+			return;
+		}
+	}
+}
+
+static uint64_t trimmed; /* summed into the counters by nj_fuse_counters */
+
 static void map_add(struct map *m, const char *key, struct item *it)
 {
-	struct node *n;
+	struct node *n, **pp, **oldest = NULL;
 	size_t h = fnv(key) & m->mask;
-	unsigned k;
+	unsigned k, same = 0;
 
 	for (k = 0; k < ITEM_KEYS && it->keys[k].m; k++)
 		;
 	if (k == ITEM_KEYS)
 		return;
+	/* a key shared by too many items (pid reuse, a name asked all day): drop the oldest */
+	for (pp = &m->b[h]; *pp; pp = &(*pp)->next) {
+		if (!strcmp((*pp)->key, key)) {
+			same++;
+			oldest = pp;
+		}
+	}
+	if (m->per_key && same >= m->per_key && oldest) {
+		struct node *o = *oldest;
+
+		*oldest = o->next;
+		item_unkey(o->it, m, key);
+		free(o->key);
+		free(o);
+		trimmed++;
+	}
 	n = malloc(sizeof(*n));
 	if (!n)
 		return;
@@ -1159,7 +1193,15 @@ struct nj_fuse *nj_fuse_create(const struct nj_fuse_cfg *cfg, nj_fuse_emit_fn em
 			nj_fuse_destroy(f);
 			return NULL;
 		}
+		maps[i]->per_key = 16;
 	}
+	/* where many items legitimately share a key */
+	f->proc_pid.per_key = 4;
+	f->proc_guid.per_key = 2;
+	f->ep_dns.per_key = 64;
+	f->net_dns.per_key = 64;
+	f->net_name.per_key = 64;
+	f->net_ctx.per_key = 1024;
 	for (unsigned i = 0; i < cfg->n_hosts; i++)
 		host_add_ip(f, cfg->hosts[i].name, cfg->hosts[i].ip);
 	return f;
@@ -1522,6 +1564,7 @@ void nj_fuse_advance(struct nj_fuse *f, double now)
 
 const struct nj_fuse_counters *nj_fuse_counters(const struct nj_fuse *f)
 {
+	((struct nj_fuse *)f)->c.key_trimmed = trimmed;
 	return &f->c;
 }
 

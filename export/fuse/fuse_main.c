@@ -218,9 +218,10 @@ static int fill_peek(struct nj_fuse *f, struct input *in, bool at_end)
 		if (isfinite(in->peek_t) &&
 		    (!in->n_samples || in->peek_t >= in->samples[in->n_samples - 1].t + 1)) {
 			if (in->n_samples == SAMPLES_MAX) {
-				memmove(in->samples, in->samples + 1,
-					(SAMPLES_MAX - 1) * sizeof(*in->samples));
-				in->n_samples--;
+				/* full: keep every other sample (coarser, still covering all) */
+				for (unsigned k = 0; k < SAMPLES_MAX / 2; k++)
+					in->samples[k] = in->samples[2 * k];
+				in->n_samples = SAMPLES_MAX / 2;
 			}
 			in->samples[in->n_samples].t = in->peek_t;
 			in->samples[in->n_samples].pos = pos;

@@ -60,7 +60,7 @@ def generate():
     rec = 1000
     for i in range(N):
         t = T0 + i * 2.0
-        sport = 40000 + i
+        sport = 1024 + (39000 + i) % 64000
         pid = 500 + i % 17
         rec += 1
         host.append((t - 30 if i % 17 == 0 else t, json.dumps({
