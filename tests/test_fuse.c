@@ -361,6 +361,14 @@ static void test_other_joins(void)
 	       "\"dest_ip\":\"203.0.113.5\",\"dest_port\":443,\"tls\":{\"sni\":\"EVIL.example\"}}");
 	CHECK(n_out == 1 && strstr(last, "\"method\":\"dns_name\"") &&
 	      strstr(last, "\"record_id\":6"));
+	/* once the endpoint's own address shows on the wire, no guessing by name */
+	flow(f, 900.0, "1:other");
+	eid3(f, "h1", 12, 1010.0, 40002);
+	add_ev(f,
+	       "{\"timestamp\":\"1970-01-01T00:16:51.000000+0000\",\"event_type\":\"tls\","
+	       "\"community_id\":\"1:proxied2\",\"src_ip\":\"192.0.2.1\",\"src_port\":5001,"
+	       "\"dest_ip\":\"203.0.113.5\",\"dest_port\":443,\"tls\":{\"sni\":\"evil.example\"}}");
+	CHECK(n_out == 1);
 	/* an IP-literal name never joins by name */
 	add_ev(f, "{\"timestamp\":\"1970-01-01T00:16:41.000000+0000\",\"event_type\":\"http\","
 		  "\"community_id\":\"1:ip\",\"src_ip\":\"192.0.2.1\",\"dest_ip\":\"10.0.0.9\","

@@ -19,6 +19,7 @@
 enum item_kind { IT_EP = 0, IT_NET, IT_PROC, IT_KINDS };
 
 #define ITEM_KEYS 4
+#define WIRE_IPS  (1u << 17) /* at most half used: 65536 addresses */
 #define HOST_IPS  16
 #define OFF_N	  16
 
@@ -88,6 +89,8 @@ struct nj_fuse {
 	struct map net_ctx; /* cid -> fileinfo / alert events (process of their flow) */
 	struct map ep_guid; /* "host|guid" -> EID 3 records (identity when no EID 1 is held) */
 	struct item *pend_head, *pend_tail;
+	uint64_t wire_ips[WIRE_IPS]; /* addresses seen in flow events (dns_name guard) */
+	size_t n_wire_ips;
 	double ck_now;	/* watermark of the checkpoint this run resumed from */
 	bool deferring; /* emit() called from a deferred decision taken at defer_at */
 	double defer_at;
@@ -1119,12 +1122,54 @@ static int dns_wire_arrived(struct nj_fuse *f, struct item *net, const char *rr)
 }
 
 /* dns_name fallback (proxies): the name the endpoint connected to, seen on the wire. */
+/* Addresses seen in flow events: an open-addressed set of hashes, bounded. */
+static uint64_t ip_hash(const char *ip)
+{
+	char c[64];
+
+	if (!ip_canon(ip, c, sizeof(c), NULL, NULL))
+		return 0;
+	return fnv(c) | 1;
+}
+
+static void wire_ip_add(struct nj_fuse *f, const char *ip)
+{
+	uint64_t h = ip_hash(ip);
+	size_t i;
+
+	if (!h || f->n_wire_ips >= WIRE_IPS / 2)
+		return;
+	for (i = h & (WIRE_IPS - 1); f->wire_ips[i]; i = (i + 1) & (WIRE_IPS - 1))
+		if (f->wire_ips[i] == h)
+			return;
+	f->wire_ips[i] = h;
+	f->n_wire_ips++;
+}
+
+static bool wire_ip_seen(struct nj_fuse *f, const char *ip)
+{
+	uint64_t h = ip_hash(ip);
+
+	if (!h)
+		return false;
+	for (size_t i = h & (WIRE_IPS - 1); f->wire_ips[i]; i = (i + 1) & (WIRE_IPS - 1))
+		if (f->wire_ips[i] == h)
+			return true;
+	return false;
+}
+
 static int name_try(struct nj_fuse *f, struct item *ep, struct item *net)
 {
 	double off = 0, d;
 	struct host *o;
 
 	if (ep->joined || net->joined || ep->ep.initiated != 1)
+		return 0;
+	/*
+	 * If the endpoint's own address is on the wire, the sensor sees its direct
+	 * traffic and its flow may simply not have ended yet: no guessing by name.
+	 */
+	if (wire_ip_seen(f, ep->ep.sip) || !strcmp(jstr(net->ev, "src_ip") ?: "", ep->ep.sip ?: ""))
 		return 0;
 	o = ip_owner(f, jstr(net->ev, "src_ip"));
 	if (o && strcasecmp(o->name, ep->ep.host))
@@ -1415,6 +1460,8 @@ int nj_fuse_add_eve(struct nj_fuse *f, json_t *ev, bool replayed)
 
 		if (st)
 			nj_fuse_parse_time(st, &it->time);
+		wire_ip_add(f, jstr(ev, "src_ip"));
+		wire_ip_add(f, jstr(ev, "dest_ip"));
 		if (cid) {
 			map_add(&f->net_cid, cid, it);
 			rc = flow_arrived(f, it);
