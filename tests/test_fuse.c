@@ -221,6 +221,15 @@ static void flow(struct nj_fuse *f, double start, const char *cid)
 	json_decref(ev);
 }
 
+static void add_ev(struct nj_fuse *f, const char *js)
+{
+	json_t *ev = json_loads(js, 0, NULL);
+
+	CHECK(ev != NULL);
+	CHECK(nj_fuse_add_eve(f, ev, false) == 0);
+	json_decref(ev);
+}
+
 static void test_joins(void)
 {
 	/* Community ID of tcp 10.0.0.2:40000 -> 10.0.0.9:443 and :40001 */
@@ -252,6 +261,17 @@ static void test_joins(void)
 	CHECK(n_out == 2);
 	eid3(f, "h1", 3, 3000.0, 40000);
 	CHECK(n_out == 3 && strstr(last, "\"record_id\":3"));
+	/* a file on a later reuse of the port is not the earlier record's (record 3's flow ended) */
+	add_ev(f, "{\"timestamp\":\"1970-01-01T01:06:40.000000+0000\",\"event_type\":\"fileinfo\","
+		  "\"community_id\":\"1:lXfwIhInK8+zjfbJT7W3DngahBc=\",\"fileinfo\":{\"filename\":"
+		  "\"/x\",\"size\":3}}");
+	CHECK(n_out == 3);
+	/* within the flow's span it is */
+	add_ev(f, "{\"timestamp\":\"1970-01-01T00:50:13.000000+0000\",\"event_type\":\"fileinfo\","
+		  "\"community_id\":\"1:lXfwIhInK8+zjfbJT7W3DngahBc=\",\"fileinfo\":{\"filename\":"
+		  "\"/y\",\"size\":3}}");
+	CHECK(n_out == 4 && strstr(last, "\"record_id\":3") && strstr(last, "\"fileinfo\""));
+	n_out = 3;
 	/* outside the window: never joined */
 	eid3(f, "h2", 4, 5000.0, 40000);
 	flow(f, 5100.0, cid0);
@@ -291,15 +311,6 @@ static void test_joins(void)
 	nj_fuse_held(f, &e, &n, &p);
 	CHECK(e == 10 && nj_fuse_counters(f)->evicted_ep == 15);
 	nj_fuse_destroy(f);
-}
-
-static void add_ev(struct nj_fuse *f, const char *js)
-{
-	json_t *ev = json_loads(js, 0, NULL);
-
-	CHECK(ev != NULL);
-	CHECK(nj_fuse_add_eve(f, ev, false) == 0);
-	json_decref(ev);
 }
 
 static struct nj_fuse_ep mk(const char *host, int eid, uint64_t rec, double t)

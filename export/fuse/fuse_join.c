@@ -32,6 +32,7 @@ struct item {
 	double ts;   /* EVE timestamp (flow end for flows) */
 	bool replayed;
 	bool joined; /* EID 3: has its flow; EID 22 / 11: has its wire event; NET: used */
+	double flow_start, flow_end; /* EID 3 joined: its flow's span */
 	struct nj_fuse_ep ep;
 	json_t *ev;
 	char cid[48];
@@ -859,6 +860,8 @@ static int join_exact(struct nj_fuse *f, struct item *ep, struct item *net, doub
 	bool udp = ep->ep.proto == 17;
 
 	ep->joined = true;
+	ep->flow_start = net->time;
+	ep->flow_end = net->ts;
 	if (unambiguous && (tcp_syn || udp))
 		host_learn(f, ep->ep.host, off);
 	return emit(f, ep, net, "community_id", conf_of(resid, 1.0), off);
@@ -987,6 +990,9 @@ static int context_arrived(struct nj_fuse *f, struct item *net, const char *dedu
 		d = net->ts - (e->ep.time + off);
 		/* the record precedes the event (allowing for the clock window) */
 		if (d < -f->cfg.window)
+			continue;
+		/* a record already tied to a flow (a reused port) covers that flow's span only */
+		if (e->joined && (net->ts < e->flow_start - 1 || net->ts > e->flow_end + 1))
 			continue;
 		for (k = 0; k < nb; k++)
 			if (!strcasecmp(best[k]->ep.host, e->ep.host))
@@ -1339,6 +1345,8 @@ int nj_fuse_add_endpoint(struct nj_fuse *f, struct nj_fuse_ep *in, bool replayed
 				nj_fuse_host_offset(f, it->ep.host, &off);
 				d = net->ts - (it->ep.time + off);
 				if (d >= -f->cfg.window && net->dkey &&
+				    (!it->joined || (net->ts >= it->flow_start - 1 &&
+						     net->ts <= it->flow_end + 1)) &&
 				    first_emit(f, it, net->dkey))
 					rc = emit(f, it, net, "community_id", 0.9,
 						  net->ts - it->ep.time);
