@@ -92,18 +92,20 @@ struct nj_fuse {
 	struct item *pend_head, *pend_tail;
 	uint64_t wire_ips[WIRE_IPS]; /* addresses seen in flow events (dns_name guard) */
 	size_t n_wire_ips;
-	double ck_now;	/* watermark of the checkpoint this run resumed from */
-	bool deferring; /* emit() called from a deferred decision taken at defer_at */
+	double ck_now;	     /* watermark of the checkpoint this run resumed from */
+	json_t *join_extra;  /* merged into the next emit()'s join object */
+	struct map net_resp; /* "cid|dns id" -> DNS responses (answers for dns_query joins) */
+	bool deferring;	     /* emit() called from a deferred decision taken at defer_at */
 	double defer_at;
 };
 
 /* Every map, for init and teardown. */
-#define FUSE_MAPS(f)                                                                    \
-	{                                                                               \
-		&(f)->ep_cid, &(f)->ep_nat, &(f)->ep_name, &(f)->ep_sha, &(f)->ep_file, \
-			&(f)->ep_dns, &(f)->proc_pid, &(f)->proc_guid, &(f)->net_cid,   \
-			&(f)->net_nat, &(f)->net_name, &(f)->net_sha, &(f)->net_file,   \
-			&(f)->net_dns, &(f)->ipname, &(f)->net_ctx, &(f)->ep_guid       \
+#define FUSE_MAPS(f)                                                                              \
+	{                                                                                         \
+		&(f)->ep_cid, &(f)->ep_nat, &(f)->ep_name, &(f)->ep_sha, &(f)->ep_file,           \
+			&(f)->ep_dns, &(f)->proc_pid, &(f)->proc_guid, &(f)->net_cid,             \
+			&(f)->net_nat, &(f)->net_name, &(f)->net_sha, &(f)->net_file,             \
+			&(f)->net_dns, &(f)->ipname, &(f)->net_ctx, &(f)->ep_guid, &(f)->net_resp \
 	}
 
 /* ---- small helpers ---- */
@@ -719,6 +721,8 @@ static int emit(struct nj_fuse *f, struct item *epi, struct item *neti, const ch
 	json_object_set_new(j, "method", json_string(method));
 	json_object_set_new(j, "confidence", json_real(round(conf * 100) / 100));
 	json_object_set_new(j, "offset_s", json_real(round(offset * 1000) / 1000));
+	if (f->join_extra)
+		json_object_update(j, f->join_extra);
 	json_object_set_new(o, "join", j);
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
@@ -1100,6 +1104,58 @@ static const char *dns_rrname(json_t *ev)
 	return jstr(d, "rrname");
 }
 
+/*
+ * The wire's answers next to the record's QueryResults: the join says whether
+ * an address the host got is one the wire carried.
+ */
+static int emit_dns(struct nj_fuse *f, struct item *ep, struct item *net, double d)
+{
+	json_t *dns = json_object_get(net->ev, "dns"), *answers = json_array(), *extra;
+	char key[128];
+	bool any = false, match = false;
+	int rc;
+
+	snprintf(key, sizeof(key), "%s|%ld", net->cid, jint(dns, "id", -1));
+	MAP_FOREACH(&f->net_resp, key, r)
+	{
+		json_t *a = json_object_get(json_object_get(r->ev, "dns"), "answers"), *v;
+		size_t i;
+
+		json_array_foreach(a, i, v)
+		{
+			const char *rd = jstr(v, "rdata");
+			char c[64], q[64];
+
+			if (!rd || !ip_canon(rd, c, sizeof(c), NULL, NULL))
+				continue;
+			any = true;
+			json_array_append_new(answers, json_string(c));
+			if (ep->ep.query_results) {
+				char *dup = strdup(ep->ep.query_results), *save = NULL, *tok;
+
+				for (tok = dup ? strtok_r(dup, ";", &save) : NULL; tok;
+				     tok = strtok_r(NULL, ";", &save))
+					if (ip_canon(tok, q, sizeof(q), NULL, NULL) &&
+					    !strcmp(q, c))
+						match = true;
+				free(dup);
+			}
+		}
+	}
+	extra = json_object();
+	if (any) {
+		json_object_set_new(extra, "wire_answers", answers);
+		json_object_set_new(extra, "answers_match", json_boolean(match));
+	} else {
+		json_decref(answers);
+	}
+	f->join_extra = extra;
+	rc = emit(f, ep, net, "dns_query", conf_of(d, match ? 0.9 : 0.8), net->ts - ep->ep.time);
+	f->join_extra = NULL;
+	json_decref(extra);
+	return rc;
+}
+
 /* The nearest EID 22 of the host that sent the query, by name and time. */
 static int dns_wire_arrived(struct nj_fuse *f, struct item *net, const char *rr)
 {
@@ -1124,7 +1180,7 @@ static int dns_wire_arrived(struct nj_fuse *f, struct item *net, const char *rr)
 		return 0;
 	b->joined = true;
 	net->joined = true;
-	return emit(f, b, net, "dns_query", conf_of(bd, 0.8), net->ts - b->ep.time);
+	return emit_dns(f, b, net, bd);
 }
 
 /* dns_name fallback (proxies): the name the endpoint connected to, seen on the wire. */
@@ -1521,7 +1577,13 @@ int nj_fuse_add_eve(struct nj_fuse *f, json_t *ev, bool replayed)
 		}
 	} else if (!strcmp(et, "dns")) {
 		const char *rr = dns_rrname(ev);
+		json_t *d = json_object_get(ev, "dns");
+		const char *t = jstr(d, "type");
 
+		if (!rr && cid && t && (!strcmp(t, "response") || !strcmp(t, "answer"))) {
+			snprintf(key, sizeof(key), "%s|%ld", cid, jint(d, "id", -1));
+			map_add(&f->net_resp, key, it);
+		}
 		if (rr) {
 			first_label(rr, key, sizeof(key));
 			map_add(&f->net_dns, key, it);
