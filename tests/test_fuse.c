@@ -394,13 +394,18 @@ static void test_other_joins(void)
 	add_ev(f, "{\"timestamp\":\"1970-01-01T00:25:01.100000+0000\",\"event_type\":\"dns\","
 		  "\"community_id\":\"1:dns\",\"src_ip\":\"10.0.0.2\",\"src_port\":5353,"
 		  "\"dest_ip\":\"10.0.0.53\",\"dest_port\":53,\"dns\":{\"type\":\"request\","
-		  "\"queries\":[{\"rrname\":\"workstation6.corp.local\",\"rrtype\":\"A\"}]}}");
+		  "\"id\":7,\"queries\":[{\"rrname\":\"workstation6.corp.local\",\"rrtype\":\"A\"}]"
+		  "}}");
 	CHECK(n_out == 1); /* pending */
 	ep = mk("h1", 22, 8, 1501.050);
 	ep.query_name = strdup("WORKSTATION6");
 	CHECK(nj_fuse_add_endpoint(f, &ep, false) == 0);
 	nj_fuse_ep_free(&ep);
+	add_ev(f, "{\"timestamp\":\"1970-01-01T00:25:01.101000+0000\",\"event_type\":\"dns\","
+		  "\"community_id\":\"1:dns\",\"dns\":{\"type\":\"response\",\"id\":7,"
+		  "\"answers\":[{\"rrtype\":\"A\",\"rdata\":\"10.0.0.6\"}]}}");
 	nj_fuse_advance(f, 1600);
+	CHECK(strstr(last, "\"answers_match\":false") && strstr(last, "\"wire_answers\""));
 	CHECK(n_out == 2 && strstr(last, "\"method\":\"dns_query\"") &&
 	      strstr(last, "\"record_id\":8"));
 	nj_fuse_destroy(f);
