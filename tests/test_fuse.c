@@ -221,6 +221,15 @@ static void flow(struct nj_fuse *f, double start, const char *cid)
 	json_decref(ev);
 }
 
+static void add_ev(struct nj_fuse *f, const char *js)
+{
+	json_t *ev = json_loads(js, 0, NULL);
+
+	CHECK(ev != NULL);
+	CHECK(nj_fuse_add_eve(f, ev, false) == 0);
+	json_decref(ev);
+}
+
 static void test_joins(void)
 {
 	/* Community ID of tcp 10.0.0.2:40000 -> 10.0.0.9:443 and :40001 */
@@ -252,6 +261,17 @@ static void test_joins(void)
 	CHECK(n_out == 2);
 	eid3(f, "h1", 3, 3000.0, 40000);
 	CHECK(n_out == 3 && strstr(last, "\"record_id\":3"));
+	/* a file on a later reuse of the port is not the earlier record's (record 3's flow ended) */
+	add_ev(f, "{\"timestamp\":\"1970-01-01T01:06:40.000000+0000\",\"event_type\":\"fileinfo\","
+		  "\"community_id\":\"1:lXfwIhInK8+zjfbJT7W3DngahBc=\",\"fileinfo\":{\"filename\":"
+		  "\"/x\",\"size\":3}}");
+	CHECK(n_out == 3);
+	/* within the flow's span it is */
+	add_ev(f, "{\"timestamp\":\"1970-01-01T00:50:13.000000+0000\",\"event_type\":\"fileinfo\","
+		  "\"community_id\":\"1:lXfwIhInK8+zjfbJT7W3DngahBc=\",\"fileinfo\":{\"filename\":"
+		  "\"/y\",\"size\":3}}");
+	CHECK(n_out == 4 && strstr(last, "\"record_id\":3") && strstr(last, "\"fileinfo\""));
+	n_out = 3;
 	/* outside the window: never joined */
 	eid3(f, "h2", 4, 5000.0, 40000);
 	flow(f, 5100.0, cid0);
@@ -290,6 +310,146 @@ static void test_joins(void)
 		eid3(f, "h1", i, 1000.0 + i, 30000 + i);
 	nj_fuse_held(f, &e, &n, &p);
 	CHECK(e == 10 && nj_fuse_counters(f)->evicted_ep == 15);
+	nj_fuse_destroy(f);
+}
+
+static struct nj_fuse_ep mk(const char *host, int eid, uint64_t rec, double t)
+{
+	struct nj_fuse_ep ep = {0};
+
+	ep.host = strdup(host);
+	ep.eid = eid;
+	ep.record_id = rec;
+	ep.time = t;
+	ep.pid = 200;
+	ep.ppid = -1;
+	ep.initiated = -1;
+	return ep;
+}
+
+/* The fallbacks and the non-flow joins. */
+static void test_other_joins(void)
+{
+	struct nj_fuse_cfg cfg;
+	struct nj_fuse *f;
+	struct nj_fuse_ep ep;
+
+	/* NAT: 10.0.0.2 leaves as 198.51.100.7 with a new source port */
+	nj_fuse_cfg_default(&cfg);
+	CHECK(nj_fuse_cfg_set(&cfg, "nat=10.0.0.2=198.51.100.7") == 0);
+	f = nj_fuse_create(&cfg, sink, NULL);
+	n_out = 0;
+	eid3(f, "h1", 1, 1000.0, 40000);
+	add_ev(f,
+	       "{\"timestamp\":\"2023-11-14T22:13:30.000000+0000\",\"event_type\":\"flow\","
+	       "\"community_id\":\"1:x\",\"src_ip\":\"198.51.100.7\",\"src_port\":61000,"
+	       "\"dest_ip\":\"10.0.0.9\",\"dest_port\":443,\"proto\":\"TCP\",\"flow\":{\"start\":"
+	       "\"1970-01-01T00:16:41.000000+0000\"}}");
+	CHECK(n_out == 1 && strstr(last, "\"method\":\"nat\""));
+	/* a flow to another port does not join */
+	eid3(f, "h1", 2, 1100.0, 40001);
+	add_ev(f,
+	       "{\"timestamp\":\"1970-01-01T00:18:25.000000+0000\",\"event_type\":\"flow\","
+	       "\"community_id\":\"1:y\",\"src_ip\":\"198.51.100.7\",\"src_port\":61001,"
+	       "\"dest_ip\":\"10.0.0.9\",\"dest_port\":8443,\"proto\":\"TCP\",\"flow\":{\"start\":"
+	       "\"1970-01-01T00:18:21.000000+0000\"}}");
+	CHECK(n_out == 1);
+	nj_fuse_destroy(f);
+
+	/* dns_name: the endpoint resolved a name; a proxy's flow names it in TLS SNI */
+	nj_fuse_cfg_default(&cfg);
+	f = nj_fuse_create(&cfg, sink, NULL);
+	n_out = 0;
+	ep = mk("h1", 22, 5, 999.0);
+	ep.query_name = strdup("evil.example");
+	ep.query_results = strdup("::ffff:10.0.0.9;");
+	CHECK(nj_fuse_add_endpoint(f, &ep, false) == 0);
+	nj_fuse_ep_free(&ep);
+	eid3(f, "h1", 6, 1000.0, 40000);
+	add_ev(f,
+	       "{\"timestamp\":\"1970-01-01T00:16:41.000000+0000\",\"event_type\":\"tls\","
+	       "\"community_id\":\"1:proxied\",\"src_ip\":\"192.0.2.1\",\"src_port\":5000,"
+	       "\"dest_ip\":\"203.0.113.5\",\"dest_port\":443,\"tls\":{\"sni\":\"EVIL.example\"}}");
+	CHECK(n_out == 1 && strstr(last, "\"method\":\"dns_name\"") &&
+	      strstr(last, "\"record_id\":6"));
+	/* once the endpoint's own address shows on the wire, no guessing by name */
+	flow(f, 900.0, "1:other");
+	eid3(f, "h1", 12, 1010.0, 40002);
+	add_ev(f,
+	       "{\"timestamp\":\"1970-01-01T00:16:51.000000+0000\",\"event_type\":\"tls\","
+	       "\"community_id\":\"1:proxied2\",\"src_ip\":\"192.0.2.1\",\"src_port\":5001,"
+	       "\"dest_ip\":\"203.0.113.5\",\"dest_port\":443,\"tls\":{\"sni\":\"evil.example\"}}");
+	CHECK(n_out == 1);
+	/* an IP-literal name never joins by name */
+	add_ev(f, "{\"timestamp\":\"1970-01-01T00:16:41.000000+0000\",\"event_type\":\"http\","
+		  "\"community_id\":\"1:ip\",\"src_ip\":\"192.0.2.1\",\"dest_ip\":\"10.0.0.9\","
+		  "\"dest_port\":443,\"http\":{\"hostname\":\"10.0.0.9\"}}");
+	CHECK(n_out == 1);
+
+	/* dns_query: suffix added on the wire; the nearest record wins; decided late */
+	ep = mk("h1", 22, 7, 1500.000);
+	ep.query_name = strdup("WORKSTATION6");
+	CHECK(nj_fuse_add_endpoint(f, &ep, false) == 0);
+	nj_fuse_ep_free(&ep);
+	add_ev(f, "{\"timestamp\":\"1970-01-01T00:25:01.100000+0000\",\"event_type\":\"dns\","
+		  "\"community_id\":\"1:dns\",\"src_ip\":\"10.0.0.2\",\"src_port\":5353,"
+		  "\"dest_ip\":\"10.0.0.53\",\"dest_port\":53,\"dns\":{\"type\":\"request\","
+		  "\"id\":7,\"queries\":[{\"rrname\":\"workstation6.corp.local\",\"rrtype\":\"A\"}]"
+		  "}}");
+	CHECK(n_out == 1); /* pending */
+	ep = mk("h1", 22, 8, 1501.050);
+	ep.query_name = strdup("WORKSTATION6");
+	CHECK(nj_fuse_add_endpoint(f, &ep, false) == 0);
+	nj_fuse_ep_free(&ep);
+	add_ev(f, "{\"timestamp\":\"1970-01-01T00:25:01.101000+0000\",\"event_type\":\"dns\","
+		  "\"community_id\":\"1:dns\",\"dns\":{\"type\":\"response\",\"id\":7,"
+		  "\"answers\":[{\"rrtype\":\"A\",\"rdata\":\"10.0.0.6\"}]}}");
+	nj_fuse_advance(f, 1600);
+	CHECK(strstr(last, "\"answers_match\":false") && strstr(last, "\"wire_answers\""));
+	CHECK(n_out == 2 && strstr(last, "\"method\":\"dns_query\"") &&
+	      strstr(last, "\"record_id\":8"));
+	nj_fuse_destroy(f);
+
+	/* sha256 (case-insensitive, either order) and SMB file name -> EID 11 */
+	nj_fuse_cfg_default(&cfg);
+	CHECK(nj_fuse_cfg_set(&cfg, "host=WS6=172.18.39.6") == 0);
+	f = nj_fuse_create(&cfg, sink, NULL);
+	n_out = 0;
+	ep = mk("WS6", 11, 9, 2000.0);
+	ep.target = strdup("C:\\Windows\\System32\\wbem\\wbemcomn.dll");
+	CHECK(nj_fuse_add_endpoint(f, &ep, false) == 0);
+	nj_fuse_ep_free(&ep);
+	add_ev(f,
+	       "{\"timestamp\":\"1970-01-01T00:33:20.012000+0000\",\"event_type\":\"fileinfo\","
+	       "\"community_id\":\"1:smb\",\"src_ip\":\"172.18.39.5\",\"src_port\":50963,"
+	       "\"dest_ip\":\"172.18.39.6\",\"dest_port\":445,\"smb\":{},\"fileinfo\":{"
+	       "\"filename\":\"Windows\\\\System32\\\\wbem\\\\wbemcomn.dll\",\"size\":214528,"
+	       "\"sha256\":\"5cffeebc4be60d76e6a38b6c41e3ba993c47fb125b7b1df5c2ed9a7f4f7b9d16\"}}");
+	CHECK(n_out == 1 && strstr(last, "\"method\":\"file_name\""));
+	ep = mk("WS6", 7, 10, 2030.0);
+	ep.sha256 = strdup("5cffeebc4be60d76e6a38b6c41e3ba993c47fb125b7b1df5c2ed9a7f4f7b9d16");
+	CHECK(nj_fuse_add_endpoint(f, &ep, false) == 0);
+	nj_fuse_ep_free(&ep);
+	CHECK(n_out == 2 && strstr(last, "\"method\":\"sha256\"") &&
+	      strstr(last, "\"record_id\":10"));
+	/* the same file from a second sensor: no second join */
+	add_ev(f,
+	       "{\"timestamp\":\"1970-01-01T00:33:20.019000+0000\",\"event_type\":\"fileinfo\","
+	       "\"community_id\":\"1:smb\",\"src_ip\":\"172.18.39.5\",\"src_port\":50963,"
+	       "\"dest_ip\":\"172.18.39.6\",\"dest_port\":445,\"smb\":{},\"fileinfo\":{"
+	       "\"filename\":\"Windows\\\\System32\\\\wbem\\\\wbemcomn.dll\",\"size\":214528,"
+	       "\"sha256\":\"5cffeebc4be60d76e6a38b6c41e3ba993c47fb125b7b1df5c2ed9a7f4f7b9d16\"}}");
+	CHECK(n_out == 2);
+	/* a file written on another host's share never joins WS6's EID 11 */
+	ep = mk("WS6", 11, 11, 2100.0);
+	ep.target = strdup("C:\\x\\a.exe");
+	CHECK(nj_fuse_add_endpoint(f, &ep, false) == 0);
+	nj_fuse_ep_free(&ep);
+	add_ev(f, "{\"timestamp\":\"1970-01-01T00:35:00.000000+0000\",\"event_type\":\"smb\","
+		  "\"src_ip\":\"172.18.39.5\",\"src_port\":5000,\"dest_ip\":\"172.18.39.7\","
+		  "\"dest_port\":445,\"smb\":{\"command\":\"SMB2_COMMAND_CREATE\",\"filename\":"
+		  "\"x\\\\a.exe\"}}");
+	CHECK(n_out == 2);
 	nj_fuse_destroy(f);
 }
 
@@ -356,6 +516,7 @@ int main(void)
 {
 	test_adapters();
 	test_joins();
+	test_other_joins();
 	test_config();
 	test_reader();
 	if (!failures)

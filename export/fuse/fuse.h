@@ -108,15 +108,35 @@ int nj_fuse_cfg_load(struct nj_fuse_cfg *cfg, const char *path, const char *cons
 		     unsigned nsets);
 
 /* Counters, written to stderr at exit and into the checkpoint. */
-#define NJ_FUSE_COUNTERS(X)                                                                      \
-	X(ep_lines)                                                                              \
-	X(ep_ok) X(ep_partial) X(ep_skip) X(ep_bad_json) X(ep_bad_shape) X(ep_bad_xml)           \
-		X(eve_lines) X(eve_bad) X(joins_community_id) X(joins_nat) X(joins_dns_name)     \
-			X(joins_sha256) X(joins_dns_query) X(joins_file_name) X(joins_context)   \
-				X(dup_suppressed) X(replay_suppressed) X(expired_ep)             \
-					X(expired_net) X(expired_proc) X(evicted_ep)             \
-						X(evicted_net) X(evicted_proc) X(offset_learned) \
-							X(ambiguous) X(out_events)
+#define NJ_FUSE_COUNTERS(X)   \
+	X(ep_lines)           \
+	X(ep_ok)              \
+	X(ep_partial)         \
+	X(ep_skip)            \
+	X(ep_bad_json)        \
+	X(ep_bad_shape)       \
+	X(ep_bad_xml)         \
+	X(eve_lines)          \
+	X(eve_bad)            \
+	X(joins_community_id) \
+	X(joins_nat)          \
+	X(joins_dns_name)     \
+	X(joins_sha256)       \
+	X(joins_dns_query)    \
+	X(joins_file_name)    \
+	X(joins_context)      \
+	X(dup_suppressed)     \
+	X(replay_suppressed)  \
+	X(expired_ep)         \
+	X(expired_net)        \
+	X(expired_proc)       \
+	X(evicted_ep)         \
+	X(evicted_net)        \
+	X(evicted_proc)       \
+	X(offset_learned)     \
+	X(key_trimmed)        \
+	X(ambiguous)          \
+	X(out_events)
 
 struct nj_fuse_counters {
 #define NJ_X(n) uint64_t n;

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <zstd.h>
 
@@ -27,6 +30,8 @@ struct frame_mark {
 struct nj_fuse_reader {
 	char *path;
 	FILE *fp;
+	int lfd, cfd;	 /* "unix:PATH": listening socket and the connected writer */
+	bool had_client; /* a writer connected and went away: the end, for --once */
 	bool zst;
 	ZSTD_DCtx *dctx;
 	uint8_t in[1 << 16];
@@ -56,13 +61,48 @@ static bool is_zst(const char *p)
 	return n > 4 && !strcmp(p + n - 4, ".zst");
 }
 
+/*
+ * "unix:PATH": listen on a unix stream socket, as an EVE writer with
+ * filetype unix_stream expects, one writer at a time. A socket cannot be
+ * rewound, so its positions are not resumable (docs/fusion.md).
+ */
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4)) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
 struct nj_fuse_reader *nj_fuse_reader_open(const char *path, const struct nj_fuse_pos *from)
 {
 	struct nj_fuse_reader *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
+	r->lfd = r->cfd = -1;
 	r->path = strdup(path);
+	if (!strncmp(path, "unix:", 5)) {
+		r->lfd = listen_unix(path + 5);
+		if (r->lfd < 0 || !r->path)
+			goto out_free;
+		r->fr[0].comp = 0;
+		r->n_fr = 1;
+		return r;
+	}
 	r->fp = fopen(path, "rb");
 	if (!r->path || !r->fp)
 		goto out_free;
@@ -97,6 +137,12 @@ void nj_fuse_reader_close(struct nj_fuse_reader *r)
 		return;
 	if (r->fp)
 		fclose(r->fp);
+	if (r->cfd >= 0)
+		close(r->cfd);
+	if (r->lfd >= 0) {
+		close(r->lfd);
+		unlink(r->path + 5);
+	}
 	ZSTD_freeDCtx(r->dctx);
 	free(r->path);
 	free(r->line);
@@ -114,9 +160,41 @@ uint64_t nj_fuse_reader_overlong(const struct nj_fuse_reader *r)
 	return r->overlong;
 }
 
+bool nj_fuse_reader_finished(const struct nj_fuse_reader *r)
+{
+	return r->lfd < 0 || (r->had_client && r->cfd < 0);
+}
+
+static int refill_socket(struct nj_fuse_reader *r)
+{
+	ssize_t n;
+
+	if (r->cfd < 0) {
+		r->cfd = accept4(r->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (r->cfd < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0
+											 : -errno;
+	}
+	n = read(r->cfd, r->out, sizeof(r->out));
+	if (n > 0) {
+		r->out_len = (size_t)n;
+		r->out_pos = 0;
+		return (int)n;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	/* the writer went away: wait for the next one */
+	close(r->cfd);
+	r->cfd = -1;
+	r->had_client = true;
+	return 0;
+}
+
 /* Refills out[]; returns bytes made available, 0 at EOF for now, -errno. */
 static int refill(struct nj_fuse_reader *r)
 {
+	if (r->lfd >= 0)
+		return refill_socket(r);
 	if (!r->zst) {
 		size_t n = fread(r->out, 1, sizeof(r->out), r->fp);
 
@@ -189,7 +267,8 @@ int nj_fuse_reader_next(struct nj_fuse_reader *r, bool at_end, const char **line
 			if (rc < 0)
 				return rc;
 			if (rc == 0) {
-				if (at_end && r->len && !r->dropping) {
+				if (at_end && r->len && !r->dropping &&
+				    nj_fuse_reader_finished(r)) {
 					/* a last line without its newline */
 					*line = r->line;
 					*len = r->len;

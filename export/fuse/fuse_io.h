@@ -18,8 +18,11 @@ struct nj_fuse_pos {
 
 struct nj_fuse_reader;
 
+/* path: a file (".zst": zstd frames) or "unix:SOCKET_PATH" (listen, plain lines). */
 struct nj_fuse_reader *nj_fuse_reader_open(const char *path, const struct nj_fuse_pos *from);
 void nj_fuse_reader_close(struct nj_fuse_reader *r);
+/* False while a "unix:" socket input has not yet had a writer come and go. */
+bool nj_fuse_reader_finished(const struct nj_fuse_reader *r);
 /*
  * Next complete line (without '\n'): 1 and line, len (valid until the next
  * call), 0 if none yet (EOF so far; with at_end a last line without '\n' is

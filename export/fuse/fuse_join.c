@@ -19,6 +19,7 @@
 enum item_kind { IT_EP = 0, IT_NET, IT_PROC, IT_KINDS };
 
 #define ITEM_KEYS 4
+#define WIRE_IPS  (1u << 17) /* at most half used: 65536 addresses */
 #define HOST_IPS  16
 #define OFF_N	  16
 
@@ -31,6 +32,7 @@ struct item {
 	double ts;   /* EVE timestamp (flow end for flows) */
 	bool replayed;
 	bool joined; /* EID 3: has its flow; EID 22 / 11: has its wire event; NET: used */
+	double flow_start, flow_end; /* EID 3 joined: its flow's span */
 	struct nj_fuse_ep ep;
 	json_t *ev;
 	char cid[48];
@@ -55,6 +57,7 @@ struct node {
 struct map {
 	struct node **b;
 	size_t mask;
+	unsigned per_key; /* most items under one key (newest kept): bounds every scan */
 };
 
 struct host {
@@ -85,11 +88,25 @@ struct nj_fuse {
 	struct host *hosts;
 	struct map ipname;  /* "host|ip" -> EID 22 item that resolved it (dns_name fallback) */
 	struct map net_ctx; /* cid -> fileinfo / alert events (process of their flow) */
+	struct map ep_guid; /* "host|guid" -> EID 3 records (identity when no EID 1 is held) */
 	struct item *pend_head, *pend_tail;
-	double ck_now;	/* watermark of the checkpoint this run resumed from */
-	bool deferring; /* emit() called from a deferred decision taken at defer_at */
+	uint64_t wire_ips[WIRE_IPS]; /* addresses seen in flow events (dns_name guard) */
+	size_t n_wire_ips;
+	double ck_now;	     /* watermark of the checkpoint this run resumed from */
+	json_t *join_extra;  /* merged into the next emit()'s join object */
+	struct map net_resp; /* "cid|dns id" -> DNS responses (answers for dns_query joins) */
+	bool deferring;	     /* emit() called from a deferred decision taken at defer_at */
 	double defer_at;
 };
+
+/* Every map, for init and teardown. */
+#define FUSE_MAPS(f)                                                                              \
+	{                                                                                         \
+		&(f)->ep_cid, &(f)->ep_nat, &(f)->ep_name, &(f)->ep_sha, &(f)->ep_file,           \
+			&(f)->ep_dns, &(f)->proc_pid, &(f)->proc_guid, &(f)->net_cid,             \
+			&(f)->net_nat, &(f)->net_name, &(f)->net_sha, &(f)->net_file,             \
+			&(f)->net_dns, &(f)->ipname, &(f)->net_ctx, &(f)->ep_guid, &(f)->net_resp \
+	}
 
 /* ---- small helpers ---- */
 
@@ -131,16 +148,49 @@ static void map_free(struct map *m)
 }
 
 /* Indexes it under key in m; the item remembers it so expiry can unlink it. */
+/* Forgets that it is indexed under key in m (the node is already gone). */
+static void item_unkey(struct item *it, struct map *m, const char *key)
+{
+	for (unsigned k = 0; k < ITEM_KEYS && it->keys[k].m; k++) {
+		if (it->keys[k].m == m && !strcmp(it->keys[k].key, key)) {
+			free(it->keys[k].key);
+			memmove(&it->keys[k], &it->keys[k + 1],
+				(ITEM_KEYS - 1 - k) * sizeof(it->keys[0]));
+			it->keys[ITEM_KEYS - 1].m = NULL;
+			it->keys[ITEM_KEYS - 1].key = NULL;
+			return;
+		}
+	}
+}
+
+static uint64_t trimmed; /* summed into the counters by nj_fuse_counters */
+
 static void map_add(struct map *m, const char *key, struct item *it)
 {
-	struct node *n;
+	struct node *n, **pp, **oldest = NULL;
 	size_t h = fnv(key) & m->mask;
-	unsigned k;
+	unsigned k, same = 0;
 
 	for (k = 0; k < ITEM_KEYS && it->keys[k].m; k++)
 		;
 	if (k == ITEM_KEYS)
 		return;
+	/* a key shared by too many items (pid reuse, a name asked all day): drop the oldest */
+	for (pp = &m->b[h]; *pp; pp = &(*pp)->next) {
+		if (!strcmp((*pp)->key, key)) {
+			same++;
+			oldest = pp;
+		}
+	}
+	if (m->per_key && same >= m->per_key && oldest) {
+		struct node *o = *oldest;
+
+		*oldest = o->next;
+		item_unkey(o->it, m, key);
+		free(o->key);
+		free(o);
+		trimmed++;
+	}
 	n = malloc(sizeof(*n));
 	if (!n)
 		return;
@@ -504,10 +554,29 @@ static json_t *process_obj(struct nj_fuse *f, const struct nj_fuse_ep *ep)
 	json_t *p = json_object(), *par = json_object();
 	struct item *pi = proc_find(f, ep), *pp = NULL;
 	const struct nj_fuse_ep *pr = pi ? &pi->ep : NULL;
-	const char *img = ep->image;
+	const char *img = ep->image, *user = ep->user;
 
 	if (pr && !image_is_full(img) && pr->image)
 		img = pr->image;
+	if (!pr && ep->guid && ep->host && (!image_is_full(img) || !user)) {
+		/*
+		 * No process-create record held (the process predates the window):
+		 * another record of the same process may carry the full image and user
+		 * (Linux Sysmon sometimes writes only "java" and "-").
+		 */
+		char key[512];
+
+		snprintf(key, sizeof(key), "%s|%s", ep->host, ep->guid);
+		lower(key);
+		MAP_FOREACH(&f->ep_guid, key, o)
+		{
+			if (!image_is_full(img) && image_is_full(o->ep.image) &&
+			    (!img || !strcasecmp(base(img), base(o->ep.image))))
+				img = o->ep.image;
+			if (!user && o->ep.user)
+				user = o->ep.user;
+		}
+	}
 	if (ep->pid >= 0)
 		json_object_set_new(p, "pid", json_integer(ep->pid));
 	else if (pr && pr->pid >= 0)
@@ -517,7 +586,7 @@ static json_t *process_obj(struct nj_fuse *f, const struct nj_fuse_ep *ep)
 	set_str(p, "guid", ep->guid);
 	set_str(p, "image", img);
 	set_str(p, "command_line", pr ? pr->cmdline : ep->cmdline);
-	set_str(p, "user", ep->user ? ep->user : pr ? pr->user : NULL);
+	set_str(p, "user", user ? user : pr ? pr->user : NULL);
 	if (pr) {
 		long ppid = pr->ppid;
 		const char *pimg = pr->parent_image, *pcmd = pr->parent_cmdline;
@@ -652,6 +721,8 @@ static int emit(struct nj_fuse *f, struct item *epi, struct item *neti, const ch
 	json_object_set_new(j, "method", json_string(method));
 	json_object_set_new(j, "confidence", json_real(round(conf * 100) / 100));
 	json_object_set_new(j, "offset_s", json_real(round(offset * 1000) / 1000));
+	if (f->join_extra)
+		json_object_update(j, f->join_extra);
 	json_object_set_new(o, "join", j);
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
@@ -793,6 +864,8 @@ static int join_exact(struct nj_fuse *f, struct item *ep, struct item *net, doub
 	bool udp = ep->ep.proto == 17;
 
 	ep->joined = true;
+	ep->flow_start = net->time;
+	ep->flow_end = net->ts;
 	if (unambiguous && (tcp_syn || udp))
 		host_learn(f, ep->ep.host, off);
 	return emit(f, ep, net, "community_id", conf_of(resid, 1.0), off);
@@ -922,6 +995,9 @@ static int context_arrived(struct nj_fuse *f, struct item *net, const char *dedu
 		/* the record precedes the event (allowing for the clock window) */
 		if (d < -f->cfg.window)
 			continue;
+		/* a record already tied to a flow (a reused port) covers that flow's span only */
+		if (e->joined && (net->ts < e->flow_start - 1 || net->ts > e->flow_end + 1))
+			continue;
 		for (k = 0; k < nb; k++)
 			if (!strcasecmp(best[k]->ep.host, e->ep.host))
 				break;
@@ -1028,6 +1104,58 @@ static const char *dns_rrname(json_t *ev)
 	return jstr(d, "rrname");
 }
 
+/*
+ * The wire's answers next to the record's QueryResults: the join says whether
+ * an address the host got is one the wire carried.
+ */
+static int emit_dns(struct nj_fuse *f, struct item *ep, struct item *net, double d)
+{
+	json_t *dns = json_object_get(net->ev, "dns"), *answers = json_array(), *extra;
+	char key[128];
+	bool any = false, match = false;
+	int rc;
+
+	snprintf(key, sizeof(key), "%s|%ld", net->cid, jint(dns, "id", -1));
+	MAP_FOREACH(&f->net_resp, key, r)
+	{
+		json_t *a = json_object_get(json_object_get(r->ev, "dns"), "answers"), *v;
+		size_t i;
+
+		json_array_foreach(a, i, v)
+		{
+			const char *rd = jstr(v, "rdata");
+			char c[64], q[64];
+
+			if (!rd || !ip_canon(rd, c, sizeof(c), NULL, NULL))
+				continue;
+			any = true;
+			json_array_append_new(answers, json_string(c));
+			if (ep->ep.query_results) {
+				char *dup = strdup(ep->ep.query_results), *save = NULL, *tok;
+
+				for (tok = dup ? strtok_r(dup, ";", &save) : NULL; tok;
+				     tok = strtok_r(NULL, ";", &save))
+					if (ip_canon(tok, q, sizeof(q), NULL, NULL) &&
+					    !strcmp(q, c))
+						match = true;
+				free(dup);
+			}
+		}
+	}
+	extra = json_object();
+	if (any) {
+		json_object_set_new(extra, "wire_answers", answers);
+		json_object_set_new(extra, "answers_match", json_boolean(match));
+	} else {
+		json_decref(answers);
+	}
+	f->join_extra = extra;
+	rc = emit(f, ep, net, "dns_query", conf_of(d, match ? 0.9 : 0.8), net->ts - ep->ep.time);
+	f->join_extra = NULL;
+	json_decref(extra);
+	return rc;
+}
+
 /* The nearest EID 22 of the host that sent the query, by name and time. */
 static int dns_wire_arrived(struct nj_fuse *f, struct item *net, const char *rr)
 {
@@ -1052,16 +1180,58 @@ static int dns_wire_arrived(struct nj_fuse *f, struct item *net, const char *rr)
 		return 0;
 	b->joined = true;
 	net->joined = true;
-	return emit(f, b, net, "dns_query", conf_of(bd, 0.8), net->ts - b->ep.time);
+	return emit_dns(f, b, net, bd);
 }
 
 /* dns_name fallback (proxies): the name the endpoint connected to, seen on the wire. */
+/* Addresses seen in flow events: an open-addressed set of hashes, bounded. */
+static uint64_t ip_hash(const char *ip)
+{
+	char c[64];
+
+	if (!ip_canon(ip, c, sizeof(c), NULL, NULL))
+		return 0;
+	return fnv(c) | 1;
+}
+
+static void wire_ip_add(struct nj_fuse *f, const char *ip)
+{
+	uint64_t h = ip_hash(ip);
+	size_t i;
+
+	if (!h || f->n_wire_ips >= WIRE_IPS / 2)
+		return;
+	for (i = h & (WIRE_IPS - 1); f->wire_ips[i]; i = (i + 1) & (WIRE_IPS - 1))
+		if (f->wire_ips[i] == h)
+			return;
+	f->wire_ips[i] = h;
+	f->n_wire_ips++;
+}
+
+static bool wire_ip_seen(struct nj_fuse *f, const char *ip)
+{
+	uint64_t h = ip_hash(ip);
+
+	if (!h)
+		return false;
+	for (size_t i = h & (WIRE_IPS - 1); f->wire_ips[i]; i = (i + 1) & (WIRE_IPS - 1))
+		if (f->wire_ips[i] == h)
+			return true;
+	return false;
+}
+
 static int name_try(struct nj_fuse *f, struct item *ep, struct item *net)
 {
 	double off = 0, d;
 	struct host *o;
 
 	if (ep->joined || net->joined || ep->ep.initiated != 1)
+		return 0;
+	/*
+	 * If the endpoint's own address is on the wire, the sensor sees its direct
+	 * traffic and its flow may simply not have ended yet: no guessing by name.
+	 */
+	if (wire_ip_seen(f, ep->ep.sip) || !strcmp(jstr(net->ev, "src_ip") ?: "", ep->ep.sip ?: ""))
 		return 0;
 	o = ip_owner(f, jstr(net->ev, "src_ip"));
 	if (o && strcasecmp(o->name, ep->ep.host))
@@ -1118,10 +1288,7 @@ void nj_fuse_cfg_default(struct nj_fuse_cfg *cfg)
 struct nj_fuse *nj_fuse_create(const struct nj_fuse_cfg *cfg, nj_fuse_emit_fn emit_fn, void *arg)
 {
 	struct nj_fuse *f = calloc(1, sizeof(*f));
-	struct map *maps[] = {&f->ep_cid,   &f->ep_nat,	 &f->ep_name,  &f->ep_sha,
-			      &f->ep_file,  &f->ep_dns,	 &f->proc_pid, &f->proc_guid,
-			      &f->net_cid,  &f->net_nat, &f->net_name, &f->net_sha,
-			      &f->net_file, &f->net_dns, &f->ipname,   &f->net_ctx};
+	struct map *maps[] = FUSE_MAPS(f);
 
 	if (!f)
 		return NULL;
@@ -1133,7 +1300,15 @@ struct nj_fuse *nj_fuse_create(const struct nj_fuse_cfg *cfg, nj_fuse_emit_fn em
 			nj_fuse_destroy(f);
 			return NULL;
 		}
+		maps[i]->per_key = 16;
 	}
+	/* where many items legitimately share a key */
+	f->proc_pid.per_key = 4;
+	f->proc_guid.per_key = 2;
+	f->ep_dns.per_key = 64;
+	f->net_dns.per_key = 64;
+	f->net_name.per_key = 64;
+	f->net_ctx.per_key = 1024;
 	for (unsigned i = 0; i < cfg->n_hosts; i++)
 		host_add_ip(f, cfg->hosts[i].name, cfg->hosts[i].ip);
 	return f;
@@ -1141,10 +1316,7 @@ struct nj_fuse *nj_fuse_create(const struct nj_fuse_cfg *cfg, nj_fuse_emit_fn em
 
 void nj_fuse_destroy(struct nj_fuse *f)
 {
-	struct map *maps[] = {&f->ep_cid,   &f->ep_nat,	 &f->ep_name,  &f->ep_sha,
-			      &f->ep_file,  &f->ep_dns,	 &f->proc_pid, &f->proc_guid,
-			      &f->net_cid,  &f->net_nat, &f->net_name, &f->net_sha,
-			      &f->net_file, &f->net_dns, &f->ipname,   &f->net_ctx};
+	struct map *maps[] = FUSE_MAPS(f);
 	struct host *h, *hn;
 
 	if (!f)
@@ -1212,6 +1384,11 @@ int nj_fuse_add_endpoint(struct nj_fuse *f, struct nj_fuse_ep *in, bool replayed
 			host_add_ip(f, it->ep.host, it->ep.sip);
 		else if (it->ep.initiated == 0)
 			host_add_ip(f, it->ep.host, it->ep.dip);
+		if (it->ep.guid) {
+			snprintf(key, sizeof(key), "%s|%s", it->ep.host, it->ep.guid);
+			lower(key);
+			map_add(&f->ep_guid, key, it);
+		}
 		if (ep_cid(&it->ep, it->cid, sizeof(it->cid))) {
 			const char *out = f->cfg.n_nat ? nat_outside(f, it->ep.sip) : NULL;
 
@@ -1224,6 +1401,8 @@ int nj_fuse_add_endpoint(struct nj_fuse *f, struct nj_fuse_ep *in, bool replayed
 				nj_fuse_host_offset(f, it->ep.host, &off);
 				d = net->ts - (it->ep.time + off);
 				if (d >= -f->cfg.window && net->dkey &&
+				    (!it->joined || (net->ts >= it->flow_start - 1 &&
+						     net->ts <= it->flow_end + 1)) &&
 				    first_emit(f, it, net->dkey))
 					rc = emit(f, it, net, "community_id", 0.9,
 						  net->ts - it->ep.time);
@@ -1345,6 +1524,8 @@ int nj_fuse_add_eve(struct nj_fuse *f, json_t *ev, bool replayed)
 
 		if (st)
 			nj_fuse_parse_time(st, &it->time);
+		wire_ip_add(f, jstr(ev, "src_ip"));
+		wire_ip_add(f, jstr(ev, "dest_ip"));
 		if (cid) {
 			map_add(&f->net_cid, cid, it);
 			rc = flow_arrived(f, it);
@@ -1396,7 +1577,13 @@ int nj_fuse_add_eve(struct nj_fuse *f, json_t *ev, bool replayed)
 		}
 	} else if (!strcmp(et, "dns")) {
 		const char *rr = dns_rrname(ev);
+		json_t *d = json_object_get(ev, "dns");
+		const char *t = jstr(d, "type");
 
+		if (!rr && cid && t && (!strcmp(t, "response") || !strcmp(t, "answer"))) {
+			snprintf(key, sizeof(key), "%s|%ld", cid, jint(d, "id", -1));
+			map_add(&f->net_resp, key, it);
+		}
 		if (rr) {
 			first_label(rr, key, sizeof(key));
 			map_add(&f->net_dns, key, it);
@@ -1494,6 +1681,7 @@ void nj_fuse_advance(struct nj_fuse *f, double now)
 
 const struct nj_fuse_counters *nj_fuse_counters(const struct nj_fuse *f)
 {
+	((struct nj_fuse *)f)->c.key_trimmed = trimmed;
 	return &f->c;
 }
 

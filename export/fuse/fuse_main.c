@@ -178,7 +178,7 @@ static int fill_peek(struct nj_fuse *f, struct input *in, bool at_end)
 			return rc;
 		}
 		if (rc == 0) {
-			if (at_end)
+			if (at_end && nj_fuse_reader_finished(in->r))
 				in->done = true;
 			return 0;
 		}
@@ -218,9 +218,10 @@ static int fill_peek(struct nj_fuse *f, struct input *in, bool at_end)
 		if (isfinite(in->peek_t) &&
 		    (!in->n_samples || in->peek_t >= in->samples[in->n_samples - 1].t + 1)) {
 			if (in->n_samples == SAMPLES_MAX) {
-				memmove(in->samples, in->samples + 1,
-					(SAMPLES_MAX - 1) * sizeof(*in->samples));
-				in->n_samples--;
+				/* full: keep every other sample (coarser, still covering all) */
+				for (unsigned k = 0; k < SAMPLES_MAX / 2; k++)
+					in->samples[k] = in->samples[2 * k];
+				in->n_samples = SAMPLES_MAX / 2;
 			}
 			in->samples[in->n_samples].t = in->peek_t;
 			in->samples[in->n_samples].pos = pos;
@@ -316,7 +317,8 @@ int main(int argc, char **argv)
 		json_t *ci = json_array_get(json_object_get(ck, "inputs"), i);
 		struct nj_fuse_pos from = {0}, rd = {0};
 
-		if (ci &&
+		/* a socket cannot be rewound: its lines are always new */
+		if (ci && strncmp(ins[i].path, "unix:", 5) &&
 		    !strcmp(json_string_value(json_object_get(ci, "path")) ?: "", ins[i].path)) {
 			pos_from_json(json_object_get(ci, "replay"), &from);
 			pos_from_json(json_object_get(ci, "read"), &rd);
@@ -358,7 +360,11 @@ int main(int argc, char **argv)
 			if (ins[i].has_peek && (!best || ins[i].peek_t < best->peek_t))
 				best = &ins[i];
 		if (!best) {
-			if (once)
+			bool all_done = true;
+
+			for (unsigned i = 0; i < n_in; i++)
+				all_done &= ins[i].done;
+			if (once && all_done)
 				break;
 			if (ck_path && wall() - last_ck > 2) {
 				checkpoint(ck_path, ins, n_in, f, w, out_path, &cfg);

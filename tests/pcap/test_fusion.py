@@ -65,6 +65,19 @@ def nightjar_config(tmp):
     return path
 
 
+def shape(path):
+    """The adapter a host log needs, named explicitly (the scorer may do so too); auto otherwise."""
+    with open(path) as f:
+        first = json.loads(f.readline())
+    if "SyslogMessage" in first:
+        return "azure-syslog-xml"
+    if isinstance(first.get("EventData"), str):
+        return "sentinel"
+    if "EventID" in first:
+        return "sysmon-json"
+    return "auto"
+
+
 def rec_match(ev, rec):
     """Does fusion event ev come from Sysmon record rec (by record number, else host+time+pid)?"""
     e = ev["endpoint"]
@@ -119,11 +132,11 @@ def check_folder(folder, tmp):
         if not j.endswith("expected_joins.json"):
             hosts.append(j)  # Sysmon and the extras (auditd, Security, VMConnection): auto skips those
     out = os.path.join(work, "fusion.json.zst")
-    cmd = [fuse_binary(), "--once", "-o", out]
+    cmd = [fuse_binary(), "--once", "-o", out, "-c", os.path.join(nj.REPO, "config", "fuse.yaml")]
     for e in eves:
         cmd += ["-e", e]
     for h in hosts:
-        cmd += ["-i", "auto:" + h]
+        cmd += ["-i", shape(h) + ":" + h]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
     if p.returncode != 0:
         print(p.stderr)

@@ -15,6 +15,7 @@ events (a per-host clock offset, some records late). The fusion output of one
 2. follow: nightjar-fuse without --once reads the first part, the rest is
    appended while it runs, SIGTERM stops it; the output must equal the
    reference.
+3. socket: the EVE lines arrive over a unix stream socket (-e unix:PATH).
 """
 import json
 import os
@@ -59,7 +60,7 @@ def generate():
     rec = 1000
     for i in range(N):
         t = T0 + i * 2.0
-        sport = 40000 + i
+        sport = 1024 + (39000 + i) % 64000
         pid = 500 + i % 17
         rec += 1
         host.append((t - 30 if i % 17 == 0 else t, json.dumps({
@@ -178,6 +179,29 @@ def main():
         c.check(got == ref, f"follow: output equals the reference ({len(got)} vs {len(ref)})")
         c.check(json.load(open(ck))["inputs"][0]["read"]["line_no"] == len(eve),
                 "the checkpoint records the EVE input read to its end")
+
+        # 3. EVE from a unix stream socket (an EVE writer with filetype unix_stream)
+        d = os.path.join(tmp, "sock")
+        os.makedirs(d)
+        write_inputs(d, host, eve, len(host), len(eve))
+        out, sock = os.path.join(d, "out.json.zst"), os.path.join(d, "eve.sock")
+        cmd = fuse(d, out)
+        cmd[cmd.index("-e") + 1] = "unix:" + sock
+        proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(sock)
+        for line in eve:
+            s.sendall((line + "\n").encode())
+        s.close()
+        _, err = proc.communicate(timeout=60)
+        c.check(proc.returncode == 0, f"--once with a socket ends when the writer goes ({proc.returncode}) {err[-300:]}")
+        got = keys(out)
+        c.check(got == ref, f"socket: output equals the reference ({len(got)} vs {len(ref)})")
+        c.check(not os.path.exists(sock), "the socket is removed at exit")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     c.done()
