@@ -13,6 +13,7 @@
 
 #include "common/nj_common.h"
 #include "config/config.h"
+#include "dataplane/flow.h"
 #include "export/baseline/baseline.h"
 #include "export/baseline/baseline_priv.h"
 #include "nj_test.h"
@@ -145,13 +146,36 @@ static void learn(const char *file)
 	/* neither side profiled */
 	nj_baseline_learn(core[1], mk(&f, "1.2.3.4", "5.6.7.8", 6, 80, "http", T22, 10));
 	CHECK(nj_baseline_stats(core[1])->unscoped == 1);
-	CHECK(nj_baseline_stats(core[0])->learned + nj_baseline_stats(core[1])->learned == 42);
+	/* through the flow: TCP with a SYN is learned, without one (mid-stream) skipped */
+	{
+		struct nj_flow fl;
+		uint64_t before = nj_baseline_stats(core[1])->learned;
+
+		memset(&fl, 0, sizeof(fl));
+		fl.proto = 6;
+		fl.client = 1;
+		memcpy(fl.addr[1], (uint8_t[]){10, 0, 1, 2}, 4);
+		memcpy(fl.addr[0], (uint8_t[]){93, 184, 216, 3}, 4);
+		fl.port[1] = 40000;
+		fl.port[0] = 443;
+		fl.app_proto = app_id("tls");
+		fl.start_us = fl.last_us = T22;
+		fl.bytes_ts = 100;
+		fl.tcp_flags_ts = 0x18; /* no SYN: skipped */
+		nj_baseline_flow_end(core[1], &fl);
+		CHECK(nj_baseline_stats(core[1])->midstream == 1);
+		CHECK(nj_baseline_stats(core[1])->learned == before);
+		fl.tcp_flags_ts = 0x1b;
+		nj_baseline_flow_end(core[1], &fl);
+		CHECK(nj_baseline_stats(core[1])->learned == before + 1);
+	}
+	CHECK(nj_baseline_stats(core[0])->learned + nj_baseline_stats(core[1])->learned == 43);
 	CHECK(nj_baseline_ctx_finish(ctx, core, 2) == 0);
 	{
 		struct nj_bl_model_stats st;
 
 		nj_bl_model_stats(nj_baseline_ctx_model(ctx), &st);
-		CHECK(st.flows == 42);
+		CHECK(st.flows == 43);
 		CHECK(st.subjects == 2);
 		/* clients: 2 peers + 2 services; 172.16.0.5: 1 + 1 */
 		CHECK(st.entries == 6);
@@ -177,9 +201,9 @@ static void test_file(const char *file)
 	CHECK(strstr(text, "host: 172.16.0.5") != NULL);
 	CHECK(strstr(text, "tcp/443/tls") != NULL);
 	CHECK(strstr(text, "udp/53/dns") != NULL);
-	CHECK(strstr(text, "\"93.184.216.3\": 21") != NULL);
+	CHECK(strstr(text, "\"93.184.216.3\": 22") != NULL);
 	CHECK(strstr(text, "hours: [22]") != NULL);
-	CHECK(strstr(text, "flows: 42") != NULL);
+	CHECK(strstr(text, "flows: 43") != NULL);
 	/* round trip: read and write again gives the same bytes */
 	CHECK(nj_bl_model_load(m, file, err, sizeof(err)) == 0);
 	snprintf(copy, sizeof(copy), "%s.again", file);

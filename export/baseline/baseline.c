@@ -727,6 +727,7 @@ void nj_baseline_stats_foreach(const struct nj_baseline_stats *s,
 	fn(arg, "baseline.repeats", s->repeats);
 	fn(arg, "baseline.policy_allowed", s->policy_allowed);
 	fn(arg, "baseline.reports_full", s->reports_full);
+	fn(arg, "baseline.midstream", s->midstream);
 }
 
 /* The profile of an address: its first group, else itself if profiled. */
@@ -1183,6 +1184,11 @@ void nj_baseline_flow_end(struct nj_baseline *b, struct nj_flow *f)
 	unsigned r;
 	int pol;
 
+	if (f->proto == 6 && !((f->tcp_flags_ts | f->tcp_flags_tc) & 0x02)) {
+		b->st.flows++;
+		b->st.midstream++;
+		return;
+	}
 	if (!nj_baseline_flow_view(b, f, &v)) {
 		b->st.flows++;
 		b->st.unscoped++;

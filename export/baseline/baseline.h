@@ -196,7 +196,12 @@ void nj_baseline_set_geo(struct nj_baseline *b, nj_baseline_geo_fn fn, void *fn_
  */
 void nj_baseline_tick(struct nj_baseline *b);
 
-/* Builds the view of f; false when neither side is a profiled host. */
+/*
+ * Builds the view of f; false when neither side is a profiled host. TCP flows
+ * without a SYN from either side are skipped by nj_baseline_flow_end: their
+ * client and server are a guess (a flow picked up mid-stream), and a wrong
+ * guess would make the client's port a "service".
+ */
 bool nj_baseline_flow_view(const struct nj_baseline *b, const struct nj_flow *f,
 			   struct nj_bl_flow *v);
 /* At flow end: learns or checks f (EVE event through f's header). */
@@ -220,6 +225,7 @@ struct nj_baseline_stats {
 	uint64_t repeats;	 /* detect: new things already reported (no event) */
 	uint64_t policy_allowed; /* detect: flows a policy entry allowed */
 	uint64_t reports_full;	 /* detect: rate-limit table full (reported anyway) */
+	uint64_t midstream;	 /* TCP flows without a SYN either way: sides unknown, skipped */
 };
 const struct nj_baseline_stats *nj_baseline_stats(const struct nj_baseline *b);
 void nj_baseline_stats_foreach(const struct nj_baseline_stats *s,

@@ -95,6 +95,9 @@ def main():
                 and an.get("peer") == "203.0.113.99" and an.get("service") == "tcp/8443/tls",
                 f"injected: fields {an}")
     c.check(st.get("anomalies") == 1, f"injected: stats {st}")
+    evs, st = detect(inj, base, *GROUP, "--workers", "2")
+    c.check(len(evs) == 1 and evs[0]["dest_ip"] == "203.0.113.99",
+            f"injected, 2 workers: {len(evs)} anomalies: {evs}")
 
     # a policy entry approves it: no anomaly; log-allowed shows the approval
     pol = os.path.join(work, "policy.yaml")
