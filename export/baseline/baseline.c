@@ -260,6 +260,7 @@ void nj_bl_model_free(struct nj_bl_model *m)
 	free(m->subjects);
 	free(m->shash);
 	free(m->entries);
+	free(m->pslots);
 	free(m);
 }
 
@@ -281,11 +282,20 @@ void nj_bl_model_copy(struct nj_bl_model *dst, const struct nj_bl_model *src)
 
 	memcpy(s, src->subjects, (size_t)src->nsubjects * sizeof(*s));
 	memcpy(sh, src->shash, ((size_t)src->smask + 1) * sizeof(*sh));
+	uint32_t *ps = dst->pslots;
+
 	memcpy(e, src->entries, ((size_t)src->emask + 1) * sizeof(*e));
+	/* learning tables (what is copied) hold no prefixes; a model that does keeps them only
+	 * if dst already has room */
+	if (ps && src->nprefix)
+		memcpy(ps, src->pslots, (size_t)src->nprefix * sizeof(*ps));
 	*dst = *src;
 	dst->subjects = s;
 	dst->shash = sh;
 	dst->entries = e;
+	dst->pslots = ps;
+	if (!ps)
+		dst->nprefix = 0;
 }
 
 int nj_bl_model_group(struct nj_bl_model *m, const char *name)
@@ -412,6 +422,15 @@ struct nj_bl_entry *nj_bl_entry_get(struct nj_bl_model *m, const struct nj_bl_en
 		m->entries_dropped++;
 		return NULL;
 	}
+	if (e->kind == NJ_BL_PEER && e->plen != (e->ipv6 ? 128 : 32)) {
+		if (!m->pslots)
+			m->pslots = calloc(m->max_entries, sizeof(*m->pslots));
+		if (!m->pslots) {
+			m->entries_dropped++;
+			return NULL;
+		}
+		m->pslots[m->nprefix++] = i;
+	}
 	*x = *e;
 	x->napps = 0;
 	x->flows = 0;
@@ -421,8 +440,6 @@ struct nj_bl_entry *nj_bl_entry_get(struct nj_bl_model *m, const struct nj_bl_en
 		s->ncountries++;
 	else if (e->kind == NJ_BL_ASN)
 		s->nasns++;
-	else if (e->kind == NJ_BL_PEER && e->plen != (e->ipv6 ? 128 : 32))
-		m->nprefix++;
 	return x;
 }
 
@@ -961,9 +978,9 @@ static bool peer_known(const struct nj_bl_model *m, uint32_t si, const struct nj
 		return true;
 	if (!m->nprefix)
 		return false;
-	/* analyst-edited prefixes: rare, scanned */
-	for (uint32_t i = 0; i <= m->emask; i++) {
-		const struct nj_bl_entry *e = &m->entries[i];
+	/* analyst-edited prefixes: few, scanned */
+	for (uint32_t i = 0; i < m->nprefix; i++) {
+		const struct nj_bl_entry *e = &m->entries[m->pslots[i]];
 
 		if (e->subject == si && e->kind == NJ_BL_PEER && e->ipv6 == v->ipv6 &&
 		    nj_bl_prefix_match(e->val, v->peer, e->plen))

@@ -59,7 +59,9 @@ struct nj_bl_model {
 	uint32_t smask;
 	struct nj_bl_entry *entries; /* open addressing */
 	uint32_t emask;
-	uint32_t nprefix; /* peer entries with a short prefix (matched by scan) */
+	uint32_t nprefix; /* peer entries with a short prefix (analyst edits) ... */
+	uint32_t *pslots; /* ... their slots, scanned after an exact miss (allocated on the
+			     first one: files and merges only; learning never makes one) */
 	uint64_t flows, hosts_dropped, entries_dropped;
 	uint64_t first_us, last_us;
 	unsigned ngroups;
