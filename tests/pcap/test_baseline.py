@@ -180,6 +180,7 @@ def main():
 
     # the tool: show is the identity on a file nightjar wrote; merge sums and unites
     tool = os.path.join(nj.build_dir(), "tools", "baseline", "nightjar-baseline")
+    c.check(os.path.exists(tool), f"{tool} was not built")
     if os.path.exists(tool):
         p = subprocess.run([tool, "show", base], stdout=subprocess.PIPE, text=True)
         c.check(p.returncode == 0 and p.stdout == open(base).read(), "tool show changed the file")
