@@ -608,6 +608,51 @@ static void test_config(void)
 	c = conf_of(bad2, 1);
 	CHECK(c && nj_baseline_config_load(&cfg, c) < 0);
 	nj_conf_free(c);
+
+	/* geo-static: a list of "ADDRESSES CC [ASN]"; the hook it makes answers first match */
+	{
+		char path[300], err[256];
+		struct nj_baseline_ctx *ctx;
+		struct nj_baseline *b;
+		struct flow f;
+
+		snprintf(path, sizeof(path), "%s/geo.yaml", dir);
+		write_file(path,
+			   "baseline:\n  mode: detect\n  geo-static:\n"
+			   "    - 203.0.113.0/24 GB AS64511\n    - \"[0.0.0.0/0,::/0] US\"\n");
+		c = nj_conf_load(path, NULL, 0, err, sizeof(err));
+		nj_baseline_config_defaults(&cfg);
+		CHECK(c && nj_baseline_config_load(&cfg, c) == 0);
+		CHECK(cfg.ngeo == 2 && cfg.geo[0].asn == 64511 && !strcmp(cfg.geo[1].cc, "US") &&
+		      cfg.geo[1].asn == 0);
+		cfg.mode = NJ_BASELINE_OFF; /* no baseline file needed for the hook */
+		ctx = c ? nj_baseline_ctx_create(&cfg, c, err, sizeof(err)) : NULL;
+		b = ctx ? nj_baseline_create(ctx, NULL) : NULL;
+		CHECK(b != NULL);
+		if (b) {
+			struct nj_flow fl;
+			struct nj_bl_flow *v =
+				mk(&f, "10.0.0.1", "203.0.113.5", 6, 443, NULL, T22, 1);
+
+			memset(&fl, 0, sizeof(fl));
+			fl.proto = 17;
+			memcpy(fl.addr[0], v->local, 4);
+			memcpy(fl.addr[1], v->peer, 4);
+			CHECK(nj_baseline_flow_view(b, &fl, v));
+			CHECK(!strcmp(v->country, "GB") && v->asn == 64511);
+			fl.addr[1][0] = 8;
+			CHECK(nj_baseline_flow_view(b, &fl, v));
+			CHECK(!strcmp(v->country, "US") && v->asn == 0);
+		}
+		nj_baseline_destroy(b);
+		nj_baseline_ctx_free(ctx);
+		nj_conf_free(c);
+		write_file(path, "baseline:\n  geo-static:\n    - 203.0.113.0/24 Britain\n");
+		c = nj_conf_load(path, NULL, 0, err, sizeof(err));
+		CHECK(c && nj_baseline_config_load(&cfg, c) < 0);
+		nj_conf_free(c);
+		unlink(path);
+	}
 }
 
 int main(void)
@@ -621,13 +666,13 @@ int main(void)
 	snprintf(file, sizeof(file), "%s/baseline.yaml", dir);
 	snprintf(pfile, sizeof(pfile), "%s/policy.yaml", dir);
 	CHECK(app_id("tls") != 0 && app_id("dns") != 0);
-	test_config();
 	learn(file);
 	test_file(file);
 	test_detect(file);
 	test_policy(file, pfile);
 	test_geo(file);
 	test_periodic(file);
+	test_config();
 	if (chdir(dir) == 0)
 		test_bounds();
 	unlink(file);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "baseline_priv.h"
 #include "common/nj_common.h"
@@ -49,6 +50,9 @@ NJ_CONF_KEY(blvol, "baseline.volume-factor", NJ_CT_STR, "4",
 NJ_CONF_KEY(blwrite, "baseline.write-interval", NJ_CT_INT, "600",
 	    "Learn mode, live capture: seconds between writes of the baseline file (each a merge "
 	    "of per-worker snapshots); 0: only at exit. Offline runs write at the end of the file.")
+NJ_CONF_KEY(blgeo, "baseline.geo-static", NJ_CT_LIST, "none",
+	    "Static country/ASN answers when no GeoIP hook is wired: a list of \"ADDRESSES CC "
+	    "[ASN]\" (first match wins), e.g. \"203.0.113.0/24 GB AS64500\".")
 NJ_CONF_KEY(bllog, "baseline.log-allowed", NJ_CT_BOOL, "no",
 	    "Write an anomaly event (type policy, event allowed) with the policy entry's name, "
 	    "justification and approval for each (profile, entry) a policy allowed.")
@@ -153,6 +157,37 @@ out_bad:
 	return -1;
 }
 
+/* "ADDRESSES CC [ASN]" */
+static int geo_load(const struct nj_conf_node *n, struct nj_baseline_geo_config *g)
+{
+	char addrs[128], cc[8], asn[24];
+	int k;
+
+	if (n->kind != NJ_CONF_SCALAR || !n->value)
+		goto out_bad;
+	k = sscanf(n->value, "%127s %7s %23s", addrs, cc, asn);
+	if (k < 2 || strlen(cc) != 2 || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z')
+		goto out_bad;
+	snprintf(g->addrs, sizeof(g->addrs), "%s", addrs);
+	memcpy(g->cc, cc, 3);
+	g->asn = 0;
+	if (k == 3) {
+		const char *s = strncasecmp(asn, "AS", 2) ? asn : asn + 2;
+		char *end;
+		unsigned long v = strtoul(s, &end, 10);
+
+		if (end == s || *end || !v || v > 0xffffffffUL)
+			goto out_bad;
+		g->asn = (uint32_t)v;
+	}
+	return 0;
+out_bad:
+	NJ_ERR("%s:%d: baseline.geo-static: want \"ADDRESSES CC [ASN]\" (203.0.113.0/24 GB "
+	       "AS64500)",
+	       n->file ? n->file : "?", n->line);
+	return -1;
+}
+
 int nj_baseline_config_load(struct nj_baseline_config *cfg, const struct nj_conf *c)
 {
 	struct nj_baseline_config k = *cfg;
@@ -211,6 +246,19 @@ int nj_baseline_config_load(struct nj_baseline_config *cfg, const struct nj_conf
 			if (group_load(c, i, &k.groups[k.ngroups]) < 0)
 				return -1;
 			k.ngroups++;
+		}
+	}
+	g = nj_conf_get(c, "baseline.geo-static");
+	if (g && !(g->kind == NJ_CONF_SCALAR && (!g->value || !*g->value))) {
+		if (g->kind != NJ_CONF_SEQ)
+			return conf_err(c, "baseline.geo-static", "must be a list");
+		k.ngeo = 0;
+		for (const struct nj_conf_node *i = g->child; i; i = i->next) {
+			if (k.ngeo == NJ_BASELINE_MAX_GEO)
+				return conf_err(c, "baseline.geo-static", "64 entries at most");
+			if (geo_load(i, &k.geo[k.ngeo]) < 0)
+				return -1;
+			k.ngeo++;
 		}
 	}
 	*cfg = k;
@@ -630,6 +678,13 @@ struct nj_baseline_ctx *nj_baseline_ctx_create(const struct nj_baseline_config *
 			goto out_free;
 		}
 	}
+	for (unsigned i = 0; i < cfg->ngeo; i++) {
+		ctx->geo_addrs[i] = nj_bl_addrs(ctx, cfg->geo[i].addrs, e, sizeof(e));
+		if (!ctx->geo_addrs[i]) {
+			snprintf(err, errlen, "baseline.geo-static: %s", e);
+			goto out_free;
+		}
+	}
 	if (cfg->policy[0] && nj_bl_policy_load(ctx, cfg->policy, err, errlen) < 0)
 		goto out_free;
 	if (cfg->mode == NJ_BASELINE_DETECT &&
@@ -676,6 +731,19 @@ struct nj_baseline {
 	struct nj_baseline_stats st;
 };
 
+static void static_geo(void *arg, const uint8_t *addr, unsigned alen, char cc[3], uint32_t *asn)
+{
+	const struct nj_baseline_ctx *ctx = arg;
+
+	for (unsigned i = 0; i < ctx->cfg.ngeo; i++) {
+		if (nj_detect_addr_match(ctx->geo_addrs[i], addr, alen)) {
+			memcpy(cc, ctx->cfg.geo[i].cc, 3);
+			*asn = ctx->cfg.geo[i].asn;
+			return;
+		}
+	}
+}
+
 struct nj_baseline *nj_baseline_create(const struct nj_baseline_ctx *ctx, struct nj_eve_worker *eve)
 {
 	struct nj_baseline *b = calloc(1, sizeof(*b));
@@ -685,6 +753,10 @@ struct nj_baseline *nj_baseline_create(const struct nj_baseline_ctx *ctx, struct
 		return NULL;
 	b->ctx = ctx;
 	b->eve = eve;
+	if (ctx->cfg.ngeo) {
+		b->geo = static_geo;
+		b->geo_ctx = (void *)ctx;
+	}
 	if (ctx->cfg.mode == NJ_BASELINE_LEARN) {
 		b->learn = nj_bl_model_create(ctx->cfg.max_hosts, ctx->cfg.max_entries,
 					      ctx->cfg.max_entries_per_host);

@@ -146,6 +146,7 @@ struct nj_baseline_ctx {
 	struct nj_detect_rules *arena; /* owns the address sets (rule syntax, vars) */
 	const struct nj_detect_addrs *hosts;
 	const struct nj_detect_addrs *group_addrs[NJ_BASELINE_MAX_GROUPS];
+	const struct nj_detect_addrs *geo_addrs[NJ_BASELINE_MAX_GEO];
 	struct nj_bl_model *model; /* detect: loaded baseline; learn: merged result */
 	struct nj_bl_policy *policies;
 	unsigned npolicies;
