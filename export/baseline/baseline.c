@@ -728,6 +728,11 @@ struct nj_baseline {
 	uint32_t rmask, nreported, max_reported;
 	nj_baseline_geo_fn geo;
 	void *geo_ctx;
+	/* the last address classified: a flow's view, learn or check and event ask the same */
+	uint8_t memo_addr[16];
+	uint8_t memo_alen; /* 0: empty */
+	bool memo_in;
+	struct nj_bl_skey memo_key;
 	struct nj_baseline_stats st;
 };
 
@@ -837,11 +842,23 @@ static bool subject_of(const struct nj_baseline_ctx *ctx, const uint8_t *addr, u
 	return true;
 }
 
-static bool in_scope(const struct nj_baseline_ctx *ctx, const uint8_t *addr, unsigned alen)
+static bool subject_memo(struct nj_baseline *b, const uint8_t *addr, unsigned alen,
+			 struct nj_bl_skey *k)
+{
+	if (b->memo_alen != alen || memcmp(b->memo_addr, addr, alen)) {
+		b->memo_in = subject_of(b->ctx, addr, alen, &b->memo_key);
+		memcpy(b->memo_addr, addr, alen);
+		b->memo_alen = (uint8_t)alen;
+	}
+	*k = b->memo_key;
+	return b->memo_in;
+}
+
+static bool in_scope(struct nj_baseline *b, const uint8_t *addr, unsigned alen)
 {
 	struct nj_bl_skey k;
 
-	return subject_of(ctx, addr, alen, &k);
+	return subject_memo(b, addr, alen, &k);
 }
 
 static bool has_ports(uint8_t proto)
@@ -849,8 +866,7 @@ static bool has_ports(uint8_t proto)
 	return proto == 6 || proto == 17 || proto == 132;
 }
 
-bool nj_baseline_flow_view(const struct nj_baseline *b, const struct nj_flow *f,
-			   struct nj_bl_flow *v)
+bool nj_baseline_flow_view(struct nj_baseline *b, const struct nj_flow *f, struct nj_bl_flow *v)
 {
 	unsigned alen = f->ipv6 ? 16 : 4, c = f->client & 1, s = c ^ 1;
 
@@ -863,11 +879,11 @@ bool nj_baseline_flow_view(const struct nj_baseline *b, const struct nj_flow *f,
 	v->app_proto = f->app_proto == NJ_APP_PROTO_FAILED ? 0 : f->app_proto;
 	v->start_us = f->start_us;
 	v->bytes = f->bytes_ts + f->bytes_tc;
-	if (in_scope(b->ctx, f->addr[c], alen)) {
+	if (in_scope(b, f->addr[c], alen)) {
 		v->local = f->addr[c];
 		v->peer = f->addr[s];
 		v->local_is_client = 1;
-	} else if (in_scope(b->ctx, f->addr[s], alen)) {
+	} else if (in_scope(b, f->addr[s], alen)) {
 		v->local = f->addr[s];
 		v->peer = f->addr[c];
 	} else {
@@ -942,7 +958,7 @@ void nj_baseline_learn(struct nj_baseline *b, const struct nj_bl_flow *v)
 	uint32_t si;
 
 	b->st.flows++;
-	if (!m || !subject_of(b->ctx, v->local, v->ipv6 ? 16 : 4, &k)) {
+	if (!m || !subject_memo(b, v->local, v->ipv6 ? 16 : 4, &k)) {
 		b->st.unscoped++;
 		return;
 	}
@@ -1120,7 +1136,7 @@ unsigned nj_baseline_check(struct nj_baseline *b, const struct nj_bl_flow *v, in
 
 	*policy = -1;
 	b->st.flows++;
-	if (!subject_of(ctx, v->local, v->ipv6 ? 16 : 4, &k)) {
+	if (!subject_memo(b, v->local, v->ipv6 ? 16 : 4, &k)) {
 		b->st.unscoped++;
 		return 0;
 	}
@@ -1197,7 +1213,7 @@ static void log_event(struct nj_baseline *b, struct nj_flow *f, const struct nj_
 		return;
 	while (r && !(r & (1u << first)))
 		first++;
-	subject_of(b->ctx, v->local, alen, &k);
+	subject_memo(b, v->local, alen, &k);
 	s = nj_bl_subject_find(m, &k);
 	j = nj_eve_begin(b->eve, NJ_EVE_ANOMALY, f->last_us, f, NULL);
 	nj_json_open_obj(j, "anomaly");
@@ -1295,7 +1311,7 @@ void nj_baseline_flow_end(struct nj_baseline *b, struct nj_flow *f)
 	} else if (pol >= 0 && b->ctx->cfg.log_allowed) {
 		struct nj_bl_skey k;
 
-		subject_of(b->ctx, v.local, v.ipv6 ? 16 : 4, &k);
+		subject_memo(b, v.local, v.ipv6 ? 16 : 4, &k);
 		/* once per (profile, policy entry, peer, service) */
 		uint8_t what[24] = {0};
 

@@ -213,8 +213,7 @@ void nj_baseline_tick(struct nj_baseline *b);
  * client and server are a guess (a flow picked up mid-stream), and a wrong
  * guess would make the client's port a "service".
  */
-bool nj_baseline_flow_view(const struct nj_baseline *b, const struct nj_flow *f,
-			   struct nj_bl_flow *v);
+bool nj_baseline_flow_view(struct nj_baseline *b, const struct nj_flow *f, struct nj_bl_flow *v);
 /* At flow end: learns or checks f (EVE event through f's header). */
 void nj_baseline_flow_end(struct nj_baseline *b, struct nj_flow *f);
 /*
