@@ -776,6 +776,8 @@ struct nj_baseline *nj_baseline_create(const struct nj_baseline_ctx *ctx, struct
 				goto out_free;
 		}
 	}
+	if (ctx->cfg.mode != NJ_BASELINE_DETECT)
+		return b; /* the report set is detect mode's */
 	b->max_reported = ctx->cfg.max_reports;
 	rs = pow2_at_least((uint64_t)b->max_reported * 2);
 	b->reported = calloc(rs, sizeof(*b->reported));
@@ -1029,6 +1031,8 @@ static bool first_report(struct nj_baseline *b, const struct nj_bl_skey *k, unsi
 	uint64_t h = nj_bl_hash(k, sizeof(*k), 0x9e3779b97f4a7c15ULL + reason);
 	uint32_t i;
 
+	if (!b->reported)
+		return true; /* not in detect mode: no memory of reports */
 	h = nj_bl_hash(what, len, h) | 1;
 	i = (uint32_t)h & b->rmask;
 	for (;;) {
