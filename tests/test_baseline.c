@@ -13,6 +13,7 @@
 
 #include "common/nj_common.h"
 #include "config/config.h"
+#include "dataplane/flow.h"
 #include "export/baseline/baseline.h"
 #include "export/baseline/baseline_priv.h"
 #include "nj_test.h"
@@ -145,13 +146,36 @@ static void learn(const char *file)
 	/* neither side profiled */
 	nj_baseline_learn(core[1], mk(&f, "1.2.3.4", "5.6.7.8", 6, 80, "http", T22, 10));
 	CHECK(nj_baseline_stats(core[1])->unscoped == 1);
-	CHECK(nj_baseline_stats(core[0])->learned + nj_baseline_stats(core[1])->learned == 42);
+	/* through the flow: TCP with a SYN is learned, without one (mid-stream) skipped */
+	{
+		struct nj_flow fl;
+		uint64_t before = nj_baseline_stats(core[1])->learned;
+
+		memset(&fl, 0, sizeof(fl));
+		fl.proto = 6;
+		fl.client = 1;
+		memcpy(fl.addr[1], (uint8_t[]){10, 0, 1, 2}, 4);
+		memcpy(fl.addr[0], (uint8_t[]){93, 184, 216, 3}, 4);
+		fl.port[1] = 40000;
+		fl.port[0] = 443;
+		fl.app_proto = app_id("tls");
+		fl.start_us = fl.last_us = T22;
+		fl.bytes_ts = 100;
+		fl.tcp_flags_ts = 0x18; /* no SYN: skipped */
+		nj_baseline_flow_end(core[1], &fl);
+		CHECK(nj_baseline_stats(core[1])->midstream == 1);
+		CHECK(nj_baseline_stats(core[1])->learned == before);
+		fl.tcp_flags_ts = 0x1b;
+		nj_baseline_flow_end(core[1], &fl);
+		CHECK(nj_baseline_stats(core[1])->learned == before + 1);
+	}
+	CHECK(nj_baseline_stats(core[0])->learned + nj_baseline_stats(core[1])->learned == 43);
 	CHECK(nj_baseline_ctx_finish(ctx, core, 2) == 0);
 	{
 		struct nj_bl_model_stats st;
 
 		nj_bl_model_stats(nj_baseline_ctx_model(ctx), &st);
-		CHECK(st.flows == 42);
+		CHECK(st.flows == 43);
 		CHECK(st.subjects == 2);
 		/* clients: 2 peers + 2 services; 172.16.0.5: 1 + 1 */
 		CHECK(st.entries == 6);
@@ -177,9 +201,9 @@ static void test_file(const char *file)
 	CHECK(strstr(text, "host: 172.16.0.5") != NULL);
 	CHECK(strstr(text, "tcp/443/tls") != NULL);
 	CHECK(strstr(text, "udp/53/dns") != NULL);
-	CHECK(strstr(text, "\"93.184.216.3\": 21") != NULL);
+	CHECK(strstr(text, "\"93.184.216.3\": 22") != NULL);
 	CHECK(strstr(text, "hours: [22]") != NULL);
-	CHECK(strstr(text, "flows: 42") != NULL);
+	CHECK(strstr(text, "flows: 43") != NULL);
 	/* round trip: read and write again gives the same bytes */
 	CHECK(nj_bl_model_load(m, file, err, sizeof(err)) == 0);
 	snprintf(copy, sizeof(copy), "%s.again", file);
@@ -584,6 +608,51 @@ static void test_config(void)
 	c = conf_of(bad2, 1);
 	CHECK(c && nj_baseline_config_load(&cfg, c) < 0);
 	nj_conf_free(c);
+
+	/* geo-static: a list of "ADDRESSES CC [ASN]"; the hook it makes answers first match */
+	{
+		char path[300], err[256];
+		struct nj_baseline_ctx *ctx;
+		struct nj_baseline *b;
+		struct flow f;
+
+		snprintf(path, sizeof(path), "%s/geo.yaml", dir);
+		write_file(path,
+			   "baseline:\n  mode: detect\n  geo-static:\n"
+			   "    - 203.0.113.0/24 GB AS64511\n    - \"[0.0.0.0/0,::/0] US\"\n");
+		c = nj_conf_load(path, NULL, 0, err, sizeof(err));
+		nj_baseline_config_defaults(&cfg);
+		CHECK(c && nj_baseline_config_load(&cfg, c) == 0);
+		CHECK(cfg.ngeo == 2 && cfg.geo[0].asn == 64511 && !strcmp(cfg.geo[1].cc, "US") &&
+		      cfg.geo[1].asn == 0);
+		cfg.mode = NJ_BASELINE_OFF; /* no baseline file needed for the hook */
+		ctx = c ? nj_baseline_ctx_create(&cfg, c, err, sizeof(err)) : NULL;
+		b = ctx ? nj_baseline_create(ctx, NULL) : NULL;
+		CHECK(b != NULL);
+		if (b) {
+			struct nj_flow fl;
+			struct nj_bl_flow *v =
+				mk(&f, "10.0.0.1", "203.0.113.5", 6, 443, NULL, T22, 1);
+
+			memset(&fl, 0, sizeof(fl));
+			fl.proto = 17;
+			memcpy(fl.addr[0], v->local, 4);
+			memcpy(fl.addr[1], v->peer, 4);
+			CHECK(nj_baseline_flow_view(b, &fl, v));
+			CHECK(!strcmp(v->country, "GB") && v->asn == 64511);
+			fl.addr[1][0] = 8;
+			CHECK(nj_baseline_flow_view(b, &fl, v));
+			CHECK(!strcmp(v->country, "US") && v->asn == 0);
+		}
+		nj_baseline_destroy(b);
+		nj_baseline_ctx_free(ctx);
+		nj_conf_free(c);
+		write_file(path, "baseline:\n  geo-static:\n    - 203.0.113.0/24 Britain\n");
+		c = nj_conf_load(path, NULL, 0, err, sizeof(err));
+		CHECK(c && nj_baseline_config_load(&cfg, c) < 0);
+		nj_conf_free(c);
+		unlink(path);
+	}
 }
 
 int main(void)
@@ -597,13 +666,13 @@ int main(void)
 	snprintf(file, sizeof(file), "%s/baseline.yaml", dir);
 	snprintf(pfile, sizeof(pfile), "%s/policy.yaml", dir);
 	CHECK(app_id("tls") != 0 && app_id("dns") != 0);
-	test_config();
 	learn(file);
 	test_file(file);
 	test_detect(file);
 	test_policy(file, pfile);
 	test_geo(file);
 	test_periodic(file);
+	test_config();
 	if (chdir(dir) == 0)
 		test_bounds();
 	unlink(file);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "baseline_priv.h"
 #include "common/nj_common.h"
@@ -49,6 +50,9 @@ NJ_CONF_KEY(blvol, "baseline.volume-factor", NJ_CT_STR, "4",
 NJ_CONF_KEY(blwrite, "baseline.write-interval", NJ_CT_INT, "600",
 	    "Learn mode, live capture: seconds between writes of the baseline file (each a merge "
 	    "of per-worker snapshots); 0: only at exit. Offline runs write at the end of the file.")
+NJ_CONF_KEY(blgeo, "baseline.geo-static", NJ_CT_LIST, "none",
+	    "Static country/ASN answers when no GeoIP hook is wired: a list of \"ADDRESSES CC "
+	    "[ASN]\" (first match wins), e.g. \"203.0.113.0/24 GB AS64500\".")
 NJ_CONF_KEY(bllog, "baseline.log-allowed", NJ_CT_BOOL, "no",
 	    "Write an anomaly event (type policy, event allowed) with the policy entry's name, "
 	    "justification and approval for each (profile, entry) a policy allowed.")
@@ -153,6 +157,37 @@ out_bad:
 	return -1;
 }
 
+/* "ADDRESSES CC [ASN]" */
+static int geo_load(const struct nj_conf_node *n, struct nj_baseline_geo_config *g)
+{
+	char addrs[128], cc[8], asn[24];
+	int k;
+
+	if (n->kind != NJ_CONF_SCALAR || !n->value)
+		goto out_bad;
+	k = sscanf(n->value, "%127s %7s %23s", addrs, cc, asn);
+	if (k < 2 || strlen(cc) != 2 || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z')
+		goto out_bad;
+	snprintf(g->addrs, sizeof(g->addrs), "%s", addrs);
+	memcpy(g->cc, cc, 3);
+	g->asn = 0;
+	if (k == 3) {
+		const char *s = strncasecmp(asn, "AS", 2) ? asn : asn + 2;
+		char *end;
+		unsigned long v = strtoul(s, &end, 10);
+
+		if (end == s || *end || !v || v > 0xffffffffUL)
+			goto out_bad;
+		g->asn = (uint32_t)v;
+	}
+	return 0;
+out_bad:
+	NJ_ERR("%s:%d: baseline.geo-static: want \"ADDRESSES CC [ASN]\" (203.0.113.0/24 GB "
+	       "AS64500)",
+	       n->file ? n->file : "?", n->line);
+	return -1;
+}
+
 int nj_baseline_config_load(struct nj_baseline_config *cfg, const struct nj_conf *c)
 {
 	struct nj_baseline_config k = *cfg;
@@ -213,6 +248,19 @@ int nj_baseline_config_load(struct nj_baseline_config *cfg, const struct nj_conf
 			k.ngroups++;
 		}
 	}
+	g = nj_conf_get(c, "baseline.geo-static");
+	if (g && !(g->kind == NJ_CONF_SCALAR && (!g->value || !*g->value))) {
+		if (g->kind != NJ_CONF_SEQ)
+			return conf_err(c, "baseline.geo-static", "must be a list");
+		k.ngeo = 0;
+		for (const struct nj_conf_node *i = g->child; i; i = i->next) {
+			if (k.ngeo == NJ_BASELINE_MAX_GEO)
+				return conf_err(c, "baseline.geo-static", "64 entries at most");
+			if (geo_load(i, &k.geo[k.ngeo]) < 0)
+				return -1;
+			k.ngeo++;
+		}
+	}
 	*cfg = k;
 	return 0;
 }
@@ -260,6 +308,7 @@ void nj_bl_model_free(struct nj_bl_model *m)
 	free(m->subjects);
 	free(m->shash);
 	free(m->entries);
+	free(m->pslots);
 	free(m);
 }
 
@@ -281,11 +330,20 @@ void nj_bl_model_copy(struct nj_bl_model *dst, const struct nj_bl_model *src)
 
 	memcpy(s, src->subjects, (size_t)src->nsubjects * sizeof(*s));
 	memcpy(sh, src->shash, ((size_t)src->smask + 1) * sizeof(*sh));
+	uint32_t *ps = dst->pslots;
+
 	memcpy(e, src->entries, ((size_t)src->emask + 1) * sizeof(*e));
+	/* learning tables (what is copied) hold no prefixes; a model that does keeps them only
+	 * if dst already has room */
+	if (ps && src->nprefix)
+		memcpy(ps, src->pslots, (size_t)src->nprefix * sizeof(*ps));
 	*dst = *src;
 	dst->subjects = s;
 	dst->shash = sh;
 	dst->entries = e;
+	dst->pslots = ps;
+	if (!ps)
+		dst->nprefix = 0;
 }
 
 int nj_bl_model_group(struct nj_bl_model *m, const char *name)
@@ -412,6 +470,15 @@ struct nj_bl_entry *nj_bl_entry_get(struct nj_bl_model *m, const struct nj_bl_en
 		m->entries_dropped++;
 		return NULL;
 	}
+	if (e->kind == NJ_BL_PEER && e->plen != (e->ipv6 ? 128 : 32)) {
+		if (!m->pslots)
+			m->pslots = calloc(m->max_entries, sizeof(*m->pslots));
+		if (!m->pslots) {
+			m->entries_dropped++;
+			return NULL;
+		}
+		m->pslots[m->nprefix++] = i;
+	}
 	*x = *e;
 	x->napps = 0;
 	x->flows = 0;
@@ -421,8 +488,6 @@ struct nj_bl_entry *nj_bl_entry_get(struct nj_bl_model *m, const struct nj_bl_en
 		s->ncountries++;
 	else if (e->kind == NJ_BL_ASN)
 		s->nasns++;
-	else if (e->kind == NJ_BL_PEER && e->plen != (e->ipv6 ? 128 : 32))
-		m->nprefix++;
 	return x;
 }
 
@@ -613,6 +678,13 @@ struct nj_baseline_ctx *nj_baseline_ctx_create(const struct nj_baseline_config *
 			goto out_free;
 		}
 	}
+	for (unsigned i = 0; i < cfg->ngeo; i++) {
+		ctx->geo_addrs[i] = nj_bl_addrs(ctx, cfg->geo[i].addrs, e, sizeof(e));
+		if (!ctx->geo_addrs[i]) {
+			snprintf(err, errlen, "baseline.geo-static: %s", e);
+			goto out_free;
+		}
+	}
 	if (cfg->policy[0] && nj_bl_policy_load(ctx, cfg->policy, err, errlen) < 0)
 		goto out_free;
 	if (cfg->mode == NJ_BASELINE_DETECT &&
@@ -656,8 +728,26 @@ struct nj_baseline {
 	uint32_t rmask, nreported, max_reported;
 	nj_baseline_geo_fn geo;
 	void *geo_ctx;
+	/* the last address classified: a flow's view, learn or check and event ask the same */
+	uint8_t memo_addr[16];
+	uint8_t memo_alen; /* 0: empty */
+	bool memo_in;
+	struct nj_bl_skey memo_key;
 	struct nj_baseline_stats st;
 };
+
+static void static_geo(void *arg, const uint8_t *addr, unsigned alen, char cc[3], uint32_t *asn)
+{
+	const struct nj_baseline_ctx *ctx = arg;
+
+	for (unsigned i = 0; i < ctx->cfg.ngeo; i++) {
+		if (nj_detect_addr_match(ctx->geo_addrs[i], addr, alen)) {
+			memcpy(cc, ctx->cfg.geo[i].cc, 3);
+			*asn = ctx->cfg.geo[i].asn;
+			return;
+		}
+	}
+}
 
 struct nj_baseline *nj_baseline_create(const struct nj_baseline_ctx *ctx, struct nj_eve_worker *eve)
 {
@@ -668,6 +758,10 @@ struct nj_baseline *nj_baseline_create(const struct nj_baseline_ctx *ctx, struct
 		return NULL;
 	b->ctx = ctx;
 	b->eve = eve;
+	if (ctx->cfg.ngeo) {
+		b->geo = static_geo;
+		b->geo_ctx = (void *)ctx;
+	}
 	if (ctx->cfg.mode == NJ_BASELINE_LEARN) {
 		b->learn = nj_bl_model_create(ctx->cfg.max_hosts, ctx->cfg.max_entries,
 					      ctx->cfg.max_entries_per_host);
@@ -682,6 +776,8 @@ struct nj_baseline *nj_baseline_create(const struct nj_baseline_ctx *ctx, struct
 				goto out_free;
 		}
 	}
+	if (ctx->cfg.mode != NJ_BASELINE_DETECT)
+		return b; /* the report set is detect mode's */
 	b->max_reported = ctx->cfg.max_reports;
 	rs = pow2_at_least((uint64_t)b->max_reported * 2);
 	b->reported = calloc(rs, sizeof(*b->reported));
@@ -727,6 +823,7 @@ void nj_baseline_stats_foreach(const struct nj_baseline_stats *s,
 	fn(arg, "baseline.repeats", s->repeats);
 	fn(arg, "baseline.policy_allowed", s->policy_allowed);
 	fn(arg, "baseline.reports_full", s->reports_full);
+	fn(arg, "baseline.midstream", s->midstream);
 }
 
 /* The profile of an address: its first group, else itself if profiled. */
@@ -747,11 +844,23 @@ static bool subject_of(const struct nj_baseline_ctx *ctx, const uint8_t *addr, u
 	return true;
 }
 
-static bool in_scope(const struct nj_baseline_ctx *ctx, const uint8_t *addr, unsigned alen)
+static bool subject_memo(struct nj_baseline *b, const uint8_t *addr, unsigned alen,
+			 struct nj_bl_skey *k)
+{
+	if (b->memo_alen != alen || memcmp(b->memo_addr, addr, alen)) {
+		b->memo_in = subject_of(b->ctx, addr, alen, &b->memo_key);
+		memcpy(b->memo_addr, addr, alen);
+		b->memo_alen = (uint8_t)alen;
+	}
+	*k = b->memo_key;
+	return b->memo_in;
+}
+
+static bool in_scope(struct nj_baseline *b, const uint8_t *addr, unsigned alen)
 {
 	struct nj_bl_skey k;
 
-	return subject_of(ctx, addr, alen, &k);
+	return subject_memo(b, addr, alen, &k);
 }
 
 static bool has_ports(uint8_t proto)
@@ -759,8 +868,7 @@ static bool has_ports(uint8_t proto)
 	return proto == 6 || proto == 17 || proto == 132;
 }
 
-bool nj_baseline_flow_view(const struct nj_baseline *b, const struct nj_flow *f,
-			   struct nj_bl_flow *v)
+bool nj_baseline_flow_view(struct nj_baseline *b, const struct nj_flow *f, struct nj_bl_flow *v)
 {
 	unsigned alen = f->ipv6 ? 16 : 4, c = f->client & 1, s = c ^ 1;
 
@@ -773,11 +881,11 @@ bool nj_baseline_flow_view(const struct nj_baseline *b, const struct nj_flow *f,
 	v->app_proto = f->app_proto == NJ_APP_PROTO_FAILED ? 0 : f->app_proto;
 	v->start_us = f->start_us;
 	v->bytes = f->bytes_ts + f->bytes_tc;
-	if (in_scope(b->ctx, f->addr[c], alen)) {
+	if (in_scope(b, f->addr[c], alen)) {
 		v->local = f->addr[c];
 		v->peer = f->addr[s];
 		v->local_is_client = 1;
-	} else if (in_scope(b->ctx, f->addr[s], alen)) {
+	} else if (in_scope(b, f->addr[s], alen)) {
 		v->local = f->addr[s];
 		v->peer = f->addr[c];
 	} else {
@@ -852,7 +960,7 @@ void nj_baseline_learn(struct nj_baseline *b, const struct nj_bl_flow *v)
 	uint32_t si;
 
 	b->st.flows++;
-	if (!m || !subject_of(b->ctx, v->local, v->ipv6 ? 16 : 4, &k)) {
+	if (!m || !subject_memo(b, v->local, v->ipv6 ? 16 : 4, &k)) {
 		b->st.unscoped++;
 		return;
 	}
@@ -923,6 +1031,8 @@ static bool first_report(struct nj_baseline *b, const struct nj_bl_skey *k, unsi
 	uint64_t h = nj_bl_hash(k, sizeof(*k), 0x9e3779b97f4a7c15ULL + reason);
 	uint32_t i;
 
+	if (!b->reported)
+		return true; /* not in detect mode: no memory of reports */
 	h = nj_bl_hash(what, len, h) | 1;
 	i = (uint32_t)h & b->rmask;
 	for (;;) {
@@ -960,9 +1070,9 @@ static bool peer_known(const struct nj_bl_model *m, uint32_t si, const struct nj
 		return true;
 	if (!m->nprefix)
 		return false;
-	/* analyst-edited prefixes: rare, scanned */
-	for (uint32_t i = 0; i <= m->emask; i++) {
-		const struct nj_bl_entry *e = &m->entries[i];
+	/* analyst-edited prefixes: few, scanned */
+	for (uint32_t i = 0; i < m->nprefix; i++) {
+		const struct nj_bl_entry *e = &m->entries[m->pslots[i]];
 
 		if (e->subject == si && e->kind == NJ_BL_PEER && e->ipv6 == v->ipv6 &&
 		    nj_bl_prefix_match(e->val, v->peer, e->plen))
@@ -1030,7 +1140,7 @@ unsigned nj_baseline_check(struct nj_baseline *b, const struct nj_bl_flow *v, in
 
 	*policy = -1;
 	b->st.flows++;
-	if (!subject_of(ctx, v->local, v->ipv6 ? 16 : 4, &k)) {
+	if (!subject_memo(b, v->local, v->ipv6 ? 16 : 4, &k)) {
 		b->st.unscoped++;
 		return 0;
 	}
@@ -1107,7 +1217,7 @@ static void log_event(struct nj_baseline *b, struct nj_flow *f, const struct nj_
 		return;
 	while (r && !(r & (1u << first)))
 		first++;
-	subject_of(b->ctx, v->local, alen, &k);
+	subject_memo(b, v->local, alen, &k);
 	s = nj_bl_subject_find(m, &k);
 	j = nj_eve_begin(b->eve, NJ_EVE_ANOMALY, f->last_us, f, NULL);
 	nj_json_open_obj(j, "anomaly");
@@ -1183,6 +1293,11 @@ void nj_baseline_flow_end(struct nj_baseline *b, struct nj_flow *f)
 	unsigned r;
 	int pol;
 
+	if (f->proto == 6 && !((f->tcp_flags_ts | f->tcp_flags_tc) & 0x02)) {
+		b->st.flows++;
+		b->st.midstream++;
+		return;
+	}
 	if (!nj_baseline_flow_view(b, f, &v)) {
 		b->st.flows++;
 		b->st.unscoped++;
@@ -1200,7 +1315,7 @@ void nj_baseline_flow_end(struct nj_baseline *b, struct nj_flow *f)
 	} else if (pol >= 0 && b->ctx->cfg.log_allowed) {
 		struct nj_bl_skey k;
 
-		subject_of(b->ctx, v.local, v.ipv6 ? 16 : 4, &k);
+		subject_memo(b, v.local, v.ipv6 ? 16 : 4, &k);
 		/* once per (profile, policy entry, peer, service) */
 		uint8_t what[24] = {0};
 

@@ -51,6 +51,14 @@ struct nj_baseline_group_config {
 	char addrs[NJ_BASELINE_ADDRS_MAX]; /* address set, rule syntax ($HOME_NET, [a,b], !c) */
 };
 
+/* A static country/ASN answer for an address set (tests, small sites without GeoIP). */
+#define NJ_BASELINE_MAX_GEO 64
+struct nj_baseline_geo_config {
+	char addrs[128];
+	char cc[3];
+	uint32_t asn;
+};
+
 struct nj_baseline_config {
 	enum nj_baseline_mode mode;
 	char file[NJ_BASELINE_PATH_MAX];   /* baseline YAML: written by learn, read by detect */
@@ -67,6 +75,8 @@ struct nj_baseline_config {
 	bool log_allowed;		   /* EVE event for flows a policy entry allowed */
 	unsigned ngroups;
 	struct nj_baseline_group_config groups[NJ_BASELINE_MAX_GROUPS];
+	unsigned ngeo; /* geo-static: first match wins; used when no geo hook is set */
+	struct nj_baseline_geo_config geo[NJ_BASELINE_MAX_GEO];
 };
 
 void nj_baseline_config_defaults(struct nj_baseline_config *cfg);
@@ -188,6 +198,7 @@ uint64_t nj_baseline_ctx_writes(const struct nj_baseline_ctx *ctx);
 struct nj_baseline *nj_baseline_create(const struct nj_baseline_ctx *ctx,
 				       struct nj_eve_worker *eve);
 void nj_baseline_destroy(struct nj_baseline *b);
+/* Replaces the geo hook (by default the geo-static table, if configured). */
 void nj_baseline_set_geo(struct nj_baseline *b, nj_baseline_geo_fn fn, void *fn_ctx);
 /*
  * From the worker's housekeeping (not per packet): answers a snapshot request
@@ -196,9 +207,13 @@ void nj_baseline_set_geo(struct nj_baseline *b, nj_baseline_geo_fn fn, void *fn_
  */
 void nj_baseline_tick(struct nj_baseline *b);
 
-/* Builds the view of f; false when neither side is a profiled host. */
-bool nj_baseline_flow_view(const struct nj_baseline *b, const struct nj_flow *f,
-			   struct nj_bl_flow *v);
+/*
+ * Builds the view of f; false when neither side is a profiled host. TCP flows
+ * without a SYN from either side are skipped by nj_baseline_flow_end: their
+ * client and server are a guess (a flow picked up mid-stream), and a wrong
+ * guess would make the client's port a "service".
+ */
+bool nj_baseline_flow_view(struct nj_baseline *b, const struct nj_flow *f, struct nj_bl_flow *v);
 /* At flow end: learns or checks f (EVE event through f's header). */
 void nj_baseline_flow_end(struct nj_baseline *b, struct nj_flow *f);
 /*
@@ -220,6 +235,7 @@ struct nj_baseline_stats {
 	uint64_t repeats;	 /* detect: new things already reported (no event) */
 	uint64_t policy_allowed; /* detect: flows a policy entry allowed */
 	uint64_t reports_full;	 /* detect: rate-limit table full (reported anyway) */
+	uint64_t midstream;	 /* TCP flows without a SYN either way: sides unknown, skipped */
 };
 const struct nj_baseline_stats *nj_baseline_stats(const struct nj_baseline *b);
 void nj_baseline_stats_foreach(const struct nj_baseline_stats *s,

@@ -59,7 +59,9 @@ struct nj_bl_model {
 	uint32_t smask;
 	struct nj_bl_entry *entries; /* open addressing */
 	uint32_t emask;
-	uint32_t nprefix; /* peer entries with a short prefix (matched by scan) */
+	uint32_t nprefix; /* peer entries with a short prefix (analyst edits) ... */
+	uint32_t *pslots; /* ... their slots, scanned after an exact miss (allocated on the
+			     first one: files and merges only; learning never makes one) */
 	uint64_t flows, hosts_dropped, entries_dropped;
 	uint64_t first_us, last_us;
 	unsigned ngroups;
@@ -144,6 +146,7 @@ struct nj_baseline_ctx {
 	struct nj_detect_rules *arena; /* owns the address sets (rule syntax, vars) */
 	const struct nj_detect_addrs *hosts;
 	const struct nj_detect_addrs *group_addrs[NJ_BASELINE_MAX_GROUPS];
+	const struct nj_detect_addrs *geo_addrs[NJ_BASELINE_MAX_GEO];
 	struct nj_bl_model *model; /* detect: loaded baseline; learn: merged result */
 	struct nj_bl_policy *policies;
 	unsigned npolicies;

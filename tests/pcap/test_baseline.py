@@ -95,6 +95,9 @@ def main():
                 and an.get("peer") == "203.0.113.99" and an.get("service") == "tcp/8443/tls",
                 f"injected: fields {an}")
     c.check(st.get("anomalies") == 1, f"injected: stats {st}")
+    evs, st = detect(inj, base, *GROUP, "--workers", "2")
+    c.check(len(evs) == 1 and evs[0]["dest_ip"] == "203.0.113.99",
+            f"injected, 2 workers: {len(evs)} anomalies: {evs}")
 
     # a policy entry approves it: no anomaly; log-allowed shows the approval
     pol = os.path.join(work, "policy.yaml")
@@ -133,6 +136,35 @@ def main():
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     c.check(p.returncode != 0 and "justification" in p.stderr and "policy.yaml:2" in p.stderr,
             f"policy without justification: rc {p.returncode}: {p.stderr[-300:]}")
+
+    # countries and ASNs from the static geo table (what a GeoIP hook gives): the injected peer
+    # is in GB, everything else in the US; the seed's example policy ("may talk TLS to GB on
+    # 8443, change ticket") approves it
+    geo = os.path.join(work, "geo.yaml")
+    conf = os.path.join(work, "geo-conf.yaml")
+    with open(conf, "w") as f:
+        f.write("baseline:\n  groups:\n    clients: [10.0.0.0/8]\n  geo-static:\n"
+                "    - 203.0.113.99 GB AS64511\n    - 0.0.0.0/0 US AS64500\n")
+    learn(a, geo, "-c", conf)
+    doc = yaml.safe_load(open(geo))
+    prof = [p for p in doc["profiles"] if p.get("group") == "clients"][0]
+    c.check(set(prof.get("countries", {})) == {"US"} and set(prof.get("asns", {})) == {64500},
+            f"geo: learned countries {prof.get('countries')} asns {prof.get('asns')}")
+    evs, _ = detect(inj, geo, "-c", conf)
+    c.check(len(evs) == 1 and evs[0]["anomaly"]["event"] == "new_country"
+            and evs[0]["anomaly"]["reasons"] == ["new_country", "new_asn", "new_peer", "new_service"]
+            and evs[0]["anomaly"].get("country") == "GB" and evs[0]["anomaly"].get("asn") == 64511,
+            f"geo: {evs}")
+    with open(pol, "w") as f:
+        f.write("policy:\n  - name: server-y-tls-gb\n    from: 10.0.1.7\n    to: GB\n"
+                "    service: {proto: tcp, port: 8443, app_proto: tls}\n"
+                "    justification: Server_Y may talk TLS to GB on 8443\n"
+                "    approval: change ticket X\n")
+    evs, st = detect(inj, geo, "-c", conf, "--set", "baseline.policy=" + pol,
+                     "--set", "baseline.log-allowed=yes")
+    c.check(len(evs) == 1 and evs[0]["anomaly"]["event"] == "allowed"
+            and evs[0]["anomaly"]["policy"]["approval"] == "change ticket X"
+            and evs[0]["anomaly"]["country"] == "GB", f"geo policy: {evs}")
 
     # the analyst edits the baseline: the new peer and service become normal
     edited = os.path.join(work, "edited.yaml")
@@ -177,6 +209,7 @@ def main():
 
     # the tool: show is the identity on a file nightjar wrote; merge sums and unites
     tool = os.path.join(nj.build_dir(), "tools", "baseline", "nightjar-baseline")
+    c.check(os.path.exists(tool), f"{tool} was not built")
     if os.path.exists(tool):
         p = subprocess.run([tool, "show", base], stdout=subprocess.PIPE, text=True)
         c.check(p.returncode == 0 and p.stdout == open(base).read(), "tool show changed the file")
