@@ -113,6 +113,16 @@ static inline uint32_t nj_intel_count(const struct nj_intel_set *s)
 	return s ? s->ninds : 0;
 }
 
+/*
+ * IP reputation entries (Suricata's iprep, in a set of their own): address or
+ * CIDR, category 0..255 and score, kept in the indicator's ctx field. 0 added,
+ * 1 already present, -EINVAL, -ENOSPC.
+ */
+int nj_intel_add_rep(struct nj_intel_set *s, const char *ip, uint8_t cat, uint8_t score);
+/* Score of the most specific entry covering addr in category cat, or -1. */
+int nj_intel_match_rep(const struct nj_intel_set *s, const uint8_t *addr, unsigned alen,
+		       uint8_t cat);
+
 /* ------------------------------------------------------------ loaders */
 
 enum nj_intel_format {

@@ -28,7 +28,7 @@ struct nj_intel_set *nj_intel_set_new(uint64_t memcap)
 	s->memcap = memcap ? memcap : (512ull << 20);
 	s->mask = 1023;
 	s->slots = calloc(s->mask + 1ull, sizeof(*s->slots));
-	s->blob_cap = 1 << 16;
+	s->blob_cap = 1 << 12;
 	s->blob = malloc(s->blob_cap);
 	if (!s->slots || !s->blob) {
 		nj_intel_set_free(s);
@@ -697,4 +697,52 @@ const struct nj_intel_ind *nj_intel_match_certfp(const struct nj_intel_set *s, c
 	if (unhex((const char *)d, len, bin, 20, true) < 0)
 		return NULL;
 	return lookup(s, NJ_IK_CERT_SHA1, 0, bin, 20);
+}
+
+/* ------------------------------------------------------------ reputation */
+
+int nj_intel_add_rep(struct nj_intel_set *s, const char *ip, uint8_t cat, uint8_t score)
+{
+	uint8_t key[17];
+	unsigned alen, plen;
+	size_t n = strlen(ip);
+
+	if (parse_ip(ip, n, key, &alen, &plen) < 0)
+		return -EINVAL;
+	/* the category is part of the key: one address may be in several */
+	key[alen] = cat;
+	if (alen == 4)
+		s->v4_plens |= 1ull << plen;
+	else
+		s->v6_plens[plen / 64] |= 1ull << (plen % 64);
+	return insert(s, NJ_IK_IP, (uint8_t)plen, key, alen + 1, ip, n, score);
+}
+
+int nj_intel_match_rep(const struct nj_intel_set *s, const uint8_t *addr, unsigned alen,
+		       uint8_t cat)
+{
+	uint8_t key[17];
+	const struct nj_intel_ind *i;
+
+	if (!s || !s->ninds || (alen != 4 && alen != 16))
+		return -1;
+	for (int w = alen == 4 ? 0 : 2; w >= 0; w--) {
+		uint64_t m = alen == 4 ? s->v4_plens : s->v6_plens[w];
+
+		while (m) {
+			unsigned p = (unsigned)w * 64 + 63 - (unsigned)__builtin_clzll(m);
+
+			m &= ~(1ull << (p % 64));
+			if (p > alen * 8)
+				continue;
+			memcpy(key, addr, alen);
+			mask_addr(key, alen, p);
+			key[alen] = cat;
+			if ((i = lookup(s, NJ_IK_IP, (uint8_t)p, key, alen + 1)))
+				return (int)i->ctx;
+		}
+		if (alen == 4)
+			break;
+	}
+	return -1;
 }
