@@ -578,32 +578,31 @@ static void dns_answers(struct nj_intel_thread *t, struct nj_flow *f, const stru
 	pos = m->info.off[NJ_DNS_SEC_AN];
 	for (unsigned i = 0; i < m->info.count[NJ_DNS_SEC_AN]; i++) {
 		struct nj_dns_rr rr;
-		const struct nj_intel_ind *ind = NULL;
-		const char *field = "dns.answer";
+		const struct nj_intel_ind *ind;
 		const uint8_t *d = NULL;
 		uint32_t dl = 0, next;
 
 		if (nj_dns_rr_read(m->data, m->len, &pos, &name, &rr) < 0)
 			return;
-		t->st.lookups++;
-		if ((ind = nj_intel_match_domain(s, name.data, name.len))) {
-			d = name.data;
-			dl = name.len;
-			field = "dns.answer.rrname";
-		} else if ((rr.type == NJ_DNS_T_A && rr.rdata_len == 4) ||
-			   (rr.type == NJ_DNS_T_AAAA && rr.rdata_len == 16)) {
+		/* the owner name, then the data: both may be indicators */
+		t->st.lookups += 2;
+		if ((ind = nj_intel_match_domain(s, name.data, name.len)))
+			intel_alert(t, ind, f, NULL, NJ_DIR_TOCLIENT, "dns.answer.rrname",
+				    name.data, name.len, m->ts_us);
+		ind = NULL;
+		if ((rr.type == NJ_DNS_T_A && rr.rdata_len == 4) ||
+		    (rr.type == NJ_DNS_T_AAAA && rr.rdata_len == 16)) {
 			ind = nj_intel_match_ip(s, m->data + rr.rdata_off, rr.rdata_len);
-			field = "dns.answer.rdata";
 		} else if (rr.type == NJ_DNS_T_CNAME &&
 			   nj_dns_name_decode(m->data, m->len, rr.rdata_off,
 					      rr.rdata_off + rr.rdata_len, &name, &next) == 0) {
 			ind = nj_intel_match_domain(s, name.data, name.len);
 			d = name.data;
 			dl = name.len;
-			field = "dns.answer.rdata";
 		}
 		if (ind)
-			intel_alert(t, ind, f, NULL, NJ_DIR_TOCLIENT, field, d, dl, m->ts_us);
+			intel_alert(t, ind, f, NULL, NJ_DIR_TOCLIENT, "dns.answer.rdata", d, dl,
+				    m->ts_us);
 	}
 }
 
