@@ -121,6 +121,27 @@ static void test_plain_and_lookups(void)
 	CHECK(!nj_intel_match_hash(s, NJ_IK_MD5, d, 16));
 	CHECK(nj_intel_match_text(s, NJ_IK_JA4, S("T13D1516H2_8DAAF6152771_E5627EFA2AB1")));
 	CHECK(!nj_intel_match_text(s, NJ_IK_JA3, S("d41d8cd98f00b204e9800998ecf8427e")));
+
+	/* the same answers with the lookup filters built, and for an indicator added after */
+	CHECK(nj_intel_set_finish(s) == 0);
+	CHECK((i = nj_intel_match_ip(s, v4("10.1.2.3"), 4)) && i->plen == 16);
+	CHECK((i = nj_intel_match_ip(s, v4("192.0.2.1"), 4)) && i->plen == 32);
+	CHECK(!nj_intel_match_ip(s, v4("11.0.0.1"), 4));
+	CHECK(nj_intel_match_ip(s, v6("2001:db8:1::5"), 16));
+	CHECK(nj_intel_match_domain(s, S("a.b.c.evil.example")));
+	CHECK(!nj_intel_match_domain(s, S("xevil.example")));
+	CHECK(nj_intel_match_url(s, S("bad.example:8080"), S("/path/x.php?a=1")));
+	CHECK(nj_intel_match_hash(s, NJ_IK_SHA256, d, 32));
+	CHECK(nj_intel_add(s, NJ_IK_DOMAIN, "late.example", 12, 0) == 0);
+	CHECK(nj_intel_match_domain(s, S("www.late.example")));
+	for (unsigned k = 0; k < 1000; k++) {
+		char v[32];
+
+		snprintf(v, sizeof(v), "172.16.%u.%u", k / 256, k % 256);
+		CHECK(nj_intel_add(s, NJ_IK_IP, v, strlen(v), 0) == 0);
+	}
+	CHECK(nj_intel_match_ip(s, v4("172.16.3.231"), 4));
+	CHECK(!nj_intel_match_ip(s, v4("172.16.3.232"), 4));
 	nj_intel_set_free(s);
 }
 

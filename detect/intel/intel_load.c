@@ -443,6 +443,10 @@ int nj_intel_load(struct nj_intel_set *s, const struct nj_intel_source *src, cha
 			return load_misp_dir(s, src, err, errlen);
 		return misp_file(s, src, src->path, err, errlen);
 	}
+	/* about 25 bytes a line in lists; keys and display values take ~2x the text */
+	if (src->format != NJ_IF_MISP_CSV)
+		nj_intel_reserve(s, s->ninds + (uint64_t)st.st_size / 25,
+				 s->blob_len + 2 * (uint64_t)st.st_size);
 	f = fopen(src->path, "r");
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", src->path, strerror(errno));

@@ -80,6 +80,7 @@ static struct {
 	bool reloader_on;
 	atomic_int stop, reload_req;
 	uint64_t reloads, reload_failures;
+	struct nj_intel_stats total; /* of the threads freed (lock held) */
 } G = {.lock = PTHREAD_MUTEX_INITIALIZER, .epoch = 1};
 
 bool nj_intel_enabled(void)
@@ -92,11 +93,11 @@ const struct nj_intel_set *nj_intel_current(void)
 	return atomic_load(&G.cur);
 }
 
-static uint64_t now_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -104,7 +105,7 @@ static uint64_t now_ns(void)
 static struct nj_intel_set *build(void)
 {
 	struct nj_intel_set *s = nj_intel_set_new(G.memcap);
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	char err[512];
 
 	if (!s) {
@@ -120,7 +121,13 @@ static struct nj_intel_set *build(void)
 			return NULL;
 		}
 	}
-	s->load_ns = now_ns() - t0;
+	if (nj_intel_set_finish(s) < 0) {
+		NJ_ERR("intel: out of memory");
+		nj_intel_set_free(s);
+		return NULL;
+	}
+	s->load_ns = clock_ns(CLOCK_MONOTONIC) - t0;
+	s->load_cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 	return s;
 }
 
@@ -135,12 +142,12 @@ static void print_summary(const struct nj_intel_set *s, const char *what)
 			o += (size_t)snprintf(kinds + o, sizeof(kinds) - o, "%s%s %llu",
 					      o ? ", " : "", nj_intel_kind_names[k],
 					      (unsigned long long)s->count[k]);
-	printf("intel: %s %u indicators (%s) from %u source(s) in %.2f s, %.1f MiB; %llu "
-	       "malformed, %llu unsupported type, %llu duplicate, %llu not to_ids\n",
+	printf("intel: %s %u indicators (%s) from %u source(s) in %.2f s (%.2f s CPU), %.1f MiB; "
+	       "%llu malformed, %llu unsupported type, %llu duplicate, %llu not to_ids\n",
 	       what, s->ninds, kinds, G.nsrc, (double)s->load_ns / 1e9,
-	       (double)s->mem / (1024.0 * 1024.0), (unsigned long long)s->bad,
-	       (unsigned long long)s->unsupported, (unsigned long long)s->dups,
-	       (unsigned long long)s->skipped_no_ids);
+	       (double)s->load_cpu_ns / 1e9, (double)s->mem / (1024.0 * 1024.0),
+	       (unsigned long long)s->bad, (unsigned long long)s->unsupported,
+	       (unsigned long long)s->dups, (unsigned long long)s->skipped_no_ids);
 	fflush(stdout);
 }
 
@@ -316,6 +323,14 @@ void nj_intel_shutdown(void)
 	if (G.reloader_on)
 		pthread_join(G.reloader, NULL);
 	G.reloader_on = false;
+	if (G.enabled && G.total.lookups)
+		printf("intel: %llu lookups, %llu matches, %llu alerts, %llu repeats suppressed, "
+		       "%llu "
+		       "reloads\n",
+		       (unsigned long long)G.total.lookups, (unsigned long long)G.total.matches,
+		       (unsigned long long)G.total.alerts,
+		       (unsigned long long)G.total.dedup_suppressed, (unsigned long long)G.reloads);
+	memset(&G.total, 0, sizeof(G.total));
 	for (unsigned i = 0; i < G.nretired; i++)
 		nj_intel_set_free(G.retired[i]);
 	G.nretired = 0;
@@ -407,6 +422,10 @@ void nj_intel_thread_free(struct nj_intel_thread *t)
 	for (unsigned i = 0; i < NJ_MAX_WORKERS; i++)
 		if (G.threads[i] == t)
 			G.threads[i] = NULL;
+	G.total.lookups += t->st.lookups;
+	G.total.matches += t->st.matches;
+	G.total.alerts += t->st.alerts;
+	G.total.dedup_suppressed += t->st.dedup_suppressed;
 	pthread_mutex_unlock(&G.lock);
 	free(t->seen);
 	free(t);
@@ -570,6 +589,7 @@ static void dns_answers(struct nj_intel_thread *t, struct nj_flow *f, const stru
 {
 	const struct nj_intel_set *s = t->set;
 	const struct nj_dns_msg *m = nj_dns_tx_msg(tx, NJ_DIR_TOCLIENT);
+	const struct nj_dns_msg *q = nj_dns_tx_msg(tx, NJ_DIR_TOSERVER);
 	struct nj_dns_name name;
 	uint32_t pos;
 
@@ -584,9 +604,12 @@ static void dns_answers(struct nj_intel_thread *t, struct nj_flow *f, const stru
 
 		if (nj_dns_rr_read(m->data, m->len, &pos, &name, &rr) < 0)
 			return;
-		/* the owner name, then the data: both may be indicators */
+		/* the owner name (unless it is the query, checked with the request),
+		 * then the data: both may be indicators */
 		t->st.lookups += 2;
-		if ((ind = nj_intel_match_domain(s, name.data, name.len)))
+		if (!(q && q->qname_len == name.len &&
+		      memcmp(q->qname, name.data, name.len) == 0) &&
+		    (ind = nj_intel_match_domain(s, name.data, name.len)))
 			intel_alert(t, ind, f, NULL, NJ_DIR_TOCLIENT, "dns.answer.rrname",
 				    name.data, name.len, m->ts_us);
 		ind = NULL;

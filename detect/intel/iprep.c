@@ -143,6 +143,8 @@ int nj_iprep_configure(const struct nj_conf *conf)
 		if (load_reputation(path, &bad) < 0)
 			return -1;
 	}
+	if (nj_intel_set_finish(rep) < 0)
+		return -1;
 	if (bad)
 		NJ_WARN("reputation: %llu malformed or unknown-category line(s) skipped",
 			(unsigned long long)bad);
