@@ -37,7 +37,8 @@ outputs:
         - alert
         - dns
         - http
-        - tls
+        - tls:
+            custom: [sni, fingerprint, ja3, ja4]
         - files:
             force-hash: [sha256]
         - flow
@@ -104,7 +105,11 @@ def main():
         f.write(CONFIG.split("intel:")[0])
     out0, _ = nj.run(pcap, ["-c", cfg0], outdir=os.path.join(work, "out0"))
     answers = []  # (flow tuple, rrname, rrtype, rdata)
+    tlsfp = {}  # flow tuple -> (ja3, ja4, certificate fingerprint)
     for e in nj.events(out0, "eve.json"):
+        if e.get("event_type") == "tls":
+            tl = e["tls"]
+            tlsfp[tup(e)] = (tl.get("ja3", {}).get("hash"), tl.get("ja4"), tl.get("fingerprint"))
         if e.get("event_type") != "dns" or e["dns"].get("type") != "response":
             continue
         t = tup(e)
@@ -128,6 +133,11 @@ def main():
             ("domain", sni_dom), ("url", url_ind), ("sha256", file_sha)}
     if ans_ip:
         inds.add(("ip-dst", ans_ip))
+    # TLS fingerprints of one flow (pcapgen's clients may share them: every flow with it alerts)
+    fp = next((v for v in tlsfp.values() if all(v)), None)
+    c.check(fp is not None, "a TLS flow with JA3, JA4 and a certificate fingerprint")
+    if fp:
+        inds |= {("ja3-fingerprint-md5", fp[0]), ("ja4", fp[1]), ("x509-fingerprint-sha1", fp[2])}
 
     feed = os.path.join(work, "feed")
     os.mkdir(feed)
@@ -177,9 +187,14 @@ def main():
         if rdata in (ip_ind, ans_ip):
             want.add((t, rdata))
 
+    for t, v in tlsfp.items():
+        for k, ind in enumerate(fp or ()):
+            if v[k] == ind:
+                want.add((t, ind))
+
     out, proc = nj.run(pcap, ["-c", cfg], outdir=os.path.join(work, "out"))
-    c.check("intel: loaded 7 indicators" in proc.stdout,
-            "start-up summary counts 7 indicators: %s" % proc.stdout.splitlines()[:1])
+    c.check("intel: loaded %d indicators" % len(inds) in proc.stdout,
+            "start-up summary counts %d indicators: %s" % (len(inds), proc.stdout.splitlines()[:1]))
     alerts = [e for e in nj.events(out, "eve.json") if e.get("event_type") == "alert"]
     got = {}
     for a in alerts:
@@ -194,7 +209,8 @@ def main():
     c.check(not extra, "no alert beyond the indicators; extra %s" % sorted(extra))
     c.check(not dup, "one alert per (flow, indicator): %s" % dup)
     fields = {a["intel"]["field"] for a in alerts}
-    for fld in ("dest_ip", "dns.query", "http.host", "tls.sni", "http.url", "dns.answer.rdata"):
+    for fld in ("dest_ip", "dns.query", "http.host", "tls.sni", "http.url", "dns.answer.rdata",
+                "ja3.hash", "ja4.hash", "tls.cert_fingerprint"):
         c.check(fld in fields, "an alert from field %s (fields seen: %s)" % (fld, sorted(fields)))
     c.check(not any(a["intel"]["indicator"] == recs[0]["src_ip"] for a in alerts),
             "the to_ids=false attribute raised nothing")
