@@ -496,6 +496,8 @@ static void intel_alert(struct nj_intel_thread *t, const struct nj_intel_ind *in
 		return;
 	}
 	t->st.alerts++;
+	if (f)
+		f->alerted = 1; /* flow events: "alerted": true */
 	if (!t->alerts)
 		return;
 	snprintf(msg, sizeof(msg), "NIGHTJAR intel %s match: %s%s%s%s%s", kind,

@@ -214,6 +214,10 @@ def main():
         c.check(fld in fields, "an alert from field %s (fields seen: %s)" % (fld, sorted(fields)))
     c.check(not any(a["intel"]["indicator"] == recs[0]["src_ip"] for a in alerts),
             "the to_ids=false attribute raised nothing")
+    evs = nj.events(out, "eve.json")
+    alerted = {tup(e) for e in evs if e.get("event_type") == "flow" and e["flow"].get("alerted")}
+    c.check({t for t, _ in want} <= alerted, "flow events of alerted flows say alerted")
+    c.check(alerted <= {t for t, _ in want}, "no other flow says alerted")
 
     # the file: its SHA-256 at close
     fout, _ = nj.run(fpcap, ["-c", cfg], outdir=os.path.join(work, "fout"))
