@@ -219,6 +219,8 @@ def main():
     c.check({t for t, _ in want} <= alerted, "flow events of alerted flows say alerted")
     c.check(alerted <= {t for t, _ in want}, "no other flow says alerted")
 
+    check_iprep(work, pcap, ip_ind, recs[0]["src_ip"])
+
     # the file: its SHA-256 at close
     fout, _ = nj.run(fpcap, ["-c", cfg], outdir=os.path.join(work, "fout"))
     falerts = [e for e in nj.events(fout, "eve.json") if e.get("event_type") == "alert"]
@@ -240,6 +242,42 @@ def main():
     c.check({a["intel"]["indicator"] for a in falerts} - fwant == {file_sha},
             "file capture: only the file hash (and what its truth implies) alerted")
     c.done()
+
+
+def check_iprep(work, pcap, bad, client):
+    """iprep: per-packet rules on reputation files; counts from the flow records."""
+    net = ipaddress.ip_network(bad + "/24", strict=False)
+    with open(os.path.join(work, "cats.txt"), "w") as f:
+        f.write("1,Bad,known bad\n2,Spam,spam sources\n")
+    with open(os.path.join(work, "rep.list"), "w") as f:
+        f.write("%s,1,50\n%s,2,5\nnot an address,1,1\n%s,9,1\n" % (net, client, client))
+    with open(os.path.join(work, "rep.rules"), "w") as f:
+        f.write("alert ip any any -> any any (msg:\"bad dst\"; iprep:dst,Bad,>,10; sid:1;)\n"
+                "alert ip any any -> any any (msg:\"spam src\"; iprep:src,Spam,<,10; sid:2;)\n"
+                "alert ip any any -> any any (msg:\"bad any\"; iprep:any,Bad,=,50; sid:3;)\n"
+                "alert ip any any -> any any (msg:\"never\"; iprep:both,Bad,>,10; sid:4;)\n")
+    out, _ = nj.run(pcap, ["-S", os.path.join(work, "rep.rules"), "-k", "none",
+                           "--set", "reputation-categories-file=" + os.path.join(work, "cats.txt"),
+                           "--set", "default-reputation-path=" + work,
+                           "--set", "reputation-files.0=rep.list",
+                           "--set", "outputs.0.eve-log.filename=eve.json"],
+                    outdir=os.path.join(work, "out-iprep"))
+    evs = nj.events(out, "eve.json")
+    want = {1: 0, 2: 0, 3: 0, 4: 0}
+    for e in evs:
+        if e.get("event_type") != "flow":
+            continue
+        src, dst = ipaddress.ip_address(e["src_ip"]), ipaddress.ip_address(e["dest_ip"])
+        ts, tc = e["flow"]["pkts_toserver"], e["flow"]["pkts_toclient"]
+        want[1] += (ts if dst in net else 0) + (tc if src in net else 0)
+        want[2] += (ts if str(src) == ip(client) else 0) + (tc if str(dst) == ip(client) else 0)
+        want[3] += ts + tc if (src in net or dst in net) else 0
+    got = {1: 0, 2: 0, 3: 0, 4: 0}
+    for e in evs:
+        if e.get("event_type") == "alert":
+            got[e["alert"]["signature_id"]] += 1
+    c.check(want[1] > 0 and want[2] > 0, "iprep: the capture has traffic to check (%s)" % want)
+    c.check(got == want, "iprep alerts per sid %s, want %s" % (got, want))
 
 
 def check_context(a):
