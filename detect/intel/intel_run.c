@@ -35,6 +35,7 @@ NJ_CONF_KEY(in_src, "intel.sources", NJ_CT_LIST, "[]",
 	    "Indicator sources: - {path, format: plain|csv|misp-json|misp-csv, type, name}.")
 
 #define MAX_SOURCES 32
+#define NEG_SIZE    4096u
 #define MAX_RETIRED 8
 
 struct nj_intel_thread {
@@ -44,6 +45,10 @@ struct nj_intel_thread {
 	bool alerts; /* eve wants alerts */
 	uint64_t *seen;
 	uint32_t seen_mask;
+	/* values recently looked up without a match (keyed with the set's
+	 * generation): servers, names and fingerprints repeat across flows, and a
+	 * repeat then costs a hash and one L1/L2 read instead of cold probes */
+	uint64_t neg[NEG_SIZE];
 	struct nj_intel_stats st;
 	/* per parser: the buffers intel reads */
 	struct pf {
@@ -561,6 +566,25 @@ static void intel_alert(struct nj_intel_thread *t, const struct nj_intel_ind *in
 
 /* ------------------------------------------------------------ hooks */
 
+enum { W_IP = 1, W_DOMAIN, W_CERTFP, W_JA3, W_JA4, W_URL };
+
+static inline uint64_t neg_key(const struct nj_intel_thread *t, unsigned what, const void *d,
+			       size_t n, uint64_t seed)
+{
+	return nj_intel_hash(d, n, (t->set->generation << 8 | what) ^ seed) | 1;
+}
+
+/* Looks up through the negative cache: fn is only called for values not seen missing lately. */
+#define CACHED(t, what, d, n, seed, call)                      \
+	({                                                     \
+		uint64_t k_ = neg_key(t, what, d, n, seed);    \
+		uint64_t *e_ = &(t)->neg[k_ & (NEG_SIZE - 1)]; \
+		const struct nj_intel_ind *r_ = NULL;          \
+		if (*e_ != k_ && !(r_ = (call)))               \
+			*e_ = k_;                              \
+		r_;                                            \
+	})
+
 void nj_intel_burst(struct nj_intel_thread *t, struct nj_pkt *pkts, uint16_t n)
 {
 	const struct nj_intel_set *s;
@@ -580,9 +604,11 @@ void nj_intel_burst(struct nj_intel_thread *t, struct nj_pkt *pkts, uint16_t n)
 			continue;
 		alen = nj_pkt_addr_len(p);
 		t->st.lookups += 2;
-		if ((ind = nj_intel_match_ip(s, nj_pkt_src(p), alen)))
+		if ((ind = CACHED(t, W_IP, nj_pkt_src(p), alen, 0,
+				  nj_intel_match_ip(s, nj_pkt_src(p), alen))))
 			intel_alert(t, ind, f, p, -1, "src_ip", NULL, 0, p->ts_us);
-		if ((ind = nj_intel_match_ip(s, nj_pkt_dst(p), alen)))
+		if ((ind = CACHED(t, W_IP, nj_pkt_dst(p), alen, 0,
+				  nj_intel_match_ip(s, nj_pkt_dst(p), alen))))
 			intel_alert(t, ind, f, p, -1, "dest_ip", NULL, 0, p->ts_us);
 	}
 }
@@ -611,17 +637,20 @@ static void dns_answers(struct nj_intel_thread *t, struct nj_flow *f, const stru
 		t->st.lookups += 2;
 		if (!(q && q->qname_len == name.len &&
 		      memcmp(q->qname, name.data, name.len) == 0) &&
-		    (ind = nj_intel_match_domain(s, name.data, name.len)))
+		    (ind = CACHED(t, W_DOMAIN, name.data, name.len, 0,
+				  nj_intel_match_domain(s, name.data, name.len))))
 			intel_alert(t, ind, f, NULL, NJ_DIR_TOCLIENT, "dns.answer.rrname",
 				    name.data, name.len, m->ts_us);
 		ind = NULL;
 		if ((rr.type == NJ_DNS_T_A && rr.rdata_len == 4) ||
 		    (rr.type == NJ_DNS_T_AAAA && rr.rdata_len == 16)) {
-			ind = nj_intel_match_ip(s, m->data + rr.rdata_off, rr.rdata_len);
+			ind = CACHED(t, W_IP, m->data + rr.rdata_off, rr.rdata_len, 0,
+				     nj_intel_match_ip(s, m->data + rr.rdata_off, rr.rdata_len));
 		} else if (rr.type == NJ_DNS_T_CNAME &&
 			   nj_dns_name_decode(m->data, m->len, rr.rdata_off,
 					      rr.rdata_off + rr.rdata_len, &name, &next) == 0) {
-			ind = nj_intel_match_domain(s, name.data, name.len);
+			ind = CACHED(t, W_DOMAIN, name.data, name.len, 0,
+				     nj_intel_match_domain(s, name.data, name.len));
 			d = name.data;
 			dl = name.len;
 		}
@@ -659,12 +688,20 @@ void nj_intel_tx(struct nj_intel_thread *t, struct nj_flow *f, const struct nj_a
 					hl = k;
 					break;
 				}
-			ind = nj_intel_match_domain(s, d, hl);
+			ind = CACHED(t, W_DOMAIN, d, hl, 0, nj_intel_match_domain(s, d, hl));
 			break;
 		}
-		case R_CERTFP: ind = nj_intel_match_certfp(s, d, len); break;
-		case R_JA3: ind = nj_intel_match_text(s, NJ_IK_JA3, d, len); break;
-		case R_JA4: ind = nj_intel_match_text(s, NJ_IK_JA4, d, len); break;
+		case R_CERTFP:
+			ind = CACHED(t, W_CERTFP, d, len, 0, nj_intel_match_certfp(s, d, len));
+			break;
+		case R_JA3:
+			ind = CACHED(t, W_JA3, d, len, 0,
+				     nj_intel_match_text(s, NJ_IK_JA3, d, len));
+			break;
+		case R_JA4:
+			ind = CACHED(t, W_JA4, d, len, 0,
+				     nj_intel_match_text(s, NJ_IK_JA4, d, len));
+			break;
 		}
 		if (ind)
 			intel_alert(t, ind, f, NULL, dir, pf->f[i].name, d, len, ts);
@@ -678,7 +715,8 @@ void nj_intel_tx(struct nj_intel_thread *t, struct nj_flow *f, const struct nj_a
 			if (pf->host)
 				pf->host(tx, &h, &hl);
 			t->st.lookups++;
-			if ((ind = nj_intel_match_url(s, h, hl, u, ul)))
+			if ((ind = CACHED(t, W_URL, u, ul, h ? nj_intel_hash(h, hl, 7) : 0,
+					  nj_intel_match_url(s, h, hl, u, ul))))
 				intel_alert(t, ind, f, NULL, dir, "http.url", u, ul, ts);
 		}
 	}
