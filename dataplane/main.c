@@ -274,11 +274,12 @@ int main(int argc, char **argv)
 
 	if (test_mode) {
 		if (nj_settings_load(app, config_path, sets, nsets) < 0 ||
-		    nj_datasets_configure(app->conf) < 0)
+		    nj_datasets_configure(app->conf) < 0 || nj_intel_init(app->conf) < 0)
 			return 1;
 		if (nj_geoip_start(app->conf, &geoip) < 0)
 			return 1;
 		nj_geoip_close(geoip);
+		nj_intel_shutdown();
 		rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
 				   verbose > 0, &rules_failed);
 		nj_detect_rules_free(rules);

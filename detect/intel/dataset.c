@@ -17,6 +17,7 @@
 #include "detect/detect_int.h"
 #include "detect/rules_priv.h"
 #include "dset.h"
+#include "iprep.h"
 
 NJ_CONF_KEY(ds_sec, "datasets", NJ_CT_MAP, "",
 	    "Suricata datasets: named sets (name: {type, load, save, state, memcap, "
@@ -313,6 +314,7 @@ int nj_datasets_save_all(void)
 
 void nj_datasets_free_all(void)
 {
+	nj_iprep_free();
 	while (sets) {
 		struct nj_dataset *ds = sets;
 
@@ -446,6 +448,9 @@ int nj_datasets_configure(const struct nj_conf *conf)
 	int64_t v;
 
 	cur_conf = conf;
+	/* IP reputation shares this start-up step (no hook of its own in main) */
+	if (nj_iprep_configure(conf) < 0)
+		return -1;
 	if (!sec)
 		return 0;
 	if (nj_conf_size(conf, sec, "defaults.memcap", &sz) < 0 ||

@@ -62,6 +62,9 @@ struct nj_intel_ind {
 	uint32_t ctx; /* index into ctxs */
 };
 
+/* Probe classes: one per kind, and per prefix length for IPv4 (33) and IPv6 (129). */
+#define NJ_INTEL_NCLASS (NJ_IK_MAX + 33 + 129)
+
 struct nj_intel_set {
 	uint64_t *slots; /* hash tag << 32 | (indicator index + 1); 0 empty */
 	uint32_t mask;
@@ -71,14 +74,21 @@ struct nj_intel_set {
 	uint64_t blob_len, blob_cap;
 	struct nj_intel_ctx *ctxs;
 	uint32_t nctxs, cap_ctxs;
-	uint32_t kinds;		   /* bit per kind present: absent kinds cost nothing */
-	uint64_t v4_plens;	   /* bit p: some IPv4 prefix of length p (0..32) */
-	uint64_t v6_plens[3];	   /* bits 0..128 */
-	uint64_t mem, memcap;	   /* bytes held, limit */
-	uint64_t generation;	   /* distinguishes sets in per-flow de-duplication */
-	uint64_t count[NJ_IK_MAX]; /* indicators by kind */
+	uint32_t kinds;	       /* bit per kind present: absent kinds cost nothing */
+	uint64_t v4_plens;     /* bit p: some IPv4 prefix of length p (0..32) */
+	uint64_t v6_plens[3];  /* bits 0..128 */
+	uint64_t v4_top[1024]; /* bit per /16 that some IPv4 prefix shorter than /32 touches */
+	uint64_t dom_labels, host_labels; /* bit L: a domain / host name of L labels (63: more) */
+	uint64_t mem, memcap;		  /* bytes held, limit */
+	uint64_t generation;		  /* distinguishes sets in per-flow de-duplication */
+	uint64_t count[NJ_IK_MAX];	  /* indicators by kind */
 	uint64_t bad, unsupported, dups, skipped_no_ids;
-	uint64_t load_ns;
+	uint64_t load_ns, load_cpu_ns; /* wall and CPU time of the load */
+	/* Per probe class, a bitmap of the hash tags present (16 bits an entry,
+	 * built by nj_intel_set_finish): most misses stop at a bit test in a
+	 * small bitmap instead of a cache miss in the big table. */
+	uint64_t *filt[NJ_INTEL_NCLASS];
+	uint32_t filt_mask[NJ_INTEL_NCLASS];
 };
 
 /* ------------------------------------------------------------ building */
@@ -107,11 +117,25 @@ int nj_intel_add(struct nj_intel_set *s, enum nj_intel_kind kind, const char *va
 int nj_intel_add_typed(struct nj_intel_set *s, const char *type, const char *value, uint32_t ctx);
 /* The kind a value looks like (IP/CIDR, hashes by length, URL, JA4, domain); -1 if none. */
 int nj_intel_guess_kind(const char *value, size_t len);
+/* Builds the lookup filters once loading is done (lookups work without them, slower). */
+int nj_intel_set_finish(struct nj_intel_set *s);
+/* Sizes s for about n more indicators and bytes of values (best effort, within memcap). */
+void nj_intel_reserve(struct nj_intel_set *s, uint64_t n, uint64_t bytes);
 /* Total indicators. */
 static inline uint32_t nj_intel_count(const struct nj_intel_set *s)
 {
 	return s ? s->ninds : 0;
 }
+
+/*
+ * IP reputation entries (Suricata's iprep, in a set of their own): address or
+ * CIDR, category 0..255 and score, kept in the indicator's ctx field. 0 added,
+ * 1 already present, -EINVAL, -ENOSPC.
+ */
+int nj_intel_add_rep(struct nj_intel_set *s, const char *ip, uint8_t cat, uint8_t score);
+/* Score of the most specific entry covering addr in category cat, or -1. */
+int nj_intel_match_rep(const struct nj_intel_set *s, const uint8_t *addr, unsigned alen,
+		       uint8_t cat);
 
 /* ------------------------------------------------------------ loaders */
 

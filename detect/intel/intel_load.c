@@ -261,11 +261,8 @@ static const char *jstr(json_t *o, const char *key, char *buf, size_t cap)
 
 static unsigned misp_tags(json_t *arr, const char **tags, unsigned n, unsigned max)
 {
-	size_t i;
-	json_t *t;
-
-	json_array_foreach(arr, i, t)
-	{
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *t = json_array_get(arr, i);
 		const char *name = json_string_value(json_object_get(t, "name"));
 
 		if (name && n < max)
@@ -298,11 +295,8 @@ struct misp_event {
 static int misp_attrs(struct nj_intel_set *s, const struct nj_intel_source *src,
 		      struct misp_event *ev, json_t *attrs)
 {
-	size_t i;
-	json_t *a;
-
-	json_array_foreach(attrs, i, a)
-	{
+	for (size_t i = 0; i < json_array_size(attrs); i++) {
+		json_t *a = json_array_get(attrs, i);
 		const char *type = json_string_value(json_object_get(a, "type"));
 		const char *value = json_string_value(json_object_get(a, "value"));
 		json_t *atags = json_object_get(a, "Tag");
@@ -338,11 +332,10 @@ static int misp_attrs(struct nj_intel_set *s, const struct nj_intel_source *src,
 /* One {"Event": {...}} document (or a bare event object). */
 static int misp_event(struct nj_intel_set *s, const struct nj_intel_source *src, json_t *doc)
 {
-	json_t *e = json_object_get(doc, "Event"), *objs, *o;
+	json_t *e = json_object_get(doc, "Event"), *objs;
 	struct misp_event ev = {0};
 	char idbuf[32], lvlbuf[32];
 	const char *lvl;
-	size_t i;
 	int r;
 
 	if (!e)
@@ -365,9 +358,12 @@ static int misp_event(struct nj_intel_set *s, const struct nj_intel_source *src,
 	if ((r = misp_attrs(s, src, &ev, json_object_get(e, "Attribute"))) < 0)
 		return r;
 	objs = json_object_get(e, "Object");
-	json_array_foreach(objs, i,
-			   o) if ((r = misp_attrs(s, src, &ev, json_object_get(o, "Attribute"))) <
-				  0) return r;
+	for (size_t i = 0; i < json_array_size(objs); i++) {
+		json_t *o = json_array_get(objs, i);
+
+		if ((r = misp_attrs(s, src, &ev, json_object_get(o, "Attribute"))) < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -375,9 +371,22 @@ static int misp_file(struct nj_intel_set *s, const struct nj_intel_source *src, 
 		     char *err, size_t errlen)
 {
 	json_error_t je;
-	json_t *doc = json_load_file(path, JSON_DECODE_ANY, &je);
+	json_t *doc = NULL;
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n = -1;
 	int r;
 
+	/* the whole file, then parse: jansson's file reader goes a byte at a time */
+	memset(&je, 0, sizeof(je));
+	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) == (size_t)n)
+		doc = json_loadb(buf, (size_t)n, JSON_DECODE_ANY, &je);
+	else
+		snprintf(je.text, sizeof(je.text), "cannot read: %s", strerror(errno));
+	if (f)
+		fclose(f);
+	free(buf);
 	if (!doc) {
 		s->bad++;
 		snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
@@ -394,7 +403,7 @@ static int load_misp_dir(struct nj_intel_set *s, const struct nj_intel_source *s
 {
 	char path[PATH_MAX];
 	json_error_t je;
-	json_t *man, *v;
+	json_t *man;
 	const char *uuid;
 	int r = 0;
 
@@ -404,9 +413,23 @@ static int load_misp_dir(struct nj_intel_set *s, const struct nj_intel_source *s
 		snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
 		return -EINVAL;
 	}
-	json_object_foreach(man, uuid, v)
 	{
+		/* size the set once for the whole feed (~100 bytes of JSON an attribute) */
+		uint64_t total = 0;
+		struct stat st;
+
+		for (void *it = json_object_iter(man); it; it = json_object_iter_next(man, it)) {
+			uuid = json_object_iter_key(it);
+			snprintf(path, sizeof(path), "%s/%s.json", src->path, uuid);
+			if (!strchr(uuid, '/') && stat(path, &st) == 0)
+				total += (uint64_t)st.st_size;
+		}
+		nj_intel_reserve(s, s->ninds + total / 100, s->blob_len + total / 2);
+	}
+	for (void *it = json_object_iter(man); it; it = json_object_iter_next(man, it)) {
 		char e2[256];
+
+		uuid = json_object_iter_key(it);
 
 		if (strchr(uuid, '/') || strstr(uuid, "..")) {
 			s->bad++;
@@ -443,6 +466,10 @@ int nj_intel_load(struct nj_intel_set *s, const struct nj_intel_source *src, cha
 			return load_misp_dir(s, src, err, errlen);
 		return misp_file(s, src, src->path, err, errlen);
 	}
+	/* about 25 bytes a line in lists; keys and display values take ~2x the text */
+	if (src->format != NJ_IF_MISP_CSV)
+		nj_intel_reserve(s, s->ninds + (uint64_t)st.st_size / 25,
+				 s->blob_len + 2 * (uint64_t)st.st_size);
 	f = fopen(src->path, "r");
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", src->path, strerror(errno));

@@ -35,6 +35,7 @@ NJ_CONF_KEY(in_src, "intel.sources", NJ_CT_LIST, "[]",
 	    "Indicator sources: - {path, format: plain|csv|misp-json|misp-csv, type, name}.")
 
 #define MAX_SOURCES 32
+#define NEG_SIZE    4096u
 #define MAX_RETIRED 8
 
 struct nj_intel_thread {
@@ -44,6 +45,10 @@ struct nj_intel_thread {
 	bool alerts; /* eve wants alerts */
 	uint64_t *seen;
 	uint32_t seen_mask;
+	/* values recently looked up without a match (keyed with the set's
+	 * generation): servers, names and fingerprints repeat across flows, and a
+	 * repeat then costs a hash and one L1/L2 read instead of cold probes */
+	uint64_t neg[NEG_SIZE];
 	struct nj_intel_stats st;
 	/* per parser: the buffers intel reads */
 	struct pf {
@@ -80,6 +85,7 @@ static struct {
 	bool reloader_on;
 	atomic_int stop, reload_req;
 	uint64_t reloads, reload_failures;
+	struct nj_intel_stats total; /* of the threads freed (lock held) */
 } G = {.lock = PTHREAD_MUTEX_INITIALIZER, .epoch = 1};
 
 bool nj_intel_enabled(void)
@@ -92,11 +98,11 @@ const struct nj_intel_set *nj_intel_current(void)
 	return atomic_load(&G.cur);
 }
 
-static uint64_t now_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -104,7 +110,7 @@ static uint64_t now_ns(void)
 static struct nj_intel_set *build(void)
 {
 	struct nj_intel_set *s = nj_intel_set_new(G.memcap);
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	char err[512];
 
 	if (!s) {
@@ -120,7 +126,13 @@ static struct nj_intel_set *build(void)
 			return NULL;
 		}
 	}
-	s->load_ns = now_ns() - t0;
+	if (nj_intel_set_finish(s) < 0) {
+		NJ_ERR("intel: out of memory");
+		nj_intel_set_free(s);
+		return NULL;
+	}
+	s->load_ns = clock_ns(CLOCK_MONOTONIC) - t0;
+	s->load_cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 	return s;
 }
 
@@ -135,12 +147,12 @@ static void print_summary(const struct nj_intel_set *s, const char *what)
 			o += (size_t)snprintf(kinds + o, sizeof(kinds) - o, "%s%s %llu",
 					      o ? ", " : "", nj_intel_kind_names[k],
 					      (unsigned long long)s->count[k]);
-	printf("intel: %s %u indicators (%s) from %u source(s) in %.2f s, %.1f MiB; %llu "
-	       "malformed, %llu unsupported type, %llu duplicate, %llu not to_ids\n",
+	printf("intel: %s %u indicators (%s) from %u source(s) in %.2f s (%.2f s CPU), %.1f MiB; "
+	       "%llu malformed, %llu unsupported type, %llu duplicate, %llu not to_ids\n",
 	       what, s->ninds, kinds, G.nsrc, (double)s->load_ns / 1e9,
-	       (double)s->mem / (1024.0 * 1024.0), (unsigned long long)s->bad,
-	       (unsigned long long)s->unsupported, (unsigned long long)s->dups,
-	       (unsigned long long)s->skipped_no_ids);
+	       (double)s->load_cpu_ns / 1e9, (double)s->mem / (1024.0 * 1024.0),
+	       (unsigned long long)s->bad, (unsigned long long)s->unsupported,
+	       (unsigned long long)s->dups, (unsigned long long)s->skipped_no_ids);
 	fflush(stdout);
 }
 
@@ -316,6 +328,14 @@ void nj_intel_shutdown(void)
 	if (G.reloader_on)
 		pthread_join(G.reloader, NULL);
 	G.reloader_on = false;
+	if (G.enabled && G.total.lookups)
+		printf("intel: %llu lookups, %llu matches, %llu alerts, %llu repeats suppressed, "
+		       "%llu "
+		       "reloads\n",
+		       (unsigned long long)G.total.lookups, (unsigned long long)G.total.matches,
+		       (unsigned long long)G.total.alerts,
+		       (unsigned long long)G.total.dedup_suppressed, (unsigned long long)G.reloads);
+	memset(&G.total, 0, sizeof(G.total));
 	for (unsigned i = 0; i < G.nretired; i++)
 		nj_intel_set_free(G.retired[i]);
 	G.nretired = 0;
@@ -407,6 +427,10 @@ void nj_intel_thread_free(struct nj_intel_thread *t)
 	for (unsigned i = 0; i < NJ_MAX_WORKERS; i++)
 		if (G.threads[i] == t)
 			G.threads[i] = NULL;
+	G.total.lookups += t->st.lookups;
+	G.total.matches += t->st.matches;
+	G.total.alerts += t->st.alerts;
+	G.total.dedup_suppressed += t->st.dedup_suppressed;
 	pthread_mutex_unlock(&G.lock);
 	free(t->seen);
 	free(t);
@@ -477,6 +501,8 @@ static void intel_alert(struct nj_intel_thread *t, const struct nj_intel_ind *in
 		return;
 	}
 	t->st.alerts++;
+	if (f)
+		f->alerted = 1; /* flow events: "alerted": true */
 	if (!t->alerts)
 		return;
 	snprintf(msg, sizeof(msg), "NIGHTJAR intel %s match: %s%s%s%s%s", kind,
@@ -540,6 +566,25 @@ static void intel_alert(struct nj_intel_thread *t, const struct nj_intel_ind *in
 
 /* ------------------------------------------------------------ hooks */
 
+enum { W_IP = 1, W_DOMAIN, W_CERTFP, W_JA3, W_JA4, W_URL };
+
+static inline uint64_t neg_key(const struct nj_intel_thread *t, unsigned what, const void *d,
+			       size_t n, uint64_t seed)
+{
+	return nj_intel_hash(d, n, (t->set->generation << 8 | what) ^ seed) | 1;
+}
+
+/* Looks up through the negative cache: fn is only called for values not seen missing lately. */
+#define CACHED(t, what, d, n, seed, call)                      \
+	({                                                     \
+		uint64_t k_ = neg_key(t, what, d, n, seed);    \
+		uint64_t *e_ = &(t)->neg[k_ & (NEG_SIZE - 1)]; \
+		const struct nj_intel_ind *r_ = NULL;          \
+		if (*e_ != k_ && !(r_ = (call)))               \
+			*e_ = k_;                              \
+		r_;                                            \
+	})
+
 void nj_intel_burst(struct nj_intel_thread *t, struct nj_pkt *pkts, uint16_t n)
 {
 	const struct nj_intel_set *s;
@@ -559,9 +604,11 @@ void nj_intel_burst(struct nj_intel_thread *t, struct nj_pkt *pkts, uint16_t n)
 			continue;
 		alen = nj_pkt_addr_len(p);
 		t->st.lookups += 2;
-		if ((ind = nj_intel_match_ip(s, nj_pkt_src(p), alen)))
+		if ((ind = CACHED(t, W_IP, nj_pkt_src(p), alen, 0,
+				  nj_intel_match_ip(s, nj_pkt_src(p), alen))))
 			intel_alert(t, ind, f, p, -1, "src_ip", NULL, 0, p->ts_us);
-		if ((ind = nj_intel_match_ip(s, nj_pkt_dst(p), alen)))
+		if ((ind = CACHED(t, W_IP, nj_pkt_dst(p), alen, 0,
+				  nj_intel_match_ip(s, nj_pkt_dst(p), alen))))
 			intel_alert(t, ind, f, p, -1, "dest_ip", NULL, 0, p->ts_us);
 	}
 }
@@ -570,6 +617,7 @@ static void dns_answers(struct nj_intel_thread *t, struct nj_flow *f, const stru
 {
 	const struct nj_intel_set *s = t->set;
 	const struct nj_dns_msg *m = nj_dns_tx_msg(tx, NJ_DIR_TOCLIENT);
+	const struct nj_dns_msg *q = nj_dns_tx_msg(tx, NJ_DIR_TOSERVER);
 	struct nj_dns_name name;
 	uint32_t pos;
 
@@ -578,32 +626,37 @@ static void dns_answers(struct nj_intel_thread *t, struct nj_flow *f, const stru
 	pos = m->info.off[NJ_DNS_SEC_AN];
 	for (unsigned i = 0; i < m->info.count[NJ_DNS_SEC_AN]; i++) {
 		struct nj_dns_rr rr;
-		const struct nj_intel_ind *ind = NULL;
-		const char *field = "dns.answer";
+		const struct nj_intel_ind *ind;
 		const uint8_t *d = NULL;
 		uint32_t dl = 0, next;
 
 		if (nj_dns_rr_read(m->data, m->len, &pos, &name, &rr) < 0)
 			return;
-		t->st.lookups++;
-		if ((ind = nj_intel_match_domain(s, name.data, name.len))) {
-			d = name.data;
-			dl = name.len;
-			field = "dns.answer.rrname";
-		} else if ((rr.type == NJ_DNS_T_A && rr.rdata_len == 4) ||
-			   (rr.type == NJ_DNS_T_AAAA && rr.rdata_len == 16)) {
-			ind = nj_intel_match_ip(s, m->data + rr.rdata_off, rr.rdata_len);
-			field = "dns.answer.rdata";
+		/* the owner name (unless it is the query, checked with the request),
+		 * then the data: both may be indicators */
+		t->st.lookups += 2;
+		if (!(q && q->qname_len == name.len &&
+		      memcmp(q->qname, name.data, name.len) == 0) &&
+		    (ind = CACHED(t, W_DOMAIN, name.data, name.len, 0,
+				  nj_intel_match_domain(s, name.data, name.len))))
+			intel_alert(t, ind, f, NULL, NJ_DIR_TOCLIENT, "dns.answer.rrname",
+				    name.data, name.len, m->ts_us);
+		ind = NULL;
+		if ((rr.type == NJ_DNS_T_A && rr.rdata_len == 4) ||
+		    (rr.type == NJ_DNS_T_AAAA && rr.rdata_len == 16)) {
+			ind = CACHED(t, W_IP, m->data + rr.rdata_off, rr.rdata_len, 0,
+				     nj_intel_match_ip(s, m->data + rr.rdata_off, rr.rdata_len));
 		} else if (rr.type == NJ_DNS_T_CNAME &&
 			   nj_dns_name_decode(m->data, m->len, rr.rdata_off,
 					      rr.rdata_off + rr.rdata_len, &name, &next) == 0) {
-			ind = nj_intel_match_domain(s, name.data, name.len);
+			ind = CACHED(t, W_DOMAIN, name.data, name.len, 0,
+				     nj_intel_match_domain(s, name.data, name.len));
 			d = name.data;
 			dl = name.len;
-			field = "dns.answer.rdata";
 		}
 		if (ind)
-			intel_alert(t, ind, f, NULL, NJ_DIR_TOCLIENT, field, d, dl, m->ts_us);
+			intel_alert(t, ind, f, NULL, NJ_DIR_TOCLIENT, "dns.answer.rdata", d, dl,
+				    m->ts_us);
 	}
 }
 
@@ -635,12 +688,20 @@ void nj_intel_tx(struct nj_intel_thread *t, struct nj_flow *f, const struct nj_a
 					hl = k;
 					break;
 				}
-			ind = nj_intel_match_domain(s, d, hl);
+			ind = CACHED(t, W_DOMAIN, d, hl, 0, nj_intel_match_domain(s, d, hl));
 			break;
 		}
-		case R_CERTFP: ind = nj_intel_match_certfp(s, d, len); break;
-		case R_JA3: ind = nj_intel_match_text(s, NJ_IK_JA3, d, len); break;
-		case R_JA4: ind = nj_intel_match_text(s, NJ_IK_JA4, d, len); break;
+		case R_CERTFP:
+			ind = CACHED(t, W_CERTFP, d, len, 0, nj_intel_match_certfp(s, d, len));
+			break;
+		case R_JA3:
+			ind = CACHED(t, W_JA3, d, len, 0,
+				     nj_intel_match_text(s, NJ_IK_JA3, d, len));
+			break;
+		case R_JA4:
+			ind = CACHED(t, W_JA4, d, len, 0,
+				     nj_intel_match_text(s, NJ_IK_JA4, d, len));
+			break;
 		}
 		if (ind)
 			intel_alert(t, ind, f, NULL, dir, pf->f[i].name, d, len, ts);
@@ -654,7 +715,8 @@ void nj_intel_tx(struct nj_intel_thread *t, struct nj_flow *f, const struct nj_a
 			if (pf->host)
 				pf->host(tx, &h, &hl);
 			t->st.lookups++;
-			if ((ind = nj_intel_match_url(s, h, hl, u, ul)))
+			if ((ind = CACHED(t, W_URL, u, ul, h ? nj_intel_hash(h, hl, 7) : 0,
+					  nj_intel_match_url(s, h, hl, u, ul))))
 				intel_alert(t, ind, f, NULL, dir, "http.url", u, ul, ts);
 		}
 	}

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dset.h"
 #include "intel.h"
@@ -19,6 +20,33 @@ const char *const nj_intel_kind_names[NJ_IK_MAX] = {
 
 static _Atomic uint64_t generations;
 
+#define BIG (2u << 20)
+
+/* Zeroed memory; large tables on transparent huge pages: a lookup in a
+ * cold table then costs a cache miss, not a TLB miss on top of it. */
+static void *zalloc_big(size_t n)
+{
+	void *p;
+
+	if (n < BIG)
+		return calloc(1, n);
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, n, MADV_HUGEPAGE);
+	return p;
+}
+
+static void free_big(void *p, size_t n)
+{
+	if (!p)
+		return;
+	if (n < BIG)
+		free(p);
+	else
+		munmap(p, n);
+}
+
 struct nj_intel_set *nj_intel_set_new(uint64_t memcap)
 {
 	struct nj_intel_set *s = calloc(1, sizeof(*s));
@@ -27,8 +55,8 @@ struct nj_intel_set *nj_intel_set_new(uint64_t memcap)
 		return NULL;
 	s->memcap = memcap ? memcap : (512ull << 20);
 	s->mask = 1023;
-	s->slots = calloc(s->mask + 1ull, sizeof(*s->slots));
-	s->blob_cap = 1 << 16;
+	s->slots = zalloc_big((s->mask + 1ull) * sizeof(*s->slots));
+	s->blob_cap = 1 << 12;
 	s->blob = malloc(s->blob_cap);
 	if (!s->slots || !s->blob) {
 		nj_intel_set_free(s);
@@ -45,10 +73,12 @@ void nj_intel_set_free(struct nj_intel_set *s)
 {
 	if (!s)
 		return;
-	free(s->slots);
+	free_big(s->slots, (s->mask + 1ull) * sizeof(*s->slots));
 	free(s->inds);
 	free(s->blob);
 	free(s->ctxs);
+	for (unsigned c = 0; c < NJ_INTEL_NCLASS; c++)
+		free_big(s->filt[c], (s->filt_mask[c] + 1ull) / 8);
 	free(s);
 }
 
@@ -134,11 +164,28 @@ static inline bool ind_eq(const struct nj_intel_set *s, const struct nj_intel_in
 	       memcmp(s->blob + i->key_off, k, n) == 0;
 }
 
+static inline unsigned pclass(uint8_t kind, uint8_t plen, size_t n)
+{
+	if (kind != NJ_IK_IP)
+		return kind;
+	/* keys of 4 (or 5 with a reputation category) bytes are IPv4 */
+	return n <= 5 ? NJ_IK_MAX + plen : NJ_IK_MAX + 33 + (plen > 128 ? 128 : plen);
+}
+
 static const struct nj_intel_ind *lookup(const struct nj_intel_set *s, uint8_t kind, uint8_t plen,
 					 const void *k, size_t n)
 {
 	uint64_t h = key_hash(kind, plen, k, n);
 	uint32_t tag = (uint32_t)(h >> 32), i = (uint32_t)h & s->mask;
+	unsigned c = pclass(kind, plen, n);
+	const uint64_t *f = s->filt[c];
+
+	if (f) {
+		uint32_t b = tag & s->filt_mask[c];
+
+		if (!(f[b >> 6] & (1ull << (b & 63))))
+			return NULL;
+	}
 
 	for (;;) {
 		uint64_t v = s->slots[i];
@@ -162,7 +209,7 @@ static int rehash(struct nj_intel_set *s)
 
 	if (s->mem + (nmask + 1ull) * 8 > s->memcap)
 		return -ENOSPC;
-	ns = calloc(nmask + 1ull, sizeof(*ns));
+	ns = zalloc_big((nmask + 1ull) * sizeof(*ns));
 	if (!ns)
 		return -ENOMEM;
 	for (uint32_t j = 0; j <= s->mask; j++) {
@@ -180,7 +227,7 @@ static int rehash(struct nj_intel_set *s)
 		ns[i] = v;
 	}
 	s->mem += (uint64_t)(nmask - s->mask) * 8;
-	free(s->slots);
+	free_big(s->slots, (s->mask + 1ull) * sizeof(*s->slots));
 	s->slots = ns;
 	s->mask = nmask;
 	return 0;
@@ -191,16 +238,24 @@ static int insert(struct nj_intel_set *s, uint8_t kind, uint8_t plen, const void
 {
 	struct nj_intel_ind *ind;
 	uint64_t h, cap = s->cap_inds;
-	uint32_t i;
+	uint32_t i, tag;
 	int r;
 
-	if (lookup(s, kind, plen, k, n)) {
-		s->dups++;
-		return 1;
-	}
 	/* at most half full: short probe chains on misses, the common case */
 	if ((s->ninds + 1ull) * 2 > s->mask + 1ull && (r = rehash(s)) < 0)
 		return r;
+	/* one probe finds either the same key (duplicate) or the free slot */
+	h = key_hash(kind, plen, k, n);
+	tag = (uint32_t)(h >> 32);
+	for (i = (uint32_t)h & s->mask; s->slots[i]; i = (i + 1) & s->mask) {
+		uint64_t v = s->slots[i];
+
+		if ((uint32_t)(v >> 32) == tag &&
+		    ind_eq(s, &s->inds[(uint32_t)v - 1], kind, plen, k, n)) {
+			s->dups++;
+			return 1;
+		}
+	}
 	if ((r = grow(s, (void **)&s->inds, &cap, s->ninds + 1ull, sizeof(*ind))) < 0)
 		return r;
 	s->cap_inds = (uint32_t)cap;
@@ -215,14 +270,66 @@ static int insert(struct nj_intel_set *s, uint8_t kind, uint8_t plen, const void
 	ind->kind = kind;
 	ind->plen = plen;
 	ind->ctx = ctx;
-	h = key_hash(kind, plen, k, n);
-	for (i = (uint32_t)h & s->mask; s->slots[i]; i = (i + 1) & s->mask)
-		;
-	s->slots[i] = (h >> 32) << 32 | (s->ninds + 1ull);
+	s->slots[i] = (uint64_t)tag << 32 | (s->ninds + 1ull);
+	{
+		unsigned c = pclass(kind, plen, n);
+
+		if (s->filt[c]) /* added after nj_intel_set_finish */
+			s->filt[c][(tag & s->filt_mask[c]) >> 6] |= 1ull
+								    << (tag & s->filt_mask[c] & 63);
+	}
 	s->ninds++;
 	s->kinds |= 1u << kind;
 	s->count[kind]++;
 	return 0;
+}
+
+int nj_intel_set_finish(struct nj_intel_set *s)
+{
+	uint32_t count[NJ_INTEL_NCLASS] = {0};
+
+	for (unsigned c = 0; c < NJ_INTEL_NCLASS; c++) {
+		free_big(s->filt[c], (s->filt_mask[c] + 1ull) / 8);
+		s->filt[c] = NULL;
+	}
+	for (uint32_t i = 0; i < s->ninds; i++)
+		count[pclass(s->inds[i].kind, s->inds[i].plen, s->inds[i].key_len)]++;
+	for (unsigned c = 0; c < NJ_INTEL_NCLASS; c++) {
+		uint64_t bits = 512;
+
+		if (!count[c])
+			continue;
+		while (bits < (uint64_t)count[c] * 16 && bits < (1ull << 32))
+			bits <<= 1;
+		s->filt[c] = zalloc_big(bits / 8);
+		if (!s->filt[c])
+			return -ENOMEM;
+		s->filt_mask[c] = (uint32_t)(bits - 1);
+		s->mem += bits / 8;
+	}
+	for (uint32_t i = 0; i < s->ninds; i++) {
+		const struct nj_intel_ind *ind = &s->inds[i];
+		unsigned c = pclass(ind->kind, ind->plen, ind->key_len);
+		uint32_t tag = (uint32_t)(key_hash(ind->kind, ind->plen, s->blob + ind->key_off,
+						   ind->key_len) >>
+					  32) &
+			       s->filt_mask[c];
+
+		s->filt[c][tag >> 6] |= 1ull << (tag & 63);
+	}
+	return 0;
+}
+
+void nj_intel_reserve(struct nj_intel_set *s, uint64_t n, uint64_t bytes)
+{
+	uint64_t cap = s->cap_inds;
+
+	/* sizing up front saves the rehashes and copies of a large load */
+	while ((s->mask + 1ull) < n * 2 && s->mask < (1u << 30) && rehash(s) == 0)
+		;
+	if (grow(s, (void **)&s->inds, &cap, n, sizeof(*s->inds)) == 0)
+		s->cap_inds = (uint32_t)cap;
+	grow(s, (void **)&s->blob, &s->blob_cap, bytes, 1);
 }
 
 /* ------------------------------------------------------------ normalisation */
@@ -379,6 +486,17 @@ static int norm_url(const char *v, size_t n, char *out, size_t cap)
 	return (int)o;
 }
 
+/* Marks the /16 blocks a v4 prefix touches: addresses elsewhere skip every CIDR probe. */
+static void v4_top_mark(struct nj_intel_set *s, const uint8_t *a, unsigned plen)
+{
+	uint32_t top = (uint32_t)a[0] << 8 | a[1], n = plen >= 16 ? 1 : 1u << (16 - plen);
+
+	if (plen >= 32)
+		return;
+	for (uint32_t b = top; b < top + n && b < 65536; b++)
+		s->v4_top[b >> 6] |= 1ull << (b & 63);
+}
+
 int nj_intel_add(struct nj_intel_set *s, enum nj_intel_kind kind, const char *v, size_t n,
 		 uint32_t ctx)
 {
@@ -399,16 +517,28 @@ int nj_intel_add(struct nj_intel_set *s, enum nj_intel_kind kind, const char *v,
 	case NJ_IK_IP:
 		if (parse_ip(v, n, bin, &alen, &plen) < 0)
 			return -EINVAL;
-		if (alen == 4)
+		if (alen == 4) {
 			s->v4_plens |= 1ull << plen;
-		else
+			v4_top_mark(s, bin, plen);
+		} else {
 			s->v6_plens[plen / 64] |= 1ull << (plen % 64);
+		}
 		return insert(s, kind, (uint8_t)plen, bin, alen, v, n, ctx);
 	case NJ_IK_DOMAIN:
-	case NJ_IK_HOST:
+	case NJ_IK_HOST: {
+		unsigned labels = 1;
+
 		if ((kl = norm_name(v, n, key, sizeof(key))) < 0)
 			return -EINVAL;
+		for (int c = 0; c < kl; c++)
+			labels += key[c] == '.';
+		/* lookups probe only the label counts some indicator has */
+		if (kind == NJ_IK_DOMAIN)
+			s->dom_labels |= 1ull << (labels > 63 ? 63 : labels);
+		else
+			s->host_labels |= 1ull << (labels > 63 ? 63 : labels);
 		return insert(s, kind, 0, key, (size_t)kl, v, n, ctx);
+	}
 	case NJ_IK_URL:
 		if ((kl = norm_url(v, n, key, sizeof(key))) < 0)
 			return -EINVAL;
@@ -564,8 +694,11 @@ const struct nj_intel_ind *nj_intel_match_ip(const struct nj_intel_set *s, const
 	if (!(s->kinds & (1u << NJ_IK_IP)))
 		return NULL;
 	if (alen == 4) {
+		uint32_t top = (uint32_t)addr[0] << 8 | addr[1];
 		uint64_t m = s->v4_plens;
 
+		if (!(s->v4_top[top >> 6] & (1ull << (top & 63))))
+			m &= 1ull << 32; /* no prefix near it: the exact address only */
 		/* longest prefix first: the most specific indicator wins */
 		while (m) {
 			unsigned p = 63 - (unsigned)__builtin_clzll(m);
@@ -605,6 +738,7 @@ const struct nj_intel_ind *nj_intel_match_domain(const struct nj_intel_set *s, c
 	char buf[256];
 	const struct nj_intel_ind *i;
 	uint32_t n = 0;
+	unsigned labels = 1;
 
 	if (!(s->kinds & ((1u << NJ_IK_DOMAIN) | (1u << NJ_IK_HOST))))
 		return NULL;
@@ -612,18 +746,25 @@ const struct nj_intel_ind *nj_intel_match_domain(const struct nj_intel_set *s, c
 		len--;
 	if (len == 0 || len >= sizeof(buf))
 		return NULL;
-	for (; n < len; n++)
+	for (; n < len; n++) {
 		buf[n] = (char)tolower(name[n]);
-	if ((s->kinds & (1u << NJ_IK_HOST)) && (i = lookup(s, NJ_IK_HOST, 0, buf, n)))
+		labels += buf[n] == '.';
+	}
+	if ((s->host_labels & (1ull << (labels > 63 ? 63 : labels))) &&
+	    (i = lookup(s, NJ_IK_HOST, 0, buf, n)))
 		return i;
-	if (!(s->kinds & (1u << NJ_IK_DOMAIN)))
+	if (!s->dom_labels)
 		return NULL;
-	/* the name, then each parent: www.a.example, a.example, example */
-	for (uint32_t off = 0; off < n;) {
+	/* the name, then each parent: www.a.example, a.example, example; only
+	 * the label counts some domain indicator has are probed */
+	for (uint32_t off = 0; off < n; labels--) {
 		const char *dot;
 
-		if ((i = lookup(s, NJ_IK_DOMAIN, 0, buf + off, n - off)))
+		if ((s->dom_labels & (1ull << (labels > 63 ? 63 : labels))) &&
+		    (i = lookup(s, NJ_IK_DOMAIN, 0, buf + off, n - off)))
 			return i;
+		if (labels <= 63 && !(s->dom_labels & ((1ull << labels) - 2)))
+			break; /* no indicator that short */
 		dot = memchr(buf + off, '.', n - off);
 		if (!dot)
 			break;
@@ -697,4 +838,57 @@ const struct nj_intel_ind *nj_intel_match_certfp(const struct nj_intel_set *s, c
 	if (unhex((const char *)d, len, bin, 20, true) < 0)
 		return NULL;
 	return lookup(s, NJ_IK_CERT_SHA1, 0, bin, 20);
+}
+
+/* ------------------------------------------------------------ reputation */
+
+int nj_intel_add_rep(struct nj_intel_set *s, const char *ip, uint8_t cat, uint8_t score)
+{
+	uint8_t key[17];
+	unsigned alen, plen;
+	size_t n = strlen(ip);
+
+	if (parse_ip(ip, n, key, &alen, &plen) < 0)
+		return -EINVAL;
+	/* the category is part of the key: one address may be in several */
+	key[alen] = cat;
+	if (alen == 4) {
+		s->v4_plens |= 1ull << plen;
+		v4_top_mark(s, key, plen);
+	} else {
+		s->v6_plens[plen / 64] |= 1ull << (plen % 64);
+	}
+	return insert(s, NJ_IK_IP, (uint8_t)plen, key, alen + 1, ip, n, score);
+}
+
+int nj_intel_match_rep(const struct nj_intel_set *s, const uint8_t *addr, unsigned alen,
+		       uint8_t cat)
+{
+	uint8_t key[17];
+	const struct nj_intel_ind *i;
+
+	if (!s || !s->ninds || (alen != 4 && alen != 16))
+		return -1;
+	for (int w = alen == 4 ? 0 : 2; w >= 0; w--) {
+		uint64_t m = alen == 4 ? s->v4_plens : s->v6_plens[w];
+
+		if (alen == 4 && !(s->v4_top[(addr[0] << 8 | addr[1]) >> 6] &
+				   (1ull << ((addr[0] << 8 | addr[1]) & 63))))
+			m &= 1ull << 32;
+		while (m) {
+			unsigned p = (unsigned)w * 64 + 63 - (unsigned)__builtin_clzll(m);
+
+			m &= ~(1ull << (p % 64));
+			if (p > alen * 8)
+				continue;
+			memcpy(key, addr, alen);
+			mask_addr(key, alen, p);
+			key[alen] = cat;
+			if ((i = lookup(s, NJ_IK_IP, (uint8_t)p, key, alen + 1)))
+				return (int)i->ctx;
+		}
+		if (alen == 4)
+			break;
+	}
+	return -1;
 }
