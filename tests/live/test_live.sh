@@ -4,35 +4,8 @@
 # The flows seen live must equal the flows of the same pcap read offline.
 # Needs root, iproute2 and tcpreplay; skips (77) without them.
 set -u
-build=${NJ_BUILD_DIR:?}
-nightjar="$build/nightjar"
-pcapgen="$build/tools/pcapgen/pcapgen"
-if [ "$(id -u)" != 0 ] || ! command -v tcpreplay >/dev/null || ! command -v ip >/dev/null; then
-	echo "SKIP: needs root, ip and tcpreplay"
-	exit 77
-fi
-ns="njlive$$"
-tmp=$(mktemp -d /tmp/nj-live-XXXXXX)
-cleanup() {
-	[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
-
-if ! ip netns add "$ns" 2>/dev/null; then
-	echo "SKIP: cannot create a network namespace here"
-	exit 77
-fi
-ip -n "$ns" link add veth0 type veth peer name veth1 || fail "veth"
-# no IPv6 neighbour discovery or MLD noise on the test link
-for i in veth0 veth1 default all; do
-	ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1" 2>/dev/null
-done
-ip -n "$ns" link set veth0 up
-ip -n "$ns" link set veth1 up
-ip -n "$ns" link set lo up
+. "$(dirname "$0")/lib.sh"
+nj_live_setup njlive
 
 "$pcapgen" --scenario default --seed 11 -o "$tmp/in.pcap" >/dev/null 2>&1 || fail "pcapgen"
 mkdir -p "$tmp/live" "$tmp/off"
