@@ -768,6 +768,8 @@ static void scan_set(struct nj_detect_thread *t, const struct cand_set *cs, cons
 
 		if (inst->ntf && !(x = transform(t, inst, b, l, &xl)))
 			continue;
+		if (db->scan_max && xl > db->scan_max)
+			xl = db->scan_max;
 		scan(t, db, x, xl);
 	}
 }
