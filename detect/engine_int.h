@@ -73,6 +73,7 @@ struct pf_db {
 	uint16_t base;	   /* its base buffer */
 	uint32_t npat;	   /* distinct patterns */
 	uint32_t maxlen;   /* longest pattern (stream overlap) */
+	uint32_t minlen;   /* shortest pattern: a shorter buffer is not scanned */
 	uint32_t scan_max; /* bytes scanned from the buffer start (head database), 0 = all */
 	uint32_t *map_off; /* npat + 1 offsets into map_num */
 	uint32_t *map_num; /* signature nums per pattern, ascending */
