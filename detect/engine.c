@@ -348,6 +348,57 @@ static bool fp_usable(const struct nj_detect_engine *e, const struct nj_detect_s
 	       !(b->flags & NJ_BUFF_PACKET);
 }
 
+#define PF_HEAD_KEY 0x8000u
+
+static bool pf_head(uint32_t depth, uint32_t len)
+{
+	return depth && depth <= PF_HEAD_MAX && depth >= len;
+}
+
+/*
+ * The pattern the packet prefilter (kind 0) looks for. The fast pattern,
+ * unless it is short (3 bytes or less) and may be anywhere: such a pattern
+ * matches most payloads and makes the whole scan slow, so another positive
+ * content of the same list is taken instead, a longer one first, else one
+ * placed in the payload's head. Any positive content of the list must be in
+ * the payload for the signature to match, so the prefilter stays a superset.
+ */
+static void pf_pick(const struct nj_detect_sig *s, int kind, struct pf_pattern *p)
+{
+	const struct nj_detect_list *l = &s->lists[s->fp.list];
+	uint32_t best = 0;
+
+	p->bytes = s->fp.bytes;
+	p->len = s->fp.len;
+	p->nocase = s->fp.nocase;
+	p->offset = s->fp.offset;
+	p->depth = s->fp.depth;
+	if (kind != 0 || p->len > 3 || pf_head(p->depth, p->len))
+		return;
+	for (unsigned i = 0; i < l->n; i++) {
+		const struct nj_detect_content *c;
+		bool abs, head;
+		uint32_t score;
+
+		if (l->el[i].type != NJ_EL_CONTENT)
+			continue;
+		c = l->el[i].u.content;
+		if (c->flags & (NJ_CF_NEGATED | NJ_CF_OFFSET_VAR | NJ_CF_DEPTH_VAR) || !c->len)
+			continue;
+		abs = !(c->flags & (NJ_CF_DISTANCE | NJ_CF_WITHIN));
+		head = abs && (c->flags & NJ_CF_DEPTH) && pf_head((uint32_t)c->depth, c->len);
+		score = (c->len > 3 ? 1000 : 0) + (head ? 500 : 0) + c->len;
+		if (score <= p->len || score <= best)
+			continue;
+		best = score;
+		p->bytes = c->bytes;
+		p->len = c->len;
+		p->nocase = c->flags & NJ_CF_NOCASE;
+		p->offset = abs && (c->flags & NJ_CF_OFFSET) ? (uint32_t)c->offset : 0;
+		p->depth = abs && (c->flags & NJ_CF_DEPTH) ? (uint32_t)c->depth : 0;
+	}
+}
+
 /*
  * kind: 0 packet (placement kept if configured), 1 stream (no placement, long
  * patterns cut to their prefix), 2 app-layer. canon (kind 2, may be NULL)
@@ -400,15 +451,25 @@ static int cand_set_build(struct nj_detect_engine *e, struct cand_set *cs, const
 			always[nal++] = nums[i];
 			continue;
 		}
-		pats[np].bytes = s->fp.bytes;
-		pats[np].len = s->fp.len;
+		pf_pick(s, kind, &pats[np]);
+		/* head patterns: a database of their own, keyed apart from the instance */
+		if (kind == 0 && pf_head(pats[np].depth, pats[np].len)) {
+			inst |= PF_HEAD_KEY;
+			for (k = 0; k < ninst; k++)
+				if (insts[k] == inst)
+					break;
+			if (k == ninst) {
+				if (ninst == NJ_ARRAY_SIZE(insts)) {
+					always[nal++] = nums[i];
+					continue;
+				}
+				insts[ninst++] = inst;
+			}
+		}
 		/* stream units are scanned from a few bytes before the new data: a
 		 * prefix of a long pattern is enough and keeps that overlap short */
 		if (kind == 1 && pats[np].len > STREAM_FP_MAX)
 			pats[np].len = STREAM_FP_MAX;
-		pats[np].nocase = s->fp.nocase;
-		pats[np].offset = s->fp.offset;
-		pats[np].depth = s->fp.depth;
 		pats[np].num = nums[i];
 		pinst[np] = inst;
 		np++;
@@ -426,8 +487,13 @@ static int cand_set_build(struct nj_detect_engine *e, struct cand_set *cs, const
 		for (uint32_t i = 0; i < np; i++)
 			if (pinst[i] == insts[k])
 				sub[nsub++] = pats[i];
-		db->inst = insts[k];
-		db->base = e->rules->inst[insts[k]].base;
+		db->inst = insts[k] & ~PF_HEAD_KEY;
+		db->base = e->rules->inst[db->inst].base;
+		db->scan_max = 0;
+		if (insts[k] & PF_HEAD_KEY)
+			for (uint32_t i = 0; i < nsub; i++)
+				if (sub[i].depth > db->scan_max)
+					db->scan_max = sub[i].depth;
 		if (nj_pf_build(e, db, sub, nsub, kind == 0 && e->pf_offsets, kind == 1, &dropped,
 				&ndropped) < 0) {
 			free(sub);

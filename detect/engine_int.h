@@ -75,6 +75,8 @@ struct pf_db {
 	uint16_t base;	   /* its base buffer */
 	uint32_t npat;	   /* distinct patterns */
 	uint32_t maxlen;   /* longest pattern (stream overlap) */
+	uint32_t minlen;   /* shortest pattern: a shorter buffer is not scanned */
+	uint32_t scan_max; /* bytes scanned from the buffer start (head database), 0 = all */
 	uint32_t *map_off; /* npat + 1 offsets into map_num */
 	uint32_t *map_num; /* signature nums per pattern, ascending */
 };
@@ -87,6 +89,14 @@ struct cand_set {
 	uint32_t *always;
 	uint32_t nsigs; /* signatures in the set (stats) */
 };
+
+/*
+ * Packet patterns that must end within the first PF_HEAD_MAX bytes of the
+ * payload (absolute depth) go to a head database scanned over those bytes
+ * only: ET's short protocol-header patterns (DNS, NTP, TFTP ...) then stop
+ * costing a scan of the whole payload.
+ */
+#define PF_HEAD_MAX 64
 
 /* Longest fast pattern compiled for stream scanning (longer ones: their prefix). */
 #define STREAM_FP_MAX 32

@@ -528,7 +528,8 @@ static void scan(struct nj_detect_thread *t, const struct pf_db *db, const uint8
 	struct scan_ctx sc = {t, db};
 	uint32_t before = t->ncand;
 
-	if (!db->db || !l || !t->scratch)
+	/* no pattern fits: a Hyperscan call costs hundreds of cycles even then */
+	if (!db->db || !l || l < db->minlen || !t->scratch)
 		return;
 	hs_scan(db->db, (const char *)b, l, 0, t->scratch, on_match, &sc);
 	t->st.pf_scans++;
@@ -796,6 +797,8 @@ static void scan_set(struct nj_detect_thread *t, const struct cand_set *cs, cons
 
 		if (inst->ntf && !(x = transform(t, inst, b, l, &xl)))
 			continue;
+		if (db->scan_max && xl > db->scan_max)
+			xl = db->scan_max;
 		scan(t, db, x, xl);
 	}
 }

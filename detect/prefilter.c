@@ -99,6 +99,7 @@ int nj_pf_build(const struct nj_detect_engine *e, struct pf_db *db, struct pf_pa
 	db->db = NULL;
 	db->npat = 0;
 	db->maxlen = 0;
+	db->minlen = 0;
 	db->map_off = db->map_num = NULL;
 	if (!n)
 		return 0;
@@ -146,6 +147,8 @@ int nj_pf_build(const struct nj_detect_engine *e, struct pf_db *db, struct pf_pa
 		}
 		if (p->len > db->maxlen)
 			db->maxlen = p->len;
+		if (!db->minlen || p->len < db->minlen)
+			db->minlen = p->len;
 	}
 
 	/* compile; a refused expression is dropped and the rest compiled again */

@@ -30,6 +30,7 @@
 #include "../config/config.h"
 #include "../dataplane/flow.h"
 #include "../parsers/tls/tls.h"
+#include "../parsers/tls/tls_priv.h"
 
 #ifndef NJ_SRC_DIR
 #define NJ_SRC_DIR "."
@@ -640,6 +641,61 @@ static void test_x509(void)
 }
 
 /* ------------------------------------------------------------------ fingerprints */
+
+/* Same fields with and without the certificate cache; a changed DER is decoded again. */
+static bool cert_eq(const struct nj_tls_cert *a, const struct nj_tls_cert *b)
+{
+	if (a->present != b->present || a->subject_len != b->subject_len ||
+	    a->issuer_len != b->issuer_len || a->serial_len != b->serial_len ||
+	    a->not_before != b->not_before || a->not_after != b->not_after ||
+	    a->nsans != b->nsans || strcmp(a->fingerprint, b->fingerprint) != 0)
+		return false;
+	if (!a->present)
+		return true;
+	if (strcmp(a->subject, b->subject) || strcmp(a->issuer, b->issuer) ||
+	    strcmp(a->serial, b->serial))
+		return false;
+	for (unsigned i = 0; i < a->nsans; i++)
+		if (a->san_len[i] != b->san_len[i] || strcmp(a->sans[i], b->sans[i]))
+			return false;
+	return true;
+}
+
+static void test_x509_cache(void)
+{
+	uint32_t n, n2;
+	uint8_t *der = make_cert(&SERVER_CERT, &n), *d2 = make_cert(&CLIENT_CERT, &n2);
+	struct nj_tls_cert plain, c1, c2;
+	uint64_t h0 = nj_tls_x509_cache_hits();
+
+	CHECK(der && d2);
+	if (!der || !d2)
+		return;
+	CHECK(nj_tls_x509_decode(der, n, &plain, arena, NULL, 16) == NJ_TLS_X509_OK);
+	CHECK(nj_tls_x509_decode_cached(der, n, &c1, arena, NULL, 16) == NJ_TLS_X509_OK);
+	CHECK(nj_tls_x509_decode_cached(der, n, &c2, arena, NULL, 16) == NJ_TLS_X509_OK);
+	CHECK(nj_tls_x509_cache_hits() == h0 + 1);
+	CHECK(cert_eq(&plain, &c1) && cert_eq(&plain, &c2) && c2.nsans == 3);
+	/* another certificate, then the first one again: still right */
+	CHECK(nj_tls_x509_decode_cached(d2, n2, &c1, arena, NULL, 16) == NJ_TLS_X509_OK);
+	CHECK(c1.subject && !strcmp(c1.subject, "CN=client, OU=Dév"));
+	CHECK(nj_tls_x509_decode_cached(der, n, &c2, arena, NULL, 16) == NJ_TLS_X509_OK);
+	CHECK(cert_eq(&plain, &c2));
+	/* one byte of the signature changed: decoded again (another fingerprint) */
+	h0 = nj_tls_x509_cache_hits();
+	der[n - 1] ^= 0x55;
+	CHECK(nj_tls_x509_decode(der, n, &plain, arena, NULL, 16) == NJ_TLS_X509_OK);
+	CHECK(nj_tls_x509_decode_cached(der, n, &c1, arena, NULL, 16) == NJ_TLS_X509_OK);
+	CHECK(nj_tls_x509_cache_hits() == h0);
+	CHECK(cert_eq(&plain, &c1) && strcmp(c1.fingerprint, c2.fingerprint) != 0);
+	/* errors are cached as errors */
+	der[4] ^= 0xff;
+	CHECK(nj_tls_x509_decode_cached(der, n, &c1, arena, NULL, 16) != NJ_TLS_X509_OK);
+	CHECK(nj_tls_x509_decode_cached(der, n, &c1, arena, NULL, 16) != NJ_TLS_X509_OK &&
+	      !c1.present);
+	OPENSSL_free(der);
+	OPENSSL_free(d2);
+}
 
 static void test_versions_grease(void)
 {
@@ -2344,6 +2400,7 @@ int main(int argc, char **argv)
 	test_versions_grease();
 	test_ja4_spec();
 	test_x509();
+	test_x509_cache();
 	test_probe();
 	test_tls12();
 	test_tls13();

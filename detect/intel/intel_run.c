@@ -23,7 +23,7 @@
 
 NJ_CONF_KEY(in_sec, "intel", NJ_CT_MAP, "", "Threat intel indicator matching (docs/intel.md).")
 NJ_CONF_KEY(in_en, "intel.enabled", NJ_CT_BOOL, "no", "Match traffic against intel.sources.")
-NJ_CONF_KEY(in_sid, "intel.sid-base", NJ_CT_INT, "9100000",
+NJ_CONF_KEY(in_sid, "intel.sid-base", NJ_CT_INT, "9000000",
 	    "Intel alerts use signature_id sid-base + indicator kind (0 ip .. 10 cert-sha256).")
 NJ_CONF_KEY(in_mem, "intel.memcap", NJ_CT_SIZE, "512mb",
 	    "Memory of one loaded indicator set; a reload holds two for a moment.")
@@ -162,7 +162,7 @@ int nj_intel_init(const struct nj_conf *conf)
 	int64_t v;
 	struct nj_intel_set *s;
 
-	G.sid_base = 9100000;
+	G.sid_base = 9000000;
 	G.memcap = 512ull << 20;
 	G.dedup = 65536;
 	G.to_ids = true;

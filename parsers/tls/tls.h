@@ -259,6 +259,7 @@ struct nj_tls_config {
 	uint32_t max_msg;	 /* handshake message reassembly limit (bytes) */
 	uint32_t max_mem;	 /* per-transaction arena limit (bytes) */
 	uint16_t max_sans;	 /* subject alternative names kept per certificate */
+	uint64_t cert_cache;	 /* certificate decode cache per worker thread (bytes), 0 off */
 };
 
 /* Extended fields (as "tls: extended: yes"), session resumption, JA3 and JA4 on. */

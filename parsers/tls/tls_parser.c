@@ -25,6 +25,9 @@ NJ_CONF_KEY(tls_maxmsg, "app-layer.protocols.tls.max-handshake-message", NJ_CT_S
 NJ_CONF_KEY(tls_maxmem, "app-layer.protocols.tls.max-memory", NJ_CT_SIZE, "256kb",
 	    "Memory one TLS transaction may keep (names, extension lists, certificate chains "
 	    "for certificate/chain logging).")
+NJ_CONF_KEY(tls_certcache, "app-layer.protocols.tls.certificate-cache", NJ_CT_SIZE, "1mb",
+	    "Memory per worker for decoded certificates (4 KiB per certificate): a server "
+	    "certificate seen before is not decoded again. 0 disables the cache.")
 NJ_CONF_KEY(tls_dports, "app-layer.protocols.tls.detection-ports", NJ_CT_MAP, "",
 	    "Suricata's setting: accepted, ignored; TLS is detected by probing on any port "
 	    "(443, 465, 636, 993, 995, 8443 first).")
@@ -52,6 +55,7 @@ static struct nj_tls_config tls_cfg = {
 	.max_msg = 128 * 1024,
 	.max_mem = 256 * 1024,
 	.max_sans = 256,
+	.cert_cache = 1u << 20,
 };
 static bool ja3_requested;
 
@@ -65,6 +69,7 @@ void nj_tls_config_defaults(struct nj_tls_config *c)
 	c->max_msg = 128 * 1024;
 	c->max_mem = 256 * 1024;
 	c->max_sans = 256;
+	c->cert_cache = 1u << 20;
 }
 
 void nj_tls_config_set(const struct nj_tls_config *c)
@@ -272,6 +277,9 @@ static int tls_configure(const struct nj_conf *conf)
 	if (nj_conf_size(conf, NULL, "app-layer.protocols.tls.max-memory", &sz) < 0)
 		return -1;
 	c.max_mem = sz > (64u << 20) ? (64u << 20) : (uint32_t)sz;
+	if (nj_conf_size(conf, NULL, "app-layer.protocols.tls.certificate-cache", &c.cert_cache) <
+	    0)
+		return -1;
 	if (nj_tls_config_eve(conf, first_tls_eve(conf), &c) < 0)
 		return -1;
 	nj_tls_config_set(&c);
@@ -1051,8 +1059,8 @@ static void certificate(struct tls_state *st, struct nj_al_ctx *c, int dir, cons
 		}
 		if (idx++ == 0 && !st->cert_ok[dir]) {
 			struct nj_tls_cert cert;
-			enum nj_tls_x509_err e = nj_tls_x509_decode(p + o, cl, &cert, tx_alloc, tx,
-								    tls_cfg.max_sans);
+			enum nj_tls_x509_err e = nj_tls_x509_decode_cached(
+				p + o, cl, &cert, tx_alloc, tx, tls_cfg.max_sans);
 
 			if (e == NJ_TLS_X509_OK) {
 				tx->cert[dir] = cert;
