@@ -45,6 +45,7 @@ struct item {
 	char *dkey;		    /* NET context events: their dedup key */
 	struct item *pprev, *pnext; /* pending decisions (DNS wire queries) */
 	bool pending;
+	bool nat_pend; /* a NAT'd flow waiting for its decision (else a DNS query) */
 	double decide_at;
 };
 
@@ -871,6 +872,92 @@ static int join_exact(struct nj_fuse *f, struct item *ep, struct item *net, doub
 	return emit(f, ep, net, "community_id", conf_of(resid, 1.0), off);
 }
 
+/* Queues a decision (a DNS wire query, a NAT'd flow) for the watermark passing at. */
+static void pend_add(struct nj_fuse *f, struct item *it, double at, bool nat)
+{
+	it->pending = true;
+	it->nat_pend = nat;
+	it->decide_at = at;
+	it->pprev = f->pend_tail;
+	if (f->pend_tail)
+		f->pend_tail->pnext = it;
+	else
+		f->pend_head = it;
+	f->pend_tail = it;
+}
+
+/* The NAT key of a flow event from an outside address. */
+static void net_nat_key(struct nj_fuse *f, json_t *ev, char *key, size_t len)
+{
+	nat_key(f, proto_num(jstr(ev, "proto")), jstr(ev, "src_ip"),
+		(unsigned)jint(ev, "src_port", 0), jstr(ev, "dest_ip"),
+		(unsigned)jint(ev, "dest_port", 0), key, len);
+}
+
+/* Time residual of a NAT'd record against a flow start (after the host offset). */
+static bool nat_fits(struct nj_fuse *f, const struct item *ep, double net_time, double *r,
+		     double *off)
+{
+	double o2;
+
+	eid3_fits(f, ep, net_time, r, off);
+	if (nj_fuse_host_offset(f, ep->ep.host, &o2))
+		*r = fabs(*off - o2);
+	return *r <= f->cfg.nat_window;
+}
+
+/*
+ * A NAT'd flow and a record join only when each is the other's one candidate:
+ * the unjoined records under the flow's key that fit its start, and the
+ * unjoined flows under the record's key that fit the record. Two lookups from
+ * different inside hosts to the same resolver a second apart cannot be told
+ * apart when the hosts' clocks are only known to ±window; guessing would be a
+ * wrong join half the time, so the flow is left unattributed and counted
+ * `ambiguous`. count: this is the flow's own decision (a late record retrying
+ * it does not count it again).
+ */
+static int nat_try(struct nj_fuse *f, struct item *net, bool count)
+{
+	char key[256];
+	struct item *b = NULL;
+	double br = 0, bo = 0;
+	unsigned n = 0, nf = 0;
+
+	if (net->joined)
+		return 0;
+	net_nat_key(f, net->ev, key, sizeof(key));
+	MAP_FOREACH(&f->ep_nat, key, e)
+	{
+		double r, off;
+
+		if (e->joined || !nat_fits(f, e, net->time, &r, &off))
+			continue;
+		n++;
+		b = e;
+		br = r;
+		bo = off;
+	}
+	if (!n)
+		return 0;
+	if (n == 1) {
+		MAP_FOREACH(&f->net_nat, key, g)
+		{
+			double r, off;
+
+			if (g != net && !g->joined && nat_fits(f, b, g->time, &r, &off))
+				nf++;
+		}
+	}
+	if (n > 1 || nf) {
+		if (count)
+			f->c.ambiguous++;
+		return 0;
+	}
+	b->joined = true;
+	net->joined = true;
+	return emit(f, b, net, "nat", conf_of(br, 0.7), bo);
+}
+
 /* A flow event arrived: every host's best unjoined EID 3 for its Community ID. */
 static int flow_arrived(struct nj_fuse *f, struct item *net)
 {
@@ -917,36 +1004,14 @@ static int flow_arrived(struct nj_fuse *f, struct item *net)
 	}
 	if (any)
 		return rc;
-	/* NAT: the wire shows the translated source. */
-	if (f->cfg.n_nat && is_outside(f, jstr(net->ev, "src_ip"))) {
-		char key[256];
-		struct item *b = NULL;
-		double br = INFINITY, bo = 0;
-
-		nat_key(f, proto_num(jstr(net->ev, "proto")), jstr(net->ev, "src_ip"),
-			(unsigned)jint(net->ev, "src_port", 0), jstr(net->ev, "dest_ip"),
-			(unsigned)jint(net->ev, "dest_port", 0), key, sizeof(key));
-		MAP_FOREACH(&f->ep_nat, key, e)
-		{
-			double r, off, o2;
-
-			if (e->joined)
-				continue;
-			eid3_fits(f, e, net->time, &r, &off);
-			if (nj_fuse_host_offset(f, e->ep.host, &o2))
-				r = fabs(off - o2);
-			if (r <= f->cfg.nat_window && r < br) {
-				b = e;
-				br = r;
-				bo = off;
-			}
-		}
-		if (b) {
-			b->joined = true;
-			net->joined = true;
-			return emit(f, b, net, "nat", conf_of(br, 0.7), bo);
-		}
-	}
+	/*
+	 * NAT: the wire shows the translated source, so only the destination and
+	 * the time tell the inside hosts apart. Decided later, when records
+	 * written out of order (Sysmon batches) and other flows to the same
+	 * destination had their chance to compete.
+	 */
+	if (f->cfg.n_nat && is_outside(f, jstr(net->ev, "src_ip")))
+		pend_add(f, net, net->ts + f->cfg.nat_window + f->cfg.lateness, true);
 	return 0;
 }
 
@@ -1411,23 +1476,19 @@ int nj_fuse_add_endpoint(struct nj_fuse *f, struct nj_fuse_ep *in, bool replayed
 				nat_key(f, it->ep.proto, out, it->ep.sport, it->ep.dip,
 					it->ep.dport, key, sizeof(key));
 				map_add(&f->ep_nat, key, it);
-				if (!it->joined) {
-					MAP_FOREACH(&f->net_nat, key, net)
-					{
-						double r, off, o2;
+				/*
+				 * A record later than its flow's decision: the flows decided
+				 * without it are tried again (a pending one decides later).
+				 */
+				MAP_FOREACH(&f->net_nat, key, net)
+				{
+					double r, off;
 
-						if (net->joined || it->joined)
-							continue;
-						eid3_fits(f, it, net->time, &r, &off);
-						if (nj_fuse_host_offset(f, it->ep.host, &o2))
-							r = fabs(off - o2);
-						if (r <= f->cfg.nat_window) {
-							it->joined = net->joined = true;
-							rc = emit(f, it, net, "nat",
-								  conf_of(r, 0.7), off);
-							break;
-						}
-					}
+					if (it->joined)
+						break;
+					if (!net->pending && !net->joined &&
+					    nat_fits(f, it, net->time, &r, &off))
+						rc = nat_try(f, net, false);
 				}
 			}
 		}
@@ -1531,9 +1592,7 @@ int nj_fuse_add_eve(struct nj_fuse *f, json_t *ev, bool replayed)
 			rc = flow_arrived(f, it);
 		}
 		if (f->cfg.n_nat && is_outside(f, jstr(ev, "src_ip"))) {
-			nat_key(f, proto_num(jstr(ev, "proto")), jstr(ev, "src_ip"),
-				(unsigned)jint(ev, "src_port", 0), jstr(ev, "dest_ip"),
-				(unsigned)jint(ev, "dest_port", 0), key, sizeof(key));
+			net_nat_key(f, ev, key, sizeof(key));
 			map_add(&f->net_nat, key, it);
 		}
 	} else if (!strcmp(et, "alert") && cid) {
@@ -1587,14 +1646,7 @@ int nj_fuse_add_eve(struct nj_fuse *f, json_t *ev, bool replayed)
 		if (rr) {
 			first_label(rr, key, sizeof(key));
 			map_add(&f->net_dns, key, it);
-			it->pending = true;
-			it->decide_at = ts + f->cfg.dns_window + f->cfg.lateness;
-			it->pprev = f->pend_tail;
-			if (f->pend_tail)
-				f->pend_tail->pnext = it;
-			else
-				f->pend_head = it;
-			f->pend_tail = it;
+			pend_add(f, it, ts + f->cfg.dns_window + f->cfg.lateness, false);
 		}
 	} else if (f->cfg.dns_name_fallback && net_name_key(ev, key, sizeof(key))) {
 		/* http / tls: only for flows no EID 3 record claims by Community ID */
@@ -1635,11 +1687,14 @@ static void decide(struct nj_fuse *f, struct item *it)
 		f->pend_tail = it->pprev;
 	it->pending = false;
 	it->pprev = it->pnext = NULL;
-	if (!rr)
+	if (!rr && !it->nat_pend)
 		return;
 	f->deferring = true;
 	f->defer_at = it->decide_at;
-	dns_wire_arrived(f, it, rr);
+	if (it->nat_pend)
+		nat_try(f, it, true);
+	else
+		dns_wire_arrived(f, it, rr);
 	f->deferring = false;
 }
 
