@@ -517,6 +517,111 @@ static void test_other_joins(void)
 	nj_fuse_destroy(f);
 }
 
+/* An osquery results-log row, fed to the join state. */
+static void osq(struct nj_fuse *f, const char *line)
+{
+	struct nj_fuse_ep ep;
+
+	CHECK(parse(NJ_FUSE_FMT_OSQUERY, line, &ep) == NJ_FUSE_OK);
+	CHECK(nj_fuse_add_endpoint(f, &ep, false) == 0);
+	nj_fuse_ep_free(&ep);
+}
+
+#define OSQ_SHA "9f480191dd6d43eb7a0e1b838ca45c2e958eed9768c377ab74ccfb8ec93dc5ae"
+#define OSQ_WRITE(t, rec, pid, exe, path)                                                      \
+	"{\"name\":\"process_file_events\",\"hostIdentifier\":\"lnx\",\"unixTime\":" t         \
+	",\"counter\":" rec ",\"action\":\"added\",\"columns\":{\"operation\":\"write\","      \
+	"\"pid\":\"" pid "\",\"ppid\":\"1\",\"executable\":\"" exe "\",\"path\":\"" path "\"," \
+	"\"dest_path\":\"\",\"time\":\"" t "\"}}"
+#define OSQ_FILE(t, rec, path)                                                                     \
+	"{\"name\":\"file_events\",\"hostIdentifier\":\"lnx\",\"unixTime\":" t ",\"counter\":" rec \
+	",\"action\":\"added\",\"columns\":{\"target_path\":\"" path "\",\"action\":\"CREATED\","  \
+	"\"md5\":\"0cc175b9c0f1b6a831c399e269772661\",\"sha256\":\"" OSQ_SHA                       \
+	"\",\"hashed\":\"1\","                                                                     \
+	"\"time\":\"" t "\"}}"
+
+static void fileinfo_at(struct nj_fuse *f, double t, const char *cid)
+{
+	char buf[1024], ts[48];
+
+	nj_fuse_fmt_time(t, ts, sizeof(ts));
+	snprintf(buf, sizeof(buf),
+		 "{\"timestamp\":\"%s\",\"event_type\":\"fileinfo\",\"community_id\":\"%s\","
+		 "\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.2\",\"fileinfo\":{\"filename\":"
+		 "\"/a.pdf\",\"size\":1000,\"sha256\":\"" OSQ_SHA "\"}}",
+		 ts, cid);
+	add_ev(f, buf);
+}
+
+/*
+ * osquery's real file tables: process_file_events says who wrote a path,
+ * file_events (with hashes) and hash say what is in it; the hash record joins
+ * the carved file and carries the writer, in either arrival order.
+ */
+static void test_osquery_files(void)
+{
+	struct nj_fuse_cfg cfg;
+	struct nj_fuse *f;
+	struct nj_fuse_ep ep;
+
+	CHECK(parse(NJ_FUSE_FMT_AUTO, OSQ_WRITE("2000", "20", "1664", "/usr/bin/curl", "/d/a.pdf"),
+		    &ep) == NJ_FUSE_OK);
+	CHECK(ep.eid == 11 && ep.pid == 1664 && ep.ppid == 1 && !strcmp(ep.target, "/d/a.pdf") &&
+	      !strcmp(ep.image, "/usr/bin/curl") && !ep.sha256);
+	nj_fuse_ep_free(&ep);
+	CHECK(parse(NJ_FUSE_FMT_AUTO, OSQ_FILE("2002", "21", "/d/a.pdf"), &ep) == NJ_FUSE_OK);
+	CHECK(ep.eid == 15 && ep.pid == -1 && !ep.image && !strcmp(ep.target, "/d/a.pdf") &&
+	      !strcmp(ep.sha256, OSQ_SHA) && ep.record_id == 21);
+	nj_fuse_ep_free(&ep);
+	/* FIM without hashing: a bare file change */
+	CHECK(parse(NJ_FUSE_FMT_OSQUERY,
+		    "{\"name\":\"file_events\",\"hostIdentifier\":\"lnx\",\"unixTime\":5,"
+		    "\"columns\":{\"target_path\":\"/etc/x\",\"action\":\"UPDATED\",\"md5\":\"\","
+		    "\"sha256\":\"\",\"time\":\"5\"}}",
+		    &ep) == NJ_FUSE_OK);
+	CHECK(ep.eid == 11 && !ep.sha256 && !strcmp(ep.target, "/etc/x"));
+	nj_fuse_ep_free(&ep);
+	CHECK(parse(NJ_FUSE_FMT_OSQUERY,
+		    "{\"name\":\"pack_fim_hash\",\"hostIdentifier\":\"lnx\",\"unixTime\":5,"
+		    "\"columns\":{\"path\":\"/tmp/y\",\"directory\":\"/tmp\",\"sha256\":\"" OSQ_SHA
+		    "\"}}",
+		    &ep) == NJ_FUSE_OK);
+	CHECK(ep.eid == 15 && !ep.image && !strcmp(ep.target, "/tmp/y") && ep.time == 5.0);
+	nj_fuse_ep_free(&ep);
+
+	nj_fuse_cfg_default(&cfg);
+	f = nj_fuse_create(&cfg, sink, NULL);
+	n_out = 0;
+	/* write row, carved file, hash row */
+	osq(f, OSQ_WRITE("2000", "20", "1664", "/usr/bin/curl", "/d/a.pdf"));
+	fileinfo_at(f, 2001.5, "1:f1");
+	osq(f, OSQ_FILE("2002", "21", "/d/a.pdf"));
+	CHECK(n_out == 1 && strstr(last, "\"method\":\"sha256\"") && strstr(last, "\"pid\":1664") &&
+	      strstr(last, "\"image\":\"/usr/bin/curl\"") && strstr(last, "\"record_id\":21"));
+	nj_fuse_destroy(f);
+
+	/* the hash row first (same second): decided once the write row had its chance */
+	f = nj_fuse_create(&cfg, sink, NULL);
+	n_out = 0;
+	fileinfo_at(f, 2999.5, "1:f2");
+	osq(f, OSQ_FILE("3000", "31", "/d/b.pdf"));
+	osq(f, OSQ_WRITE("3000", "30", "777", "/usr/bin/wget", "/d/b.pdf"));
+	CHECK(n_out == 0);
+	nj_fuse_advance(f, 3040);
+	CHECK(n_out == 1 && strstr(last, "\"pid\":777") && strstr(last, "\"record_id\":31"));
+	nj_fuse_destroy(f);
+
+	/* two processes wrote the path in that second: the file joins, the writer is not guessed */
+	f = nj_fuse_create(&cfg, sink, NULL);
+	n_out = 0;
+	osq(f, OSQ_WRITE("4000", "40", "11", "/usr/bin/curl", "/d/c.pdf"));
+	osq(f, OSQ_WRITE("4000", "41", "12", "/usr/bin/cp", "/d/c.pdf"));
+	fileinfo_at(f, 4000.2, "1:f3");
+	osq(f, OSQ_FILE("4001", "42", "/d/c.pdf"));
+	CHECK(n_out == 1 && !strstr(last, "\"pid\"") && nj_fuse_counters(f)->ambiguous == 1);
+	nj_fuse_destroy(f);
+}
+
 static void test_config(void)
 {
 	struct nj_fuse_cfg cfg;
@@ -581,6 +686,7 @@ int main(void)
 	test_adapters();
 	test_joins();
 	test_other_joins();
+	test_osquery_files();
 	test_config();
 	test_reader();
 	if (!failures)

@@ -18,6 +18,9 @@
 
 enum item_kind { IT_EP = 0, IT_NET, IT_PROC, IT_KINDS };
 
+/* Decisions that wait for late records: a DNS query, a NAT'd flow, an osquery file hash. */
+enum pend_kind { PEND_DNS = 0, PEND_NAT, PEND_HASH };
+
 #define ITEM_KEYS 4
 #define WIRE_IPS  (1u << 17) /* at most half used: 65536 addresses */
 #define HOST_IPS  16
@@ -45,7 +48,7 @@ struct item {
 	char *dkey;		    /* NET context events: their dedup key */
 	struct item *pprev, *pnext; /* pending decisions (DNS wire queries) */
 	bool pending;
-	bool nat_pend; /* a NAT'd flow waiting for its decision (else a DNS query) */
+	uint8_t pend_kind; /* enum pend_kind: what decide() does with it */
 	double decide_at;
 };
 
@@ -98,15 +101,17 @@ struct nj_fuse {
 	struct map net_resp; /* "cid|dns id" -> DNS responses (answers for dns_query joins) */
 	bool deferring;	     /* emit() called from a deferred decision taken at defer_at */
 	double defer_at;
+	struct map ep_write; /* "host|path" -> records of a process writing it (osquery) */
 };
 
 /* Every map, for init and teardown. */
-#define FUSE_MAPS(f)                                                                              \
-	{                                                                                         \
-		&(f)->ep_cid, &(f)->ep_nat, &(f)->ep_name, &(f)->ep_sha, &(f)->ep_file,           \
-			&(f)->ep_dns, &(f)->proc_pid, &(f)->proc_guid, &(f)->net_cid,             \
-			&(f)->net_nat, &(f)->net_name, &(f)->net_sha, &(f)->net_file,             \
-			&(f)->net_dns, &(f)->ipname, &(f)->net_ctx, &(f)->ep_guid, &(f)->net_resp \
+#define FUSE_MAPS(f)                                                                               \
+	{                                                                                          \
+		&(f)->ep_cid, &(f)->ep_nat, &(f)->ep_name, &(f)->ep_sha, &(f)->ep_file,            \
+			&(f)->ep_dns, &(f)->proc_pid, &(f)->proc_guid, &(f)->net_cid,              \
+			&(f)->net_nat, &(f)->net_name, &(f)->net_sha, &(f)->net_file,              \
+			&(f)->net_dns, &(f)->ipname, &(f)->net_ctx, &(f)->ep_guid, &(f)->net_resp, \
+			&(f)->ep_write                                                             \
 	}
 
 /* ---- small helpers ---- */
@@ -873,10 +878,10 @@ static int join_exact(struct nj_fuse *f, struct item *ep, struct item *net, doub
 }
 
 /* Queues a decision (a DNS wire query, a NAT'd flow) for the watermark passing at. */
-static void pend_add(struct nj_fuse *f, struct item *it, double at, bool nat)
+static void pend_add(struct nj_fuse *f, struct item *it, double at, enum pend_kind kind)
 {
 	it->pending = true;
-	it->nat_pend = nat;
+	it->pend_kind = (uint8_t)kind;
 	it->decide_at = at;
 	it->pprev = f->pend_tail;
 	if (f->pend_tail)
@@ -1011,7 +1016,7 @@ static int flow_arrived(struct nj_fuse *f, struct item *net)
 	 * destination had their chance to compete.
 	 */
 	if (f->cfg.n_nat && is_outside(f, jstr(net->ev, "src_ip")))
-		pend_add(f, net, net->ts + f->cfg.nat_window + f->cfg.lateness, true);
+		pend_add(f, net, net->ts + f->cfg.nat_window + f->cfg.lateness, PEND_NAT);
 	return 0;
 }
 
@@ -1409,6 +1414,65 @@ static void cap(struct nj_fuse *f, enum item_kind k, unsigned max, uint64_t *evi
 	}
 }
 
+static void path_key(const char *host, const char *path, char *out, size_t len)
+{
+	snprintf(out, len, "%s|%s", host, path);
+	lower(out);
+}
+
+/*
+ * osquery splits a stored file in two: process_file_events (pid, executable,
+ * path; no content) and file_events / hash (path, hashes; no process). A
+ * hash record with no process takes the process of the last write to its
+ * path on its host, up to the record's time (+1 s: osquery times are whole
+ * seconds). When different processes wrote the path in that last second, the
+ * writer is not known and the record stays unattributed (`ambiguous`).
+ */
+static int attribute_writer(struct nj_fuse *f, struct item *it)
+{
+	char key[1024];
+	struct item *b = NULL;
+	bool amb = false;
+
+	path_key(it->ep.host, it->ep.target, key, sizeof(key));
+	MAP_FOREACH(&f->ep_write, key, w)
+	{
+		if (w->ep.time > it->ep.time + 1)
+			continue;
+		if (!b || w->ep.time > b->ep.time)
+			b = w;
+	}
+	if (!b)
+		return 0;
+	MAP_FOREACH(&f->ep_write, key, w)
+	{
+		if (w != b && w->ep.time <= it->ep.time + 1 && w->ep.time >= b->ep.time - 1 &&
+		    w->ep.pid != b->ep.pid)
+			amb = true;
+	}
+	if (amb) {
+		f->c.ambiguous++;
+		return -1;
+	}
+	it->ep.pid = b->ep.pid;
+	it->ep.ppid = b->ep.ppid;
+	if (b->ep.image && !it->ep.image)
+		it->ep.image = strdup(b->ep.image);
+	if (b->ep.user && !it->ep.user)
+		it->ep.user = strdup(b->ep.user);
+	return 1;
+}
+
+/* Indexes a record's SHA-256 and joins it to the files held with that hash. */
+static int sha_index(struct nj_fuse *f, struct item *it)
+{
+	int rc = 0;
+
+	map_add(&f->ep_sha, it->ep.sha256, it);
+	MAP_FOREACH(&f->net_sha, it->ep.sha256, net) rc = sha_join(f, it, net);
+	return rc;
+}
+
 int nj_fuse_add_endpoint(struct nj_fuse *f, struct nj_fuse_ep *in, bool replayed)
 {
 	struct item *it;
@@ -1537,6 +1601,21 @@ int nj_fuse_add_endpoint(struct nj_fuse *f, struct nj_fuse_ep *in, bool replayed
 		}
 		/* the wire query decides, once late records had their chance */
 	}
+	if (it->ep.eid == 11 && it->ep.target && it->ep.pid >= 0 && it->ep.source == 1) {
+		path_key(it->ep.host, it->ep.target, key, sizeof(key));
+		map_add(&f->ep_write, key, it);
+	}
+	if (it->ep.eid == 15 && it->ep.source == 1 && it->ep.target && it->ep.pid < 0 &&
+	    !it->ep.guid && sha_usable(it->ep.sha256) && !attribute_writer(f, it)) {
+		/*
+		 * The write row may come after the hash row (same second, results
+		 * batched): the hash joins once late rows had their chance, so its
+		 * fusion events carry the process.
+		 */
+		pend_add(f, it, it->time + f->cfg.lateness, PEND_HASH);
+		cap(f, IT_EP, f->cfg.max_ep, &f->c.evicted_ep);
+		return rc;
+	}
 	if (it->ep.eid == 11 && it->ep.target) {
 		file_key(it->ep.target, key, sizeof(key));
 		map_add(&f->ep_file, key, it);
@@ -1550,10 +1629,8 @@ int nj_fuse_add_endpoint(struct nj_fuse *f, struct nj_fuse_ep *in, bool replayed
 				rc = file_join(f, it, net, fn);
 		}
 	}
-	if (sha_usable(it->ep.sha256)) {
-		map_add(&f->ep_sha, it->ep.sha256, it);
-		MAP_FOREACH(&f->net_sha, it->ep.sha256, net) rc = sha_join(f, it, net);
-	}
+	if (sha_usable(it->ep.sha256))
+		rc = sha_index(f, it);
 	cap(f, IT_EP, f->cfg.max_ep, &f->c.evicted_ep);
 	return rc;
 }
@@ -1646,7 +1723,7 @@ int nj_fuse_add_eve(struct nj_fuse *f, json_t *ev, bool replayed)
 		if (rr) {
 			first_label(rr, key, sizeof(key));
 			map_add(&f->net_dns, key, it);
-			pend_add(f, it, ts + f->cfg.dns_window + f->cfg.lateness, false);
+			pend_add(f, it, ts + f->cfg.dns_window + f->cfg.lateness, PEND_DNS);
 		}
 	} else if (f->cfg.dns_name_fallback && net_name_key(ev, key, sizeof(key))) {
 		/* http / tls: only for flows no EID 3 record claims by Community ID */
@@ -1687,14 +1764,16 @@ static void decide(struct nj_fuse *f, struct item *it)
 		f->pend_tail = it->pprev;
 	it->pending = false;
 	it->pprev = it->pnext = NULL;
-	if (!rr && !it->nat_pend)
-		return;
 	f->deferring = true;
 	f->defer_at = it->decide_at;
-	if (it->nat_pend)
+	if (it->pend_kind == PEND_NAT) {
 		nat_try(f, it, true);
-	else
+	} else if (it->pend_kind == PEND_HASH) {
+		attribute_writer(f, it);
+		sha_index(f, it);
+	} else if (rr) {
 		dns_wire_arrived(f, it, rr);
+	}
 	f->deferring = false;
 }
 
