@@ -418,6 +418,17 @@ static void test_other_joins(void)
 	CHECK(n_out == 2);
 	eid3_from(f, "h2", "10.0.0.3", 6, 5000.5, 40003);
 	CHECK(n_out == 3 && strstr(last, "\"record_id\":6") && strstr(last, "\"nat\""));
+	/*
+	 * A key so busy that its oldest entries were trimmed from the index while
+	 * they could still have competed: not joined (here the trimmed ones were
+	 * 10 s off and would not have fitted, but that is no longer known).
+	 */
+	for (unsigned i = 0; i < 1024; i++)
+		eid3_from(f, "h1", "10.0.0.2", 100 + i, 5990.0 + i * 0.001, 41000 + i);
+	eid3_from(f, "h2", "10.0.0.3", 7, 6000.0, 40004);
+	nat_flow(f, 6000.3, 61006, "1:n7");
+	nj_fuse_advance(f, 6100);
+	CHECK(n_out == 3 && nj_fuse_counters(f)->ambiguous == 4);
 	nj_fuse_destroy(f);
 
 	/* dns_name: the endpoint resolved a name; a proxy's flow names it in TLS SNI */

@@ -923,10 +923,13 @@ static bool nat_fits(struct nj_fuse *f, const struct item *ep, double net_time, 
  */
 static int nat_try(struct nj_fuse *f, struct item *net, bool count)
 {
+	/* how far apart in time a trimmed entry must be for it not to matter */
+	double slack = f->cfg.window + f->cfg.nat_window + 60;
+	double old_ep = INFINITY, old_net = INFINITY;
 	char key[256];
 	struct item *b = NULL;
 	double br = 0, bo = 0;
-	unsigned n = 0, nf = 0;
+	unsigned n = 0, nf = 0, all_ep = 0, all_net = 0;
 
 	if (net->joined)
 		return 0;
@@ -935,6 +938,8 @@ static int nat_try(struct nj_fuse *f, struct item *net, bool count)
 	{
 		double r, off;
 
+		all_ep++;
+		old_ep = fmin(old_ep, e->time);
 		if (e->joined || !nat_fits(f, e, net->time, &r, &off))
 			continue;
 		n++;
@@ -949,11 +954,18 @@ static int nat_try(struct nj_fuse *f, struct item *net, bool count)
 		{
 			double r, off;
 
+			all_net++;
+			old_net = fmin(old_net, g->time);
 			if (g != net && !g->joined && nat_fits(f, b, g->time, &r, &off))
 				nf++;
 		}
 	}
-	if (n > 1 || nf) {
+	/*
+	 * A key at its per-key cap lost its oldest entries: if those may have been
+	 * near this flow in time, a competitor may be missing, so no join either.
+	 */
+	if (n > 1 || nf || (all_ep >= f->ep_nat.per_key && old_ep > net->time - slack) ||
+	    (all_net >= f->net_nat.per_key && old_net > b->time - slack)) {
 		if (count)
 			f->c.ambiguous++;
 		return 0;
@@ -1379,6 +1391,9 @@ struct nj_fuse *nj_fuse_create(const struct nj_fuse_cfg *cfg, nj_fuse_emit_fn em
 	f->net_dns.per_key = 64;
 	f->net_name.per_key = 64;
 	f->net_ctx.per_key = 1024;
+	/* every NAT'd host's lookups to one resolver share a key (see nat_try) */
+	f->ep_nat.per_key = 1024;
+	f->net_nat.per_key = 1024;
 	for (unsigned i = 0; i < cfg->n_hosts; i++)
 		host_add_ip(f, cfg->hosts[i].name, cfg->hosts[i].ip);
 	return f;
