@@ -182,7 +182,10 @@ static int sink(void *arg, const char *line, size_t len)
 	return 0;
 }
 
-static void eid3(struct nj_fuse *f, const char *host, uint64_t rec, double t, unsigned sport)
+static void add_ev(struct nj_fuse *f, const char *js);
+
+static void eid3_from(struct nj_fuse *f, const char *host, const char *sip, uint64_t rec, double t,
+		      unsigned sport)
 {
 	struct nj_fuse_ep ep = {0};
 
@@ -194,13 +197,33 @@ static void eid3(struct nj_fuse *f, const char *host, uint64_t rec, double t, un
 	ep.ppid = -1;
 	ep.proto = 6;
 	ep.initiated = 1;
-	ep.sip = strdup("10.0.0.2");
+	ep.sip = strdup(sip);
 	ep.dip = strdup("10.0.0.9");
 	ep.sport = (uint16_t)sport;
 	ep.dport = 443;
 	ep.image = strdup("C:\\a.exe");
 	CHECK(nj_fuse_add_endpoint(f, &ep, false) == 0);
 	nj_fuse_ep_free(&ep);
+}
+
+static void eid3(struct nj_fuse *f, const char *host, uint64_t rec, double t, unsigned sport)
+{
+	eid3_from(f, host, "10.0.0.2", rec, t, sport);
+}
+
+/* A flow from the NAT's outside address 198.51.100.7 to 10.0.0.9:443. */
+static void nat_flow(struct nj_fuse *f, double start, unsigned sport, const char *cid)
+{
+	char buf[1024], ts[48], st[48];
+
+	nj_fuse_fmt_time(start + 1, ts, sizeof(ts));
+	nj_fuse_fmt_time(start, st, sizeof(st));
+	snprintf(buf, sizeof(buf),
+		 "{\"timestamp\":\"%s\",\"event_type\":\"flow\",\"community_id\":\"%s\","
+		 "\"src_ip\":\"198.51.100.7\",\"src_port\":%u,\"dest_ip\":\"10.0.0.9\","
+		 "\"dest_port\":443,\"proto\":\"TCP\",\"flow\":{\"start\":\"%s\"}}",
+		 ts, cid, sport, st);
+	add_ev(f, buf);
 }
 
 static void flow(struct nj_fuse *f, double start, const char *cid)
@@ -345,6 +368,9 @@ static void test_other_joins(void)
 	       "\"community_id\":\"1:x\",\"src_ip\":\"198.51.100.7\",\"src_port\":61000,"
 	       "\"dest_ip\":\"10.0.0.9\",\"dest_port\":443,\"proto\":\"TCP\",\"flow\":{\"start\":"
 	       "\"1970-01-01T00:16:41.000000+0000\"}}");
+	/* decided once late records had their chance */
+	CHECK(n_out == 0);
+	nj_fuse_flush(f);
 	CHECK(n_out == 1 && strstr(last, "\"method\":\"nat\""));
 	/* a flow to another port does not join */
 	eid3(f, "h1", 2, 1100.0, 40001);
@@ -353,7 +379,56 @@ static void test_other_joins(void)
 	       "\"community_id\":\"1:y\",\"src_ip\":\"198.51.100.7\",\"src_port\":61001,"
 	       "\"dest_ip\":\"10.0.0.9\",\"dest_port\":8443,\"proto\":\"TCP\",\"flow\":{\"start\":"
 	       "\"1970-01-01T00:18:21.000000+0000\"}}");
+	nj_fuse_flush(f);
 	CHECK(n_out == 1);
+	nj_fuse_destroy(f);
+
+	/*
+	 * NAT ambiguity: two inside hosts behind one address, their clocks known
+	 * only to the window. A flow two records fit, or a record two flows fit,
+	 * is declined and counted, never guessed; a pair far from the others joins.
+	 */
+	nj_fuse_cfg_default(&cfg);
+	CHECK(nj_fuse_cfg_set(&cfg, "nat=10.0.0.2=198.51.100.7") == 0);
+	CHECK(nj_fuse_cfg_set(&cfg, "nat=10.0.0.3=198.51.100.7") == 0);
+	f = nj_fuse_create(&cfg, sink, NULL);
+	n_out = 0;
+	eid3_from(f, "h1", "10.0.0.2", 1, 2000.0, 40000);
+	eid3_from(f, "h2", "10.0.0.3", 2, 2001.0, 40000);
+	nat_flow(f, 2000.6, 61000, "1:n1");
+	nj_fuse_advance(f, 2100);
+	CHECK(n_out == 0 && nj_fuse_counters(f)->ambiguous == 1);
+	/* one record, two flows that fit it */
+	eid3_from(f, "h1", "10.0.0.2", 3, 3000.0, 40001);
+	nat_flow(f, 3000.2, 61001, "1:n2");
+	nat_flow(f, 3001.0, 61002, "1:n3");
+	nj_fuse_advance(f, 3100);
+	CHECK(n_out == 0 && nj_fuse_counters(f)->ambiguous == 3);
+	/* apart in time: each flow has one record and each record one flow */
+	eid3_from(f, "h1", "10.0.0.2", 4, 4000.0, 40002);
+	eid3_from(f, "h2", "10.0.0.3", 5, 4010.0, 40002);
+	nat_flow(f, 4000.3, 61003, "1:n4");
+	nat_flow(f, 4010.2, 61004, "1:n5");
+	nj_fuse_advance(f, 4100);
+	CHECK(n_out == 2 && nj_fuse_counters(f)->joins_nat == 2 &&
+	      nj_fuse_counters(f)->ambiguous == 3);
+	/* a record written after its flow was decided still joins when it is the one */
+	nat_flow(f, 5000.0, 61005, "1:n6");
+	nj_fuse_advance(f, 5100);
+	CHECK(n_out == 2);
+	eid3_from(f, "h2", "10.0.0.3", 6, 5000.5, 40003);
+	CHECK(n_out == 3 && strstr(last, "\"record_id\":6") && strstr(last, "\"nat\""));
+	/*
+	 * A key so busy that its oldest entries were trimmed from the index while
+	 * they could still have competed: not joined (here the trimmed ones were
+	 * 10 s off and would not have fitted, but that is no longer known).
+	 */
+	for (unsigned i = 0; i < 1024; i++)
+		eid3_from(f, "h1", "10.0.0.2", 100 + i, 5990.0 + i * 0.001, 41000 + i);
+	eid3_from(f, "h2", "10.0.0.3", 7, 6000.0, 40004);
+	nat_flow(f, 6000.3, 61006, "1:n7");
+	nj_fuse_advance(f, 6100);
+	CHECK(n_out == 3 && nj_fuse_counters(f)->ambiguous == 4);
 	nj_fuse_destroy(f);
 
 	/* dns_name: the endpoint resolved a name; a proxy's flow names it in TLS SNI */
@@ -453,6 +528,111 @@ static void test_other_joins(void)
 	nj_fuse_destroy(f);
 }
 
+/* An osquery results-log row, fed to the join state. */
+static void osq(struct nj_fuse *f, const char *line)
+{
+	struct nj_fuse_ep ep;
+
+	CHECK(parse(NJ_FUSE_FMT_OSQUERY, line, &ep) == NJ_FUSE_OK);
+	CHECK(nj_fuse_add_endpoint(f, &ep, false) == 0);
+	nj_fuse_ep_free(&ep);
+}
+
+#define OSQ_SHA "9f480191dd6d43eb7a0e1b838ca45c2e958eed9768c377ab74ccfb8ec93dc5ae"
+#define OSQ_WRITE(t, rec, pid, exe, path)                                                      \
+	"{\"name\":\"process_file_events\",\"hostIdentifier\":\"lnx\",\"unixTime\":" t         \
+	",\"counter\":" rec ",\"action\":\"added\",\"columns\":{\"operation\":\"write\","      \
+	"\"pid\":\"" pid "\",\"ppid\":\"1\",\"executable\":\"" exe "\",\"path\":\"" path "\"," \
+	"\"dest_path\":\"\",\"time\":\"" t "\"}}"
+#define OSQ_FILE(t, rec, path)                                                                     \
+	"{\"name\":\"file_events\",\"hostIdentifier\":\"lnx\",\"unixTime\":" t ",\"counter\":" rec \
+	",\"action\":\"added\",\"columns\":{\"target_path\":\"" path "\",\"action\":\"CREATED\","  \
+	"\"md5\":\"0cc175b9c0f1b6a831c399e269772661\",\"sha256\":\"" OSQ_SHA                       \
+	"\",\"hashed\":\"1\","                                                                     \
+	"\"time\":\"" t "\"}}"
+
+static void fileinfo_at(struct nj_fuse *f, double t, const char *cid)
+{
+	char buf[1024], ts[48];
+
+	nj_fuse_fmt_time(t, ts, sizeof(ts));
+	snprintf(buf, sizeof(buf),
+		 "{\"timestamp\":\"%s\",\"event_type\":\"fileinfo\",\"community_id\":\"%s\","
+		 "\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.2\",\"fileinfo\":{\"filename\":"
+		 "\"/a.pdf\",\"size\":1000,\"sha256\":\"" OSQ_SHA "\"}}",
+		 ts, cid);
+	add_ev(f, buf);
+}
+
+/*
+ * osquery's real file tables: process_file_events says who wrote a path,
+ * file_events (with hashes) and hash say what is in it; the hash record joins
+ * the carved file and carries the writer, in either arrival order.
+ */
+static void test_osquery_files(void)
+{
+	struct nj_fuse_cfg cfg;
+	struct nj_fuse *f;
+	struct nj_fuse_ep ep;
+
+	CHECK(parse(NJ_FUSE_FMT_AUTO, OSQ_WRITE("2000", "20", "1664", "/usr/bin/curl", "/d/a.pdf"),
+		    &ep) == NJ_FUSE_OK);
+	CHECK(ep.eid == 11 && ep.pid == 1664 && ep.ppid == 1 && !strcmp(ep.target, "/d/a.pdf") &&
+	      !strcmp(ep.image, "/usr/bin/curl") && !ep.sha256);
+	nj_fuse_ep_free(&ep);
+	CHECK(parse(NJ_FUSE_FMT_AUTO, OSQ_FILE("2002", "21", "/d/a.pdf"), &ep) == NJ_FUSE_OK);
+	CHECK(ep.eid == 15 && ep.pid == -1 && !ep.image && !strcmp(ep.target, "/d/a.pdf") &&
+	      !strcmp(ep.sha256, OSQ_SHA) && ep.record_id == 21);
+	nj_fuse_ep_free(&ep);
+	/* FIM without hashing: a bare file change */
+	CHECK(parse(NJ_FUSE_FMT_OSQUERY,
+		    "{\"name\":\"file_events\",\"hostIdentifier\":\"lnx\",\"unixTime\":5,"
+		    "\"columns\":{\"target_path\":\"/etc/x\",\"action\":\"UPDATED\",\"md5\":\"\","
+		    "\"sha256\":\"\",\"time\":\"5\"}}",
+		    &ep) == NJ_FUSE_OK);
+	CHECK(ep.eid == 11 && !ep.sha256 && !strcmp(ep.target, "/etc/x"));
+	nj_fuse_ep_free(&ep);
+	CHECK(parse(NJ_FUSE_FMT_OSQUERY,
+		    "{\"name\":\"pack_fim_hash\",\"hostIdentifier\":\"lnx\",\"unixTime\":5,"
+		    "\"columns\":{\"path\":\"/tmp/y\",\"directory\":\"/tmp\",\"sha256\":\"" OSQ_SHA
+		    "\"}}",
+		    &ep) == NJ_FUSE_OK);
+	CHECK(ep.eid == 15 && !ep.image && !strcmp(ep.target, "/tmp/y") && ep.time == 5.0);
+	nj_fuse_ep_free(&ep);
+
+	nj_fuse_cfg_default(&cfg);
+	f = nj_fuse_create(&cfg, sink, NULL);
+	n_out = 0;
+	/* write row, carved file, hash row */
+	osq(f, OSQ_WRITE("2000", "20", "1664", "/usr/bin/curl", "/d/a.pdf"));
+	fileinfo_at(f, 2001.5, "1:f1");
+	osq(f, OSQ_FILE("2002", "21", "/d/a.pdf"));
+	CHECK(n_out == 1 && strstr(last, "\"method\":\"sha256\"") && strstr(last, "\"pid\":1664") &&
+	      strstr(last, "\"image\":\"/usr/bin/curl\"") && strstr(last, "\"record_id\":21"));
+	nj_fuse_destroy(f);
+
+	/* the hash row first (same second): decided once the write row had its chance */
+	f = nj_fuse_create(&cfg, sink, NULL);
+	n_out = 0;
+	fileinfo_at(f, 2999.5, "1:f2");
+	osq(f, OSQ_FILE("3000", "31", "/d/b.pdf"));
+	osq(f, OSQ_WRITE("3000", "30", "777", "/usr/bin/wget", "/d/b.pdf"));
+	CHECK(n_out == 0);
+	nj_fuse_advance(f, 3040);
+	CHECK(n_out == 1 && strstr(last, "\"pid\":777") && strstr(last, "\"record_id\":31"));
+	nj_fuse_destroy(f);
+
+	/* two processes wrote the path in that second: the file joins, the writer is not guessed */
+	f = nj_fuse_create(&cfg, sink, NULL);
+	n_out = 0;
+	osq(f, OSQ_WRITE("4000", "40", "11", "/usr/bin/curl", "/d/c.pdf"));
+	osq(f, OSQ_WRITE("4000", "41", "12", "/usr/bin/cp", "/d/c.pdf"));
+	fileinfo_at(f, 4000.2, "1:f3");
+	osq(f, OSQ_FILE("4001", "42", "/d/c.pdf"));
+	CHECK(n_out == 1 && !strstr(last, "\"pid\"") && nj_fuse_counters(f)->ambiguous == 1);
+	nj_fuse_destroy(f);
+}
+
 static void test_config(void)
 {
 	struct nj_fuse_cfg cfg;
@@ -517,6 +697,7 @@ int main(void)
 	test_adapters();
 	test_joins();
 	test_other_joins();
+	test_osquery_files();
 	test_config();
 	test_reader();
 	if (!failures)

@@ -610,16 +610,40 @@ static int parse_osquery(json_t *o, uint64_t line_no, struct nj_fuse_ep *ep)
 		if (!ep->user)
 			ep->user = kv_str(c, "uid");
 		ep->sha256 = sha256_of(json_string_value(json_object_get(c, "sha256")));
-	} else if (ends_with(name, "file_events")) {
+	} else if (ends_with(name, "process_file_events")) {
+		/*
+		 * Audit-based: which process wrote which file (pid, executable, path;
+		 * dest_path for a rename or link). No hashes: the file's content comes
+		 * from file_events / hash rows of the same path.
+		 */
+		char *dest = kv_str(c, "dest_path");
+
 		ep->eid = 11;
+		free(ep->image);
+		ep->image = kv_str(c, "executable");
+		ep->target = dest ? dest : kv_str(c, "path");
+		ep->ppid = kv_long(c, "ppid", &v) ? v : -1;
+		if (!ep->target)
+			return NJ_FUSE_BAD_SHAPE;
+	} else if (ends_with(name, "file_events") || ends_with(name, "hash")) {
+		/*
+		 * FIM file_events (target_path; md5/sha1/sha256 once hashing is
+		 * configured) and the hash table (path): no process. With a SHA-256
+		 * the row is a file-hash record (EID 15); the join state gives it the
+		 * process of the process_file_events row that wrote the same path.
+		 * A file_events row without hashes is a bare file change (EID 11).
+		 */
 		ep->target = kv_str(c, "target_path");
-		ep->sha256 = sha256_of(json_string_value(json_object_get(c, "sha256")));
-	} else if (ends_with(name, "hash")) {
-		ep->eid = 15;
-		ep->target = ep->image;
+		if (ep->target)
+			free(ep->image);
+		else
+			ep->target = ep->image; /* hash: "path" */
 		ep->image = NULL;
+		if (!ep->target)
+			return NJ_FUSE_BAD_SHAPE;
 		ep->sha256 = sha256_of(json_string_value(json_object_get(c, "sha256")));
-		if (!ep->sha256)
+		ep->eid = ep->sha256 ? 15 : 11;
+		if (!ep->sha256 && ends_with(name, "hash"))
 			return NJ_FUSE_BAD_SHAPE;
 	} else {
 		return NJ_FUSE_SKIP_OTHER;

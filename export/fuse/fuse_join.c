@@ -18,6 +18,9 @@
 
 enum item_kind { IT_EP = 0, IT_NET, IT_PROC, IT_KINDS };
 
+/* Decisions that wait for late records: a DNS query, a NAT'd flow, an osquery file hash. */
+enum pend_kind { PEND_DNS = 0, PEND_NAT, PEND_HASH };
+
 #define ITEM_KEYS 4
 #define WIRE_IPS  (1u << 17) /* at most half used: 65536 addresses */
 #define HOST_IPS  16
@@ -45,6 +48,7 @@ struct item {
 	char *dkey;		    /* NET context events: their dedup key */
 	struct item *pprev, *pnext; /* pending decisions (DNS wire queries) */
 	bool pending;
+	uint8_t pend_kind; /* enum pend_kind: what decide() does with it */
 	double decide_at;
 };
 
@@ -97,15 +101,17 @@ struct nj_fuse {
 	struct map net_resp; /* "cid|dns id" -> DNS responses (answers for dns_query joins) */
 	bool deferring;	     /* emit() called from a deferred decision taken at defer_at */
 	double defer_at;
+	struct map ep_write; /* "host|path" -> records of a process writing it (osquery) */
 };
 
 /* Every map, for init and teardown. */
-#define FUSE_MAPS(f)                                                                              \
-	{                                                                                         \
-		&(f)->ep_cid, &(f)->ep_nat, &(f)->ep_name, &(f)->ep_sha, &(f)->ep_file,           \
-			&(f)->ep_dns, &(f)->proc_pid, &(f)->proc_guid, &(f)->net_cid,             \
-			&(f)->net_nat, &(f)->net_name, &(f)->net_sha, &(f)->net_file,             \
-			&(f)->net_dns, &(f)->ipname, &(f)->net_ctx, &(f)->ep_guid, &(f)->net_resp \
+#define FUSE_MAPS(f)                                                                               \
+	{                                                                                          \
+		&(f)->ep_cid, &(f)->ep_nat, &(f)->ep_name, &(f)->ep_sha, &(f)->ep_file,            \
+			&(f)->ep_dns, &(f)->proc_pid, &(f)->proc_guid, &(f)->net_cid,              \
+			&(f)->net_nat, &(f)->net_name, &(f)->net_sha, &(f)->net_file,              \
+			&(f)->net_dns, &(f)->ipname, &(f)->net_ctx, &(f)->ep_guid, &(f)->net_resp, \
+			&(f)->ep_write                                                             \
 	}
 
 /* ---- small helpers ---- */
@@ -871,6 +877,104 @@ static int join_exact(struct nj_fuse *f, struct item *ep, struct item *net, doub
 	return emit(f, ep, net, "community_id", conf_of(resid, 1.0), off);
 }
 
+/* Queues a decision (a DNS wire query, a NAT'd flow) for the watermark passing at. */
+static void pend_add(struct nj_fuse *f, struct item *it, double at, enum pend_kind kind)
+{
+	it->pending = true;
+	it->pend_kind = (uint8_t)kind;
+	it->decide_at = at;
+	it->pprev = f->pend_tail;
+	if (f->pend_tail)
+		f->pend_tail->pnext = it;
+	else
+		f->pend_head = it;
+	f->pend_tail = it;
+}
+
+/* The NAT key of a flow event from an outside address. */
+static void net_nat_key(struct nj_fuse *f, json_t *ev, char *key, size_t len)
+{
+	nat_key(f, proto_num(jstr(ev, "proto")), jstr(ev, "src_ip"),
+		(unsigned)jint(ev, "src_port", 0), jstr(ev, "dest_ip"),
+		(unsigned)jint(ev, "dest_port", 0), key, len);
+}
+
+/* Time residual of a NAT'd record against a flow start (after the host offset). */
+static bool nat_fits(struct nj_fuse *f, const struct item *ep, double net_time, double *r,
+		     double *off)
+{
+	double o2;
+
+	eid3_fits(f, ep, net_time, r, off);
+	if (nj_fuse_host_offset(f, ep->ep.host, &o2))
+		*r = fabs(*off - o2);
+	return *r <= f->cfg.nat_window;
+}
+
+/*
+ * A NAT'd flow and a record join only when each is the other's one candidate:
+ * the unjoined records under the flow's key that fit its start, and the
+ * unjoined flows under the record's key that fit the record. Two lookups from
+ * different inside hosts to the same resolver a second apart cannot be told
+ * apart when the hosts' clocks are only known to ±window; guessing would be a
+ * wrong join half the time, so the flow is left unattributed and counted
+ * `ambiguous`. count: this is the flow's own decision (a late record retrying
+ * it does not count it again).
+ */
+static int nat_try(struct nj_fuse *f, struct item *net, bool count)
+{
+	/* how far apart in time a trimmed entry must be for it not to matter */
+	double slack = f->cfg.window + f->cfg.nat_window + 60;
+	double old_ep = INFINITY, old_net = INFINITY;
+	char key[256];
+	struct item *b = NULL;
+	double br = 0, bo = 0;
+	unsigned n = 0, nf = 0, all_ep = 0, all_net = 0;
+
+	if (net->joined)
+		return 0;
+	net_nat_key(f, net->ev, key, sizeof(key));
+	MAP_FOREACH(&f->ep_nat, key, e)
+	{
+		double r, off;
+
+		all_ep++;
+		old_ep = fmin(old_ep, e->time);
+		if (e->joined || !nat_fits(f, e, net->time, &r, &off))
+			continue;
+		n++;
+		b = e;
+		br = r;
+		bo = off;
+	}
+	if (!n)
+		return 0;
+	if (n == 1) {
+		MAP_FOREACH(&f->net_nat, key, g)
+		{
+			double r, off;
+
+			all_net++;
+			old_net = fmin(old_net, g->time);
+			if (g != net && !g->joined && nat_fits(f, b, g->time, &r, &off))
+				nf++;
+		}
+	}
+	/*
+	 * A key at its per-key cap lost its oldest entries: if those may have been
+	 * near this flow in time, a competitor may be missing, so no join either.
+	 */
+	if (n > 1 || nf || (all_ep >= f->ep_nat.per_key && old_ep > net->time - slack) ||
+	    (all_net >= f->net_nat.per_key && old_net > b->time - slack)) {
+		if (count)
+			f->c.ambiguous++;
+		return 0;
+	}
+	b->joined = true;
+	net->joined = true;
+	return emit(f, b, net, "nat", conf_of(br, 0.7), bo);
+}
+
 /* A flow event arrived: every host's best unjoined EID 3 for its Community ID. */
 static int flow_arrived(struct nj_fuse *f, struct item *net)
 {
@@ -917,36 +1021,14 @@ static int flow_arrived(struct nj_fuse *f, struct item *net)
 	}
 	if (any)
 		return rc;
-	/* NAT: the wire shows the translated source. */
-	if (f->cfg.n_nat && is_outside(f, jstr(net->ev, "src_ip"))) {
-		char key[256];
-		struct item *b = NULL;
-		double br = INFINITY, bo = 0;
-
-		nat_key(f, proto_num(jstr(net->ev, "proto")), jstr(net->ev, "src_ip"),
-			(unsigned)jint(net->ev, "src_port", 0), jstr(net->ev, "dest_ip"),
-			(unsigned)jint(net->ev, "dest_port", 0), key, sizeof(key));
-		MAP_FOREACH(&f->ep_nat, key, e)
-		{
-			double r, off, o2;
-
-			if (e->joined)
-				continue;
-			eid3_fits(f, e, net->time, &r, &off);
-			if (nj_fuse_host_offset(f, e->ep.host, &o2))
-				r = fabs(off - o2);
-			if (r <= f->cfg.nat_window && r < br) {
-				b = e;
-				br = r;
-				bo = off;
-			}
-		}
-		if (b) {
-			b->joined = true;
-			net->joined = true;
-			return emit(f, b, net, "nat", conf_of(br, 0.7), bo);
-		}
-	}
+	/*
+	 * NAT: the wire shows the translated source, so only the destination and
+	 * the time tell the inside hosts apart. Decided later, when records
+	 * written out of order (Sysmon batches) and other flows to the same
+	 * destination had their chance to compete.
+	 */
+	if (f->cfg.n_nat && is_outside(f, jstr(net->ev, "src_ip")))
+		pend_add(f, net, net->ts + f->cfg.nat_window + f->cfg.lateness, PEND_NAT);
 	return 0;
 }
 
@@ -1309,6 +1391,9 @@ struct nj_fuse *nj_fuse_create(const struct nj_fuse_cfg *cfg, nj_fuse_emit_fn em
 	f->net_dns.per_key = 64;
 	f->net_name.per_key = 64;
 	f->net_ctx.per_key = 1024;
+	/* every NAT'd host's lookups to one resolver share a key (see nat_try) */
+	f->ep_nat.per_key = 1024;
+	f->net_nat.per_key = 1024;
 	for (unsigned i = 0; i < cfg->n_hosts; i++)
 		host_add_ip(f, cfg->hosts[i].name, cfg->hosts[i].ip);
 	return f;
@@ -1342,6 +1427,65 @@ static void cap(struct nj_fuse *f, enum item_kind k, unsigned max, uint64_t *evi
 		item_free(f, f->q[k].head);
 		(*evicted)++;
 	}
+}
+
+static void path_key(const char *host, const char *path, char *out, size_t len)
+{
+	snprintf(out, len, "%s|%s", host, path);
+	lower(out);
+}
+
+/*
+ * osquery splits a stored file in two: process_file_events (pid, executable,
+ * path; no content) and file_events / hash (path, hashes; no process). A
+ * hash record with no process takes the process of the last write to its
+ * path on its host, up to the record's time (+1 s: osquery times are whole
+ * seconds). When different processes wrote the path in that last second, the
+ * writer is not known and the record stays unattributed (`ambiguous`).
+ */
+static int attribute_writer(struct nj_fuse *f, struct item *it)
+{
+	char key[1024];
+	struct item *b = NULL;
+	bool amb = false;
+
+	path_key(it->ep.host, it->ep.target, key, sizeof(key));
+	MAP_FOREACH(&f->ep_write, key, w)
+	{
+		if (w->ep.time > it->ep.time + 1)
+			continue;
+		if (!b || w->ep.time > b->ep.time)
+			b = w;
+	}
+	if (!b)
+		return 0;
+	MAP_FOREACH(&f->ep_write, key, w)
+	{
+		if (w != b && w->ep.time <= it->ep.time + 1 && w->ep.time >= b->ep.time - 1 &&
+		    w->ep.pid != b->ep.pid)
+			amb = true;
+	}
+	if (amb) {
+		f->c.ambiguous++;
+		return -1;
+	}
+	it->ep.pid = b->ep.pid;
+	it->ep.ppid = b->ep.ppid;
+	if (b->ep.image && !it->ep.image)
+		it->ep.image = strdup(b->ep.image);
+	if (b->ep.user && !it->ep.user)
+		it->ep.user = strdup(b->ep.user);
+	return 1;
+}
+
+/* Indexes a record's SHA-256 and joins it to the files held with that hash. */
+static int sha_index(struct nj_fuse *f, struct item *it)
+{
+	int rc = 0;
+
+	map_add(&f->ep_sha, it->ep.sha256, it);
+	MAP_FOREACH(&f->net_sha, it->ep.sha256, net) rc = sha_join(f, it, net);
+	return rc;
 }
 
 int nj_fuse_add_endpoint(struct nj_fuse *f, struct nj_fuse_ep *in, bool replayed)
@@ -1411,23 +1555,19 @@ int nj_fuse_add_endpoint(struct nj_fuse *f, struct nj_fuse_ep *in, bool replayed
 				nat_key(f, it->ep.proto, out, it->ep.sport, it->ep.dip,
 					it->ep.dport, key, sizeof(key));
 				map_add(&f->ep_nat, key, it);
-				if (!it->joined) {
-					MAP_FOREACH(&f->net_nat, key, net)
-					{
-						double r, off, o2;
+				/*
+				 * A record later than its flow's decision: the flows decided
+				 * without it are tried again (a pending one decides later).
+				 */
+				MAP_FOREACH(&f->net_nat, key, net)
+				{
+					double r, off;
 
-						if (net->joined || it->joined)
-							continue;
-						eid3_fits(f, it, net->time, &r, &off);
-						if (nj_fuse_host_offset(f, it->ep.host, &o2))
-							r = fabs(off - o2);
-						if (r <= f->cfg.nat_window) {
-							it->joined = net->joined = true;
-							rc = emit(f, it, net, "nat",
-								  conf_of(r, 0.7), off);
-							break;
-						}
-					}
+					if (it->joined)
+						break;
+					if (!net->pending && !net->joined &&
+					    nat_fits(f, it, net->time, &r, &off))
+						rc = nat_try(f, net, false);
 				}
 			}
 		}
@@ -1476,6 +1616,21 @@ int nj_fuse_add_endpoint(struct nj_fuse *f, struct nj_fuse_ep *in, bool replayed
 		}
 		/* the wire query decides, once late records had their chance */
 	}
+	if (it->ep.eid == 11 && it->ep.target && it->ep.pid >= 0 && it->ep.source == 1) {
+		path_key(it->ep.host, it->ep.target, key, sizeof(key));
+		map_add(&f->ep_write, key, it);
+	}
+	if (it->ep.eid == 15 && it->ep.source == 1 && it->ep.target && it->ep.pid < 0 &&
+	    !it->ep.guid && sha_usable(it->ep.sha256) && !attribute_writer(f, it)) {
+		/*
+		 * The write row may come after the hash row (same second, results
+		 * batched): the hash joins once late rows had their chance, so its
+		 * fusion events carry the process.
+		 */
+		pend_add(f, it, it->time + f->cfg.lateness, PEND_HASH);
+		cap(f, IT_EP, f->cfg.max_ep, &f->c.evicted_ep);
+		return rc;
+	}
 	if (it->ep.eid == 11 && it->ep.target) {
 		file_key(it->ep.target, key, sizeof(key));
 		map_add(&f->ep_file, key, it);
@@ -1489,10 +1644,8 @@ int nj_fuse_add_endpoint(struct nj_fuse *f, struct nj_fuse_ep *in, bool replayed
 				rc = file_join(f, it, net, fn);
 		}
 	}
-	if (sha_usable(it->ep.sha256)) {
-		map_add(&f->ep_sha, it->ep.sha256, it);
-		MAP_FOREACH(&f->net_sha, it->ep.sha256, net) rc = sha_join(f, it, net);
-	}
+	if (sha_usable(it->ep.sha256))
+		rc = sha_index(f, it);
 	cap(f, IT_EP, f->cfg.max_ep, &f->c.evicted_ep);
 	return rc;
 }
@@ -1531,9 +1684,7 @@ int nj_fuse_add_eve(struct nj_fuse *f, json_t *ev, bool replayed)
 			rc = flow_arrived(f, it);
 		}
 		if (f->cfg.n_nat && is_outside(f, jstr(ev, "src_ip"))) {
-			nat_key(f, proto_num(jstr(ev, "proto")), jstr(ev, "src_ip"),
-				(unsigned)jint(ev, "src_port", 0), jstr(ev, "dest_ip"),
-				(unsigned)jint(ev, "dest_port", 0), key, sizeof(key));
+			net_nat_key(f, ev, key, sizeof(key));
 			map_add(&f->net_nat, key, it);
 		}
 	} else if (!strcmp(et, "alert") && cid) {
@@ -1587,14 +1738,7 @@ int nj_fuse_add_eve(struct nj_fuse *f, json_t *ev, bool replayed)
 		if (rr) {
 			first_label(rr, key, sizeof(key));
 			map_add(&f->net_dns, key, it);
-			it->pending = true;
-			it->decide_at = ts + f->cfg.dns_window + f->cfg.lateness;
-			it->pprev = f->pend_tail;
-			if (f->pend_tail)
-				f->pend_tail->pnext = it;
-			else
-				f->pend_head = it;
-			f->pend_tail = it;
+			pend_add(f, it, ts + f->cfg.dns_window + f->cfg.lateness, PEND_DNS);
 		}
 	} else if (f->cfg.dns_name_fallback && net_name_key(ev, key, sizeof(key))) {
 		/* http / tls: only for flows no EID 3 record claims by Community ID */
@@ -1635,11 +1779,16 @@ static void decide(struct nj_fuse *f, struct item *it)
 		f->pend_tail = it->pprev;
 	it->pending = false;
 	it->pprev = it->pnext = NULL;
-	if (!rr)
-		return;
 	f->deferring = true;
 	f->defer_at = it->decide_at;
-	dns_wire_arrived(f, it, rr);
+	if (it->pend_kind == PEND_NAT) {
+		nat_try(f, it, true);
+	} else if (it->pend_kind == PEND_HASH) {
+		attribute_writer(f, it);
+		sha_index(f, it);
+	} else if (rr) {
+		dns_wire_arrived(f, it, rr);
+	}
 	f->deferring = false;
 }
 

@@ -3,7 +3,7 @@
 
 usage: score_joins.py --fusion OUT[.zst] --truth ENDPOINT_TRUTH [--eve EVE[.zst]]
                       [--min-net-rate 0.99] [--max-wrong 0] [--min-file-rate 1.0]
-                      [--min-dns-rate 0] [--label TEXT]
+                      [--min-dns-rate 0] [--min-file-name-joins 0] [--label TEXT]
 
 OUT holds nightjar-fuse's JSON lines; only {"event_type":"fusion"} lines count.
 Each names the endpoint record it used (endpoint.record_id and host.name) and the
@@ -21,12 +21,19 @@ Printed and checked:
   files    stream-hash events (Sysmon 15, osquery file_events) not lost, whose
            file was carved (sha256 in the EVE fileinfo when --eve is given), joined
            to their process / all of them;
-  dns      DNS query events (EID 22) joined to their flow or query name.
+  dns      DNS query events (EID 22) joined to their flow or query name;
+  names    file-create records (EID 11) joined by the SMB file name (join method
+           `file_name`: an SMB CREATE or an SMB fileinfo, e.g. on the server host
+           that stored the file). Right when the flow (Community ID), the file
+           (sha256, when the event has one) and the file name (last path
+           component, case-insensitive) are the record's; any of them differing
+           is a wrong join.
 Exit 1 when a threshold is missed, 2 on unusable input.
 """
 import argparse
 import collections
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -83,6 +90,11 @@ def as_int(v):
         return None
 
 
+def base_name(p):
+    """Last path component, lowercased: SMB, Windows and Linux spell paths differently."""
+    return re.split(r"[\\/]", str(p))[-1].lower()
+
+
 def fmt_is_sysmon(ev):
     """osquery rows carry no process GUID: pcapgen's truth GUIDs are its own there."""
     return str(first(ev, "endpoint.source", "endpoint.format") or "sysmon") != "osquery"
@@ -97,6 +109,7 @@ def main():
     ap.add_argument("--max-wrong", type=int, default=0)
     ap.add_argument("--min-file-rate", type=float, default=1.0)
     ap.add_argument("--min-dns-rate", type=float, default=0.0)
+    ap.add_argument("--min-file-name-joins", type=int, default=0)
     ap.add_argument("--label", default="")
     a = ap.parse_args()
 
@@ -129,7 +142,8 @@ def main():
             if e.get("event_type") == "fileinfo" and s:
                 carved.add(s.lower())
 
-    net_ok, dns_ok, file_ok = set(), set(), set()
+    net_ok, dns_ok, file_ok, name_ok = set(), set(), set(), set()
+    n_file_name = 0
     wrong = collections.Counter()
     wrong_items = set()
     examples = []
@@ -161,6 +175,9 @@ def main():
         guid = norm_guid(first(ev, "process.entity_id", "process.guid", "process.process_guid",
                                "endpoint.process_guid"))
         pid = as_int(first(ev, "process.pid"))
+        method = first(ev, "join.method")
+        if method == "file_name":
+            n_file_name += 1
 
         if sha:
             sha = str(sha).lower()
@@ -212,10 +229,19 @@ def main():
             elif cid:
                 bad("DNS query joined to another flow", ("r", key), ev)
         elif eid in (11, 15):
-            if sha and sha != t["sha256"]:
+            fname = first(ev, "network.smb.filename", "network.fileinfo.filename")
+            tsha = str(t.get("sha256") or "").lower()
+            if sha and tsha and sha != tsha:
                 bad("file event joined to another file", ("r", key), ev)
-            elif not sha and cid and cid != t.get("community_id"):
+            # a hash join may find the same bytes on another flow; a file create may not
+            elif (not sha or eid == 11) and cid and t.get("community_id") and \
+                    cid != t["community_id"]:
                 bad("file event joined to another flow", ("r", key), ev)
+            elif method == "file_name" and fname and t.get("path") and \
+                    base_name(fname) != base_name(t["path"]):
+                bad("file event joined to another file name", ("r", key), ev)
+            elif method == "file_name" and eid == 11:
+                name_ok.add(key)
             elif sha and eid == 15 and (guid or pid):
                 file_ok.add(key)  # the process checked above is the record's
 
@@ -247,6 +273,8 @@ def main():
           (f"; {file_nc} hash events whose file was not carved" if carved is not None else ""))
     print(f"{label}dns: {len(set(dns_all) & dns_ok)}/{len(dns_all)} DNS query events joined "
           f"({dr:.2%})")
+    print(f"{label}file names: {len(name_ok)} EID 11 records joined to their SMB file by name "
+          f"(file_name); {n_file_name} file_name events read")
     if offsets:
         print(f"{label}join offsets: median {statistics.median(offsets):+.3f} s, "
               f"min {min(offsets):+.3f}, max {max(offsets):+.3f}; differs from the true offset "
@@ -260,6 +288,8 @@ def main():
         fails.append(f"file-hash join rate {fr:.2%} < {a.min_file_rate:.2%}")
     if dr < a.min_dns_rate:
         fails.append(f"DNS join rate {dr:.2%} < {a.min_dns_rate:.2%}")
+    if len(name_ok) < a.min_file_name_joins:
+        fails.append(f"{len(name_ok)} file_name joins < {a.min_file_name_joins}")
     if not net_all:
         fails.append("the truth has no network events")
     for f in fails:

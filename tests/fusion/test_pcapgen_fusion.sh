@@ -9,9 +9,15 @@
 #   winlogbeat, sysmon-json  >= 99% of network events on the right flow, 0 wrong
 #                            joins, every carved file with a Sysmon 15 hash joined
 #                            to its process
-#   osquery                  >= 99% of network events, 0 wrong (files reported)
-#   NAT                      0 wrong joins (join rate reported): a branch office
-#                            behind one outside address, NAT map from pcapgen
+#   osquery                  >= 99% of network events, 0 wrong, >= 95% of carved
+#                            files joined to the process that wrote them (the
+#                            writer comes from process_file_events, whose rows
+#                            are lost at 3% too)
+#   NAT                      >= 99% of network events (all hosts), 0 wrong: a
+#                            branch office behind one outside address, NAT map
+#                            from pcapgen; NAT'd lookups that two hosts' records
+#                            fit equally are declined, not guessed (the reference
+#                            joiner does not translate: rate reported only)
 # Skips (77) when nightjar-fuse is not built. NJ_FUSE=path overrides the binary.
 # With "reference", tests/fusion/ref_join.py (a plain test oracle) stands in for
 # nightjar-fuse: it shows the data can be joined and holds the scorer against a
@@ -114,13 +120,14 @@ ep="--endpoint-skew 2 --endpoint-batch 15 --endpoint-loss 0.03"
 
 case_run winlogbeat "$base $ep" winlogbeat ""
 case_run sysmon-json "$base $ep" sysmon-json ""
-case_run osquery "$base $ep" osquery "--min-file-rate 0"
+case_run osquery "$base $ep" osquery "--min-file-rate 0.95"
 # NAT: only the branch office (64 hosts) is behind it, so more flows for volume
 nat="--seed 32 --flows 4000 --duration 1200 --concurrency 32 --ipv6-share 0"
 nat="$nat --mix http=10,tls=45,dns=40,ntp=5 --endpoint-nat"
 natcfg="-c $tmp/nat/nat.yaml"
-[ "$mode" = reference ] && natcfg=""
-case_run nat "$nat $ep" winlogbeat "--min-net-rate 0 --min-file-rate 0" "$natcfg"
+natrate="--min-net-rate 0.99"
+[ "$mode" = reference ] && natcfg="" && natrate="--min-net-rate 0"
+case_run nat "$nat $ep" winlogbeat "$natrate --min-file-rate 0" "$natcfg"
 
 if [ "$fails" -ne 0 ]; then
 	echo "FAIL: $fails case(s)"

@@ -7,7 +7,8 @@ Makes endpoint truth with pcapgen (loss, skew, batching), writes fusion events
 that join every record right (as nightjar-fuse should), and checks that
 score_joins.py accepts them; then breaks them one way at a time (missing joins,
 a join to another flow, to another host, to a lost or unknown record, a file
-joined to another process) and checks that it fails, and reads .zst input.
+joined to another process) and checks that it fails, and reads .zst input;
+and does the same for file_name joins (SMB CREATE / fileinfo -> EID 11).
 """
 import json
 import os
@@ -158,6 +159,53 @@ def main():
         evs = mutated(files[0], lambda e: e.update(network={"sha256": sha0}))
         rc, out = score(tmp, evs, truth_path)
         check(rc == 0, f"network.sha256 not accepted:\n{out}")
+
+        # file_name (SMB CREATE / SMB fileinfo -> EID 11): counted when the flow, the
+        # file and the name are the record's; another flow or name is a wrong join
+        creates = [t for t in truth if t["event_id"] == 11 and not t["lost"] and
+                   t.get("community_id") and t.get("path")]
+        check(len(creates) > 2, f"too few EID 11 records: {len(creates)}")
+
+        def by_name(t, smb=True):
+            name = "share\\docs\\" + t["path"].replace("/", "\\").split("\\")[-1].upper()
+            net = ({"event_type": "smb", "smb": {"command": "SMB2_COMMAND_CREATE",
+                                                 "filename": name}} if smb else
+                   {"event_type": "fileinfo", "smb": {},
+                    "fileinfo": {"filename": name, "sha256": t["sha256"]}})
+            return {"event_type": "fusion", "community_id": t["community_id"],
+                    "host": {"name": t["host"]},
+                    "endpoint": {"source": "sysmon", "format": "winlogbeat", "event_id": 11,
+                                 "record_id": t["record_id"]},
+                    "process": {"guid": t["process_guid"], "pid": t["pid"]},
+                    "join": {"method": "file_name", "confidence": 0.8, "offset_s": 0.01},
+                    "network": net}
+
+        names = [by_name(t, i % 2 == 0) for i, t in enumerate(creates)]
+        rc, out = score(tmp, good + names, truth_path)
+        check(rc == 0 and "wrong joins: 0" in out and
+              f"file names: {len(creates)} EID 11 records" in out,
+              f"file_name joins not accepted or not counted:\n{out}")
+        rc, out = score(tmp, good + names, truth_path, "--min-file-name-joins",
+                        str(len(creates) + 1))
+        check(rc == 1 and "file_name joins" in out, f"--min-file-name-joins not honoured:\n{out}")
+        other = creates[1]["community_id"] if creates[1]["community_id"] != \
+            creates[0]["community_id"] else "1:other"
+        bads = [
+            ("file_name join to another flow",
+             [dict(names[0], community_id=other)] + names[1:]),
+            ("file_name join to another file name",
+             [dict(names[0], network={"event_type": "smb", "smb": {
+                 "command": "SMB2_COMMAND_CREATE", "filename": "share\\other-file.bin"}})] +
+             names[1:]),
+            ("file_name join to another file's bytes",
+             [dict(names[1], network={"event_type": "fileinfo", "smb": {}, "fileinfo": {
+                 "filename": names[1]["network"]["fileinfo"]["filename"],
+                 "sha256": "ef" * 32}})] + names[:1] + names[2:]),
+        ]
+        for what, evs in bads:
+            rc, out = score(tmp, good + evs, truth_path)
+            check(rc == 1 and "wrong joins: 1" in out and
+                  f"file names: {len(creates) - 1} " in out, f"{what} not caught:\n{out}")
     finally:
         shutil.rmtree(tmp)
     print("ok" if not failures else f"{failures} failure(s)")
