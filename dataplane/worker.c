@@ -22,6 +22,7 @@
 
 #include "nightjar.h"
 #include "detect/intel/intel_run.h"
+#include "export/baseline/baseline_geoip.h"
 #include "parsers/dns/dns.h"
 
 /* Flows are swept at most this often (packet time) and this many at a time. */
@@ -202,6 +203,9 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 		w->baseline = nj_baseline_create(app->baseline, w->eve);
 		if (!w->baseline)
 			goto out_free_icmp;
+		/* GeoIP configured: the baseline learns and judges countries and ASNs */
+		if (nj_eve_worker_geoip(w->eve))
+			nj_baseline_use_geoip(w->baseline, nj_eve_worker_geoip(w->eve));
 	}
 	w->log_applayer_anomaly = nj_eve_wants(w->eve, NJ_EVE_ANOMALY) && app->set.anomaly_applayer;
 	w->log_flow = nj_eve_wants(w->eve, NJ_EVE_FLOW);
