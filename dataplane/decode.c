@@ -723,6 +723,18 @@ static void decode_ipv4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off)
 		return;
 	}
 	iplen = rd16(h + 2);
+	if (iplen == 0 && !c->in_reasm) {
+		/*
+		 * Total length 0 is what TCP segmentation offload leaves in a
+		 * frame captured on the sending host (the NIC fills it in when
+		 * it cuts the segments), and LRO/GRO merged frames on the
+		 * receiver look the same. Like Suricata, Wireshark and tcpdump,
+		 * take the captured bytes as the datagram; without this the
+		 * payload of every such frame is lost to the stream.
+		 */
+		iplen = caplen > 0xffff ? 0xffff : caplen;
+		c->st.ipv4_tso++;
+	}
 	if (iplen < hlen) {
 		bad(c, p, NJ_DEV_IPV4_IPLEN_SMALLER_THAN_HLEN);
 		return;
@@ -1651,6 +1663,7 @@ void nj_decode_stats_foreach(const struct nj_decode_stats *s,
 	fn(arg, "decoder.vntag", s->vntag);
 	fn(arg, "decoder.mpls", s->mpls);
 	fn(arg, "decoder.esp", s->esp);
+	fn(arg, "decoder.ipv4_tso", s->ipv4_tso);
 	fn(arg, "decoder.avg_pkt_size", s->pkts ? s->avg_pkt_size_sum / s->pkts : 0);
 	fn(arg, "decoder.max_pkt_size", s->max_pkt_size);
 	fn(arg, "defrag.ipv4.fragments", s->frag_ipv4_fragments);

@@ -74,6 +74,7 @@ struct nj_decode_stats {
 	uint64_t frag_tracker_soft_reuse;
 	uint64_t vntag, mpls, esp;
 	uint64_t ppp, pppoe, chdlc;
+	uint64_t ipv4_tso; /* IPv4 total length 0 taken as the captured length */
 };
 
 /*

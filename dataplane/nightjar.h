@@ -173,6 +173,8 @@ struct nj_app {
 	/* fan-out counters (main lcore) */
 	uint64_t rx_pkts, rx_bytes, ring_drops;
 	volatile uint64_t clock_us; /* latest packet time seen by the feeder */
+	/* offline: clock_us once every packet read so far is in a worker ring */
+	uint64_t fed_us;
 
 	volatile int stop; /* SIGINT/SIGTERM */
 	uint64_t start_tsc;

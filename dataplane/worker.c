@@ -22,6 +22,7 @@
 
 #include "nightjar.h"
 #include "detect/intel/intel_run.h"
+#include "export/baseline/baseline_geoip.h"
 #include "parsers/dns/dns.h"
 
 /* Flows are swept at most this often (packet time) and this many at a time. */
@@ -202,6 +203,9 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 		w->baseline = nj_baseline_create(app->baseline, w->eve);
 		if (!w->baseline)
 			goto out_free_icmp;
+		/* GeoIP configured: the baseline learns and judges countries and ASNs */
+		if (nj_eve_worker_geoip(w->eve))
+			nj_baseline_use_geoip(w->baseline, nj_eve_worker_geoip(w->eve));
 	}
 	w->log_applayer_anomaly = nj_eve_wants(w->eve, NJ_EVE_ANOMALY) && app->set.anomaly_applayer;
 	w->log_flow = nj_eve_wants(w->eve, NJ_EVE_FLOW);
@@ -423,12 +427,36 @@ static void worker_burst(struct nj_worker *w, struct rte_mbuf **m, uint16_t n, i
 	w->st.bursts++;
 }
 
-static void worker_housekeeping(struct nj_worker *w, struct nj_app *app)
+/*
+ * The time housekeeping may expire flows at. Offline, time is the packets'
+ * time as this worker sees them: the feeder's clock runs ahead of packets
+ * still queued in our ring, and expiring by it would end a flow whose next
+ * packet is queued (the flow then splits, its rest picked up mid-stream).
+ * The feeder's clock is safe only once our ring is empty: fed_us is published
+ * after the enqueues it covers, so an empty ring read after it means every
+ * packet up to fed_us that is ours has been processed.
+ */
+static uint64_t worker_now(const struct nj_worker *w, const struct nj_app *app, bool offline)
 {
-	uint64_t now = w->clock_us;
+	uint64_t now = w->clock_us, fed;
 
-	if (app->clock_us > now)
-		now = app->clock_us;
+	if (!offline) {
+		if (app->clock_us > now)
+			now = app->clock_us;
+		return now;
+	}
+	if (!app->fanout || w->port != app->ring_port)
+		return now;
+	fed = __atomic_load_n(&app->fed_us, __ATOMIC_ACQUIRE);
+	if (fed > now && rte_ring_count(app->rings[w->queue]) == 0)
+		now = fed;
+	return now;
+}
+
+static void worker_housekeeping(struct nj_worker *w, struct nj_app *app, bool offline)
+{
+	uint64_t now = worker_now(w, app, offline);
+
 	if (now >= w->last_expire_us + NJ_EXPIRE_EVERY_US) {
 		nj_flow_expire(w->flows, now, NJ_EXPIRE_BUDGET);
 		nj_decode_expire(w->dec, now);
@@ -483,7 +511,7 @@ int nj_worker_main(void *arg)
 			idle = 0;
 			if (++since_tick >= 64) {
 				since_tick = 0;
-				worker_housekeeping(w, app);
+				worker_housekeeping(w, app, offline);
 			}
 			if (w->direct_pcap && w->st.pkts >= w->expected)
 				w->input_done = 1;
@@ -500,7 +528,7 @@ int nj_worker_main(void *arg)
 			break;
 		}
 		if (++idle % NJ_IDLE_YIELD == 0) {
-			worker_housekeeping(w, app);
+			worker_housekeeping(w, app, offline);
 			if (yield_idle)
 				sched_yield();
 		}
@@ -620,6 +648,8 @@ void nj_fanout_main(struct nj_app *app)
 				}
 			}
 		}
+		if (offline)
+			__atomic_store_n(&app->fed_us, app->clock_us, __ATOMIC_RELEASE);
 	stats:
 		if (app->baseline && ++polls % 1024 == 0)
 			nj_baseline_poll_workers(app);

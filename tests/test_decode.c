@@ -797,7 +797,7 @@ static struct nj_pkt ip4_with(struct nj_decode_ctx *c, uint8_t *b, const uint8_t
 static void test_ipv4(void)
 {
 	struct nj_decode_ctx *c = ctx_new(1);
-	uint8_t b[256];
+	uint8_t b[2048];
 	struct nj_pkt p;
 
 	static const uint8_t rr[] = {7, 7, 4, 0, 0, 0, 0, 1};	/* RR + NOP */
@@ -851,6 +851,19 @@ static void test_ipv4(void)
 	wr16(b + 16, 19);
 	p = decode(c, b, n, NJ_LINK_ETHERNET);
 	CHECK_EVENT(p, IPV4_IPLEN_SMALLER_THAN_HLEN);
+	/* total length 0 (TSO/LRO capture): the captured bytes are the datagram */
+	{
+		uint64_t tso = nj_decode_stats(c)->ipv4_tso;
+
+		n = pkt_tcp4(b, ip4_a, ip4_b, 1, 2, 1400);
+		wr16(b + 16, 0);
+		p = decode(c, b, n, NJ_LINK_ETHERNET);
+		CHECK_NO_EVENTS(p);
+		CHECK((p.flags & NJ_PKT_HAS_L4) && p.payload_len == 1400 && p.l3_len == n - 14,
+		      "tso frame: payload_len %u l3_len %u", p.payload_len, p.l3_len);
+		CHECK(nj_decode_stats(c)->ipv4_tso == tso + 1, "decoder.ipv4_tso counted");
+		n = pkt_tcp4(b, ip4_a, ip4_b, 1, 2, 0);
+	}
 
 	/* protocols without ports */
 	p = ip4_with(c, b, NULL, 0, 47);

@@ -12,9 +12,11 @@ the baseline file (the edit is honoured on re-read); the same traffic 6 hours
 later is one unusual_hour event (repeats counted, not reported); two workers
 learn the same file as one; small tables count what they could not hold.
 """
+import ipaddress
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -194,17 +196,23 @@ def main():
             f"late: {len(evs)} anomalies: {evs[:2]}")
     c.check(st.get("repeats", 0) >= 250, f"late: repeats {st.get('repeats')}, want >= 250")
 
-    # two workers learn what one learns (the merge): the group's peers and services. Flow
-    # counts may differ by a flow or two (the fan-out can split a flow), so not the bytes.
+    # two workers learn what one learns (the merge): the group's peers and services, and
+    # (offline time is each worker's packet time, so no flow is split) the same counts
     def group_sets(path):
         doc = yaml.safe_load(open(path))
         prof = [p for p in doc["profiles"] if p.get("group") == "clients"][0]
         return set(prof["peers"]), set(prof["services"]), prof["hours"]
 
+    def group_profile(path):
+        doc = yaml.safe_load(open(path))
+        return [p for p in doc["profiles"] if p.get("group") == "clients"][0], doc["learned"]
+
     base2 = os.path.join(work, "baseline2.yaml")
     learn(a, base2, *GROUP, "--workers", "2")
     one, two = group_sets(base), group_sets(base2)
     c.check(one == two, f"2 workers learned another baseline: {one} vs {two}")
+    c.check(group_profile(base) == group_profile(base2),
+            "2 workers learned other counts (flows, bytes) than 1 worker")
     c.check(len(one[0]) >= 30 and len(one[1]) >= 6, f"few peers/services learned: {one}")
 
     # the tool: show is the identity on a file nightjar wrote; merge sums and unites
@@ -237,8 +245,87 @@ def main():
     c.check(max(len(re.findall(r"^      \S", blk, re.M)) for blk in text.split("  - host:")[1:])
             <= 3, "a profile with more than 3 entries")
 
+    geoip_part()
     shutil.rmtree(work, ignore_errors=True)
     c.done()
+
+
+def udp_pcap(path, flows, t0):
+    """A classic pcap of one-packet-each-way UDP flows (client, server, sport, dport)."""
+    def csum(b):
+        b += b"\0" * (len(b) % 2)
+        s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+        while s >> 16:
+            s = (s & 0xFFFF) + (s >> 16)
+        return ~s & 0xFFFF
+
+    def frame(src, dst, sp, dp, payload):
+        s, d = ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed
+        ulen = 8 + len(payload)
+        udp = struct.pack("!HHHH", sp, dp, ulen, 0) + payload
+        uc = csum(s + d + struct.pack("!BBH", 0, 17, ulen) + udp) or 0xFFFF
+        udp = udp[:6] + struct.pack("!H", uc) + udp[8:]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, 1, 0, 64, 17, 0, s, d)
+        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + udp
+
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        t = t0
+        for cl, sv, sp, dp in flows:
+            for fr in (frame(cl, sv, sp, dp, b"hello baseline " * 4),
+                       frame(sv, cl, dp, sp, b"answer baseline " * 4)):
+                t += 0.01
+                f.write(struct.pack("<IIII", int(t), int((t % 1) * 1e6), len(fr), len(fr)) + fr)
+    return path
+
+
+def geoip_part():
+    """Countries and ASNs from real GeoIP lookups (the worker's GeoIP cache answers the
+    baseline's geo hook): MaxMind's test databases, known answers from the corpus README
+    (81.2.69.142 GB, 216.160.83.57 US AS209, 89.160.20.128 SE AS29518, 2.125.160.216 GB)."""
+    td = os.path.join(nj.CORPUS, "geoip", "test-data")
+    city = os.path.join(td, "GeoIP2-City-Test.mmdb")
+    asn = os.path.join(td, "GeoLite2-ASN-Test.mmdb")
+    if not (os.path.exists(city) and os.path.exists(asn)):
+        print(f"SKIP (part): {td} is not here, the GeoIP baseline checks did not run")
+        return
+    geo = ["--set", "geoip.enabled=yes", "--set", "geoip.database=" + city,
+           "--set", "geoip.asn-database=" + asn] + GROUP
+    known = [("10.0.2.5", "81.2.69.142", 40000 + i, 5000) for i in range(5)] + \
+            [("10.0.2.5", "216.160.83.57", 41000 + i, 5000) for i in range(5)]
+    t0 = 1700000000
+    lp = udp_pcap(os.path.join(work, "geo-learn.pcap"), known, t0)
+    base = os.path.join(work, "geo-baseline.yaml")
+    learn(lp, base, *geo)
+    doc = yaml.safe_load(open(base))
+    prof = [p for p in doc["profiles"] if p.get("group") == "clients"]
+    prof = prof[0] if prof else {}
+    c.check(set(prof.get("countries", {})) == {"GB", "US"} and set(prof.get("asns", {})) == {209},
+            f"geoip: learned countries {prof.get('countries')} asns {prof.get('asns')}")
+    # the same traffic a day later: nothing new
+    same = udp_pcap(os.path.join(work, "geo-same.pcap"), known, t0 + 86400)
+    evs, st = detect(same, base, *geo)
+    c.check(evs == [] and st.get("flows", 0) == 10, f"geoip, known peers: {evs} {st}")
+    # a new peer in Sweden (new country and ASN) and a new peer in a known country (GB)
+    new = known + [("10.0.2.5", "89.160.20.128", 42000, 5000),
+                   ("10.0.2.5", "2.125.160.216", 42001, 5000)]
+    dp = udp_pcap(os.path.join(work, "geo-new.pcap"), new, t0 + 86400)
+    evs, st = detect(dp, base, *geo)
+    by_peer = {e["dest_ip"]: e["anomaly"] for e in evs}
+    se, gb = by_peer.get("89.160.20.128", {}), by_peer.get("2.125.160.216", {})
+    c.check(len(evs) == 2, f"geoip: {len(evs)} anomalies, want 2: {evs}")
+    c.check(se.get("event") == "new_country" and se.get("country") == "SE"
+            and se.get("asn") == 29518
+            and se.get("reasons") == ["new_country", "new_asn", "new_peer"],
+            f"geoip: the Swedish peer: {se}")
+    c.check(gb.get("reasons") == ["new_peer"] and gb.get("country") == "GB",
+            f"geoip: the new peer in GB: {gb}")
+    # without GeoIP the same detection sees no country at all (the flag came from the lookups)
+    evs, _ = detect(dp, base, *GROUP)
+    c.check(len(evs) == 2 and all("country" not in e["anomaly"] for e in evs)
+            and all(e["anomaly"].get("reasons") == ["new_peer"] for e in evs),
+            f"no geoip: {evs}")
 
 
 main()
