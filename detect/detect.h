@@ -407,6 +407,19 @@ struct nj_detect_pmatch {
 	const char *kw; /* keyword name, for diagnostics */
 };
 
+/*
+ * A check on an app-layer transaction (dns.opcode, tls.version,
+ * app-layer-event, ...): implemented next to the parser that owns the
+ * transaction type, evaluated by the engine when direction dir of tx is
+ * inspected. tx is the parser's transaction (struct nj_al_tx first).
+ */
+struct nj_al_tx;
+struct nj_detect_txmatch {
+	bool (*fn)(const struct nj_al_tx *tx, int dir, const void *ctx);
+	const void *ctx;
+	const char *kw; /* keyword name, for diagnostics */
+};
+
 /* ------------------------------------------------------------ flow, state, thresholds */
 
 /* sig->flow_flags (the flow keyword) */
@@ -534,6 +547,10 @@ struct nj_detect_sig {
 	/* packet-level checks */
 	uint16_t npm;
 	struct nj_detect_pmatch *pm;
+
+	/* transaction-level checks (all must hold) */
+	uint16_t ntxm;
+	struct nj_detect_txmatch *txm;
 
 	struct nj_detect_fp fp; /* fp.len == 0: no fast pattern */
 

@@ -104,8 +104,11 @@ BUFFER(file_magic, "file.magic", NULL, TSC | NJ_BUFF_FILE, NULL)
 /* DNS */
 BUFFER(dns_query, "dns.query", "dns", TS | NJ_BUFF_MULTI, "dns_query", NULL)
 BUFFER(dns_queries_rrname, "dns.queries.rrname", "dns", TSC | NJ_BUFF_MULTI, NULL)
-BUFFER(dns_answers_rrname, "dns.answers.rrname", "dns", TC | NJ_BUFF_MULTI, NULL)
-BUFFER(dns_answer_name, "dns.answer.name", "dns", TC | NJ_BUFF_MULTI, NULL)
+BUFFER(dns_answers_rrname, "dns.answers.rrname", "dns", TSC | NJ_BUFF_MULTI, NULL)
+BUFFER(dns_answer_name, "dns.answer.name", "dns", TSC | NJ_BUFF_MULTI, NULL)
+BUFFER(dns_authorities_rrname, "dns.authorities.rrname", "dns", TSC | NJ_BUFF_MULTI, NULL)
+BUFFER(dns_additionals_rrname, "dns.additionals.rrname", "dns", TSC | NJ_BUFF_MULTI, NULL)
+BUFFER(dns_response_rrname, "dns.response.rrname", "dns", TC | NJ_BUFF_MULTI, NULL)
 
 /* TLS */
 BUFFER(tls_sni, "tls.sni", "tls", TS, "tls_sni", NULL)

@@ -380,6 +380,12 @@ static int kw_event(struct nj_detect_parse *ps, const struct nj_detect_keyword *
 		ps->s->stream_event = name;
 		return 0;
 	}
+	{
+		int h = nj_detect_event_txm(ps, v);
+
+		if (h)
+			return h < 0 ? -1 : 0;
+	}
 	ps->s->app_event = name;
 	{
 		char proto[32];
@@ -469,8 +475,6 @@ NJ_DETECT_KEYWORD(tls_notbefore, .name = "tls_cert_notbefore",
 NJ_DETECT_KEYWORD(tls_notafter, .name = "tls_cert_notafter", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
 		  .parse = kw_deferred, .arg = (uintptr_t) "tls",
 		  .doc = "certificate notAfter comparison")
-NJ_DETECT_KEYWORD(dns_opcode, .name = "dns.opcode", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
-		  .parse = kw_deferred, .arg = (uintptr_t) "dns", .doc = "DNS opcode: [!]N")
 NJ_DETECT_KEYWORD(filesize, .name = "filesize", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
 		  .parse = kw_deferred, .arg = 0, .doc = "file size comparison")
 NJ_DETECT_KEYWORD(filestore, .name = "filestore", .flags = NJ_KWF_OPTVALUE | NJ_KWF_ENGINE,

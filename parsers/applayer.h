@@ -125,6 +125,19 @@ struct nj_al_buffer {
 	bool (*get)(const struct nj_al_tx *tx, const uint8_t **data, uint32_t *len);
 };
 
+/*
+ * A multi-buffer (dns.answers.rrname, tls.certs): get() yields the idx-th
+ * instance (0-based) and returns false past the last. A rule's list on such a
+ * buffer matches when it matches one instance.
+ */
+struct nj_al_multibuffer {
+	const char *name;
+	int dir;
+	bool (*get)(const struct nj_al_tx *tx, uint32_t idx, const uint8_t **data, uint32_t *len);
+};
+/* Instances of a multi-buffer inspected per transaction at most. */
+#define NJ_AL_MULTI_MAX 1024u
+
 struct nj_app_parser {
 	const char *name;      /* Suricata's app_proto name: "http", "dns", "tls" */
 	uint8_t ipproto_mask;  /* NJ_AL_TCP | NJ_AL_UDP */
@@ -150,7 +163,20 @@ struct nj_app_parser {
 	void (*log_tx_dir)(struct nj_al_log *lg, const struct nj_flow *f, const struct nj_al_tx *tx,
 			   int dir);
 	bool log_no_tx_id; /* the event has no top-level tx_id (DNS keeps it inside "dns") */
+	/*
+	 * Detection sees each direction of a transaction as a transaction of its
+	 * own (DNS: Suricata 8 makes every message one): a rule without a
+	 * direction may alert once per direction.
+	 */
+	bool detect_per_dir;
 	const struct nj_al_buffer *buffers; /* terminated by an entry with name NULL; may be NULL */
+	const struct nj_al_multibuffer *multi_buffers; /* the same for multi-buffers */
+	/*
+	 * Optional: writes the transaction's object for an alert on direction
+	 * dir as one JSON value (an object); the alert gets it under the
+	 * parser's name ("dns":{...}).
+	 */
+	void (*alert_json)(struct nj_json *j, const struct nj_al_tx *tx, int dir);
 	/*
 	 * Optional, called once at start-up before any worker runs: the parser
 	 * reads its settings (app-layer.protocols.NAME.*, its eve-log options)

@@ -695,21 +695,8 @@ static bool buf_query_ts(const struct nj_al_tx *tx, const uint8_t **data, uint32
 	return true;
 }
 
-static bool buf_query_tc(const struct nj_al_tx *tx, const uint8_t **data, uint32_t *len)
-{
-	const struct nj_dns_msg *m = nj_dns_tx_of(tx)->resp;
-
-	if (!m || !m->qname_len)
-		return false;
-	*data = m->qname;
-	*len = m->qname_len;
-	return true;
-}
-
 static const struct nj_al_buffer dns_buffers[] = {
 	{"dns.query", NJ_DIR_TOSERVER, buf_query_ts},
-	{"dns.queries.rrname", NJ_DIR_TOSERVER, buf_query_ts},
-	{"dns.queries.rrname", NJ_DIR_TOCLIENT, buf_query_tc},
 	{NULL, 0, NULL},
 };
 
@@ -731,6 +718,9 @@ struct nj_app_parser nj_dns_parser = {
 	.log_tx_dir = nj_dns_log_tx_dir,
 	.log_no_tx_id = true, /* Suricata writes dns.tx_id, not a top-level one */
 	.buffers = dns_buffers,
+	.multi_buffers = nj_dns_multi_buffers, /* dns_detect.c */
+	.alert_json = nj_dns_alert_json,
+	.detect_per_dir = true, /* Suricata 8: every message is a transaction */
 	.configure = dns_configure,
 };
 
