@@ -112,10 +112,10 @@ BUFFER(dns_response_rrname, "dns.response.rrname", "dns", TC | NJ_BUFF_MULTI, NU
 
 /* TLS */
 BUFFER(tls_sni, "tls.sni", "tls", TS, "tls_sni", NULL)
-BUFFER(tls_cert_subject, "tls.cert_subject", "tls", TC, "tls_cert_subject", NULL)
-BUFFER(tls_cert_issuer, "tls.cert_issuer", "tls", TC, "tls_cert_issuer", NULL)
-BUFFER(tls_cert_serial, "tls.cert_serial", "tls", TC, "tls_cert_serial", NULL)
-BUFFER(tls_cert_fingerprint, "tls.cert_fingerprint", "tls", TC, "tls_cert_fingerprint", NULL)
+BUFFER(tls_cert_subject, "tls.cert_subject", "tls", TSC, "tls_cert_subject", NULL)
+BUFFER(tls_cert_issuer, "tls.cert_issuer", "tls", TSC, "tls_cert_issuer", NULL)
+BUFFER(tls_cert_serial, "tls.cert_serial", "tls", TSC, "tls_cert_serial", NULL)
+BUFFER(tls_cert_fingerprint, "tls.cert_fingerprint", "tls", TSC, "tls_cert_fingerprint", NULL)
 BUFFER(tls_certs, "tls.certs", "tls", TC | NJ_BUFF_MULTI, NULL)
 BUFFER(tls_subjectaltname, "tls.subjectaltname", "tls", TC | NJ_BUFF_MULTI, NULL)
 BUFFER(tls_alpn, "tls.alpn", "tls", TSC | NJ_BUFF_MULTI, NULL)

@@ -455,11 +455,6 @@ static int kw_deferred(struct nj_detect_parse *ps, const struct nj_detect_keywor
 	ps->ndeferred++;
 	return nj_detect_set_app_proto(ps, (const char *)kw->arg);
 }
-NJ_DETECT_KEYWORD(tls_version, .name = "tls.version", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
-		  .parse = kw_deferred, .arg = (uintptr_t) "tls", .doc = "TLS version (1.0 .. 1.3)")
-NJ_DETECT_KEYWORD(ssl_version, .name = "ssl_version", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
-		  .parse = kw_deferred, .arg = (uintptr_t) "tls",
-		  .doc = "sslv2,sslv3,tls1.0,tls1.1,tls1.2,tls1.3 (! negates)")
 NJ_DETECT_KEYWORD(ssl_state, .name = "ssl_state", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
 		  .parse = kw_deferred, .arg = (uintptr_t) "tls",
 		  .doc = "client_hello|server_hello|client_keyx|server_keyx|unknown")
