@@ -48,6 +48,7 @@ struct totals {
 	struct nj_al_stats al;
 	struct nj_detect_stats det;
 	struct nj_stream_stats stream;
+	struct nj_files_stats files;
 	uint64_t imissed, ierrors, nombuf, ipackets;
 };
 
@@ -69,6 +70,8 @@ static void collect(struct nj_app *app, struct totals *t)
 			sum_u64(&t->det, nj_detect_thread_stats(w->det), sizeof(t->det));
 		if (w->stream)
 			sum_u64(&t->stream, nj_stream_stats(w->stream), sizeof(t->stream));
+		if (w->files)
+			sum_u64(&t->files, nj_files_stats(w->files), sizeof(t->files));
 	}
 	if (app->eve_ctl)
 		sum_u64(&t->eve, nj_eve_worker_stats(app->eve_ctl), sizeof(t->eve));
@@ -126,6 +129,11 @@ void nj_stats_emit(struct nj_app *app, uint64_t ts_us)
 	add_counter(&c, "tcp.segment_memcap_drop", t.stream.memcap_hits + t.stream.segment_limit);
 	add_counter(&c, "tcp.reassembly_memuse", t.stream.memuse);
 	applayer_counters(&c, &t.al);
+	if (app->set.files.store) {
+		/* Suricata's file-store counters (only with file-store enabled, as there) */
+		add_counter(&c, "file_store.fs_errors", t.files.store_errors);
+		add_counter(&c, "file_store.open_files_max_hit", t.files.store_fd_limit);
+	}
 	add_counter(&c, "detect.alert", t.det.alerts);
 	add_counter(&c, "detect.alerts_suppressed", t.det.alerts_suppressed);
 	add_counter(&c, "detect.alert_queue_overflow", t.det.alert_queue_full);

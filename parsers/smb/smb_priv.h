@@ -83,12 +83,17 @@ static inline bool smb_fuid_eq(const struct smb_fuid *a, const struct smb_fuid *
 	return a->len == b->len && memcmp(a->b, b->b, a->len) == 0;
 }
 
+/* Bytes of a file kept from its start for detection (file.data). */
+#define SMB_FILE_HEAD_MAX 65536u
+
 struct smb_tx_file {
 	uint8_t dir;
 	struct smb_fuid fuid;
 	struct smb_str name, share;
 	struct nj_file *file;
-	uint64_t contig; /* bytes from offset 0 seen without a hole */
+	uint8_t *head;	   /* the first bytes in order, for file.data (SMB_FILE_HEAD_MAX) */
+	uint32_t head_len; /* bytes of head filled from offset 0 */
+	uint64_t contig;   /* bytes from offset 0 seen without a hole */
 	uint64_t pend_bytes;
 	uint8_t npend;
 	struct {
