@@ -414,8 +414,10 @@ struct nj_detect_pmatch {
  * inspected. tx is the parser's transaction (struct nj_al_tx first).
  */
 struct nj_al_tx;
+struct nj_app_parser;
 struct nj_detect_txmatch {
-	bool (*fn)(const struct nj_al_tx *tx, int dir, const void *ctx);
+	bool (*fn)(const struct nj_app_parser *p, const struct nj_al_tx *tx, int dir,
+		   const void *ctx);
 	const void *ctx;
 	const char *kw; /* keyword name, for diagnostics */
 };

@@ -124,8 +124,9 @@ int nj_detect_add_pm(struct nj_detect_parse *ps, bool (*fn)(const struct nj_pkt 
 		     const void *ctx);
 /* A transaction-level check (parser keywords); app_proto is implied (may be NULL). */
 int nj_detect_add_txm(struct nj_detect_parse *ps,
-		      bool (*fn)(const struct nj_al_tx *, int, const void *), const void *ctx,
-		      const char *app_proto);
+		      bool (*fn)(const struct nj_app_parser *, const struct nj_al_tx *, int,
+				 const void *),
+		      const void *ctx, const char *app_proto);
 
 /*
  * app-layer-event providers (kw_txevent.c): lookup() resolves an event name of
@@ -134,7 +135,8 @@ int nj_detect_add_txm(struct nj_detect_parse *ps,
 struct nj_detect_event_provider {
 	const char *proto;
 	const void *(*lookup)(const char *name);
-	bool (*match)(const struct nj_al_tx *tx, int dir, const void *ctx);
+	bool (*match)(const struct nj_app_parser *p, const struct nj_al_tx *tx, int dir,
+		      const void *ctx);
 	struct nj_detect_event_provider *next;
 };
 void nj_detect_event_provider_register(struct nj_detect_event_provider *p);

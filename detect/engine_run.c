@@ -1217,10 +1217,11 @@ static bool list_tx(struct nj_detect_thread *t, const struct nj_detect_sig *s,
 }
 
 /* Transaction-level keywords of s (dns.opcode, app-layer-event, ...). */
-static bool txm_ok(const struct nj_detect_sig *s, const struct tx_view *v)
+static bool txm_ok(const struct nj_app_parser *p, const struct nj_detect_sig *s,
+		   const struct tx_view *v)
 {
 	for (unsigned i = 0; i < s->ntxm; i++)
-		if (!s->txm[i].fn(v->tx, v->dir, s->txm[i].ctx))
+		if (!s->txm[i].fn(p, v->tx, v->dir, s->txm[i].ctx))
 			return false;
 	return true;
 }
@@ -1357,7 +1358,7 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 			continue;
 		if (!lists_tx(t, s, &v, p, f->detect_state))
 			continue;
-		if (s->ntxm && !txm_ok(s, &v))
+		if (s->ntxm && !txm_ok(parser, s, &v))
 			continue;
 		if (both)
 			txd_add(t, f, tx->id, num);

@@ -470,12 +470,8 @@ NJ_DETECT_KEYWORD(tls_notbefore, .name = "tls_cert_notbefore",
 NJ_DETECT_KEYWORD(tls_notafter, .name = "tls_cert_notafter", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
 		  .parse = kw_deferred, .arg = (uintptr_t) "tls",
 		  .doc = "certificate notAfter comparison")
-NJ_DETECT_KEYWORD(filesize, .name = "filesize", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
-		  .parse = kw_deferred, .arg = 0, .doc = "file size comparison")
 NJ_DETECT_KEYWORD(filestore, .name = "filestore", .flags = NJ_KWF_OPTVALUE | NJ_KWF_ENGINE,
 		  .parse = kw_deferred, .arg = 0, .doc = "store the file (engine/file output)")
-NJ_DETECT_KEYWORD(filemd5, .name = "filemd5", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
-		  .parse = kw_deferred, .arg = 0, .doc = "file MD5 in a list file")
 NJ_DETECT_KEYWORD(filesha1, .name = "filesha1", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
 		  .parse = kw_deferred, .arg = 0, .doc = "file SHA-1 in a list file")
 NJ_DETECT_KEYWORD(filesha256, .name = "filesha256", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,

@@ -396,8 +396,9 @@ int nj_detect_add_pm(struct nj_detect_parse *ps, bool (*fn)(const struct nj_pkt 
 }
 
 int nj_detect_add_txm(struct nj_detect_parse *ps,
-		      bool (*fn)(const struct nj_al_tx *, int, const void *), const void *ctx,
-		      const char *app_proto)
+		      bool (*fn)(const struct nj_app_parser *, const struct nj_al_tx *, int,
+				 const void *),
+		      const void *ctx, const char *app_proto)
 {
 	if (ps->ntxm >= NJ_PS_MAX_PM)
 		return nj_detect_fail(ps, "too many transaction keywords");

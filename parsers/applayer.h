@@ -138,6 +138,13 @@ struct nj_al_multibuffer {
 /* Instances of a multi-buffer inspected per transaction at most. */
 #define NJ_AL_MULTI_MAX 1024u
 
+/* What detection knows of a transaction's file (tx_file). */
+struct nj_al_fileinfo {
+	uint64_t size;
+	bool has_md5;
+	uint8_t md5[16];
+};
+
 struct nj_app_parser {
 	const char *name;      /* Suricata's app_proto name: "http", "dns", "tls" */
 	uint8_t ipproto_mask;  /* NJ_AL_TCP | NJ_AL_UDP */
@@ -169,6 +176,11 @@ struct nj_app_parser {
 	 * direction may alert once per direction.
 	 */
 	bool detect_per_dir;
+	/*
+	 * Optional: the file of transaction tx in direction dir, for filesize /
+	 * filemd5 (false: no file there).
+	 */
+	bool (*tx_file)(const struct nj_al_tx *tx, int dir, struct nj_al_fileinfo *out);
 	const struct nj_al_buffer *buffers; /* terminated by an entry with name NULL; may be NULL */
 	const struct nj_al_multibuffer *multi_buffers; /* the same for multi-buffers */
 	/*

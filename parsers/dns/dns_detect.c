@@ -158,8 +158,10 @@ struct hk_ctx {
 	struct nj_detect_u64 u;
 };
 
-static bool hk_match(const struct nj_al_tx *tx, int dir, const void *ctx)
+static bool hk_match(const struct nj_app_parser *p, const struct nj_al_tx *tx, int dir,
+		     const void *ctx)
 {
+	(void)p;
 	const struct hk_ctx *c = ctx;
 	const struct nj_dns_msg *m = nj_dns_tx_msg(tx, dir);
 	uint16_t fl;
@@ -282,8 +284,10 @@ static uint32_t msg_event_bits(const struct nj_dns_tx *t, const struct nj_dns_ms
 	return b;
 }
 
-static bool ev_match(const struct nj_al_tx *tx, int dir, const void *ctx)
+static bool ev_match(const struct nj_app_parser *p, const struct nj_al_tx *tx, int dir,
+		     const void *ctx)
 {
+	(void)p;
 	const uint32_t *bit = ctx;
 	const struct nj_dns_msg *m = nj_dns_tx_msg(tx, dir);
 

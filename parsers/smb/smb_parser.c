@@ -802,6 +802,9 @@ void smb_file_close(struct smb_state *s, struct smb_tx *tx, bool truncated)
 
 	if (!tf->file)
 		return;
+	tf->size = nj_file_size(tf->file);
+	tf->has_md5 = nj_file_md5(tf->file, tf->md5);
+	tf->closed = true;
 	nj_file_close(tf->file, truncated ? NJ_FILE_TRUNCATED : NJ_FILE_CLOSED, s->last_ts,
 		      smb_file_meta, tx);
 	tf->file = NULL;
@@ -1416,6 +1419,19 @@ static bool buf_file_tc(const struct nj_al_tx *t, const uint8_t **data, uint32_t
 	return file_head(t, NJ_DIR_TOCLIENT, data, len);
 }
 
+/* The file of a file transaction once closed (filesize / filemd5). */
+static bool smb_tx_file(const struct nj_al_tx *t, int dir, struct nj_al_fileinfo *out)
+{
+	const struct smb_tx *tx = (const struct smb_tx *)t;
+
+	if (tx->type != SMB_TX_FILE || tx->u.file.dir != dir || !tx->u.file.closed)
+		return false;
+	out->size = tx->u.file.size;
+	out->has_md5 = tx->u.file.has_md5;
+	memcpy(out->md5, tx->u.file.md5, 16);
+	return true;
+}
+
 static const struct nj_al_buffer smb_buffers[] = {
 	{"smb.share", NJ_DIR_TOSERVER, buf_share_ts},
 	{"smb.share", NJ_DIR_TOCLIENT, buf_share_tc},
@@ -1446,6 +1462,7 @@ struct nj_app_parser nj_smb_parser = {
 	.tx_free = smb_tx_free,
 	.log_tx = smb_log_tx,
 	.buffers = smb_buffers,
+	.tx_file = smb_tx_file,
 	.configure = smb_configure,
 };
 

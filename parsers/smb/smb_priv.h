@@ -91,9 +91,12 @@ struct smb_tx_file {
 	struct smb_fuid fuid;
 	struct smb_str name, share;
 	struct nj_file *file;
-	uint8_t *head;	   /* the first bytes in order, for file.data (SMB_FILE_HEAD_MAX) */
-	uint32_t head_len; /* bytes of head filled from offset 0 */
-	uint64_t contig;   /* bytes from offset 0 seen without a hole */
+	uint8_t *head;	      /* the first bytes in order, for file.data (SMB_FILE_HEAD_MAX) */
+	uint32_t head_len;    /* bytes of head filled from offset 0 */
+	bool closed, has_md5; /* file closed: size and md5 (when computed) are final */
+	uint8_t md5[16];
+	uint64_t size;
+	uint64_t contig; /* bytes from offset 0 seen without a hole */
 	uint64_t pend_bytes;
 	uint8_t npend;
 	struct {

@@ -216,8 +216,10 @@ static uint32_t version_bit(uint16_t v)
 	}
 }
 
-static bool version_match(const struct nj_al_tx *tx, int dir, const void *ctx)
+static bool version_match(const struct nj_app_parser *p, const struct nj_al_tx *tx, int dir,
+			  const void *ctx)
 {
+	(void)p;
 	(void)dir;
 	return version_bit(nj_tls_tx_version(tx)) & *(const uint32_t *)ctx;
 }
@@ -262,8 +264,10 @@ NJ_DETECT_KEYWORD(ssl_version, .name = "ssl_version", .flags = NJ_KWF_VALUE,
 		  .parse = kw_ssl_version, .doc = "[!]sslv2|sslv3|tls1.0|tls1.1|tls1.2|tls1.3, ...")
 
 /* tls.version:1.2 (or 0x0303): exactly that version. */
-static bool tls_version_match(const struct nj_al_tx *tx, int dir, const void *ctx)
+static bool tls_version_match(const struct nj_app_parser *p, const struct nj_al_tx *tx, int dir,
+			      const void *ctx)
 {
+	(void)p;
 	uint16_t v = nj_tls_tx_version(tx);
 
 	(void)dir;
@@ -299,8 +303,10 @@ NJ_DETECT_KEYWORD(tls_version, .name = "tls.version", .flags = NJ_KWF_VALUE,
 		  .parse = kw_tls_version, .doc = "TLS version: 1.0, 1.1, 1.2, 1.3 or a number")
 
 /* tls.cert_chain_len: certificates in the server's first Certificate message. */
-static bool chain_len_match(const struct nj_al_tx *tx, int dir, const void *ctx)
+static bool chain_len_match(const struct nj_app_parser *p, const struct nj_al_tx *tx, int dir,
+			    const void *ctx)
 {
+	(void)p;
 	const struct nj_tls_tx *t = TX(tx);
 
 	(void)dir;
@@ -332,8 +338,10 @@ struct dn_ctx {
 	char *s;
 };
 
-static bool dn_match(const struct nj_al_tx *tx, int dir, const void *ctx)
+static bool dn_match(const struct nj_app_parser *p, const struct nj_al_tx *tx, int dir,
+		     const void *ctx)
 {
+	(void)p;
 	const struct dn_ctx *c = ctx;
 	const struct nj_tls_cert *cert = &TX(tx)->cert[1];
 	const char *f;
