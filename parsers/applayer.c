@@ -726,3 +726,15 @@ void nj_al_flow_end(struct nj_al_worker *w, struct nj_flow *f)
 	free(af);
 	f->app_state = NULL;
 }
+
+static const char *al_log_dir = ".";
+
+void nj_al_set_log_dir(const char *dir)
+{
+	al_log_dir = dir && *dir ? dir : ".";
+}
+
+const char *nj_al_log_dir(void)
+{
+	return al_log_dir;
+}

@@ -212,6 +212,9 @@ void nj_app_parser_register(struct nj_app_parser *p);
 		nj_app_parser_register(&(p));                          \
 	}
 
+/* The output directory (-l / default-log-dir), for parsers writing files; "." by default. */
+void nj_al_set_log_dir(const char *dir);
+const char *nj_al_log_dir(void);
 /* Calls every parser's configure(); -1 if one failed. */
 int nj_app_parsers_configure(const struct nj_conf *conf);
 /* Registry lookups. */

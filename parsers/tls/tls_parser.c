@@ -274,6 +274,8 @@ static int tls_configure(const struct nj_conf *conf)
 	c.max_mem = sz > (64u << 20) ? (64u << 20) : (uint32_t)sz;
 	if (nj_tls_config_eve(conf, first_tls_eve(conf), &c) < 0)
 		return -1;
+	if (nj_tls_store_configure(conf) < 0)
+		return -1;
 	nj_tls_config_set(&c);
 	return 0;
 }
@@ -1079,6 +1081,7 @@ static void certificate(struct tls_state *st, struct nj_al_ctx *c, int dir, cons
 			    : (tls_cfg.fields & (NJ_TLS_LOG_CLIENT_CERT | NJ_TLS_LOG_CLIENT_CHAIN));
 
 		tx->ncerts[dir] = (uint16_t)(count > 0xffff ? 0xffff : count);
+		tx->cert_ts[dir] = nj_al_ts(c);
 		/* kept for detection too (tls.certs); bounded by the transaction's memory cap */
 		(void)want;
 		if (ll) {

@@ -30,6 +30,8 @@ bool nj_tls_buf_random_time_ts(const struct nj_al_tx *t, const uint8_t **d, uint
 bool nj_tls_buf_random_time_tc(const struct nj_al_tx *t, const uint8_t **d, uint32_t *n);
 bool nj_tls_buf_random_bytes_ts(const struct nj_al_tx *t, const uint8_t **d, uint32_t *n);
 bool nj_tls_buf_random_bytes_tc(const struct nj_al_tx *t, const uint8_t **d, uint32_t *n);
+/* tls_store.c: the tls-store output (outputs.*.tls-store); 0 or -1 */
+int nj_tls_store_configure(const struct nj_conf *conf);
 /* tls_log.c: the "tls" object of alerts on a transaction */
 void nj_tls_alert_json(struct nj_json *j, const struct nj_al_tx *tx, int dir);
 
