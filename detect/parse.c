@@ -587,7 +587,9 @@ static int parse_header(struct nj_detect_parse *ps, char **pp)
 	s->action = (uint8_t)i;
 	if (header_proto(ps, tok[1]) < 0)
 		return -1;
-	if (strcmp(tok[4], "->") == 0)
+	/* => (Suricata 8 transactional): request buffers and response buffers of one
+	 * transaction; the addresses are the flow's, as with -> */
+	if (strcmp(tok[4], "->") == 0 || strcmp(tok[4], "=>") == 0)
 		;
 	else if (strcmp(tok[4], "<>") == 0)
 		s->flags |= NJ_SIG_BIDIR;
