@@ -90,7 +90,7 @@ static void collect(struct nj_app *app, struct totals *t)
 /* Suricata's app_layer.flow.<proto>, app_layer.tx.<proto>, app_layer.error.<proto>.* */
 static void applayer_counters(struct counters *c, const struct nj_al_stats *al)
 {
-	static char names[NJ_APP_MAX_PARSERS][2][64];
+	static char names[NJ_APP_MAX_PARSERS][4][64];
 	const struct nj_app_parser *p;
 
 	for (uint16_t id = 1; (p = nj_app_parser_by_id(id)) != NULL; id++) {
@@ -100,6 +100,16 @@ static void applayer_counters(struct counters *c, const struct nj_al_stats *al)
 		}
 		add_counter(c, names[id][0], al->flows[id]);
 		add_counter(c, names[id][1], al->tx[id]);
+		/* Suricata's app_layer.error.<proto>_tcp.parser / _udp.parser */
+		for (int u = 0; u < 2; u++) {
+			if (!(p->ipproto_mask & (u ? NJ_AL_UDP : NJ_AL_TCP)))
+				continue;
+			if (!names[id][2 + u][0])
+				snprintf(names[id][2 + u], sizeof(names[id][2 + u]),
+					 "app_layer.error.%s_%s.parser", p->name,
+					 u ? "udp" : "tcp");
+			add_counter(c, names[id][2 + u], al->parser_errors[id][u]);
+		}
 	}
 	add_counter(c, "app_layer.flow.failed_tcp", al->failed_tcp);
 	add_counter(c, "app_layer.flow.failed_udp", al->failed_udp);

@@ -236,11 +236,12 @@ struct nj_al_config {
 void nj_al_config_defaults(struct nj_al_config *cfg);
 
 struct nj_al_stats {
-	uint64_t flows[NJ_APP_MAX_PARSERS]; /* flows detected, by parser id */
-	uint64_t tx[NJ_APP_MAX_PARSERS];    /* transactions completed, by parser id */
-	uint64_t failed_tcp, failed_udp;    /* flows whose detection gave up */
-	uint64_t parse_errors;		    /* directions abandoned after NJ_AL_ERROR */
-	uint64_t buffer_overflow;	    /* directions abandoned: max_buffer reached */
+	uint64_t flows[NJ_APP_MAX_PARSERS];	       /* flows detected, by parser id */
+	uint64_t tx[NJ_APP_MAX_PARSERS];	       /* transactions completed, by parser id */
+	uint64_t failed_tcp, failed_udp;	       /* flows whose detection gave up */
+	uint64_t parse_errors;			       /* directions abandoned after NJ_AL_ERROR */
+	uint64_t parser_errors[NJ_APP_MAX_PARSERS][2]; /* the same by parser id, [0] TCP [1] UDP */
+	uint64_t buffer_overflow; /* directions abandoned: max_buffer reached */
 	uint64_t gaps;
 	uint64_t events; /* anomaly events reported by parsers */
 };

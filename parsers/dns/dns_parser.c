@@ -616,8 +616,13 @@ static int probe_tcp(const uint8_t *data, uint32_t len)
 	nj_dns_hdr_parse(data + 2, len - 2, &h);
 	if (!nj_dns_hdr_plausible(&h, dlen))
 		return -1;
-	if (len - 2 < dlen)
-		return 0;
+	if (len - 2 < dlen) {
+		/*
+		 * A message longer than what probing may buffer (app-layer.probe-max):
+		 * as Suricata, a plausible header of an incomplete message is DNS.
+		 */
+		return len - 2 >= 512 ? 1 : 0;
+	}
 	return nj_dns_msg_parse(data + 2, dlen, &info, NULL) == NJ_DNS_OK ? 1 : -1;
 }
 
