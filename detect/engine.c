@@ -162,7 +162,12 @@ static void classify(struct nj_detect_engine *e, const struct nj_detect_sig *s, 
 	case NJ_ACT_REJECTSRC:
 	case NJ_ACT_REJECTDST:
 	case NJ_ACT_REJECTBOTH: es->order = 2; break;
-	case NJ_ACT_CONFIG: es->never = "config rules do not alert"; break;
+	case NJ_ACT_CONFIG:
+		/* only conditional logging (config:logging disable ... tx) is evaluated */
+		if (!s->ntxm)
+			es->never = "config rules do not alert";
+		es->order = 3;
+		break;
 	default: es->order = 3; break;
 	}
 	for (unsigned i = 0; i < s->nlists; i++) {

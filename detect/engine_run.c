@@ -1360,6 +1360,8 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 			continue;
 		if (s->ntxm && !txm_ok(parser, s, &v))
 			continue;
+		if (s->action == NJ_ACT_CONFIG)
+			continue; /* its effect is done (txm), it never alerts */
 		if (both)
 			txd_add(t, f, tx->id, num);
 		matched(t, num, f, p, dir, tx->id, AF_TX);
