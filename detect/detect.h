@@ -85,6 +85,8 @@ enum nj_detect_tf_type {
 	NJ_TF_XOR,
 	NJ_TF_HEADER_LOWER,
 	NJ_TF_STRIP_PSEUDO,
+	NJ_TF_DOMAIN, /* registrable domain (Public Suffix List) */
+	NJ_TF_TLD,    /* public suffix */
 };
 
 struct nj_detect_tf {
@@ -112,6 +114,8 @@ struct nj_detect_bufinst {
  */
 uint32_t nj_detect_transform(const struct nj_detect_bufinst *inst, const uint8_t *in, uint32_t len,
 			     uint8_t *out, uint8_t *tmp);
+/* domain / tld transforms (tf_domain.c): the output length, 0 when there is none. */
+uint32_t nj_detect_tf_domain(const uint8_t *in, uint32_t n, uint8_t *out, bool tld);
 static inline uint32_t nj_detect_transform_max(uint32_t len)
 {
 	return 2 * len + 64; /* dotprefix adds one byte, hashes are at most 64 */

@@ -181,6 +181,9 @@ int nj_detect_content_prepare(struct nj_detect_rules *r, struct nj_detect_conten
  * to the list of the previous match (Suricata's rule for http_* modifiers). */
 int nj_detect_add_el_rel(struct nj_detect_parse *ps, bool relative, uint8_t type, void *ptr);
 
+/* tf_domain.c: the Public Suffix List (0, or -1 when unavailable) and the transforms. */
+int nj_detect_psl_load(void);
+
 /* Finishing a signature: checks, lists, fast pattern (parse.c). */
 int nj_detect_sig_finish(struct nj_detect_parse *ps);
 

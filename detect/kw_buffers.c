@@ -193,6 +193,8 @@ static int kw_transform(struct nj_detect_parse *ps, const struct nj_detect_keywo
 		return nj_detect_fail(ps, "transforms must directly follow stickybuffers");
 	if (ps->pend_ntf >= NJ_DETECT_MAX_TRANSFORM)
 		return nj_detect_fail(ps, "too many transforms");
+	if ((tf.type == NJ_TF_DOMAIN || tf.type == NJ_TF_TLD) && nj_detect_psl_load() < 0)
+		return nj_detect_unsupported(ps, "no Public Suffix List (publicsuffix package)");
 	if (tf.type == NJ_TF_XOR) {
 		size_t n;
 
@@ -239,5 +241,8 @@ TRANSFORM(to_sha256, "to_sha256", NJ_TF_TO_SHA256, NJ_KWF_NOVALUE, "SHA-256 of t
 TRANSFORM(xor, "xor", NJ_TF_XOR, NJ_KWF_VALUE, "xor with a hex key")
 TRANSFORM(header_lowercase, "header_lowercase", NJ_TF_HEADER_LOWER, NJ_KWF_NOVALUE,
 	  "lowercase header names")
+TRANSFORM(domain, "domain", NJ_TF_DOMAIN, NJ_KWF_NOVALUE,
+	  "registrable domain of a host name (Public Suffix List)")
+TRANSFORM(tld, "tld", NJ_TF_TLD, NJ_KWF_NOVALUE, "public suffix of a host name")
 TRANSFORM(strip_pseudo_headers, "strip_pseudo_headers", NJ_TF_STRIP_PSEUDO, NJ_KWF_NOVALUE,
 	  "drop HTTP/2 pseudo headers")
