@@ -648,6 +648,8 @@ struct nj_detect_rules *nj_detect_load(const struct nj_conf *conf, const char *c
 				       unsigned nfiles, const struct nj_detect_load_opts *opts,
 				       struct nj_detect_load_stats *st);
 void nj_detect_rules_free(struct nj_detect_rules *r);
+/* Does a loaded signature use keyword kw among those the engine evaluates (filestore)? */
+bool nj_detect_rules_use(const struct nj_detect_rules *r, const char *kw);
 /* "rules: 1234 loaded, 5 failed, 67 skipped (unsupported) in 0.41 s, 12.3 MiB" and
  * one line per reason ("  failed: 3 x pcre: ..."), to out. */
 void nj_detect_print_summary(FILE *out, const struct nj_detect_load_stats *st);

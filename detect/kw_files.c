@@ -136,3 +136,12 @@ static int kw_filemd5(struct nj_detect_parse *ps, const struct nj_detect_keyword
 }
 NJ_DETECT_KEYWORD(filemd5, .name = "filemd5", .flags = NJ_KWF_VALUE, .parse = kw_filemd5,
 		  .doc = "[!]file of MD5 digests: the file's MD5 is (not) listed")
+
+bool nj_detect_rules_use(const struct nj_detect_rules *r, const char *kw)
+{
+	for (uint32_t i = 0; r && i < r->nsigs; i++)
+		for (unsigned k = 0; k < r->sigs[i]->ndeferred; k++)
+			if (strcmp(r->sigs[i]->deferred[k].kw, kw) == 0)
+				return true;
+	return false;
+}
