@@ -120,14 +120,19 @@ void nj_alert_tx_meta(struct nj_detect_thread *t, const struct nj_app_parser *p,
 		t->meta_used = 0; /* nothing else pending refers to the arena */
 	a = &t->pend[t->npend - 1];
 	nj_json_init(&j, t->meta + t->meta_used, ALERT_META_ARENA - t->meta_used);
+	nj_json_open_obj(&j, NULL);
 	p->alert_json(&j, tx, dir);
-	if (!nj_json_ok(&j) || !j.len) {
+	nj_json_close_obj(&j);
+	if (!nj_json_ok(&j)) {
 		t->st.alert_meta_full++;
 		return;
 	}
+	if (j.len <= 2)
+		return; /* {}: nothing for this alert */
+	/* the members without the braces, inserted as they are */
 	a->meta_key = p->name;
-	a->meta_off = t->meta_used;
-	a->meta_len = (uint32_t)j.len;
+	a->meta_off = t->meta_used + 1;
+	a->meta_len = (uint32_t)j.len - 2;
 	t->meta_used += (uint32_t)j.len;
 }
 
@@ -462,7 +467,7 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 		nj_json_str(j, "rule", s->raw);
 	nj_json_close_obj(j);
 	if (a->meta_key)
-		nj_json_raw(j, a->meta_key, t->meta + a->meta_off, a->meta_len);
+		nj_json_raw(j, NULL, t->meta + a->meta_off, a->meta_len);
 	if (f) {
 		const char *ap = f->app_proto ? nj_app_proto_name(f->app_proto) : NULL;
 

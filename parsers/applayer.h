@@ -184,9 +184,9 @@ struct nj_app_parser {
 	const struct nj_al_buffer *buffers; /* terminated by an entry with name NULL; may be NULL */
 	const struct nj_al_multibuffer *multi_buffers; /* the same for multi-buffers */
 	/*
-	 * Optional: writes the transaction's object for an alert on direction
-	 * dir as one JSON value (an object); the alert gets it under the
-	 * parser's name ("dns":{...}).
+	 * Optional: writes the members an alert on direction dir of the
+	 * transaction carries ("dns":{...}, "files":[...]) into the open
+	 * top-level object j.
 	 */
 	void (*alert_json)(struct nj_json *j, const struct nj_al_tx *tx, int dir);
 	/*

@@ -1015,12 +1015,12 @@ void nj_dns_log_tx_dir(struct nj_al_log *lg, const struct nj_flow *f, const stru
 	}
 }
 
-/* The parser's alert_json: the version 3 object of the message of dir. */
+/* The parser's alert_json: "dns", the version 3 object of the message of dir. */
 void nj_dns_alert_json(struct nj_json *j, const struct nj_al_tx *tx, int dir)
 {
 	const struct nj_dns_tx *t = nj_dns_tx_of(tx);
 	const struct nj_dns_msg *m = dir == NJ_DIR_TOSERVER ? t->req : t->resp;
 
 	if (m)
-		put_v3(j, nj_dns_config_get(), m, m == t->req, NULL);
+		put_v3(j, nj_dns_config_get(), m, m == t->req, "dns");
 }

@@ -1463,6 +1463,7 @@ struct nj_app_parser nj_smb_parser = {
 	.log_tx = smb_log_tx,
 	.buffers = smb_buffers,
 	.tx_file = smb_tx_file,
+	.alert_json = smb_alert_json,
 	.configure = smb_configure,
 };
 

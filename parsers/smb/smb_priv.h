@@ -289,6 +289,8 @@ struct smb_tx *smb_tx_new(struct smb_state *s, uint8_t type, uint8_t ver, uint16
 void smb_tx_done(struct smb_state *s, struct smb_tx *tx, int dir);
 void smb_tx_done_both(struct smb_state *s, struct smb_tx *tx);
 void smb_tx_set_status(struct smb_tx *tx, uint32_t status, bool dos);
+/* smb_log.c: what an alert on a transaction carries ("smb", "files") */
+void smb_alert_json(struct nj_json *j, const struct nj_al_tx *t, int dir);
 struct smb_str smb_tx_str(struct smb_tx *tx, const void *p, uint32_t len);
 /* UTF-16LE (length-delimited; NUL code units dropped) to UTF-8. */
 struct smb_str smb_tx_str16(struct smb_tx *tx, const uint8_t *p, uint32_t len);
