@@ -68,6 +68,10 @@ static struct nj_detect_rules *rules_load(struct nj_app *app, const char *const 
 	o.nextra = nextra;
 	r = nj_detect_load(app->conf, nexcl ? excl : NULL, nexcl, &o, &st);
 	nj_detect_print_summary(out, &st);
+	if (r && !app->set.files.store && nj_detect_rules_use(r, "filestore"))
+		fprintf(out,
+			"warning: One or more rule(s) depends on the file-store output log which "
+			"is not enabled. Enable the output \"file-store\".\n");
 	*failed = !r || st.failed > 0 || st.files_missing > 0;
 	rules_bad = st.failed > 0;
 	return r;

@@ -530,6 +530,7 @@ static int applayer_load(struct nj_app *app, struct nj_conf *c)
 		if (strcmp(en, "no") == 0 || strcmp(en, "false") == 0)
 			ac->disabled[id] = true;
 	}
+	nj_al_set_log_dir(app->set.log_dir);
 	return nj_app_parsers_configure(c) < 0 ? -EINVAL : 0;
 }
 

@@ -53,6 +53,7 @@ struct totals {
 	struct nj_geoip_stats geo;
 	bool have_geo;
 	struct nj_baseline_stats baseline;
+	struct nj_files_stats files;
 	uint64_t imissed, ierrors, nombuf, ipackets;
 };
 
@@ -83,6 +84,8 @@ static void collect(struct nj_app *app, struct totals *t)
 		}
 		if (w->baseline)
 			sum_u64(&t->baseline, nj_baseline_stats(w->baseline), sizeof(t->baseline));
+		if (w->files)
+			sum_u64(&t->files, nj_files_stats(w->files), sizeof(t->files));
 	}
 	if (app->eve_ctl)
 		sum_u64(&t->eve, nj_eve_worker_stats(app->eve_ctl), sizeof(t->eve));
@@ -101,7 +104,7 @@ static void collect(struct nj_app *app, struct totals *t)
 /* Suricata's app_layer.flow.<proto>, app_layer.tx.<proto>, app_layer.error.<proto>.* */
 static void applayer_counters(struct counters *c, const struct nj_al_stats *al)
 {
-	static char names[NJ_APP_MAX_PARSERS][2][64];
+	static char names[NJ_APP_MAX_PARSERS][4][64];
 	const struct nj_app_parser *p;
 
 	for (uint16_t id = 1; (p = nj_app_parser_by_id(id)) != NULL; id++) {
@@ -111,6 +114,16 @@ static void applayer_counters(struct counters *c, const struct nj_al_stats *al)
 		}
 		add_counter(c, names[id][0], al->flows[id]);
 		add_counter(c, names[id][1], al->tx[id]);
+		/* Suricata's app_layer.error.<proto>_tcp.parser / _udp.parser */
+		for (int u = 0; u < 2; u++) {
+			if (!(p->ipproto_mask & (u ? NJ_AL_UDP : NJ_AL_TCP)))
+				continue;
+			if (!names[id][2 + u][0])
+				snprintf(names[id][2 + u], sizeof(names[id][2 + u]),
+					 "app_layer.error.%s_%s.parser", p->name,
+					 u ? "udp" : "tcp");
+			add_counter(c, names[id][2 + u], al->parser_errors[id][u]);
+		}
 	}
 	add_counter(c, "app_layer.flow.failed_tcp", al->failed_tcp);
 	add_counter(c, "app_layer.flow.failed_udp", al->failed_udp);
@@ -144,6 +157,11 @@ void nj_stats_emit(struct nj_app *app, uint64_t ts_us)
 	add_counter(&c, "tcp.stream_depth_reached", t.stream.depth_reached);
 	add_counter(&c, "tcp.invalid_checksum", t.stream.bad_checksum);
 	applayer_counters(&c, &t.al);
+	if (app->set.files.store) {
+		/* Suricata's file-store counters (only with file-store enabled, as there) */
+		add_counter(&c, "file_store.fs_errors", t.files.store_errors);
+		add_counter(&c, "file_store.open_files_max_hit", t.files.store_fd_limit);
+	}
 	add_counter(&c, "detect.alert", t.det.alerts);
 	add_counter(&c, "detect.alerts_suppressed", t.det.alerts_suppressed);
 	add_counter(&c, "detect.alert_queue_overflow", t.det.alert_queue_full);

@@ -160,7 +160,8 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 	w->al = nj_al_worker_create(&app->set.applayer, w->eve);
 	if (!w->al)
 		goto out_free_stream;
-	if (app->set.files.enabled || app->set.files.store || app->yara) {
+	if (app->set.files.enabled || app->set.files.store || app->yara ||
+	    nj_files_md5_required()) {
 		w->files = nj_files_create(&app->set.files, w->eve);
 		if (!w->files)
 			goto out_free_al;

@@ -106,6 +106,35 @@ void nj_alert_add(struct nj_detect_thread *t, uint32_t num, struct nj_flow *f,
 	a->tx_id = tx_id;
 	a->f = f;
 	a->p = p;
+	a->meta_key = NULL;
+}
+
+void nj_alert_tx_meta(struct nj_detect_thread *t, const struct nj_app_parser *p,
+		      const struct nj_al_tx *tx, int dir)
+{
+	struct eng_alert *a;
+	struct nj_json j;
+
+	if (!t->npend || !t->meta)
+		return;
+	if (t->npend == 1)
+		t->meta_used = 0; /* nothing else pending refers to the arena */
+	a = &t->pend[t->npend - 1];
+	nj_json_init(&j, t->meta + t->meta_used, ALERT_META_ARENA - t->meta_used);
+	nj_json_open_obj(&j, NULL);
+	p->alert_json(&j, tx, dir);
+	nj_json_close_obj(&j);
+	if (!nj_json_ok(&j)) {
+		t->st.alert_meta_full++;
+		return;
+	}
+	if (j.len <= 2)
+		return; /* {}: nothing for this alert */
+	/* the members without the braces, inserted as they are */
+	a->meta_key = p->name;
+	a->meta_off = t->meta_used + 1;
+	a->meta_len = (uint32_t)j.len - 2;
+	t->meta_used += (uint32_t)j.len;
 }
 
 /* ------------------------------------------------------------ thresholds */
@@ -467,6 +496,8 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 	if (ao->raw && s->raw)
 		nj_json_str(j, "rule", s->raw);
 	nj_json_close_obj(j);
+	if (a->meta_key)
+		nj_json_raw(j, NULL, t->meta + a->meta_off, a->meta_len);
 	if (f)
 		json_flow_ctx(j, f, a->dir, ao->flow);
 	if (f && f->detect_state && e->ntraffic)

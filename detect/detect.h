@@ -88,6 +88,8 @@ enum nj_detect_tf_type {
 	NJ_TF_XOR,
 	NJ_TF_HEADER_LOWER,
 	NJ_TF_STRIP_PSEUDO,
+	NJ_TF_DOMAIN, /* registrable domain (Public Suffix List) */
+	NJ_TF_TLD,    /* public suffix */
 };
 
 struct nj_detect_tf {
@@ -115,6 +117,8 @@ struct nj_detect_bufinst {
  */
 uint32_t nj_detect_transform(const struct nj_detect_bufinst *inst, const uint8_t *in, uint32_t len,
 			     uint8_t *out, uint8_t *tmp);
+/* domain / tld transforms (tf_domain.c): the output length, 0 when there is none. */
+uint32_t nj_detect_tf_domain(const uint8_t *in, uint32_t n, uint8_t *out, bool tld);
 static inline uint32_t nj_detect_transform_max(uint32_t len)
 {
 	return 2 * len + 64; /* dotprefix adds one byte, hashes are at most 64 */
@@ -419,6 +423,21 @@ struct nj_detect_pmatch {
 	const char *kw; /* keyword name, for diagnostics */
 };
 
+/*
+ * A check on an app-layer transaction (dns.opcode, tls.version,
+ * app-layer-event, ...): implemented next to the parser that owns the
+ * transaction type, evaluated by the engine when direction dir of tx is
+ * inspected. tx is the parser's transaction (struct nj_al_tx first).
+ */
+struct nj_al_tx;
+struct nj_app_parser;
+struct nj_detect_txmatch {
+	bool (*fn)(const struct nj_app_parser *p, const struct nj_al_tx *tx, int dir,
+		   const void *ctx);
+	const void *ctx;
+	const char *kw; /* keyword name, for diagnostics */
+};
+
 /* ------------------------------------------------------------ flow, state, thresholds */
 
 /* sig->flow_flags (the flow keyword) */
@@ -547,6 +566,10 @@ struct nj_detect_sig {
 	uint16_t npm;
 	struct nj_detect_pmatch *pm;
 
+	/* transaction-level checks (all must hold) */
+	uint16_t ntxm;
+	struct nj_detect_txmatch *txm;
+
 	struct nj_detect_fp fp; /* fp.len == 0: no fast pattern */
 
 	/* state for the engine */
@@ -637,6 +660,8 @@ struct nj_detect_rules *nj_detect_load(const struct nj_conf *conf, const char *c
 				       unsigned nfiles, const struct nj_detect_load_opts *opts,
 				       struct nj_detect_load_stats *st);
 void nj_detect_rules_free(struct nj_detect_rules *r);
+/* Does a loaded signature use keyword kw among those the engine evaluates (filestore)? */
+bool nj_detect_rules_use(const struct nj_detect_rules *r, const char *kw);
 /* "rules: 1234 loaded, 5 failed, 67 skipped (unsupported) in 0.41 s, 12.3 MiB" and
  * one line per reason ("  failed: 3 x pcre: ..."), to out. */
 void nj_detect_print_summary(FILE *out, const struct nj_detect_load_stats *st);

@@ -62,6 +62,8 @@ struct nj_detect_parse {
 
 	struct nj_detect_pmatch pm[NJ_PS_MAX_PM];
 	unsigned npm;
+	struct nj_detect_txmatch txm[NJ_PS_MAX_PM];
+	unsigned ntxm;
 	struct nj_detect_bitop bitops[NJ_PS_MAX_BITOPS], xbitops[NJ_PS_MAX_BITOPS];
 	unsigned nbitops, nxbitops;
 	struct nj_detect_intop_s intops[NJ_PS_MAX_BITOPS];
@@ -121,6 +123,31 @@ int nj_detect_move_last_content(struct nj_detect_parse *ps, int base);
 int nj_detect_set_app_proto(struct nj_detect_parse *ps, const char *proto);
 int nj_detect_add_pm(struct nj_detect_parse *ps, bool (*fn)(const struct nj_pkt *, const void *),
 		     const void *ctx);
+/* A transaction-level check (parser keywords); app_proto is implied (may be NULL). */
+int nj_detect_add_txm(struct nj_detect_parse *ps,
+		      bool (*fn)(const struct nj_app_parser *, const struct nj_al_tx *, int,
+				 const void *),
+		      const void *ctx, const char *app_proto);
+
+/*
+ * app-layer-event providers (kw_txevent.c): lookup() resolves an event name of
+ * the protocol to the ctx of match(), NULL if the parser does not know it.
+ */
+struct nj_detect_event_provider {
+	const char *proto;
+	const void *(*lookup)(const char *name);
+	bool (*match)(const struct nj_app_parser *p, const struct nj_al_tx *tx, int dir,
+		      const void *ctx);
+	struct nj_detect_event_provider *next;
+};
+void nj_detect_event_provider_register(struct nj_detect_event_provider *p);
+#define NJ_DETECT_EVENT_PROVIDER(p)                                          \
+	__attribute__((constructor)) static void nj_detect_evp_reg_##p(void) \
+	{                                                                    \
+		nj_detect_event_provider_register(&(p));                     \
+	}
+/* "proto.name" as a transaction check: 1 added, 0 no provider knows it, -1 error. */
+int nj_detect_event_txm(struct nj_detect_parse *ps, const char *event);
 
 /* byte_extract / byte_math variables: index, -1 unknown / full. */
 int nj_detect_var_find(const struct nj_detect_parse *ps, const char *name);
@@ -154,6 +181,9 @@ int nj_detect_content_prepare(struct nj_detect_rules *r, struct nj_detect_conten
 /* Adds to the current list, or for a relative keyword without sticky buffer
  * to the list of the previous match (Suricata's rule for http_* modifiers). */
 int nj_detect_add_el_rel(struct nj_detect_parse *ps, bool relative, uint8_t type, void *ptr);
+
+/* tf_domain.c: the Public Suffix List (0, or -1 when unavailable) and the transforms. */
+int nj_detect_psl_load(void);
 
 /* Finishing a signature: checks, lists, fast pattern (parse.c). */
 int nj_detect_sig_finish(struct nj_detect_parse *ps);

@@ -162,7 +162,12 @@ static void classify(struct nj_detect_engine *e, const struct nj_detect_sig *s, 
 	case NJ_ACT_REJECTSRC:
 	case NJ_ACT_REJECTDST:
 	case NJ_ACT_REJECTBOTH: es->order = 2; break;
-	case NJ_ACT_CONFIG: es->never = "config rules do not alert"; break;
+	case NJ_ACT_CONFIG:
+		/* only conditional logging (config:logging disable ... tx) is evaluated */
+		if (!s->ntxm)
+			es->never = "config rules do not alert";
+		es->order = 3;
+		break;
 	default: es->order = 3; break;
 	}
 	for (unsigned i = 0; i < s->nlists; i++) {
@@ -176,6 +181,8 @@ static void classify(struct nj_detect_engine *e, const struct nj_detect_sig *s, 
 		else
 			es->flags |= ES_TX;
 	}
+	if (s->ntxm)
+		es->flags |= ES_TX;
 	if (s->nxbitops)
 		es->never = "xbits are not evaluated";
 	if (s->app_event)
@@ -803,7 +810,8 @@ static bool tx_possible(const struct nj_detect_engine *e, const struct nj_detect
 		if (base == NJ_DETECT_BUF_PKT || base == NJ_DETECT_BUF_STREAM ||
 		    (b && (b->flags & NJ_BUFF_PACKET)))
 			continue;
-		if (!g || base >= e->nbuffers || !g[base].get[buf_dir(base, d)])
+		if (!g || base >= e->nbuffers ||
+		    !(g[base].get[buf_dir(base, d)] || g[base].get_multi[buf_dir(base, d)]))
 			return false;
 	}
 	return true;
@@ -885,17 +893,24 @@ static int getters_build(struct nj_detect_engine *e)
 	for (uint16_t pid = 1; pid < NJ_APP_MAX_PARSERS; pid++) {
 		const struct nj_app_parser *p = nj_app_parser_by_id(pid);
 
-		if (!p || !p->buffers)
+		if (!p || (!p->buffers && !p->multi_buffers))
 			continue;
 		e->getters[pid] = calloc(e->nbuffers, sizeof(struct al_getter));
 		if (!e->getters[pid])
 			return -1;
-		for (const struct nj_al_buffer *b = p->buffers; b->name; b++) {
+		for (const struct nj_al_buffer *b = p->buffers; b && b->name; b++) {
 			int id = nj_detect_buffer_id(b->name);
 
 			if (id < 0 || (unsigned)id >= e->nbuffers || b->dir < 0 || b->dir > 1)
 				continue;
 			e->getters[pid][id].get[b->dir] = b->get;
+		}
+		for (const struct nj_al_multibuffer *b = p->multi_buffers; b && b->name; b++) {
+			int id = nj_detect_buffer_id(b->name);
+
+			if (id < 0 || (unsigned)id >= e->nbuffers || b->dir < 0 || b->dir > 1)
+				continue;
+			e->getters[pid][id].get_multi[b->dir] = b->get;
 		}
 	}
 	return 0;
@@ -1144,7 +1159,8 @@ struct nj_detect_thread *nj_detect_thread_create(const struct nj_detect_engine *
 		goto out_fail;
 	if (e && e->nsigs) {
 		t->thr = calloc(e->thr_entries, sizeof(*t->thr));
-		if (!t->thr)
+		t->meta = malloc(ALERT_META_ARENA);
+		if (!t->thr || !t->meta)
 			goto out_fail;
 	}
 	return t;
@@ -1167,6 +1183,7 @@ void nj_detect_thread_free(struct nj_detect_thread *t)
 	free(t->sbuf);
 	free(t->carena);
 	free(t->thr);
+	free(t->meta);
 	free(t);
 }
 

@@ -48,6 +48,7 @@ struct nj_detect_stats {
 	uint64_t stream_bytes, txs_inspected;
 	uint64_t alerts_suppressed; /* threshold / detection_filter */
 	uint64_t alert_queue_full;  /* more alerts on a packet than the queue holds */
+	uint64_t alert_meta_full;   /* alert app-layer objects left out: arena full */
 	/* compatible additions: keep every member a uint64_t (summed as arrays) */
 	uint64_t pass;		  /* pass rules that matched (the rest of the packet suppressed) */
 	uint64_t flow_state_full; /* per-flow state refused: nightjar.detect.flow-states */

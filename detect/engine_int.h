@@ -141,6 +141,8 @@ struct tx_group {
 /* Getter of a base buffer for a parser, per direction. */
 struct al_getter {
 	bool (*get[2])(const struct nj_al_tx *tx, const uint8_t **data, uint32_t *len);
+	bool (*get_multi[2])(const struct nj_al_tx *tx, uint32_t idx, const uint8_t **data,
+			     uint32_t *len);
 };
 
 /* Alert output options (eve-log types: - alert: {...}). */
@@ -235,7 +237,12 @@ struct eng_alert {
 	uint64_t tx_id;
 	struct nj_flow *f;
 	const struct nj_pkt *p; /* NULL: no packet (flow end, tx without packet) */
+	const char *meta_key;	/* app-layer object ("dns") in t->meta, NULL none */
+	uint32_t meta_off, meta_len;
 };
+
+/* Per-thread arena for the app-layer objects of pending alerts. */
+#define ALERT_META_ARENA (1u << 20)
 
 #define PEND_MAX 256
 
@@ -269,6 +276,8 @@ struct nj_detect_thread {
 
 	/* transform scratch */
 	uint8_t *tfbuf, *tftmp;
+	char *meta; /* ALERT_META_ARENA bytes: app-layer objects of pend[] */
+	uint32_t meta_used;
 	uint32_t tfcap;
 
 	/* stream scratch */
@@ -341,6 +350,9 @@ int nj_alert_opts_load(const struct nj_conf *conf, struct alert_opts *ao);
 void nj_alert_add(struct nj_detect_thread *t, uint32_t num, struct nj_flow *f,
 		  const struct nj_pkt *p, int dir, uint64_t tx_id, unsigned flags);
 /* Finalizes (sorts, thresholds, pass, writes) pending alerts of packet p (NULL: those without). */
+/* Renders the transaction's app-layer object (parser's alert_json) for the last queued alert. */
+void nj_alert_tx_meta(struct nj_detect_thread *t, const struct nj_app_parser *p,
+		      const struct nj_al_tx *tx, int dir);
 void nj_alert_flush_pkt(struct nj_detect_thread *t, const struct nj_pkt *p);
 /* The same for alerts of flow f without a packet. */
 void nj_alert_flush_null(struct nj_detect_thread *t, const struct nj_flow *f);

@@ -1211,16 +1211,50 @@ struct tx_view {
 	int dir;
 };
 
+/* Instance idx of a buffer (only 0 for single buffers); false when there is none. */
 static bool tx_buffer(const struct nj_detect_engine *e, const struct tx_view *v, unsigned base,
-		      const uint8_t **b, uint32_t *l)
+		      uint32_t idx, const uint8_t **b, uint32_t *l)
 {
 	const struct nj_detect_buffer *bd = nj_detect_buffer_get(base);
 	uint32_t f = bd ? bd->flags & (NJ_BUFF_TOSERVER | NJ_BUFF_TOCLIENT) : 0;
 	int d = f == NJ_BUFF_TOSERVER ? 0 : f == NJ_BUFF_TOCLIENT ? 1 : v->dir;
 
-	if (!v->g || base >= e->nbuffers || !v->g[base].get[d])
+	if (!v->g || base >= e->nbuffers)
+		return false;
+	if (v->g[base].get_multi[d])
+		return idx < NJ_AL_MULTI_MAX && v->g[base].get_multi[d](v->tx, idx, b, l);
+	if (idx || !v->g[base].get[d])
 		return false;
 	return v->g[base].get[d](v->tx, b, l);
+}
+
+/* A list on a transaction buffer: matches when one instance does. */
+static bool list_tx(struct nj_detect_thread *t, const struct nj_detect_sig *s,
+		    const struct nj_detect_list *l, const struct tx_view *v)
+{
+	const struct nj_detect_bufinst *inst = &t->e->rules->inst[l->inst];
+
+	for (uint32_t idx = 0;; idx++) {
+		const uint8_t *b = NULL;
+		uint32_t len = 0;
+
+		if (!tx_buffer(t->e, v, inst->base, idx, &b, &len))
+			return false;
+		if (inst->ntf && !(b = transform(t, inst, b, len, &len)))
+			continue;
+		if (nj_detect_inspect_buffer(t->ctx, s, l, b, len, NJ_DETECT_EOF))
+			return true;
+	}
+}
+
+/* Transaction-level keywords of s (dns.opcode, app-layer-event, ...). */
+static bool txm_ok(const struct nj_app_parser *p, const struct nj_detect_sig *s,
+		   const struct tx_view *v)
+{
+	for (unsigned i = 0; i < s->ntxm; i++)
+		if (!s->txm[i].fn(p, v->tx, v->dir, s->txm[i].ctx))
+			return false;
+	return true;
 }
 
 static bool lists_tx(struct nj_detect_thread *t, const struct nj_detect_sig *s,
@@ -1249,8 +1283,10 @@ static bool lists_tx(struct nj_detect_thread *t, const struct nj_detect_sig *s,
 		} else if (bd && (bd->flags & NJ_BUFF_PACKET)) {
 			if (!p || !hdr_buffer(e, inst->base, p, &b, &len))
 				return false;
-		} else if (!tx_buffer(e, v, inst->base, &b, &len)) {
-			return false;
+		} else {
+			if (!list_tx(t, s, l, v))
+				return false;
+			continue;
 		}
 		if (inst->ntf && !(b = transform(t, inst, b, len, &len)))
 			return false;
@@ -1325,11 +1361,13 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 		const uint8_t *b;
 		uint32_t l;
 
-		if (!tx_buffer(e, &v, db->base, &b, &l) || !l)
-			continue;
-		if (inst->ntf && !(b = transform(t, inst, b, l, &l)))
-			continue;
-		scan(t, db, b, l);
+		for (uint32_t idx = 0; tx_buffer(e, &v, db->base, idx, &b, &l); idx++) {
+			if (!l)
+				continue;
+			if (inst->ntf && !(b = transform(t, inst, b, l, &l)))
+				continue;
+			scan(t, db, b, l);
+		}
 	}
 	sort_cand(t);
 	m[0] = (struct mlist){t->cand, t->ncand, 0};
@@ -1338,7 +1376,8 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 		const struct eng_sig *es = &e->sigs[num];
 		const struct nj_detect_sig *s = es->s;
 		bool both = (es->flags & (ES_TX_TS | ES_TX_TC | ES_TX_EACHDIR)) ==
-			    (ES_TX_TS | ES_TX_TC);
+				    (ES_TX_TS | ES_TX_TC) &&
+			    !parser->detect_per_dir;
 
 		if ((mask & es->req) != es->req)
 			continue;
@@ -1351,9 +1390,15 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 			continue;
 		if (!lists_tx(t, s, &v, p, f->detect_state))
 			continue;
+		if (s->ntxm && !txm_ok(parser, s, &v))
+			continue;
+		if (s->action == NJ_ACT_CONFIG)
+			continue; /* its effect is done (txm), it never alerts */
 		if (both)
 			txd_add(t, f, tx->id, num);
 		matched(t, num, f, p, dir, tx->id, AF_TX);
+		if (parser->alert_json)
+			nj_alert_tx_meta(t, parser, tx, dir);
 		if (flow_passed(f))
 			break;
 	}

@@ -123,6 +123,8 @@ static uint32_t tf_one(const struct nj_detect_tf *t, const uint8_t *in, uint32_t
 	uint32_t o = 0;
 
 	switch (t->type) {
+	case NJ_TF_DOMAIN:
+	case NJ_TF_TLD: return nj_detect_tf_domain(in, n, out, t->type == NJ_TF_TLD);
 	case NJ_TF_DOTPREFIX:
 		out[0] = '.';
 		memcpy(out + 1, in, n);

@@ -104,15 +104,18 @@ BUFFER(file_magic, "file.magic", NULL, TSC | NJ_BUFF_FILE, NULL)
 /* DNS */
 BUFFER(dns_query, "dns.query", "dns", TS | NJ_BUFF_MULTI, "dns_query", NULL)
 BUFFER(dns_queries_rrname, "dns.queries.rrname", "dns", TSC | NJ_BUFF_MULTI, NULL)
-BUFFER(dns_answers_rrname, "dns.answers.rrname", "dns", TC | NJ_BUFF_MULTI, NULL)
-BUFFER(dns_answer_name, "dns.answer.name", "dns", TC | NJ_BUFF_MULTI, NULL)
+BUFFER(dns_answers_rrname, "dns.answers.rrname", "dns", TSC | NJ_BUFF_MULTI, NULL)
+BUFFER(dns_answer_name, "dns.answer.name", "dns", TSC | NJ_BUFF_MULTI, NULL)
+BUFFER(dns_authorities_rrname, "dns.authorities.rrname", "dns", TSC | NJ_BUFF_MULTI, NULL)
+BUFFER(dns_additionals_rrname, "dns.additionals.rrname", "dns", TSC | NJ_BUFF_MULTI, NULL)
+BUFFER(dns_response_rrname, "dns.response.rrname", "dns", TC | NJ_BUFF_MULTI, NULL)
 
 /* TLS */
 BUFFER(tls_sni, "tls.sni", "tls", TS, "tls_sni", NULL)
-BUFFER(tls_cert_subject, "tls.cert_subject", "tls", TC, "tls_cert_subject", NULL)
-BUFFER(tls_cert_issuer, "tls.cert_issuer", "tls", TC, "tls_cert_issuer", NULL)
-BUFFER(tls_cert_serial, "tls.cert_serial", "tls", TC, "tls_cert_serial", NULL)
-BUFFER(tls_cert_fingerprint, "tls.cert_fingerprint", "tls", TC, "tls_cert_fingerprint", NULL)
+BUFFER(tls_cert_subject, "tls.cert_subject", "tls", TSC, "tls_cert_subject", NULL)
+BUFFER(tls_cert_issuer, "tls.cert_issuer", "tls", TSC, "tls_cert_issuer", NULL)
+BUFFER(tls_cert_serial, "tls.cert_serial", "tls", TSC, "tls_cert_serial", NULL)
+BUFFER(tls_cert_fingerprint, "tls.cert_fingerprint", "tls", TSC, "tls_cert_fingerprint", NULL)
 BUFFER(tls_certs, "tls.certs", "tls", TC | NJ_BUFF_MULTI, NULL)
 BUFFER(tls_subjectaltname, "tls.subjectaltname", "tls", TC | NJ_BUFF_MULTI, NULL)
 BUFFER(tls_alpn, "tls.alpn", "tls", TSC | NJ_BUFF_MULTI, NULL)
@@ -191,6 +194,8 @@ static int kw_transform(struct nj_detect_parse *ps, const struct nj_detect_keywo
 		return nj_detect_fail(ps, "transforms must directly follow stickybuffers");
 	if (ps->pend_ntf >= NJ_DETECT_MAX_TRANSFORM)
 		return nj_detect_fail(ps, "too many transforms");
+	if ((tf.type == NJ_TF_DOMAIN || tf.type == NJ_TF_TLD) && nj_detect_psl_load() < 0)
+		return nj_detect_unsupported(ps, "no Public Suffix List (publicsuffix package)");
 	if (tf.type == NJ_TF_XOR) {
 		size_t n;
 
@@ -237,5 +242,8 @@ TRANSFORM(to_sha256, "to_sha256", NJ_TF_TO_SHA256, NJ_KWF_NOVALUE, "SHA-256 of t
 TRANSFORM(xor, "xor", NJ_TF_XOR, NJ_KWF_VALUE, "xor with a hex key")
 TRANSFORM(header_lowercase, "header_lowercase", NJ_TF_HEADER_LOWER, NJ_KWF_NOVALUE,
 	  "lowercase header names")
+TRANSFORM(domain, "domain", NJ_TF_DOMAIN, NJ_KWF_NOVALUE,
+	  "registrable domain of a host name (Public Suffix List)")
+TRANSFORM(tld, "tld", NJ_TF_TLD, NJ_KWF_NOVALUE, "public suffix of a host name")
 TRANSFORM(strip_pseudo_headers, "strip_pseudo_headers", NJ_TF_STRIP_PSEUDO, NJ_KWF_NOVALUE,
 	  "drop HTTP/2 pseudo headers")

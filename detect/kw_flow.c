@@ -380,6 +380,12 @@ static int kw_event(struct nj_detect_parse *ps, const struct nj_detect_keyword *
 		ps->s->stream_event = name;
 		return 0;
 	}
+	{
+		int h = nj_detect_event_txm(ps, v);
+
+		if (h)
+			return h < 0 ? -1 : 0;
+	}
 	ps->s->app_event = name;
 	{
 		char proto[32];
@@ -449,11 +455,6 @@ static int kw_deferred(struct nj_detect_parse *ps, const struct nj_detect_keywor
 	ps->ndeferred++;
 	return nj_detect_set_app_proto(ps, (const char *)kw->arg);
 }
-NJ_DETECT_KEYWORD(tls_version, .name = "tls.version", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
-		  .parse = kw_deferred, .arg = (uintptr_t) "tls", .doc = "TLS version (1.0 .. 1.3)")
-NJ_DETECT_KEYWORD(ssl_version, .name = "ssl_version", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
-		  .parse = kw_deferred, .arg = (uintptr_t) "tls",
-		  .doc = "sslv2,sslv3,tls1.0,tls1.1,tls1.2,tls1.3 (! negates)")
 NJ_DETECT_KEYWORD(ssl_state, .name = "ssl_state", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
 		  .parse = kw_deferred, .arg = (uintptr_t) "tls",
 		  .doc = "client_hello|server_hello|client_keyx|server_keyx|unknown")
@@ -469,14 +470,8 @@ NJ_DETECT_KEYWORD(tls_notbefore, .name = "tls_cert_notbefore",
 NJ_DETECT_KEYWORD(tls_notafter, .name = "tls_cert_notafter", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
 		  .parse = kw_deferred, .arg = (uintptr_t) "tls",
 		  .doc = "certificate notAfter comparison")
-NJ_DETECT_KEYWORD(dns_opcode, .name = "dns.opcode", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
-		  .parse = kw_deferred, .arg = (uintptr_t) "dns", .doc = "DNS opcode: [!]N")
-NJ_DETECT_KEYWORD(filesize, .name = "filesize", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
-		  .parse = kw_deferred, .arg = 0, .doc = "file size comparison")
 NJ_DETECT_KEYWORD(filestore, .name = "filestore", .flags = NJ_KWF_OPTVALUE | NJ_KWF_ENGINE,
 		  .parse = kw_deferred, .arg = 0, .doc = "store the file (engine/file output)")
-NJ_DETECT_KEYWORD(filemd5, .name = "filemd5", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
-		  .parse = kw_deferred, .arg = 0, .doc = "file MD5 in a list file")
 NJ_DETECT_KEYWORD(filesha1, .name = "filesha1", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,
 		  .parse = kw_deferred, .arg = 0, .doc = "file SHA-1 in a list file")
 NJ_DETECT_KEYWORD(filesha256, .name = "filesha256", .flags = NJ_KWF_VALUE | NJ_KWF_ENGINE,

@@ -203,12 +203,4 @@ NJ_DETECT_KEYWORD(requires, .name = "requires", .flags = NJ_KWF_VALUE | NJ_KWF_I
 		  .parse = kw_requires,
 		  .doc = "version requirements accepted; feature requirements skip the rule")
 
-static int kw_config(struct nj_detect_parse *ps, const struct nj_detect_keyword *kw, char *v)
-{
-	(void)ps;
-	(void)kw;
-	(void)v;
-	return 0;
-}
-NJ_DETECT_KEYWORD(config, .name = "config", .flags = NJ_KWF_VALUE | NJ_KWF_IGNORED,
-		  .parse = kw_config, .doc = "config rules (logging): parsed, no effect")
+/* config: kw_config.c */

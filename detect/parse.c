@@ -395,6 +395,20 @@ int nj_detect_add_pm(struct nj_detect_parse *ps, bool (*fn)(const struct nj_pkt 
 	return 0;
 }
 
+int nj_detect_add_txm(struct nj_detect_parse *ps,
+		      bool (*fn)(const struct nj_app_parser *, const struct nj_al_tx *, int,
+				 const void *),
+		      const void *ctx, const char *app_proto)
+{
+	if (ps->ntxm >= NJ_PS_MAX_PM)
+		return nj_detect_fail(ps, "too many transaction keywords");
+	ps->txm[ps->ntxm].fn = fn;
+	ps->txm[ps->ntxm].ctx = ctx;
+	ps->txm[ps->ntxm].kw = ps->kw;
+	ps->ntxm++;
+	return app_proto ? nj_detect_set_app_proto(ps, app_proto) : 0;
+}
+
 int nj_detect_var_find(const struct nj_detect_parse *ps, const char *name)
 {
 	for (unsigned i = 0; i < ps->nvars; i++)
@@ -573,7 +587,9 @@ static int parse_header(struct nj_detect_parse *ps, char **pp)
 	s->action = (uint8_t)i;
 	if (header_proto(ps, tok[1]) < 0)
 		return -1;
-	if (strcmp(tok[4], "->") == 0)
+	/* => (Suricata 8 transactional): request buffers and response buffers of one
+	 * transaction; the addresses are the flow's, as with -> */
+	if (strcmp(tok[4], "->") == 0 || strcmp(tok[4], "=>") == 0)
 		;
 	else if (strcmp(tok[4], "<>") == 0)
 		s->flags |= NJ_SIG_BIDIR;
@@ -1067,6 +1083,10 @@ int nj_detect_sig_finish(struct nj_detect_parse *ps)
 	} while (0)
 	COPY_ARR(s->pm, ps->pm, ps->npm);
 	s->npm = (uint16_t)ps->npm;
+	COPY_ARR(s->txm, ps->txm, ps->ntxm);
+	s->ntxm = (uint16_t)ps->ntxm;
+	if (s->ntxm)
+		s->flags |= NJ_SIG_APPLAYER;
 	COPY_ARR(s->bitops, ps->bitops, ps->nbitops);
 	s->nbitops = (uint16_t)ps->nbitops;
 	COPY_ARR(s->xbitops, ps->xbitops, ps->nxbitops);
@@ -1124,7 +1144,7 @@ struct nj_detect_sig *nj_detect_parse_rule(struct nj_detect_rules *r, const char
 	ps->errlen = errlen;
 	ps->unsupported = false;
 	ps->kw = NULL;
-	ps->nlists = ps->nel = ps->nvars = ps->npm = 0;
+	ps->nlists = ps->nel = ps->nvars = ps->npm = ps->ntxm = 0;
 	ps->nbitops = ps->nxbitops = ps->nintops = ps->nrefs = ps->nmeta = 0;
 	ps->ndeferred = 0;
 	ps->nsmbver = 0;

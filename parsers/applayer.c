@@ -514,6 +514,8 @@ static void al_parse(struct nj_al_worker *w, struct nj_flow *f, struct al_flow *
 	return;
 error:
 	w->st.parse_errors++;
+	if (ap->id < NJ_APP_MAX_PARSERS)
+		w->st.parser_errors[ap->id][0]++;
 	d->dead = 1;
 	d->len = 0;
 }
@@ -680,6 +682,8 @@ bool nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, struct nj_pkt *p)
 	r = af->parser->parse(af->state, c, dir, data, len);
 	if (r < 0) {
 		w->st.parse_errors++;
+		if (af->parser->id < NJ_APP_MAX_PARSERS)
+			w->st.parser_errors[af->parser->id][1]++;
 		/* UDP: one bad datagram does not end the flow's parsing */
 	}
 	al_txs(w, f, af, p->ts_us, false, p);
@@ -725,4 +729,16 @@ void nj_al_flow_end(struct nj_al_worker *w, struct nj_flow *f)
 		free(af->d[d].buf);
 	free(af);
 	f->app_state = NULL;
+}
+
+static const char *al_log_dir = ".";
+
+void nj_al_set_log_dir(const char *dir)
+{
+	al_log_dir = dir && *dir ? dir : ".";
+}
+
+const char *nj_al_log_dir(void)
+{
+	return al_log_dir;
 }

@@ -125,6 +125,26 @@ struct nj_al_buffer {
 	bool (*get)(const struct nj_al_tx *tx, const uint8_t **data, uint32_t *len);
 };
 
+/*
+ * A multi-buffer (dns.answers.rrname, tls.certs): get() yields the idx-th
+ * instance (0-based) and returns false past the last. A rule's list on such a
+ * buffer matches when it matches one instance.
+ */
+struct nj_al_multibuffer {
+	const char *name;
+	int dir;
+	bool (*get)(const struct nj_al_tx *tx, uint32_t idx, const uint8_t **data, uint32_t *len);
+};
+/* Instances of a multi-buffer inspected per transaction at most. */
+#define NJ_AL_MULTI_MAX 1024u
+
+/* What detection knows of a transaction's file (tx_file). */
+struct nj_al_fileinfo {
+	uint64_t size;
+	bool has_md5;
+	uint8_t md5[16];
+};
+
 struct nj_app_parser {
 	const char *name;      /* Suricata's app_proto name: "http", "dns", "tls" */
 	uint8_t ipproto_mask;  /* NJ_AL_TCP | NJ_AL_UDP */
@@ -150,7 +170,25 @@ struct nj_app_parser {
 	void (*log_tx_dir)(struct nj_al_log *lg, const struct nj_flow *f, const struct nj_al_tx *tx,
 			   int dir);
 	bool log_no_tx_id; /* the event has no top-level tx_id (DNS keeps it inside "dns") */
+	/*
+	 * Detection sees each direction of a transaction as a transaction of its
+	 * own (DNS: Suricata 8 makes every message one): a rule without a
+	 * direction may alert once per direction.
+	 */
+	bool detect_per_dir;
+	/*
+	 * Optional: the file of transaction tx in direction dir, for filesize /
+	 * filemd5 (false: no file there).
+	 */
+	bool (*tx_file)(const struct nj_al_tx *tx, int dir, struct nj_al_fileinfo *out);
 	const struct nj_al_buffer *buffers; /* terminated by an entry with name NULL; may be NULL */
+	const struct nj_al_multibuffer *multi_buffers; /* the same for multi-buffers */
+	/*
+	 * Optional: writes the members an alert on direction dir of the
+	 * transaction carries ("dns":{...}, "files":[...]) into the open
+	 * top-level object j.
+	 */
+	void (*alert_json)(struct nj_json *j, const struct nj_al_tx *tx, int dir);
 	/*
 	 * Optional, called once at start-up before any worker runs: the parser
 	 * reads its settings (app-layer.protocols.NAME.*, its eve-log options)
@@ -174,6 +212,9 @@ void nj_app_parser_register(struct nj_app_parser *p);
 		nj_app_parser_register(&(p));                          \
 	}
 
+/* The output directory (-l / default-log-dir), for parsers writing files; "." by default. */
+void nj_al_set_log_dir(const char *dir);
+const char *nj_al_log_dir(void);
 /* Calls every parser's configure(); -1 if one failed. */
 int nj_app_parsers_configure(const struct nj_conf *conf);
 /* Registry lookups. */
@@ -195,11 +236,12 @@ struct nj_al_config {
 void nj_al_config_defaults(struct nj_al_config *cfg);
 
 struct nj_al_stats {
-	uint64_t flows[NJ_APP_MAX_PARSERS]; /* flows detected, by parser id */
-	uint64_t tx[NJ_APP_MAX_PARSERS];    /* transactions completed, by parser id */
-	uint64_t failed_tcp, failed_udp;    /* flows whose detection gave up */
-	uint64_t parse_errors;		    /* directions abandoned after NJ_AL_ERROR */
-	uint64_t buffer_overflow;	    /* directions abandoned: max_buffer reached */
+	uint64_t flows[NJ_APP_MAX_PARSERS];	       /* flows detected, by parser id */
+	uint64_t tx[NJ_APP_MAX_PARSERS];	       /* transactions completed, by parser id */
+	uint64_t failed_tcp, failed_udp;	       /* flows whose detection gave up */
+	uint64_t parse_errors;			       /* directions abandoned after NJ_AL_ERROR */
+	uint64_t parser_errors[NJ_APP_MAX_PARSERS][2]; /* the same by parser id, [0] TCP [1] UDP */
+	uint64_t buffer_overflow; /* directions abandoned: max_buffer reached */
 	uint64_t gaps;
 	uint64_t events; /* anomaly events reported by parsers */
 };

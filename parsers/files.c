@@ -122,6 +122,7 @@ struct nj_files {
 	struct nj_file *pool;
 	struct nj_file *free_list;
 	EVP_MD *md[H_MAX];	 /* fetched once: no algorithm lookup per file */
+	EVP_MD_CTX *scratch;	 /* nj_file_md5: digest of a copy, the file's own goes on */
 	bool keep_head;		 /* head bytes are needed (magic, or a late store decision) */
 	uint64_t seq;		 /* pcap_cnt of the current packet */
 	nj_file_hash_fn hash_fn; /* threat intel: digests at close */
@@ -1076,6 +1077,30 @@ void nj_file_close(struct nj_file *f, enum nj_file_state state, uint64_t ts_us,
 
 /* ------------------------------------------------------------ lifetime */
 
+/* Set before workers start when a rule needs MD5 (filemd5): every files object computes it. */
+static bool files_need_md5;
+
+void nj_files_require_md5(void)
+{
+	files_need_md5 = true;
+}
+
+bool nj_files_md5_required(void)
+{
+	return files_need_md5;
+}
+
+bool nj_file_md5(struct nj_file *f, uint8_t out[16])
+{
+	unsigned int n = 0;
+
+	if (!f || !f->md[H_MD5] || !f->fs->scratch)
+		return false;
+	drain(f);
+	return EVP_MD_CTX_copy_ex(f->fs->scratch, f->md[H_MD5]) == 1 &&
+	       EVP_DigestFinal_ex(f->fs->scratch, out, &n) == 1 && n == 16;
+}
+
 struct nj_files *nj_files_create(const struct nj_files_config *cfg, struct nj_eve_worker *eve)
 {
 	struct nj_files *fs;
@@ -1089,6 +1114,8 @@ struct nj_files *nj_files_create(const struct nj_files_config *cfg, struct nj_ev
 		return NULL;
 	fs->cfg = *cfg;
 	fs->eve = eve;
+	if (files_need_md5)
+		fs->cfg.md5 = true; /* a rule needs it (filemd5) */
 	fs->pid = (int)getpid();
 	if (fs->cfg.store) {
 		fs->cfg.sha256 = true;
@@ -1119,6 +1146,8 @@ struct nj_files *nj_files_create(const struct nj_files_config *cfg, struct nj_ev
 			}
 		}
 	}
+	if (fs->md[H_MD5] && !(fs->scratch = EVP_MD_CTX_new()))
+		goto out_free;
 	fs->pool = calloc(fs->cfg.max_open, sizeof(*fs->pool));
 	if (!fs->pool) {
 		NJ_ERR("files: cannot allocate %u files", fs->cfg.max_open);
@@ -1178,6 +1207,7 @@ void nj_files_destroy(struct nj_files *fs)
 	}
 	for (unsigned h = 0; h < H_MAX; h++)
 		EVP_MD_free(fs->md[h]);
+	EVP_MD_CTX_free(fs->scratch);
 #ifdef NJ_HAVE_MAGIC
 	if (fs->magic)
 		magic_close(fs->magic);

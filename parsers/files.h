@@ -165,6 +165,11 @@ void nj_file_set_range(struct nj_file *file, uint64_t start, uint64_t end);
  */
 void nj_file_close(struct nj_file *file, enum nj_file_state state, uint64_t ts_us,
 		   nj_file_meta_fn meta_fn, const void *meta_arg);
+/* MD5 of the bytes so far (a copy is finished); false when MD5 is not computed. */
+bool nj_file_md5(struct nj_file *file, uint8_t out[16]);
+/* Rule loading: a rule needs file MD5s; files objects created afterwards compute them. */
+void nj_files_require_md5(void);
+bool nj_files_md5_required(void);
 /* Bytes tracked so far (gaps included, up to max_size): the logged "size". */
 uint64_t nj_file_size(const struct nj_file *file);
 

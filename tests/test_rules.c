@@ -886,6 +886,49 @@ static void test_transforms(void)
 	      R->inst[s->lists[0].inst].base == nj_detect_buffer_id("dns.query"));
 }
 
+/* Keywords implemented next to their parsers: transaction checks and multi-buffers. */
+static void test_tx_keywords(void)
+{
+	static const char *const rules[] = {
+		"alert dns any any -> any any (dns.opcode:!0; sid:1;)",
+		"alert dns any any -> any any (dns.rcode:nxdomain; sid:2;)",
+		"alert dns any any -> any any (dns.rrtype:1; sid:3;)",
+		"alert dns any any -> any any (app-layer-event:dns.z_flag_set; sid:4;)",
+		"alert tcp any any -> any any (ssl_version:!tls1.3,tls1.2; sid:5;)",
+		"alert tls any any -> any any (tls.cert_chain_len:<4; sid:6;)",
+		"alert tls any any -> any any (tls.subject:\"CN=x\"; tls.store; sid:7;)",
+		"alert http any any -> any any (filesize:>50; sid:8;)",
+	};
+	struct nj_detect_sig *s;
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		s = sig(rules[i]);
+		CHECK(s && s->ntxm >= 1 && s->app_proto);
+	}
+	/* unknown events of a provider's protocol are still accepted (never match) */
+	s = sig("alert dns any any -> any any (app-layer-event:dns.no_such_event; sid:9;)");
+	CHECK(s && s->ntxm == 0 && s->app_event);
+	CHECK(!sig("alert tcp any any -> any any (ssl_version:tls9; sid:10;)"));
+	/* multi-buffers are sticky buffers like the others */
+	s = sig("alert dns any any -> any any (dns.additionals.rrname; content:\"nic\"; sid:11;)");
+	CHECK(s && s->nlists == 1 &&
+	      R->inst[s->lists[0].inst].base == nj_detect_buffer_id("dns.additionals.rrname"));
+	/* domain / tld, when the system has the Public Suffix List (the rule loads then) */
+	if (sig("alert dns any any -> any any (dns.query; domain; content:\"a.b\"; sid:13;)")) {
+		uint8_t out[64];
+		uint32_t n = nj_detect_tf_domain((const uint8_t *)"www.bbc.co.uk", 13, out, false);
+
+		CHECK(n == 9 && memcmp(out, "bbc.co.uk", 9) == 0);
+		n = nj_detect_tf_domain((const uint8_t *)"www.bbc.co.uk", 13, out, true);
+		CHECK(n == 5 && memcmp(out, "co.uk", 5) == 0);
+		n = nj_detect_tf_domain((const uint8_t *)"suricata.io", 11, out, false);
+		CHECK(n == 11);
+	}
+	/* => reads as -> */
+	CHECK(sig("alert tls any any => any any (ja3s.hash; content:\"5d79\"; ja3.string; "
+		  "content:\"771\"; sid:12;)") != NULL);
+}
+
 static void test_structure(void)
 {
 	struct nj_detect_sig *s;
@@ -1128,6 +1171,7 @@ int main(void)
 	test_escaping();
 	test_inspect_table();
 	test_transforms();
+	test_tx_keywords();
 	test_structure();
 	test_file_loading();
 	test_sv_bad_rules();

@@ -1637,8 +1637,24 @@ static void test_buffers(void)
 			CHECK(n == 36);
 		if (!strcmp(b->name, "tls.cert_fingerprint"))
 			CHECK(n == 59);
+		if (!strcmp(b->name, "tls.random"))
+			CHECK(n == 32);
+		if (!strcmp(b->name, "tls.random_time"))
+			CHECK(n == 4);
+		if (!strcmp(b->name, "tls.random_bytes"))
+			CHECK(n == 28);
 	}
-	CHECK(found == 10);
+	/* 10, and tls.random{,_time,_bytes} both ways; no client certificate */
+	CHECK(found == 16);
+	for (const struct nj_al_multibuffer *b = P->multi_buffers; tx && b->name; b++) {
+		const uint8_t *d;
+		uint32_t n;
+
+		if (!strcmp(b->name, "tls.certs") && b->dir == NJ_DIR_TOCLIENT)
+			CHECK(b->get(tx, 0, &d, &n) && n > 100 && d[0] == 0x30);
+		if (!strcmp(b->name, "tls.certs") && b->dir == NJ_DIR_TOSERVER)
+			CHECK(!b->get(tx, 0, &d, &n));
+	}
 	CHECK(tx && nj_tls_tx_version(tx) == 0x0303);
 	CHECK(tx && tx->progress[1] == NJ_TLS_S_CERT_DONE && !tx->done[1]);
 	hx_free(h);

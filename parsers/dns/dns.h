@@ -221,6 +221,11 @@ bool nj_dns_type_filter_bit(const char *name, uint64_t *bit);
 /* Is rrtype logged under config c? */
 bool nj_dns_type_enabled(const struct nj_dns_config *c, uint16_t type);
 
+/* The "dns" object of alerts on a transaction (dns_log.c). */
+void nj_dns_alert_json(struct nj_json *j, const struct nj_al_tx *tx, int dir);
+/* Multi-buffers over the names of a message (dns_detect.c). */
+extern const struct nj_al_multibuffer nj_dns_multi_buffers[];
+
 /* The registered parser (its ops are the ones the framework calls). */
 extern struct nj_app_parser nj_dns_parser;
 

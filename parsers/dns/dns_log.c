@@ -852,16 +852,13 @@ static bool msg_enabled(const struct nj_dns_config *cfg, const struct nj_dns_msg
 }
 
 /* Version 3: one event for the message. */
-static void log_v3(struct nj_al_log *lg, const struct nj_dns_config *cfg, const struct nj_al_tx *tx,
-		   const struct nj_dns_msg *m, bool is_req)
+/* The version 3 "dns" object of message m (key NULL: a bare value). */
+static void put_v3(struct nj_json *j, const struct nj_dns_config *cfg, const struct nj_dns_msg *m,
+		   bool is_req, const char *key)
 {
-	struct nj_json *j;
 	uint32_t pos;
 
-	if (!msg_enabled(cfg, m))
-		return;
-	j = nj_al_log_begin(lg, tx, m->dir);
-	nj_json_open_obj(j, "dns");
+	nj_json_open_obj(j, key);
 	nj_json_i64(j, "version", 3);
 	nj_json_str(j, "type", is_req ? "request" : "response");
 	nj_json_u64(j, "tx_id", m->seq);
@@ -893,6 +890,17 @@ static void log_v3(struct nj_al_log *lg, const struct nj_dns_config *cfg, const 
 	put_section(j, cfg, m, NJ_DNS_SEC_NS, "authorities");
 	put_section(j, cfg, m, NJ_DNS_SEC_AR, "additionals");
 	nj_json_close_obj(j);
+}
+
+static void log_v3(struct nj_al_log *lg, const struct nj_dns_config *cfg, const struct nj_al_tx *tx,
+		   const struct nj_dns_msg *m, bool is_req)
+{
+	struct nj_json *j;
+
+	if (!msg_enabled(cfg, m))
+		return;
+	j = nj_al_log_begin(lg, tx, m->dir);
+	put_v3(j, cfg, m, is_req, "dns");
 	nj_al_log_commit(lg);
 }
 
@@ -1005,4 +1013,14 @@ void nj_dns_log_tx_dir(struct nj_al_log *lg, const struct nj_flow *f, const stru
 		else
 			log_v3(lg, cfg, tx, t->resp, false);
 	}
+}
+
+/* The parser's alert_json: "dns", the version 3 object of the message of dir. */
+void nj_dns_alert_json(struct nj_json *j, const struct nj_al_tx *tx, int dir)
+{
+	const struct nj_dns_tx *t = nj_dns_tx_of(tx);
+	const struct nj_dns_msg *m = dir == NJ_DIR_TOSERVER ? t->req : t->resp;
+
+	if (m)
+		put_v3(j, nj_dns_config_get(), m, m == t->req, "dns");
 }

@@ -5,6 +5,7 @@
  * anomaly events, detection buffers and configuration.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,8 +25,8 @@ NJ_CONF_KEY(dns_timeout, "app-layer.protocols.dns.request-timeout", NJ_CT_INT, "
 	    "Seconds after which an unanswered request is completed and logged (paired; 0: only "
 	    "at flow end).")
 NJ_CONF_KEY(dns_tcpcfg, "app-layer.protocols.dns.tcp", NJ_CT_MAP, "",
-	    "Suricata's per-transport settings (detection-ports...): accepted, ignored; DNS is "
-	    "detected by probing on any port, port 53 first.")
+	    "Suricata's per-transport settings: detection-ports.dp adds ports (a number or a "
+	    "comma list) on which DNS is detected, besides 53; the rest is accepted and ignored.")
 NJ_CONF_KEY(dns_udpcfg, "app-layer.protocols.dns.udp", NJ_CT_MAP, "", "As dns.tcp.")
 NJ_CONF_KEY(dns_dports, "app-layer.protocols.dns.detection-ports", NJ_CT_MAP, "", "As dns.tcp.")
 NJ_CONF_KEY(dns_eve, "outputs.*.eve-log.types.*.dns", NJ_CT_MAP, "version 3",
@@ -231,6 +232,39 @@ static const struct nj_conf_node *first_dns_eve(const struct nj_conf *conf)
 	return NULL;
 }
 
+/* detection-ports.dp of dns, dns.tcp, dns.udp: added to the parser's port hints. */
+static int dns_ports_configure(const struct nj_conf *conf)
+{
+	static const char *const keys[] = {"app-layer.protocols.dns.detection-ports.dp",
+					   "app-layer.protocols.dns.tcp.detection-ports.dp",
+					   "app-layer.protocols.dns.udp.detection-ports.dp"};
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		const char *v = NULL;
+		char buf[256], *save = NULL;
+
+		if (nj_conf_str(conf, NULL, keys[k], &v) < 0)
+			return -1;
+		if (!v)
+			continue;
+		snprintf(buf, sizeof(buf), "%s", v);
+		for (char *t = strtok_r(buf, ", []", &save); t; t = strtok_r(NULL, ", []", &save)) {
+			char *end;
+			unsigned long port = strtoul(t, &end, 10);
+			unsigned i;
+
+			if (*end || !port || port > 65535)
+				continue; /* ranges and negations are Suricata's; not port hints here */
+			for (i = 0; i < 7 && nj_dns_parser.ports[i]; i++)
+				if (nj_dns_parser.ports[i] == port)
+					break;
+			if (i < 7 && !nj_dns_parser.ports[i])
+				nj_dns_parser.ports[i] = (uint16_t)port;
+		}
+	}
+	return 0;
+}
+
 static int dns_configure(const struct nj_conf *conf)
 {
 	struct nj_dns_config c;
@@ -244,6 +278,8 @@ static int dns_configure(const struct nj_conf *conf)
 		nj_dns_config_set(&c);
 		return 0;
 	}
+	if (dns_ports_configure(conf) < 0)
+		return -1;
 	if ((r = nj_conf_str(conf, NULL, "app-layer.protocols.dns.transactions", &mode)) < 0)
 		return -1;
 	if (r == 0) {
@@ -580,8 +616,13 @@ static int probe_tcp(const uint8_t *data, uint32_t len)
 	nj_dns_hdr_parse(data + 2, len - 2, &h);
 	if (!nj_dns_hdr_plausible(&h, dlen))
 		return -1;
-	if (len - 2 < dlen)
-		return 0;
+	if (len - 2 < dlen) {
+		/*
+		 * A message longer than what probing may buffer (app-layer.probe-max):
+		 * as Suricata, a plausible header of an incomplete message is DNS.
+		 */
+		return len - 2 >= 512 ? 1 : 0;
+	}
 	return nj_dns_msg_parse(data + 2, dlen, &info, NULL) == NJ_DNS_OK ? 1 : -1;
 }
 
@@ -695,21 +736,8 @@ static bool buf_query_ts(const struct nj_al_tx *tx, const uint8_t **data, uint32
 	return true;
 }
 
-static bool buf_query_tc(const struct nj_al_tx *tx, const uint8_t **data, uint32_t *len)
-{
-	const struct nj_dns_msg *m = nj_dns_tx_of(tx)->resp;
-
-	if (!m || !m->qname_len)
-		return false;
-	*data = m->qname;
-	*len = m->qname_len;
-	return true;
-}
-
 static const struct nj_al_buffer dns_buffers[] = {
 	{"dns.query", NJ_DIR_TOSERVER, buf_query_ts},
-	{"dns.queries.rrname", NJ_DIR_TOSERVER, buf_query_ts},
-	{"dns.queries.rrname", NJ_DIR_TOCLIENT, buf_query_tc},
 	{NULL, 0, NULL},
 };
 
@@ -731,6 +759,9 @@ struct nj_app_parser nj_dns_parser = {
 	.log_tx_dir = nj_dns_log_tx_dir,
 	.log_no_tx_id = true, /* Suricata writes dns.tx_id, not a top-level one */
 	.buffers = dns_buffers,
+	.multi_buffers = nj_dns_multi_buffers, /* dns_detect.c */
+	.alert_json = nj_dns_alert_json,
+	.detect_per_dir = true, /* Suricata 8: every message is a transaction */
 	.configure = dns_configure,
 };
 

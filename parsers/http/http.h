@@ -210,6 +210,10 @@ struct nj_http_tx {
 	uint16_t flags; /* NJ_HTTP_TXF_* */
 	uint8_t seen_100;
 	uint8_t fevents[2]; /* per-direction once-only anomaly groups (libhtp's warn_once) */
+	/* the body's file when it was closed, for filesize / filemd5 */
+	uint8_t file_seen[2], file_has_md5[2];
+	uint64_t file_size[2];
+	uint8_t file_md5[2][16];
 };
 
 static inline struct nj_http_tx *nj_http_tx_of(const struct nj_al_tx *t)

@@ -141,6 +141,11 @@ void http_body_file_close(struct http_state *s, struct nj_al_ctx *c, int dir, bo
 
 	if (!d->file)
 		return;
+	if (d->tx) {
+		d->tx->file_seen[dir] = 1;
+		d->tx->file_size[dir] = nj_file_size(d->file);
+		d->tx->file_has_md5[dir] = nj_file_md5(d->file, d->tx->file_md5[dir]);
+	}
 	if (d->tx)
 		nj_file_close(d->file, complete ? NJ_FILE_CLOSED : NJ_FILE_TRUNCATED,
 			      c ? nj_al_ts(c) : 0, file_meta, d->tx);

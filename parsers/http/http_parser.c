@@ -1913,6 +1913,19 @@ static int http_configure(const struct nj_conf *conf)
 void nj_http_log_tx(struct nj_al_log *lg, const struct nj_flow *f, const struct nj_al_tx *tx);
 extern const struct nj_al_buffer nj_http_buffers[];
 
+/* The body's file, once it was closed (filesize / filemd5). */
+static bool http_tx_file(const struct nj_al_tx *t, int dir, struct nj_al_fileinfo *out)
+{
+	const struct nj_http_tx *tx = nj_http_tx_of(t);
+
+	if (!tx->file_seen[dir])
+		return false;
+	out->size = tx->file_size[dir];
+	out->has_md5 = tx->file_has_md5[dir];
+	memcpy(out->md5, tx->file_md5[dir], 16);
+	return true;
+}
+
 struct nj_app_parser nj_http_parser = {
 	.name = "http",
 	.ipproto_mask = NJ_AL_TCP,
@@ -1929,6 +1942,7 @@ struct nj_app_parser nj_http_parser = {
 	.tx_free = http_tx_free,
 	.log_tx = nj_http_log_tx,
 	.buffers = nj_http_buffers,
+	.tx_file = http_tx_file,
 	.configure = http_configure,
 };
 

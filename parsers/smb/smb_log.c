@@ -415,3 +415,21 @@ void smb_file_meta(struct nj_json *j, const void *arg)
 	smb_log_fields(j, tx, 0);
 	nj_json_close_obj(j);
 }
+
+/* The parser's alert_json: "smb", and "files" for a file transaction. */
+void smb_alert_json(struct nj_json *j, const struct nj_al_tx *t, int dir)
+{
+	const struct smb_tx *tx = (const struct smb_tx *)t;
+
+	(void)dir;
+	smb_file_meta(j, tx);
+	if (tx->type != SMB_TX_FILE)
+		return;
+	nj_json_open_arr(j, "files");
+	nj_json_open_obj(j, NULL);
+	nj_json_strn(j, "filename", smb_str_ptr(tx, tx->u.file.name), tx->u.file.name.len);
+	if (tx->u.file.closed)
+		nj_json_u64(j, "size", tx->u.file.size);
+	nj_json_close_obj(j);
+	nj_json_close_arr(j);
+}

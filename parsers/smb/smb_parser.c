@@ -484,6 +484,8 @@ static void tx_free_data(struct smb_state *s, struct smb_tx *tx)
 {
 	if (tx->type == SMB_TX_FILE && tx->u.file.file)
 		smb_file_close(s, tx, true);
+	if (tx->type == SMB_TX_FILE)
+		free(tx->u.file.head);
 	if (tx->type == SMB_TX_DCERPC)
 		smb_dce_tx_free(tx);
 	free(tx->sbuf);
@@ -756,6 +758,20 @@ bool smb_file_data(struct smb_state *s, struct smb_tx *tx, uint64_t off, const u
 	file_track(tf, off, off + len);
 	if (tf->file)
 		nj_file_append_at(tf->file, off, data, len);
+	/* the in-order start of the file, kept for file.data */
+	if (off <= tf->head_len && off + len > tf->head_len && tf->head_len < SMB_FILE_HEAD_MAX) {
+		uint64_t skip = tf->head_len - off;
+		uint32_t n = (uint32_t)(len - skip);
+
+		if (n > SMB_FILE_HEAD_MAX - tf->head_len)
+			n = SMB_FILE_HEAD_MAX - tf->head_len;
+		if (!tf->head)
+			tf->head = malloc(SMB_FILE_HEAD_MAX);
+		if (tf->head) {
+			memcpy(tf->head + tf->head_len, data + skip, n);
+			tf->head_len += n;
+		}
+	}
 	s->stats.file_bytes += len;
 	return true;
 }
@@ -786,6 +802,9 @@ void smb_file_close(struct smb_state *s, struct smb_tx *tx, bool truncated)
 
 	if (!tf->file)
 		return;
+	tf->size = nj_file_size(tf->file);
+	tf->has_md5 = nj_file_md5(tf->file, tf->md5);
+	tf->closed = true;
 	nj_file_close(tf->file, truncated ? NJ_FILE_TRUNCATED : NJ_FILE_CLOSED, s->last_ts,
 		      smb_file_meta, tx);
 	tf->file = NULL;
@@ -1419,6 +1438,41 @@ static bool buf_ifaces(const struct nj_al_tx *t, const uint8_t **data, uint32_t 
 	return true;
 }
 
+/* file.data: the start of a file written (to the server) or read (to the client). */
+static bool file_head(const struct nj_al_tx *t, int dir, const uint8_t **data, uint32_t *len)
+{
+	const struct smb_tx *tx = (const struct smb_tx *)t;
+
+	if (tx->type != SMB_TX_FILE || tx->u.file.dir != dir || !tx->u.file.head_len)
+		return false;
+	*data = tx->u.file.head;
+	*len = tx->u.file.head_len;
+	return true;
+}
+
+static bool buf_file_ts(const struct nj_al_tx *t, const uint8_t **data, uint32_t *len)
+{
+	return file_head(t, NJ_DIR_TOSERVER, data, len);
+}
+
+static bool buf_file_tc(const struct nj_al_tx *t, const uint8_t **data, uint32_t *len)
+{
+	return file_head(t, NJ_DIR_TOCLIENT, data, len);
+}
+
+/* The file of a file transaction once closed (filesize / filemd5). */
+static bool smb_tx_file(const struct nj_al_tx *t, int dir, struct nj_al_fileinfo *out)
+{
+	const struct smb_tx *tx = (const struct smb_tx *)t;
+
+	if (tx->type != SMB_TX_FILE || tx->u.file.dir != dir || !tx->u.file.closed)
+		return false;
+	out->size = tx->u.file.size;
+	out->has_md5 = tx->u.file.has_md5;
+	memcpy(out->md5, tx->u.file.md5, 16);
+	return true;
+}
+
 static const struct nj_al_buffer smb_buffers[] = {
 	{"smb.version", NJ_DIR_TOSERVER, buf_version},
 	{"smb.version", NJ_DIR_TOCLIENT, buf_version},
@@ -1434,6 +1488,8 @@ static const struct nj_al_buffer smb_buffers[] = {
 	{"smb.ntlmssp_domain", NJ_DIR_TOSERVER, buf_domain},
 	{"dce_stub_data", NJ_DIR_TOSERVER, buf_stub_ts},
 	{"dce_stub_data", NJ_DIR_TOCLIENT, buf_stub_tc},
+	{"file.data", NJ_DIR_TOSERVER, buf_file_ts},
+	{"file.data", NJ_DIR_TOCLIENT, buf_file_tc},
 	{NULL, 0, NULL},
 };
 
@@ -1453,6 +1509,8 @@ struct nj_app_parser nj_smb_parser = {
 	.tx_free = smb_tx_free,
 	.log_tx = smb_log_tx,
 	.buffers = smb_buffers,
+	.tx_file = smb_tx_file,
+	.alert_json = smb_alert_json,
 	.configure = smb_configure,
 };
 

@@ -83,11 +83,19 @@ static inline bool smb_fuid_eq(const struct smb_fuid *a, const struct smb_fuid *
 	return a->len == b->len && memcmp(a->b, b->b, a->len) == 0;
 }
 
+/* Bytes of a file kept from its start for detection (file.data). */
+#define SMB_FILE_HEAD_MAX 65536u
+
 struct smb_tx_file {
 	uint8_t dir;
 	struct smb_fuid fuid;
 	struct smb_str name, share;
 	struct nj_file *file;
+	uint8_t *head;	      /* the first bytes in order, for file.data (SMB_FILE_HEAD_MAX) */
+	uint32_t head_len;    /* bytes of head filled from offset 0 */
+	bool closed, has_md5; /* file closed: size and md5 (when computed) are final */
+	uint8_t md5[16];
+	uint64_t size;
 	uint64_t contig; /* bytes from offset 0 seen without a hole */
 	uint64_t pend_bytes;
 	uint8_t npend;
@@ -281,6 +289,8 @@ struct smb_tx *smb_tx_new(struct smb_state *s, uint8_t type, uint8_t ver, uint16
 void smb_tx_done(struct smb_state *s, struct smb_tx *tx, int dir);
 void smb_tx_done_both(struct smb_state *s, struct smb_tx *tx);
 void smb_tx_set_status(struct smb_tx *tx, uint32_t status, bool dos);
+/* smb_log.c: what an alert on a transaction carries ("smb", "files") */
+void smb_alert_json(struct nj_json *j, const struct nj_al_tx *t, int dir);
 struct smb_str smb_tx_str(struct smb_tx *tx, const void *p, uint32_t len);
 /* UTF-16LE (length-delimited; NUL code units dropped) to UTF-8. */
 struct smb_str smb_tx_str16(struct smb_tx *tx, const uint8_t *p, uint32_t len);

@@ -193,9 +193,11 @@ struct nj_tls_tx {
 	struct nj_tls_hello hello[2];
 	struct nj_tls_cert cert[2];
 	uint16_t ncerts[2]; /* certificates in the first Certificate message */
-	uint8_t *chain[2];  /* certificate_list copy (kept when certificate/chain are logged) */
+	uint8_t *chain[2];  /* certificate_list copy (detection, logging, tls-store) */
 	uint32_t chain_len[2];
-	char *ja3[2]; /* JA3 string [0], JA3S [1]; NULL when not computed */
+	uint64_t cert_ts[2]; /* time of the Certificate message (tls-store file names) */
+	uint8_t stored;	     /* bit d: chain of direction d written by tls.store */
+	char *ja3[2];	     /* JA3 string [0], JA3S [1]; NULL when not computed */
 	uint32_t ja3_len[2];
 	char ja3_hash[2][33];
 	char ja4[37]; /* "" until the client hello was parsed */

@@ -235,3 +235,11 @@ void nj_tls_log_tx(struct nj_al_log *lg, const struct nj_flow *f, const struct n
 	nj_json_close_obj(j);
 	nj_al_log_commit(lg);
 }
+
+void nj_tls_alert_json(struct nj_json *j, const struct nj_al_tx *atx, int dir)
+{
+	(void)dir;
+	nj_json_open_obj(j, "tls");
+	log_fields(j, (const struct nj_tls_tx *)atx, nj_tls_config_get());
+	nj_json_close_obj(j);
+}

@@ -282,6 +282,8 @@ static int tls_configure(const struct nj_conf *conf)
 		return -1;
 	if (nj_tls_config_eve(conf, first_tls_eve(conf), &c) < 0)
 		return -1;
+	if (nj_tls_store_configure(conf) < 0)
+		return -1;
 	nj_tls_config_set(&c);
 	return 0;
 }
@@ -1087,7 +1089,10 @@ static void certificate(struct tls_state *st, struct nj_al_ctx *c, int dir, cons
 			    : (tls_cfg.fields & (NJ_TLS_LOG_CLIENT_CERT | NJ_TLS_LOG_CLIENT_CHAIN));
 
 		tx->ncerts[dir] = (uint16_t)(count > 0xffff ? 0xffff : count);
-		if (want && ll) {
+		tx->cert_ts[dir] = nj_al_ts(c);
+		/* kept for detection too (tls.certs); bounded by the transaction's memory cap */
+		(void)want;
+		if (ll) {
 			tx->chain[dir] = tx_alloc(tx, ll);
 			if (tx->chain[dir]) {
 				memcpy(tx->chain[dir], p + 3, ll);
@@ -1614,6 +1619,17 @@ static const struct nj_al_buffer tls_buffers[] = {
 	{"ja3s.hash", NJ_DIR_TOCLIENT, buf_ja3s_hash},
 	{"ja3s.string", NJ_DIR_TOCLIENT, buf_ja3s_string},
 	{"ja4.hash", NJ_DIR_TOSERVER, buf_ja4},
+	/* tls_detect.c */
+	{"tls.cert_subject", NJ_DIR_TOSERVER, nj_tls_buf_client_subject},
+	{"tls.cert_issuer", NJ_DIR_TOSERVER, nj_tls_buf_client_issuer},
+	{"tls.cert_serial", NJ_DIR_TOSERVER, nj_tls_buf_client_serial},
+	{"tls.cert_fingerprint", NJ_DIR_TOSERVER, nj_tls_buf_client_fingerprint},
+	{"tls.random", NJ_DIR_TOSERVER, nj_tls_buf_random_ts},
+	{"tls.random", NJ_DIR_TOCLIENT, nj_tls_buf_random_tc},
+	{"tls.random_time", NJ_DIR_TOSERVER, nj_tls_buf_random_time_ts},
+	{"tls.random_time", NJ_DIR_TOCLIENT, nj_tls_buf_random_time_tc},
+	{"tls.random_bytes", NJ_DIR_TOSERVER, nj_tls_buf_random_bytes_ts},
+	{"tls.random_bytes", NJ_DIR_TOCLIENT, nj_tls_buf_random_bytes_tc},
 	{NULL, 0, NULL},
 };
 
@@ -1636,6 +1652,8 @@ struct nj_app_parser nj_tls_parser = {
 	.tx_free = tls_tx_free,
 	.log_tx = nj_tls_log_tx,
 	.buffers = tls_buffers,
+	.multi_buffers = nj_tls_multi_buffers,
+	.alert_json = nj_tls_alert_json,
 	.configure = tls_configure,
 };
 

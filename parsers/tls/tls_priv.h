@@ -29,4 +29,21 @@ void nj_tls_log_tx(struct nj_al_log *lg, const struct nj_flow *f, const struct n
 /* Would log_tx write an event for this transaction with this configuration? */
 bool nj_tls_tx_loggable(const struct nj_tls_tx *tx, const struct nj_tls_config *cfg);
 
+/* tls_detect.c: detection buffers and keywords beyond tls_parser.c's */
+extern const struct nj_al_multibuffer nj_tls_multi_buffers[];
+bool nj_tls_buf_client_subject(const struct nj_al_tx *t, const uint8_t **d, uint32_t *n);
+bool nj_tls_buf_client_issuer(const struct nj_al_tx *t, const uint8_t **d, uint32_t *n);
+bool nj_tls_buf_client_serial(const struct nj_al_tx *t, const uint8_t **d, uint32_t *n);
+bool nj_tls_buf_client_fingerprint(const struct nj_al_tx *t, const uint8_t **d, uint32_t *n);
+bool nj_tls_buf_random_ts(const struct nj_al_tx *t, const uint8_t **d, uint32_t *n);
+bool nj_tls_buf_random_tc(const struct nj_al_tx *t, const uint8_t **d, uint32_t *n);
+bool nj_tls_buf_random_time_ts(const struct nj_al_tx *t, const uint8_t **d, uint32_t *n);
+bool nj_tls_buf_random_time_tc(const struct nj_al_tx *t, const uint8_t **d, uint32_t *n);
+bool nj_tls_buf_random_bytes_ts(const struct nj_al_tx *t, const uint8_t **d, uint32_t *n);
+bool nj_tls_buf_random_bytes_tc(const struct nj_al_tx *t, const uint8_t **d, uint32_t *n);
+/* tls_store.c: the tls-store output (outputs.*.tls-store); 0 or -1 */
+int nj_tls_store_configure(const struct nj_conf *conf);
+/* tls_log.c: the "tls" object of alerts on a transaction */
+void nj_tls_alert_json(struct nj_json *j, const struct nj_al_tx *tx, int dir);
+
 #endif

@@ -488,6 +488,14 @@ def _run_test(ctx, suite_dir, name, outdir, state):
         if pcap:
             argv += ["-r", pcap]
         argv += ["-l", outdir, "-c", config]
+        if config == ctx.default_config:
+            # the engine's standard classification/reference files, as
+            # Suricata's default configuration names them (the suite's etc/)
+            for key, fname in (("classification-file", "classification.config"),
+                               ("reference-config-file", "reference.config")):
+                path = os.path.join(ctx.srcdir, fname)
+                if os.path.isfile(path):
+                    argv += ["--set", "%s=%s" % (key, path)]
         if rules:
             argv += ["-S", rules]
         argv += passed
