@@ -490,6 +490,19 @@ struct nj_detect_threshold {
 	uint32_t count, seconds, multiplier;
 };
 
+/* tag: session or host tagging after an alert (Suricata's defaults: 256 packets). */
+enum nj_detect_tag_metric {
+	NJ_TAG_PACKETS = 0,
+	NJ_TAG_BYTES,
+	NJ_TAG_SECONDS,
+};
+struct nj_detect_tag {
+	uint8_t host;	/* 0: the alert's flow, 1: a host */
+	uint8_t metric; /* enum nj_detect_tag_metric */
+	uint8_t dst;	/* host: the alert packet's destination, else its source */
+	uint32_t count; /* packets, bytes or seconds */
+};
+
 /* A keyword the engine evaluates against app-layer state (ssl_state, tls.version, ...). */
 struct nj_detect_deferred {
 	const char *kw; /* keyword name (registry's) */
@@ -563,6 +576,8 @@ struct nj_detect_sig {
 	const char *stream_event;	     /* stream-event name */
 	struct nj_detect_u64 *stream_size;
 	uint8_t stream_size_side; /* 0 server, 1 client, 2 both, 3 either */
+	uint8_t ntags;
+	struct nj_detect_tag *tags; /* tag keywords, applied when the signature alerts */
 
 	/* metadata for alerts */
 	char *msg;

@@ -137,6 +137,7 @@ struct al_getter {
 struct alert_opts {
 	bool payload, payload_printable, packet, metadata, flow, references, raw;
 	bool payload_length;
+	bool tagged_packets;  /* EVE "packet" events for tagged packets (tag keyword) */
 	uint32_t payload_max; /* payload-buffer-size */
 };
 
@@ -188,6 +189,8 @@ struct nj_detect_engine {
 	bool tls_raw;		     /* encryption-handling: full (inspect encrypted data) */
 	uint16_t tls_id;	     /* parser id of "tls", 0 none */
 
+	uint32_t tag_sessions, tag_hosts; /* tag entries per thread (tag.h) */
+
 	struct alert_opts ao;
 	uint64_t build_ns;
 };
@@ -201,6 +204,7 @@ struct nj_detect_engine {
 struct eng_flow {
 	uint32_t flags;
 	uint8_t ntxd, txd_next;
+	uint32_t tag_head; /* session tags (tag.c pool index + 1), 0 none */
 	uint32_t tail_len[2], tail_cap[2];
 	uint8_t *tail[2];
 	struct {
@@ -289,6 +293,7 @@ struct nj_detect_thread {
 
 	/* thresholds */
 	struct thr_entry *thr;
+	struct nj_tag_thread *tag; /* NULL: no signature uses tag */
 
 	/* pseudo packet for flow-end / tx inspection without a packet */
 	struct nj_pkt pseudo;
@@ -335,6 +340,8 @@ void nj_alert_flush_pkt(struct nj_detect_thread *t, const struct nj_pkt *p);
 /* The same for alerts of flow f without a packet. */
 void nj_alert_flush_null(struct nj_detect_thread *t, const struct nj_flow *f);
 void nj_alert_flush_all(struct nj_detect_thread *t);
+/* EVE "packet" event for a tagged packet (Suricata's alert output, tagged-packets). */
+void nj_alert_write_packet(struct nj_detect_thread *t, const struct nj_pkt *p);
 struct eng_flow *nj_eng_flow_get(struct nj_detect_thread *t, struct nj_flow *f);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "tag.h"
 
 /* ------------------------------------------------------------ flow state */
 
@@ -46,6 +47,8 @@ void nj_eng_flow_free(struct nj_detect_thread *t, struct nj_flow *f)
 
 	if (!ef)
 		return;
+	if (ef->tag_head)
+		nj_tag_flow_free(t, ef);
 	for (int d = 0; d < 2; d++) {
 		t->tail_mem -= ef->tail_cap[d];
 		free(ef->tail[d]);
@@ -1175,6 +1178,8 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 		pkt_detect(t, pkts, n, i);
 		if (t->npend)
 			nj_alert_flush_pkt(t, &pkts[i]);
+		if (t->tag)
+			nj_tag_pkt(t, &pkts[i]);
 	}
 	t->cur_app = -1;
 	t->nsnap = 0;

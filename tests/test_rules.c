@@ -68,6 +68,13 @@ static const struct pcase pcases[] = {
 	{"tcp", "noalert:1;", FAIL, "does not take a value"},
 	{"tcp", "tag:session,10,packets;", OK, NULL},
 	{"tcp", "tag:flow;", FAIL, "tag type"},
+	{"tcp", "tag:host,100,packets,src;", OK, NULL},
+	{"tcp", "tag:host,60,seconds,dst; tag:session,1000,bytes;", OK, NULL},
+	{"tcp", "tag:session,10;", FAIL, "tag:session|host"},
+	{"tcp", "tag:session,10,packets,src;", FAIL, "host scope"},
+	{"tcp", "tag:host,10,minutes;", FAIL, "tag metric"},
+	{"tcp", "tag:host,x,packets;", FAIL, "tag count"},
+	{"tcp", "tag:host,10,packets,up;", FAIL, "tag direction"},
 	/* content and modifiers */
 	{"tcp", "content:\"abc\";", OK, NULL},
 	{"tcp", "content:abc;", FAIL, "must be double quoted"},
@@ -301,6 +308,26 @@ static void test_parse_table(void)
 			failures++;
 		}
 	}
+}
+
+/* tag keeps Suricata's defaults: 256 packets, host tags the destination. */
+static void test_tag_values(void)
+{
+	char err[256];
+	int res;
+	struct nj_detect_sig *s =
+		parse_opts("tcp", "tag:host; tag:host,9,packets,src; tag:session,30,seconds;", &res,
+			   err, sizeof(err));
+
+	CHECK(s != NULL && s->ntags == 3);
+	if (!s || s->ntags != 3)
+		return;
+	CHECK(s->tags[0].host && s->tags[0].dst && s->tags[0].count == 256 &&
+	      s->tags[0].metric == NJ_TAG_PACKETS);
+	CHECK(s->tags[1].host && !s->tags[1].dst && s->tags[1].count == 9);
+	CHECK(!s->tags[2].host && s->tags[2].count == 30 && s->tags[2].metric == NJ_TAG_SECONDS);
+	s = parse_opts("tcp", "tag:session;", &res, err, sizeof(err));
+	CHECK(s && s->ntags == 1 && !s->tags[0].host && s->tags[0].count == 256);
 }
 
 static void test_header(void)
@@ -1121,6 +1148,7 @@ int main(void)
 	if (!R)
 		return 1;
 	test_parse_table();
+	test_tag_values();
 	test_header();
 	test_packet_keywords();
 	test_addresses();
