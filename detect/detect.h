@@ -255,8 +255,24 @@ enum nj_detect_el_type {
 	NJ_EL_ISDATAAT,
 	NJ_EL_BSIZE,
 	NJ_EL_URILEN,
-	NJ_EL_EXT, /* a check implemented outside detect/ (dataset) */
+	NJ_EL_EXT,	 /* a check implemented outside detect/ (dataset) */
+	NJ_EL_B64DECODE, /* base64_decode: decodes into the per-core base64 buffer */
+	NJ_EL_B64DATA,	 /* base64_data: the elements after it inspect that buffer */
 };
+
+/* base64_decode options (Suricata's: bytes 0 = to the end of the buffer). */
+struct nj_detect_b64dec {
+	uint32_t bytes, offset;
+	bool relative;
+};
+/* Output bytes kept per decode (per core). */
+#define NJ_DETECT_B64_MAX 65536
+/*
+ * Suricata's lenient base64 for base64_decode: stops at the first character
+ * outside the alphabet or at '=', keeps a trailing partial group's whole
+ * bytes. Returns the bytes written to out (at most cap).
+ */
+uint32_t nj_detect_b64_decode(const uint8_t *in, uint32_t len, uint8_t *out, uint32_t cap);
 
 /* An element evaluated by a function: true if buf[0..len) satisfies it.
  * May have side effects (dataset:set); must be safe from every core. */
@@ -386,6 +402,7 @@ struct nj_detect_el {
 		struct nj_detect_isdataat *isdataat;
 		struct nj_detect_u64 *size; /* bsize, urilen */
 		const struct nj_detect_ext *ext;
+		const struct nj_detect_b64dec *b64;
 		void *ptr;
 	} u;
 };
@@ -678,6 +695,8 @@ struct nj_detect_ctx {
 	uint32_t buffer_offset; /* Suricata's det_ctx->buffer_offset */
 	uint32_t pcre_start;	/* next pcre search start when retrying */
 	uint64_t pcre_errors;	/* match limit hit, counted */
+	uint8_t *b64;		/* base64_decode output (NJ_DETECT_B64_MAX) */
+	uint32_t b64_len;
 };
 
 /* Per-core scratch for evaluating rules of r. */

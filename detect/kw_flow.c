@@ -496,8 +496,6 @@ NJ_DETECT_KEYWORD(prefilter, .name = "prefilter", .flags = NJ_KWF_NOVALUE | NJ_K
 #define UNSUP(id_, name_, doc_) \
 	NJ_DETECT_KEYWORD(id_, .name = name_, .flags = NJ_KWF_UNSUPPORTED, .doc = doc_)
 UNSUP(asn1, "asn1", "ASN.1 checks")
-UNSUP(base64_decode, "base64_decode", "base64 decoding of the buffer")
-UNSUP(base64_data, "base64_data", "inspect base64_decode output")
 UNSUP(datarep, "datarep", "dataset reputation")
 UNSUP(iprep, "iprep", "IP reputation")
 UNSUP(ftpbounce, "ftpbounce", "FTP bounce detection (no FTP parser)")

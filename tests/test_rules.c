@@ -68,6 +68,12 @@ static const struct pcase pcases[] = {
 	{"tcp", "noalert:1;", FAIL, "does not take a value"},
 	{"tcp", "tag:session,10,packets;", OK, NULL},
 	{"tcp", "tag:flow;", FAIL, "tag type"},
+	{"tcp", "base64_decode; base64_data; content:\"a\";", OK, NULL},
+	{"tcp", "base64_decode:bytes 5, offset 2, relative; base64_data;", OK, NULL},
+	{"tcp", "base64_decode:bytes 0;", FAIL, "bytes must be"},
+	{"tcp", "base64_decode:size 3;", FAIL, "option"},
+	{"tcp", "base64_decode:offset x;", FAIL, "offset"},
+	{"tcp", "base64_data; content:\"a\";", FAIL, "needs a preceding base64_decode"},
 	{"tcp", "tag:host,100,packets,src;", OK, NULL},
 	{"tcp", "tag:host,60,seconds,dst; tag:session,1000,bytes;", OK, NULL},
 	{"tcp", "tag:session,10;", FAIL, "tag:session|host"},
@@ -328,6 +334,37 @@ static void test_tag_values(void)
 	CHECK(!s->tags[2].host && s->tags[2].count == 30 && s->tags[2].metric == NJ_TAG_SECONDS);
 	s = parse_opts("tcp", "tag:session;", &res, err, sizeof(err));
 	CHECK(s && s->ntags == 1 && !s->tags[0].host && s->tags[0].count == 256);
+}
+
+static void test_b64_decode(void)
+{
+	uint8_t out[64];
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"dGhpc2lzYXRlc3QK", "thisisatest\n"},
+		{"dGVzdA==", "test"},
+		{"dGVzdA", "test"},	 /* padding optional */
+		{"dGVzdA=junk", "test"}, /* stops at '=' */
+		{"dGhp%2Bc", "thi"},	 /* stops outside the alphabet */
+		{"np", "\x9e"},		 /* a partial group keeps its whole bytes */
+		{"n", ""},
+		{"", ""},
+		{"+/+/", "\xfb\xff\xbf"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t n = nj_detect_b64_decode((const uint8_t *)cases[i].in,
+						  (uint32_t)strlen(cases[i].in), out, sizeof(out));
+
+		if (n != strlen(cases[i].out) || memcmp(out, cases[i].out, n) != 0) {
+			fprintf(stderr, "b64 case %zu: %s: got %u bytes\n", i, cases[i].in, n);
+			failures++;
+		}
+	}
+	/* the output never passes cap */
+	CHECK(nj_detect_b64_decode((const uint8_t *)"dGhpc2lzYXRlc3QK", 16, out, 3) == 3 &&
+	      memcmp(out, "thi", 3) == 0);
 }
 
 static void test_header(void)
@@ -656,6 +693,22 @@ struct ecase {
 };
 
 static const struct ecase ecases[] = {
+	/* base64_decode / base64_data */
+	{"content:\"arg=\"; base64_decode:relative; base64_data; content:\"thisisatest\";",
+	 "GET /?arg=dGhpc2lzYXRlc3QK", 0, true},
+	{"content:\"arg=\"; base64_decode:relative; base64_data; content:\"toast\";",
+	 "GET /?arg=dGhpc2lzYXRlc3QK", 0, false},
+	{"base64_decode:bytes 10, offset 4; base64_data; content:\"thisisa\"; startswith;",
+	 "arg=dGhpc2lzYXRlc3QK", 0, true},
+	{"base64_decode:bytes 10, offset 4; base64_data; content:\"hisisa\"; startswith;",
+	 "arg=dGhpc2lzYXRlc3QK", 0, false},
+	{"base64_decode:bytes 10, offset 4; base64_data; content:\"test\";", "arg=dGhpc2lzYXRlc3QK",
+	 0, false},
+	/* the first k= decodes nothing: the next occurrence is tried */
+	{"content:\"k=\"; base64_decode:relative; base64_data; content:\"test\"; startswith;",
+	 "k=!! k=dGVzdA==", 0, true},
+	{"content:\"k=\"; base64_decode:relative, offset 50; base64_data; content:\"t\";",
+	 "k=dGVzdA==", 0, false},
 	{"content:\"abc\";", "xxabcxx", 0, true},
 	{"content:\"abd\";", "xxabcxx", 0, false},
 	{"content:\"abc\"; offset:2;", "xxabcxx", 0, true},
@@ -1149,6 +1202,7 @@ int main(void)
 		return 1;
 	test_parse_table();
 	test_tag_values();
+	test_b64_decode();
 	test_header();
 	test_packet_keywords();
 	test_addresses();
