@@ -529,6 +529,22 @@ static void test_packet_keywords(void)
 	CHECK(!pkt_match("itype:8;", &t.p));
 	CHECK(pkt_match("ipv4-csum:valid;", &t.p));
 	CHECK(!pkt_match("ipv4-csum:invalid;", &t.p));
+	CHECK(pkt_match("tcpv4-csum:valid;", &t.p));
+	CHECK(pkt_match("tcpv4-csum:\"VALID\";", &t.p));
+	CHECK(!pkt_match("tcpv6-csum:valid;", &t.p));
+	t.p.flags |= NJ_PKT_L4_CSUM_BAD;
+	CHECK(pkt_match("tcpv4-csum:invalid;", &t.p));
+	CHECK(!pkt_match("tcpv4-csum:valid;", &t.p));
+	CHECK(!pkt_match("udpv4-csum:invalid;", &t.p));
+	t.p.flags &= (uint16_t)~NJ_PKT_L4_CSUM_BAD;
+	/* UDP over IPv4 with checksum 0 ("none"): neither valid nor invalid (Suricata) */
+	build(&u, 17, "10.0.0.1", "10.0.0.2", 53, 53, "x", NULL, 0);
+	CHECK(!pkt_match("udpv4-csum:valid;", &u.p));
+	CHECK(!pkt_match("udpv4-csum:invalid;", &u.p));
+	u.buf[34 + 6] = 0x12;
+	CHECK(pkt_match("udpv4-csum:valid;", &u.p));
+	u.p.flags |= NJ_PKT_L4_CSUM_BAD;
+	CHECK(pkt_match("udpv4-csum:invalid;", &u.p));
 
 	build(&u, 1, "10.0.0.1", "10.0.0.1", 8, 0, NULL, NULL, 0);
 	u.p.icmp_type = 8;
