@@ -88,12 +88,14 @@ enum nj_detect_tf_type {
 	NJ_TF_XOR,
 	NJ_TF_HEADER_LOWER,
 	NJ_TF_STRIP_PSEUDO,
+	NJ_TF_PCREXFORM, /* the regex's first capture group (re) */
 };
 
 struct nj_detect_tf {
 	uint8_t type;	 /* enum nj_detect_tf_type */
 	uint8_t arg_len; /* xor key length */
 	uint8_t arg[32]; /* xor key */
+	const void *re;	 /* pcrexform: pcre2_code, owned by the rule set */
 };
 
 /*
@@ -115,6 +117,9 @@ struct nj_detect_bufinst {
  */
 uint32_t nj_detect_transform(const struct nj_detect_bufinst *inst, const uint8_t *in, uint32_t len,
 			     uint8_t *out, uint8_t *tmp);
+/* pcrexform (kw_pcrexform.c): writes the first capture group of re on in to
+ * out (at most n bytes), or in unchanged when the regex does not match. */
+uint32_t nj_detect_pcrexform(const void *re, const uint8_t *in, uint32_t n, uint8_t *out);
 static inline uint32_t nj_detect_transform_max(uint32_t len)
 {
 	return 2 * len + 64; /* dotprefix adds one byte, hashes are at most 64 */

@@ -196,6 +196,7 @@ static uint32_t tf_one(const struct nj_detect_tf *t, const uint8_t *in, uint32_t
 		}
 		return n;
 	}
+	case NJ_TF_PCREXFORM: return nj_detect_pcrexform(t->re, in, n, out);
 	case NJ_TF_STRIP_PSEUDO: {
 		uint32_t i = 0;
 

@@ -68,6 +68,12 @@ static const struct pcase pcases[] = {
 	{"tcp", "noalert:1;", FAIL, "does not take a value"},
 	{"tcp", "tag:session,10,packets;", OK, NULL},
 	{"tcp", "tag:flow;", FAIL, "tag type"},
+	{"http", "http.uri; pcrexform:\"a(b+)\"; content:\"b\";", OK, NULL},
+	{"http", "http.uri; pcrexform:\"ab+\";", FAIL, "capture group"},
+	{"http", "http.uri; pcrexform:a(b);", FAIL, "invalid formatting to pcrexform"},
+	{"http", "http.uri; pcrexform;", FAIL, "malformed option to pcrexform"},
+	{"http", "http.uri; pcrexform:\"a(b\";", FAIL, "compile"},
+	{"http", "pcrexform:\"a(b)\"; content:\"b\";", FAIL, "follow stickybuffers"},
 	{"tcp", "base64_decode; base64_data; content:\"a\";", OK, NULL},
 	{"tcp", "base64_decode:bytes 5, offset 2, relative; base64_data;", OK, NULL},
 	{"tcp", "base64_decode:bytes 0;", FAIL, "bytes must be"},
@@ -980,6 +986,22 @@ static void test_transforms(void)
 	CHECK(s && s->nlists == 1 && R->inst[s->lists[0].inst].ntf == 1 &&
 	      R->inst[s->lists[0].inst].tf[0].type == NJ_TF_DOTPREFIX &&
 	      R->inst[s->lists[0].inst].base == nj_detect_buffer_id("dns.query"));
+
+	/* pcrexform: the first capture group, the buffer unchanged without a match; then xor */
+	s = sig("alert http any any -> any any (http.uri; pcrexform:\"data=([^&]*)\"; xor:\"01\"; "
+		"content:\"x\"; sid:2;)");
+	CHECK(s && s->nlists == 1);
+	if (s && s->nlists == 1) {
+		const struct nj_detect_bufinst *pi = &R->inst[s->lists[0].inst];
+
+		CHECK(pi->ntf == 2 && pi->tf[0].type == NJ_TF_PCREXFORM && pi->tf[0].re);
+		n = nj_detect_transform(pi, (const uint8_t *)"/get?data=`a&z=1", 16, out, tmp);
+		CHECK(n == 2 && out[0] == ('`' ^ 1) && out[1] == ('a' ^ 1));
+		n = nj_detect_transform(pi, (const uint8_t *)"/get?x=1", 8, out, tmp);
+		CHECK(n == 8 && out[0] == ('/' ^ 1));
+		n = nj_detect_pcrexform(pi->tf[0].re, (const uint8_t *)"data=", 5, out);
+		CHECK(n == 0);
+	}
 }
 
 static void test_structure(void)
