@@ -68,6 +68,9 @@ static const struct pcase pcases[] = {
 	{"tcp", "noalert:1;", FAIL, "does not take a value"},
 	{"tcp", "tag:session,10,packets;", OK, NULL},
 	{"tcp", "tag:flow;", FAIL, "tag type"},
+	{"icmpv6", "icmpv6.mtu:<1280;", OK, NULL},
+	{"icmpv6", "icmpv6.mtu:1000-1500;", OK, NULL},
+	{"icmpv6", "icmpv6.mtu:x;", FAIL, "icmpv6.mtu"},
 	{"http", "http.uri; pcrexform:\"a(b+)\"; content:\"b\";", OK, NULL},
 	{"http", "http.uri; pcrexform:\"ab+\";", FAIL, "capture group"},
 	{"http", "http.uri; pcrexform:a(b);", FAIL, "invalid formatting to pcrexform"},
@@ -543,6 +546,25 @@ static void test_packet_keywords(void)
 	CHECK(!pkt_match("tcpv4-csum:valid;", &t.p));
 	CHECK(!pkt_match("udpv4-csum:invalid;", &t.p));
 	t.p.flags &= (uint16_t)~NJ_PKT_L4_CSUM_BAD;
+	/* icmpv6.mtu: Packet Too Big (2/0) only */
+	memset(&u, 0, sizeof(u));
+	u.p.data = u.buf;
+	u.p.len = 14 + 40 + 8;
+	u.p.l3_off = 14;
+	u.p.l4_off = 54;
+	u.p.flags = NJ_PKT_IPV6 | NJ_PKT_HAS_L4;
+	u.p.proto = 58;
+	u.p.icmp_type = 2;
+	u.buf[54] = 2;
+	u.buf[54 + 6] = 0x04; /* MTU 1024 */
+	CHECK(pkt_match("icmpv6.mtu:<1280;", &u.p));
+	CHECK(pkt_match("icmpv6.mtu:1024;", &u.p));
+	CHECK(!pkt_match("icmpv6.mtu:>1280;", &u.p));
+	u.p.icmp_code = 1;
+	CHECK(!pkt_match("icmpv6.mtu:<1280;", &u.p));
+	u.p.icmp_code = 0;
+	u.p.icmp_type = 1;
+	CHECK(!pkt_match("icmpv6.mtu:<1280;", &u.p));
 	/* UDP over IPv4 with checksum 0 ("none"): neither valid nor invalid (Suricata) */
 	build(&u, 17, "10.0.0.1", "10.0.0.2", 53, 53, "x", NULL, 0);
 	CHECK(!pkt_match("udpv4-csum:valid;", &u.p));
