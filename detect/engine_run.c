@@ -421,6 +421,9 @@ static bool hdr_buffer(const struct nj_detect_engine *e, unsigned base, const st
 			return false;
 		*b = p->data + p->l3_off;
 		*l = 40;
+		/* with its extension headers, as Suricata's (up to the L4 header) */
+		if ((p->flags & NJ_PKT_HAS_L4) && p->l4_off > p->l3_off + 40 && p->l4_off <= p->len)
+			*l = (uint32_t)(p->l4_off - p->l3_off);
 		return true;
 	}
 	if (!(p->flags & NJ_PKT_HAS_L4) || p->payload_off < p->l4_off)
