@@ -194,6 +194,8 @@ static int types_load(struct nj_app *app, struct nj_conf *c, const struct nj_con
 		    anomaly_load(app, c, it->kind == NJ_CONF_MAP ? it->child : NULL) < 0)
 			return -EINVAL;
 		*mask |= 1u << t;
+		if (t == NJ_EVE_ALERT) /* tagged packets go with the alerts, as in Suricata */
+			*mask |= 1u << NJ_EVE_PACKET;
 	}
 	return 0;
 }

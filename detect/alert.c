@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "engine_int.h"
+#include "tag.h"
 #include "export/eve_priv.h"
 
 /* ------------------------------------------------------------ options */
@@ -40,6 +41,7 @@ static int opts_from(const struct nj_conf *conf, const struct nj_conf_node *n,
 	FLAG("payload-printable", payload_printable);
 	FLAG("payload-length", payload_length);
 	FLAG("packet", packet);
+	FLAG("tagged-packets", tagged_packets);
 #undef FLAG
 	if (nj_conf_size(conf, n, "payload-buffer-size", &sz) == 0 && sz > 0 && sz < (1u << 24))
 		ao->payload_max = (uint32_t)sz;
@@ -545,6 +547,25 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 	nj_eve_commit(t->eve);
 }
 
+void nj_alert_write_packet(struct nj_detect_thread *t, const struct nj_pkt *p)
+{
+	static __thread char scratch[2 * 65536 + 16];
+	const char *ln = linktype_name(p->linktype);
+	uint32_t n = p->len > 65536 ? 65536 : p->len;
+	struct nj_json *j;
+
+	if (!t->eve || !p->data || !p->len || !nj_eve_wants(t->eve, NJ_EVE_PACKET))
+		return;
+	j = nj_eve_begin(t->eve, NJ_EVE_PACKET, p->ts_us, p->flow, p);
+	b64(j, "packet", p->data, n, scratch);
+	nj_json_open_obj(j, "packet_info");
+	nj_json_u64(j, "linktype", p->linktype);
+	if (ln)
+		nj_json_str(j, "linktype_name", ln);
+	nj_json_close_obj(j);
+	nj_eve_commit(t->eve);
+}
+
 /* ------------------------------------------------------------ finalize */
 
 static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n)
@@ -597,6 +618,8 @@ static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n
 			continue;
 		}
 		write_alert(t, a);
+		if (es->s->ntags)
+			nj_tag_alert(t, es->s, a->f, p);
 		emitted++;
 		t->st.alerts++;
 		if (a->f) {

@@ -88,14 +88,16 @@ enum nj_detect_tf_type {
 	NJ_TF_XOR,
 	NJ_TF_HEADER_LOWER,
 	NJ_TF_STRIP_PSEUDO,
-	NJ_TF_DOMAIN, /* registrable domain (Public Suffix List) */
-	NJ_TF_TLD,    /* public suffix */
+	NJ_TF_DOMAIN,	 /* registrable domain (Public Suffix List) */
+	NJ_TF_TLD,	 /* public suffix */
+	NJ_TF_PCREXFORM, /* the regex's first capture group (re) */
 };
 
 struct nj_detect_tf {
 	uint8_t type;	 /* enum nj_detect_tf_type */
 	uint8_t arg_len; /* xor key length */
 	uint8_t arg[32]; /* xor key */
+	const void *re;	 /* pcrexform: pcre2_code, owned by the rule set */
 };
 
 /*
@@ -119,6 +121,9 @@ uint32_t nj_detect_transform(const struct nj_detect_bufinst *inst, const uint8_t
 			     uint8_t *out, uint8_t *tmp);
 /* domain / tld transforms (tf_domain.c): the output length, 0 when there is none. */
 uint32_t nj_detect_tf_domain(const uint8_t *in, uint32_t n, uint8_t *out, bool tld);
+/* pcrexform (kw_pcrexform.c): writes the first capture group of re on in to
+ * out (at most n bytes), or in unchanged when the regex does not match. */
+uint32_t nj_detect_pcrexform(const void *re, const uint8_t *in, uint32_t n, uint8_t *out);
 static inline uint32_t nj_detect_transform_max(uint32_t len)
 {
 	return 2 * len + 64; /* dotprefix adds one byte, hashes are at most 64 */
@@ -259,8 +264,24 @@ enum nj_detect_el_type {
 	NJ_EL_ISDATAAT,
 	NJ_EL_BSIZE,
 	NJ_EL_URILEN,
-	NJ_EL_EXT, /* a check implemented outside detect/ (dataset) */
+	NJ_EL_EXT,	 /* a check implemented outside detect/ (dataset) */
+	NJ_EL_B64DECODE, /* base64_decode: decodes into the per-core base64 buffer */
+	NJ_EL_B64DATA,	 /* base64_data: the elements after it inspect that buffer */
 };
+
+/* base64_decode options (Suricata's: bytes 0 = to the end of the buffer). */
+struct nj_detect_b64dec {
+	uint32_t bytes, offset;
+	bool relative;
+};
+/* Output bytes kept per decode (per core). */
+#define NJ_DETECT_B64_MAX 65536
+/*
+ * Suricata's lenient base64 for base64_decode: stops at the first character
+ * outside the alphabet or at '=', keeps a trailing partial group's whole
+ * bytes. Returns the bytes written to out (at most cap).
+ */
+uint32_t nj_detect_b64_decode(const uint8_t *in, uint32_t len, uint8_t *out, uint32_t cap);
 
 /* An element evaluated by a function: true if buf[0..len) satisfies it.
  * May have side effects (dataset:set); must be safe from every core. */
@@ -390,6 +411,7 @@ struct nj_detect_el {
 		struct nj_detect_isdataat *isdataat;
 		struct nj_detect_u64 *size; /* bsize, urilen */
 		const struct nj_detect_ext *ext;
+		const struct nj_detect_b64dec *b64;
 		void *ptr;
 	} u;
 };
@@ -509,6 +531,19 @@ struct nj_detect_threshold {
 	uint32_t count, seconds, multiplier;
 };
 
+/* tag: session or host tagging after an alert (Suricata's defaults: 256 packets). */
+enum nj_detect_tag_metric {
+	NJ_TAG_PACKETS = 0,
+	NJ_TAG_BYTES,
+	NJ_TAG_SECONDS,
+};
+struct nj_detect_tag {
+	uint8_t host;	/* 0: the alert's flow, 1: a host */
+	uint8_t metric; /* enum nj_detect_tag_metric */
+	uint8_t dst;	/* host: the alert packet's destination, else its source */
+	uint32_t count; /* packets, bytes or seconds */
+};
+
 /* A keyword the engine evaluates against app-layer state (ssl_state, tls.version, ...). */
 struct nj_detect_deferred {
 	const char *kw; /* keyword name (registry's) */
@@ -586,6 +621,8 @@ struct nj_detect_sig {
 	const char *stream_event;	     /* stream-event name */
 	struct nj_detect_u64 *stream_size;
 	uint8_t stream_size_side; /* 0 server, 1 client, 2 both, 3 either */
+	uint8_t ntags;
+	struct nj_detect_tag *tags; /* tag keywords, applied when the signature alerts */
 
 	/* metadata for alerts */
 	char *msg;
@@ -688,6 +725,8 @@ struct nj_detect_ctx {
 	uint32_t buffer_offset; /* Suricata's det_ctx->buffer_offset */
 	uint32_t pcre_start;	/* next pcre search start when retrying */
 	uint64_t pcre_errors;	/* match limit hit, counted */
+	uint8_t *b64;		/* base64_decode output (NJ_DETECT_B64_MAX) */
+	uint32_t b64_len;
 };
 
 /* Per-core scratch for evaluating rules of r. */

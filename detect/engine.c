@@ -18,6 +18,7 @@
 #include "common/nj_common.h"
 #include "config/config.h"
 #include "engine_int.h"
+#include "tag.h"
 #include "rules_priv.h"
 
 NJ_CONF_KEY(detect_sec, "detect", NJ_CT_MAP, "",
@@ -30,6 +31,10 @@ NJ_CONF_KEY(det_states, "nightjar.detect.flow-states", NJ_CT_INT, "262144",
 	    "Per-flow detection states (flowbits, flowint, stream tails) per worker.")
 NJ_CONF_KEY(det_thr, "nightjar.detect.threshold-entries", NJ_CT_INT, "65536",
 	    "threshold / detection_filter tracking entries per worker (oldest evicted when full).")
+NJ_CONF_KEY(det_tags, "nightjar.detect.tag-sessions", NJ_CT_INT, "4096",
+	    "Session tags (tag keyword) live at once per worker; more are not started (counted).")
+NJ_CONF_KEY(det_tagh, "nightjar.detect.tag-hosts", NJ_CT_INT, "4096",
+	    "Host tags (tag keyword) per worker; the oldest is replaced when its bucket is full.")
 NJ_CONF_KEY(det_pf, "nightjar.detect.prefilter", NJ_CT_BOOL, "yes",
 	    "no: evaluate every signature without the Hyperscan prefilter (tests, debugging).")
 NJ_CONF_KEY(det_pfoff, "nightjar.detect.prefilter-offsets", NJ_CT_BOOL, "no",
@@ -938,10 +943,13 @@ static int settings(struct nj_detect_engine *e, const struct nj_conf *conf, uint
 	e->flow_states = 262144;
 	e->thr_entries = 65536;
 	e->alert_max = 15;
+	e->tag_sessions = e->tag_hosts = 4096;
 	if (conf_u32(conf, "nightjar.detect.flow-states", 0, 1u << 30, &e->flow_states) < 0 ||
 	    conf_u32(conf, "nightjar.detect.threshold-entries", 16, 1u << 26, &e->thr_entries) <
 		    0 ||
 	    conf_u32(conf, "packet-alert-max", 1, 1000, &e->alert_max) < 0 ||
+	    conf_u32(conf, "nightjar.detect.tag-sessions", 0, 1u << 24, &e->tag_sessions) < 0 ||
+	    conf_u32(conf, "nightjar.detect.tag-hosts", 0, 1u << 24, &e->tag_hosts) < 0 ||
 	    conf_u32(conf, "detect.custom-values.toserver-groups", 0, 64, ts_groups) < 0 ||
 	    conf_u32(conf, "detect.custom-values.toclient-groups", 0, 64, tc_groups) < 0 ||
 	    nj_conf_bool(conf, NULL, "nightjar.detect.prefilter", &e->prefilter) < 0 ||
@@ -1158,9 +1166,16 @@ struct nj_detect_thread *nj_detect_thread_create(const struct nj_detect_engine *
 	if (e && e->proto_scratch && hs_clone_scratch(e->proto_scratch, &t->scratch) != HS_SUCCESS)
 		goto out_fail;
 	if (e && e->nsigs) {
+		struct nj_tag_limits tl = {e->tag_sessions, e->tag_hosts};
+		int terr;
+
 		t->thr = calloc(e->thr_entries, sizeof(*t->thr));
 		t->meta = malloc(ALERT_META_ARENA);
 		if (!t->thr || !t->meta)
+			goto out_fail;
+		t->tag = nj_tag_thread_new((const struct nj_detect_sig *const *)e->rules->sigs,
+					   e->rules->nsigs, &tl, &terr);
+		if (terr)
 			goto out_fail;
 	}
 	return t;
@@ -1184,6 +1199,7 @@ void nj_detect_thread_free(struct nj_detect_thread *t)
 	free(t->carena);
 	free(t->thr);
 	free(t->meta);
+	nj_tag_thread_free(t->tag);
 	free(t);
 }
 

@@ -149,6 +149,7 @@ struct al_getter {
 struct alert_opts {
 	bool payload, payload_printable, packet, metadata, flow, references, raw;
 	bool payload_length;
+	bool tagged_packets;  /* EVE "packet" events for tagged packets (tag keyword) */
 	uint32_t payload_max; /* payload-buffer-size */
 };
 
@@ -200,6 +201,8 @@ struct nj_detect_engine {
 	bool tls_raw;		     /* encryption-handling: full (inspect encrypted data) */
 	uint16_t tls_id;	     /* parser id of "tls", 0 none */
 
+	uint32_t tag_sessions, tag_hosts; /* tag entries per thread (tag.h) */
+
 	struct alert_opts ao;
 	uint64_t build_ns;
 };
@@ -213,6 +216,7 @@ struct nj_detect_engine {
 struct eng_flow {
 	uint32_t flags;
 	uint8_t ntxd, txd_next;
+	uint32_t tag_head; /* session tags (tag.c pool index + 1), 0 none */
 	uint32_t tail_len[2], tail_cap[2];
 	uint8_t *tail[2];
 	struct {
@@ -308,6 +312,7 @@ struct nj_detect_thread {
 
 	/* thresholds */
 	struct thr_entry *thr;
+	struct nj_tag_thread *tag; /* NULL: no signature uses tag */
 
 	/* pseudo packet for flow-end / tx inspection without a packet */
 	struct nj_pkt pseudo;
@@ -357,6 +362,8 @@ void nj_alert_flush_pkt(struct nj_detect_thread *t, const struct nj_pkt *p);
 /* The same for alerts of flow f without a packet. */
 void nj_alert_flush_null(struct nj_detect_thread *t, const struct nj_flow *f);
 void nj_alert_flush_all(struct nj_detect_thread *t);
+/* EVE "packet" event for a tagged packet (Suricata's alert output, tagged-packets). */
+void nj_alert_write_packet(struct nj_detect_thread *t, const struct nj_pkt *p);
 struct eng_flow *nj_eng_flow_get(struct nj_detect_thread *t, struct nj_flow *f);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "tag.h"
 
 /* ------------------------------------------------------------ flow state */
 
@@ -46,6 +47,8 @@ void nj_eng_flow_free(struct nj_detect_thread *t, struct nj_flow *f)
 
 	if (!ef)
 		return;
+	if (ef->tag_head)
+		nj_tag_flow_free(t, ef);
 	for (int d = 0; d < 2; d++) {
 		t->tail_mem -= ef->tail_cap[d];
 		free(ef->tail[d]);
@@ -418,6 +421,9 @@ static bool hdr_buffer(const struct nj_detect_engine *e, unsigned base, const st
 			return false;
 		*b = p->data + p->l3_off;
 		*l = 40;
+		/* with its extension headers, as Suricata's (up to the L4 header) */
+		if ((p->flags & NJ_PKT_HAS_L4) && p->l4_off > p->l3_off + 40 && p->l4_off <= p->len)
+			*l = (uint32_t)(p->l4_off - p->l3_off);
 		return true;
 	}
 	if (!(p->flags & NJ_PKT_HAS_L4) || p->payload_off < p->l4_off)
@@ -1178,6 +1184,8 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 		pkt_detect(t, pkts, n, i);
 		if (t->npend)
 			nj_alert_flush_pkt(t, &pkts[i]);
+		if (t->tag)
+			nj_tag_pkt(t, &pkts[i]);
 	}
 	t->cur_app = -1;
 	t->nsnap = 0;

@@ -198,6 +198,7 @@ static uint32_t tf_one(const struct nj_detect_tf *t, const uint8_t *in, uint32_t
 		}
 		return n;
 	}
+	case NJ_TF_PCREXFORM: return nj_detect_pcrexform(t->re, in, n, out);
 	case NJ_TF_STRIP_PSEUDO: {
 		uint32_t i = 0;
 
@@ -718,6 +719,33 @@ static int insp(struct nj_detect_ctx *c, const struct nj_detect_list *l, unsigne
 		ok = true;
 		break;
 	case NJ_EL_EXT: ok = e->u.ext->match(e->u.ext->ctx, buf, len); break;
+	case NJ_EL_B64DECODE: {
+		const struct nj_detect_b64dec *d = e->u.b64;
+		uint64_t at = (uint64_t)(d->relative ? c->buffer_offset : 0) + d->offset;
+		uint32_t n;
+
+		c->b64_len = 0;
+		if (at >= len || !c->b64)
+			return 0;
+		n = len - (uint32_t)at;
+		if (d->bytes && d->bytes < n)
+			n = d->bytes;
+		c->b64_len = nj_detect_b64_decode(buf + at, n, c->b64, NJ_DETECT_B64_MAX);
+		ok = c->b64_len > 0;
+		break;
+	}
+	case NJ_EL_B64DATA: {
+		/* the rest of the list inspects the decoded data from its start */
+		uint32_t save = c->buffer_offset;
+		int r;
+
+		if (i + 1 == l->n)
+			return c->b64_len > 0;
+		c->buffer_offset = 0;
+		r = insp(c, l, i + 1, c->b64, c->b64_len, flags | NJ_DETECT_EOF);
+		c->buffer_offset = save;
+		return r;
+	}
 	default: return 0;
 	}
 	if (!ok)
@@ -788,6 +816,11 @@ struct nj_detect_ctx *nj_detect_ctx_new(const struct nj_detect_rules *r)
 	pcre2_set_match_limit(c->mctx, PCRE_MATCH_LIMIT);
 	pcre2_set_depth_limit(c->mctx, PCRE_DEPTH_LIMIT);
 	c->recursion_limit = RECURSION_LIMIT;
+	c->b64 = malloc(NJ_DETECT_B64_MAX);
+	if (!c->b64) {
+		nj_detect_ctx_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -797,5 +830,6 @@ void nj_detect_ctx_free(struct nj_detect_ctx *c)
 		return;
 	pcre2_match_data_free(c->md);
 	pcre2_match_context_free(c->mctx);
+	free(c->b64);
 	free(c);
 }

@@ -186,7 +186,10 @@ NJ_DETECT_KEYWORD(filemagic, .name = "filemagic", .flags = NJ_KWF_VALUE | NJ_KWF
 
 static int kw_transform(struct nj_detect_parse *ps, const struct nj_detect_keyword *kw, char *v)
 {
-	struct nj_detect_tf tf = {.type = (uint8_t)kw->arg};
+	struct nj_detect_tf tf;
+
+	memset(&tf, 0, sizeof(tf)); /* lists compare transforms with memcmp */
+	tf.type = (uint8_t)kw->arg;
 
 	if (ps->sticky < 0)
 		return nj_detect_fail(ps, "transforms must directly follow stickybuffers");

@@ -178,19 +178,58 @@ static int kw_noalert(struct nj_detect_parse *ps, const struct nj_detect_keyword
 NJ_DETECT_KEYWORD(noalert, .name = "noalert", .flags = NJ_KWF_NOVALUE, .parse = kw_noalert,
 		  .doc = "match without an alert (for flowbits set rules)")
 
+/* Suricata's limit on tag keywords per rule is its per-flow limit; 8 is plenty. */
+#define TAG_MAX_PER_SIG 8
+
 static int kw_tag(struct nj_detect_parse *ps, const struct nj_detect_keyword *kw, char *v)
 {
-	char *parts[4];
-	unsigned n = nj_detect_split(v, ',', parts, 4);
+	struct nj_detect_tag tg = {.metric = NJ_TAG_PACKETS, .dst = 1, .count = 256};
+	struct nj_detect_tag *arr;
+	char *parts[5];
+	unsigned n = nj_detect_split(v, ',', parts, 5);
+	int64_t cnt;
 
 	(void)kw;
 	if (n < 1 || (strcmp(parts[0], "session") != 0 && strcmp(parts[0], "host") != 0))
 		return nj_detect_fail(ps, "invalid tag type '%s' (session or host)",
 				      n ? parts[0] : "");
+	tg.host = strcmp(parts[0], "host") == 0;
+	if (n == 2 || n > 4)
+		return nj_detect_fail(ps, "expected tag:session|host[,count,metric[,src|dst]]");
+	if (n >= 3) {
+		if (nj_detect_parse_i64(parts[1], 0, UINT32_MAX, &cnt) < 0)
+			return nj_detect_fail(ps, "invalid tag count '%s'", parts[1]);
+		tg.count = (uint32_t)cnt;
+		if (strcmp(parts[2], "packets") == 0)
+			tg.metric = NJ_TAG_PACKETS;
+		else if (strcmp(parts[2], "bytes") == 0)
+			tg.metric = NJ_TAG_BYTES;
+		else if (strcmp(parts[2], "seconds") == 0)
+			tg.metric = NJ_TAG_SECONDS;
+		else
+			return nj_detect_fail(ps, "invalid tag metric '%s'", parts[2]);
+	}
+	if (n == 4) {
+		if (!tg.host)
+			return nj_detect_fail(ps, "a tag direction needs the host scope");
+		if (strcmp(parts[3], "src") == 0)
+			tg.dst = 0;
+		else if (strcmp(parts[3], "dst") != 0)
+			return nj_detect_fail(ps, "invalid tag direction '%s'", parts[3]);
+	}
+	if (ps->s->ntags >= TAG_MAX_PER_SIG)
+		return nj_detect_fail(ps, "more than %d tag keywords", TAG_MAX_PER_SIG);
+	arr = nj_detect_alloc(ps->r, (ps->s->ntags + 1u) * sizeof(*arr));
+	if (!arr)
+		return nj_detect_fail(ps, "out of memory");
+	if (ps->s->ntags)
+		memcpy(arr, ps->s->tags, ps->s->ntags * sizeof(*arr));
+	arr[ps->s->ntags++] = tg;
+	ps->s->tags = arr;
 	return 0;
 }
-NJ_DETECT_KEYWORD(tag, .name = "tag", .flags = NJ_KWF_VALUE | NJ_KWF_IGNORED, .parse = kw_tag,
-		  .doc = "session/host tagging: parsed, no effect")
+NJ_DETECT_KEYWORD(tag, .name = "tag", .flags = NJ_KWF_VALUE, .parse = kw_tag,
+		  .doc = "session/host tagging: tagged packets become EVE packet events")
 
 static int kw_requires(struct nj_detect_parse *ps, const struct nj_detect_keyword *kw, char *v)
 {

@@ -494,6 +494,12 @@ static bool m_csum(const struct nj_pkt *p, const void *ctx)
 	if (c->l4proto) {
 		if (p->proto != c->l4proto || !(p->flags & NJ_PKT_HAS_L4))
 			return false;
+		/* Suricata: a zero UDP/IPv4 checksum ("none") matches neither value */
+		if (c->l4proto == 17 && c->family == 4 && p->data[p->l4_off + 6] == 0 &&
+		    p->data[p->l4_off + 7] == 0)
+			return false;
+		/* the decoder validated it unless checksum checks are off, in which case
+		 * Suricata (PKT_IGNORE_CHECKSUM) takes every checksum as valid too */
 		bad = p->flags & NJ_PKT_L4_CSUM_BAD;
 	} else {
 		bad = p->flags & NJ_PKT_IPV4_CSUM_BAD;
@@ -509,26 +515,26 @@ static int kw_csum(struct nj_detect_parse *ps, const struct nj_detect_keyword *k
 		return nj_detect_fail(ps, "out of memory");
 	c->l4proto = (uint8_t)(kw->arg & 0xff);
 	c->family = (uint8_t)(kw->arg >> 8);
-	if (strcmp(v, "valid") == 0)
+	if (strcasecmp(v, "valid") == 0)
 		c->valid = true;
-	else if (strcmp(v, "invalid") != 0)
+	else if (strcasecmp(v, "invalid") != 0)
 		return nj_detect_fail(ps, "expected valid or invalid, not '%s'", v);
 	return nj_detect_add_pm(ps, m_csum, c);
 }
-NJ_DETECT_KEYWORD(ipv4_csum, .name = "ipv4-csum", .flags = NJ_KWF_VALUE, .parse = kw_csum,
-		  .arg = 4 << 8, .doc = "valid|invalid")
-NJ_DETECT_KEYWORD(tcpv4_csum, .name = "tcpv4-csum", .flags = NJ_KWF_VALUE, .parse = kw_csum,
-		  .arg = 4 << 8 | 6, .doc = "valid|invalid")
-NJ_DETECT_KEYWORD(tcpv6_csum, .name = "tcpv6-csum", .flags = NJ_KWF_VALUE, .parse = kw_csum,
-		  .arg = 6 << 8 | 6, .doc = "valid|invalid")
-NJ_DETECT_KEYWORD(udpv4_csum, .name = "udpv4-csum", .flags = NJ_KWF_VALUE, .parse = kw_csum,
-		  .arg = 4 << 8 | 17, .doc = "valid|invalid")
-NJ_DETECT_KEYWORD(udpv6_csum, .name = "udpv6-csum", .flags = NJ_KWF_VALUE, .parse = kw_csum,
-		  .arg = 6 << 8 | 17, .doc = "valid|invalid")
-NJ_DETECT_KEYWORD(icmpv4_csum, .name = "icmpv4-csum", .flags = NJ_KWF_VALUE, .parse = kw_csum,
-		  .arg = 4 << 8 | 1, .doc = "valid|invalid")
-NJ_DETECT_KEYWORD(icmpv6_csum, .name = "icmpv6-csum", .flags = NJ_KWF_VALUE, .parse = kw_csum,
-		  .arg = 6 << 8 | 58, .doc = "valid|invalid")
+NJ_DETECT_KEYWORD(ipv4_csum, .name = "ipv4-csum", .flags = NJ_KWF_VALUE | NJ_KWF_STRIP_QUOTES,
+		  .parse = kw_csum, .arg = 4 << 8, .doc = "valid|invalid")
+NJ_DETECT_KEYWORD(tcpv4_csum, .name = "tcpv4-csum", .flags = NJ_KWF_VALUE | NJ_KWF_STRIP_QUOTES,
+		  .parse = kw_csum, .arg = 4 << 8 | 6, .doc = "valid|invalid")
+NJ_DETECT_KEYWORD(tcpv6_csum, .name = "tcpv6-csum", .flags = NJ_KWF_VALUE | NJ_KWF_STRIP_QUOTES,
+		  .parse = kw_csum, .arg = 6 << 8 | 6, .doc = "valid|invalid")
+NJ_DETECT_KEYWORD(udpv4_csum, .name = "udpv4-csum", .flags = NJ_KWF_VALUE | NJ_KWF_STRIP_QUOTES,
+		  .parse = kw_csum, .arg = 4 << 8 | 17, .doc = "valid|invalid")
+NJ_DETECT_KEYWORD(udpv6_csum, .name = "udpv6-csum", .flags = NJ_KWF_VALUE | NJ_KWF_STRIP_QUOTES,
+		  .parse = kw_csum, .arg = 6 << 8 | 17, .doc = "valid|invalid")
+NJ_DETECT_KEYWORD(icmpv4_csum, .name = "icmpv4-csum", .flags = NJ_KWF_VALUE | NJ_KWF_STRIP_QUOTES,
+		  .parse = kw_csum, .arg = 4 << 8 | 1, .doc = "valid|invalid")
+NJ_DETECT_KEYWORD(icmpv6_csum, .name = "icmpv6-csum", .flags = NJ_KWF_VALUE | NJ_KWF_STRIP_QUOTES,
+		  .parse = kw_csum, .arg = 6 << 8 | 58, .doc = "valid|invalid")
 
 /* ---------------------------------------------------------------- decode-event */
 

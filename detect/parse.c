@@ -795,6 +795,7 @@ static bool el_is_relative(const struct nj_detect_el *e)
 	case NJ_EL_BYTE_EXTRACT:
 	case NJ_EL_BYTE_MATH: return e->u.byte->flags & NJ_BF_RELATIVE;
 	case NJ_EL_ISDATAAT: return e->u.isdataat->flags & NJ_IDA_RELATIVE;
+	case NJ_EL_B64DECODE: return e->u.b64->relative;
 	default: return false;
 	}
 }
@@ -811,6 +812,8 @@ static void set_retry_flags(struct nj_detect_list *l)
 		if (!el_is_relative(e))
 			continue;
 		for (int j = (int)i - 1; j >= 0; j--) {
+			if (l->el[j].type == NJ_EL_B64DATA)
+				break; /* another buffer before it */
 			if (l->el[j].type == NJ_EL_CONTENT || l->el[j].type == NJ_EL_PCRE) {
 				prev = j;
 				break;
@@ -853,6 +856,8 @@ static void choose_fast_pattern(struct nj_detect_sig *s, struct nj_detect_rules 
 			const struct nj_detect_content *c;
 			uint32_t len;
 
+			if (l->el[ei].type == NJ_EL_B64DATA)
+				break; /* decoded data: not in the buffer the prefilter scans */
 			if (l->el[ei].type != NJ_EL_CONTENT)
 				continue;
 			c = l->el[ei].u.content;

@@ -36,6 +36,7 @@ enum nj_eve_type {
 	NJ_EVE_FILEINFO,
 	NJ_EVE_SMB,
 	NJ_EVE_BEACON,
+	NJ_EVE_PACKET, /* tagged packets; written wherever alerts are */
 	NJ_EVE_OTHER,
 	NJ_EVE_TYPE_MAX
 };

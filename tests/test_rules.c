@@ -68,6 +68,28 @@ static const struct pcase pcases[] = {
 	{"tcp", "noalert:1;", FAIL, "does not take a value"},
 	{"tcp", "tag:session,10,packets;", OK, NULL},
 	{"tcp", "tag:flow;", FAIL, "tag type"},
+	{"icmpv6", "icmpv6.mtu:<1280;", OK, NULL},
+	{"icmpv6", "icmpv6.mtu:1000-1500;", OK, NULL},
+	{"icmpv6", "icmpv6.mtu:x;", FAIL, "icmpv6.mtu"},
+	{"http", "http.uri; pcrexform:\"a(b+)\"; content:\"b\";", OK, NULL},
+	{"http", "http.uri; pcrexform:\"ab+\";", FAIL, "capture group"},
+	{"http", "http.uri; pcrexform:a(b);", FAIL, "invalid formatting to pcrexform"},
+	{"http", "http.uri; pcrexform;", FAIL, "malformed option to pcrexform"},
+	{"http", "http.uri; pcrexform:\"a(b\";", FAIL, "compile"},
+	{"http", "pcrexform:\"a(b)\"; content:\"b\";", FAIL, "follow stickybuffers"},
+	{"tcp", "base64_decode; base64_data; content:\"a\";", OK, NULL},
+	{"tcp", "base64_decode:bytes 5, offset 2, relative; base64_data;", OK, NULL},
+	{"tcp", "base64_decode:bytes 0;", FAIL, "bytes must be"},
+	{"tcp", "base64_decode:size 3;", FAIL, "option"},
+	{"tcp", "base64_decode:offset x;", FAIL, "offset"},
+	{"tcp", "base64_data; content:\"a\";", FAIL, "needs a preceding base64_decode"},
+	{"tcp", "tag:host,100,packets,src;", OK, NULL},
+	{"tcp", "tag:host,60,seconds,dst; tag:session,1000,bytes;", OK, NULL},
+	{"tcp", "tag:session,10;", FAIL, "tag:session|host"},
+	{"tcp", "tag:session,10,packets,src;", FAIL, "host scope"},
+	{"tcp", "tag:host,10,minutes;", FAIL, "tag metric"},
+	{"tcp", "tag:host,x,packets;", FAIL, "tag count"},
+	{"tcp", "tag:host,10,packets,up;", FAIL, "tag direction"},
 	/* content and modifiers */
 	{"tcp", "content:\"abc\";", OK, NULL},
 	{"tcp", "content:abc;", FAIL, "must be double quoted"},
@@ -303,6 +325,57 @@ static void test_parse_table(void)
 	}
 }
 
+/* tag keeps Suricata's defaults: 256 packets, host tags the destination. */
+static void test_tag_values(void)
+{
+	char err[256];
+	int res;
+	struct nj_detect_sig *s =
+		parse_opts("tcp", "tag:host; tag:host,9,packets,src; tag:session,30,seconds;", &res,
+			   err, sizeof(err));
+
+	CHECK(s != NULL && s->ntags == 3);
+	if (!s || s->ntags != 3)
+		return;
+	CHECK(s->tags[0].host && s->tags[0].dst && s->tags[0].count == 256 &&
+	      s->tags[0].metric == NJ_TAG_PACKETS);
+	CHECK(s->tags[1].host && !s->tags[1].dst && s->tags[1].count == 9);
+	CHECK(!s->tags[2].host && s->tags[2].count == 30 && s->tags[2].metric == NJ_TAG_SECONDS);
+	s = parse_opts("tcp", "tag:session;", &res, err, sizeof(err));
+	CHECK(s && s->ntags == 1 && !s->tags[0].host && s->tags[0].count == 256);
+}
+
+static void test_b64_decode(void)
+{
+	uint8_t out[64];
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"dGhpc2lzYXRlc3QK", "thisisatest\n"},
+		{"dGVzdA==", "test"},
+		{"dGVzdA", "test"},	 /* padding optional */
+		{"dGVzdA=junk", "test"}, /* stops at '=' */
+		{"dGhp%2Bc", "thi"},	 /* stops outside the alphabet */
+		{"np", "\x9e"},		 /* a partial group keeps its whole bytes */
+		{"n", ""},
+		{"", ""},
+		{"+/+/", "\xfb\xff\xbf"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t n = nj_detect_b64_decode((const uint8_t *)cases[i].in,
+						  (uint32_t)strlen(cases[i].in), out, sizeof(out));
+
+		if (n != strlen(cases[i].out) || memcmp(out, cases[i].out, n) != 0) {
+			fprintf(stderr, "b64 case %zu: %s: got %u bytes\n", i, cases[i].in, n);
+			failures++;
+		}
+	}
+	/* the output never passes cap */
+	CHECK(nj_detect_b64_decode((const uint8_t *)"dGhpc2lzYXRlc3QK", 16, out, 3) == 3 &&
+	      memcmp(out, "thi", 3) == 0);
+}
+
 static void test_header(void)
 {
 	static const struct {
@@ -465,6 +538,41 @@ static void test_packet_keywords(void)
 	CHECK(!pkt_match("itype:8;", &t.p));
 	CHECK(pkt_match("ipv4-csum:valid;", &t.p));
 	CHECK(!pkt_match("ipv4-csum:invalid;", &t.p));
+	CHECK(pkt_match("tcpv4-csum:valid;", &t.p));
+	CHECK(pkt_match("tcpv4-csum:\"VALID\";", &t.p));
+	CHECK(!pkt_match("tcpv6-csum:valid;", &t.p));
+	t.p.flags |= NJ_PKT_L4_CSUM_BAD;
+	CHECK(pkt_match("tcpv4-csum:invalid;", &t.p));
+	CHECK(!pkt_match("tcpv4-csum:valid;", &t.p));
+	CHECK(!pkt_match("udpv4-csum:invalid;", &t.p));
+	t.p.flags &= (uint16_t)~NJ_PKT_L4_CSUM_BAD;
+	/* icmpv6.mtu: Packet Too Big (2/0) only */
+	memset(&u, 0, sizeof(u));
+	u.p.data = u.buf;
+	u.p.len = 14 + 40 + 8;
+	u.p.l3_off = 14;
+	u.p.l4_off = 54;
+	u.p.flags = NJ_PKT_IPV6 | NJ_PKT_HAS_L4;
+	u.p.proto = 58;
+	u.p.icmp_type = 2;
+	u.buf[54] = 2;
+	u.buf[54 + 6] = 0x04; /* MTU 1024 */
+	CHECK(pkt_match("icmpv6.mtu:<1280;", &u.p));
+	CHECK(pkt_match("icmpv6.mtu:1024;", &u.p));
+	CHECK(!pkt_match("icmpv6.mtu:>1280;", &u.p));
+	u.p.icmp_code = 1;
+	CHECK(!pkt_match("icmpv6.mtu:<1280;", &u.p));
+	u.p.icmp_code = 0;
+	u.p.icmp_type = 1;
+	CHECK(!pkt_match("icmpv6.mtu:<1280;", &u.p));
+	/* UDP over IPv4 with checksum 0 ("none"): neither valid nor invalid (Suricata) */
+	build(&u, 17, "10.0.0.1", "10.0.0.2", 53, 53, "x", NULL, 0);
+	CHECK(!pkt_match("udpv4-csum:valid;", &u.p));
+	CHECK(!pkt_match("udpv4-csum:invalid;", &u.p));
+	u.buf[34 + 6] = 0x12;
+	CHECK(pkt_match("udpv4-csum:valid;", &u.p));
+	u.p.flags |= NJ_PKT_L4_CSUM_BAD;
+	CHECK(pkt_match("udpv4-csum:invalid;", &u.p));
 
 	build(&u, 1, "10.0.0.1", "10.0.0.1", 8, 0, NULL, NULL, 0);
 	u.p.icmp_type = 8;
@@ -629,6 +737,22 @@ struct ecase {
 };
 
 static const struct ecase ecases[] = {
+	/* base64_decode / base64_data */
+	{"content:\"arg=\"; base64_decode:relative; base64_data; content:\"thisisatest\";",
+	 "GET /?arg=dGhpc2lzYXRlc3QK", 0, true},
+	{"content:\"arg=\"; base64_decode:relative; base64_data; content:\"toast\";",
+	 "GET /?arg=dGhpc2lzYXRlc3QK", 0, false},
+	{"base64_decode:bytes 10, offset 4; base64_data; content:\"thisisa\"; startswith;",
+	 "arg=dGhpc2lzYXRlc3QK", 0, true},
+	{"base64_decode:bytes 10, offset 4; base64_data; content:\"hisisa\"; startswith;",
+	 "arg=dGhpc2lzYXRlc3QK", 0, false},
+	{"base64_decode:bytes 10, offset 4; base64_data; content:\"test\";", "arg=dGhpc2lzYXRlc3QK",
+	 0, false},
+	/* the first k= decodes nothing: the next occurrence is tried */
+	{"content:\"k=\"; base64_decode:relative; base64_data; content:\"test\"; startswith;",
+	 "k=!! k=dGVzdA==", 0, true},
+	{"content:\"k=\"; base64_decode:relative, offset 50; base64_data; content:\"t\";",
+	 "k=dGVzdA==", 0, false},
 	{"content:\"abc\";", "xxabcxx", 0, true},
 	{"content:\"abd\";", "xxabcxx", 0, false},
 	{"content:\"abc\"; offset:2;", "xxabcxx", 0, true},
@@ -884,6 +1008,22 @@ static void test_transforms(void)
 	CHECK(s && s->nlists == 1 && R->inst[s->lists[0].inst].ntf == 1 &&
 	      R->inst[s->lists[0].inst].tf[0].type == NJ_TF_DOTPREFIX &&
 	      R->inst[s->lists[0].inst].base == nj_detect_buffer_id("dns.query"));
+
+	/* pcrexform: the first capture group, the buffer unchanged without a match; then xor */
+	s = sig("alert http any any -> any any (http.uri; pcrexform:\"data=([^&]*)\"; xor:\"01\"; "
+		"content:\"x\"; sid:2;)");
+	CHECK(s && s->nlists == 1);
+	if (s && s->nlists == 1) {
+		const struct nj_detect_bufinst *pi = &R->inst[s->lists[0].inst];
+
+		CHECK(pi->ntf == 2 && pi->tf[0].type == NJ_TF_PCREXFORM && pi->tf[0].re);
+		n = nj_detect_transform(pi, (const uint8_t *)"/get?data=`a&z=1", 16, out, tmp);
+		CHECK(n == 2 && out[0] == ('`' ^ 1) && out[1] == ('a' ^ 1));
+		n = nj_detect_transform(pi, (const uint8_t *)"/get?x=1", 8, out, tmp);
+		CHECK(n == 8 && out[0] == ('/' ^ 1));
+		n = nj_detect_pcrexform(pi->tf[0].re, (const uint8_t *)"data=", 5, out);
+		CHECK(n == 0);
+	}
 }
 
 /* Keywords implemented next to their parsers: transaction checks and multi-buffers. */
@@ -1164,6 +1304,8 @@ int main(void)
 	if (!R)
 		return 1;
 	test_parse_table();
+	test_tag_values();
+	test_b64_decode();
 	test_header();
 	test_packet_keywords();
 	test_addresses();

@@ -122,6 +122,61 @@ def corpus():
             c.check(n[sid] == cnt, f"{test}: sid {sid} alerts {n[sid]} times, want {cnt}")
 
 
+
+TAG_CONF = """%YAML 1.1
+---
+outputs:
+  - eve-log:
+      enabled: yes
+      filetype: regular
+      filename: eve.json
+      types:
+        - alert:
+            tagged-packets: {tp}
+"""
+
+
+def tagging():
+    """The tag keyword: Suricata's counts of tagged packets (the SYN that alerts
+    counts but is not tagged) as EVE packet events, only with tagged-packets."""
+    pcap = os.path.join(nj.CORPUS, "suricata-verify", "tests", "ssh-banner-only", "input.pcap")
+    if not os.path.exists(pcap):
+        print("SKIP: ssh-banner-only capture absent")
+        return
+    work = tempfile.mkdtemp(prefix="nj-tag-")
+    cases = [
+        # tag options, tagged-packets, packet events wanted
+        ("tag:session;", "yes", 8),          # the rest of the SSH flow
+        ("tag:session,3,packets;", "yes", 2),
+        ("tag:host,9,packets,dst;", "yes", 8),  # 192.168.0.103 until its 9th packet
+        ("tag:host,100,packets,dst;", "yes", 14),
+        ("tag:session;", "no", 0),
+    ]
+    for i, (opts, tp, want) in enumerate(cases):
+        rules = os.path.join(work, f"tag{i}.rules")
+        conf = os.path.join(work, f"tag{i}.yaml")
+        with open(rules, "w") as f:
+            f.write(f"alert tcp any any -> any any (flags:S; {opts} sid:1;)\n")
+        with open(conf, "w") as f:
+            f.write(TAG_CONF.format(tp=tp))
+        outdir, _ = nj.run(pcap, ["-c", conf, "-S", rules, "-k", "none"],
+                           outdir=os.path.join(work, f"out{i}"))
+        evs = nj.events(outdir, "eve.json")
+        al = alerts(evs)
+        pk = [e for e in evs if e["event_type"] == "packet"]
+        c.check(len(al) == 1, f"{opts}: one alert, got {len(al)}")
+        c.check(len(pk) == want, f"{opts} tagged-packets {tp}: {len(pk)} packet events, want {want}")
+        if al and pk:
+            c.check(all(e["pcap_cnt"] > al[0]["pcap_cnt"] for e in pk),
+                    f"{opts}: the alerting packet is not tagged")
+            c.check(all(e.get("packet") and e["packet_info"]["linktype"] == 1 for e in pk),
+                    f"{opts}: packet events carry the packet")
+        if opts.startswith("tag:session") and al:
+            c.check(all(e.get("flow_id") == al[0]["flow_id"] for e in pk),
+                    f"{opts}: tagged packets belong to the alert's flow")
+
+
 example()
 corpus()
+tagging()
 c.done()
