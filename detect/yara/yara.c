@@ -717,17 +717,17 @@ struct nj_yara_worker *nj_yara_worker_create(struct nj_yara *y, struct nj_eve_wo
 		goto out_free;
 	/* scanner threads running: this worker's closed files go to one of them */
 	if (y->nthreads && eve) {
-		unsigned id = atomic_load(&y->nreg);
+		unsigned id;
 
-		if (id >= NJ_YARA_MAX_WORKERS)
-			goto out_free;
 		w->stage = malloc(2 * (size_t)YSTAGE);
 		if (!w->stage || queue_init(&w->q, w->cfg.queue_size) < 0)
 			goto out_free;
 		w->wait_full = y->wait_full;
-		/* workers are created one after the other by the main core */
+		id = atomic_fetch_add(&y->nreg, 1);
+		if (id >= NJ_YARA_MAX_WORKERS)
+			goto out_free;
+		/* a thread skips a slot still NULL: it sees the worker at its next pass */
 		atomic_store_explicit(&y->reg[id], w, memory_order_release);
-		atomic_store_explicit(&y->nreg, id + 1, memory_order_release);
 	}
 	return w;
 out_free:
@@ -739,6 +739,14 @@ void nj_yara_worker_destroy(struct nj_yara_worker *w)
 {
 	if (!w)
 		return;
+	if (w->q.jobs) {
+		/* normally a no-op (stopped after the workers); on a failed start the threads
+		 * must not look at this worker any more */
+		nj_yara_threads_stop(w->y);
+		for (unsigned i = 0; i < NJ_YARA_MAX_WORKERS; i++)
+			if (atomic_load(&w->y->reg[i]) == w)
+				atomic_store(&w->y->reg[i], NULL);
+	}
 	yscan_fini(&w->sc);
 	queue_fini(&w->q);
 	free(w->stage);
@@ -1503,6 +1511,8 @@ static void *thread_main(void *arg)
 		struct timespec ts;
 
 		yscan_sync(&t->sc);
+		if (n > NJ_YARA_MAX_WORKERS)
+			n = NJ_YARA_MAX_WORKERS;
 		for (unsigned i = t->id; i < n; i += y->nthreads) {
 			struct nj_yara_worker *w =
 				atomic_load_explicit(&y->reg[i], memory_order_acquire);
@@ -1575,7 +1585,7 @@ void nj_yara_threads_stop(struct nj_yara *y)
 		y->threads[i].running = false;
 	}
 	/* the workers are done: give back the chunks of the files scanned (memuse gauge) */
-	for (unsigned i = 0; i < atomic_load(&y->nreg); i++)
+	for (unsigned i = 0; i < atomic_load(&y->nreg) && i < NJ_YARA_MAX_WORKERS; i++)
 		if (y->reg[i])
 			queue_reclaim(y->reg[i]);
 }
