@@ -388,13 +388,28 @@ int main(int argc, char **argv)
 	{
 		char err[512];
 
-		app->eve = nj_eve_open(&app->set.eve, app->set.workers, err, sizeof(err));
+		unsigned ythr = nj_yara_threads(app->yara);
+
+		/* handles: the workers', the YARA scanner threads', the control thread's */
+		app->eve = nj_eve_open(&app->set.eve, app->set.workers + ythr, err, sizeof(err));
 		if (!app->eve) {
 			NJ_ERR("EVE output: %s", err);
 			ret = 1;
 			goto out_eal;
 		}
-		app->eve_ctl = nj_eve_worker(app->eve, app->set.workers);
+		app->eve_ctl = nj_eve_worker(app->eve, app->set.workers + ythr);
+		if (ythr) {
+			struct nj_eve_worker *yeve[NJ_YARA_MAX_THREADS];
+
+			for (unsigned i = 0; i < ythr; i++)
+				yeve[i] = nj_eve_worker(app->eve, app->set.workers + i);
+			if (nj_yara_threads_start(app->yara, yeve, ythr,
+						  app->set.mode != NJ_MODE_LIVE) < 0) {
+				NJ_ERR("yara: cannot start %u scanner threads", ythr);
+				ret = 1;
+				goto out_eve;
+			}
+		}
 		if (geoip && nj_eve_set_geoip(app->eve, geoip) < 0) {
 			NJ_ERR("geoip: out of memory for the lookup caches (geoip.cache-size)");
 			ret = 1;
@@ -483,6 +498,7 @@ int main(int argc, char **argv)
 		}
 	}
 	rte_eal_mp_wait_lcore();
+	nj_yara_threads_stop(app->yara); /* scans what the workers queued, before the stats */
 
 	if (app->baseline) {
 		/* learn: merge the workers' tables off the hot path and write the file */
@@ -516,6 +532,7 @@ out_workers:
 	}
 	nj_ports_close(app);
 out_eve:
+	nj_yara_threads_stop(app->yara);
 	nj_eve_close(app->eve);
 	for (w = 0; w < NJ_MAX_WORKERS; w++)
 		nj_worker_destroy(app->workers[w]);

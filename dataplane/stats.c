@@ -89,6 +89,10 @@ static void collect(struct nj_app *app, struct totals *t)
 	}
 	if (app->eve_ctl)
 		sum_u64(&t->eve, nj_eve_worker_stats(app->eve_ctl), sizeof(t->eve));
+	/* the YARA scanner threads' handles sit between the workers' and the control one */
+	for (unsigned i = 0; app->eve && i < nj_yara_threads(app->yara); i++)
+		sum_u64(&t->eve, nj_eve_worker_stats(nj_eve_worker(app->eve, app->set.workers + i)),
+			sizeof(t->eve));
 	for (unsigned i = 0; i < app->nsrc_ports; i++) {
 		struct rte_eth_stats es;
 

@@ -85,6 +85,8 @@ struct nj_eve_worker {
 	char ts_prefix[24]; /* "2017-04-07T22:24:37." */
 	struct nj_eve_stats st;
 	struct nj_eve_out out[NJ_EVE_MAX_SINKS];
+	char *cap_buf; /* nj_eve_capture: commits land here, not in the sinks */
+	uint32_t cap_size, *cap_len;
 };
 
 struct nj_eve_file {
@@ -595,21 +597,11 @@ static bool out_flush(struct nj_eve_worker *w, struct nj_eve_out *o, bool wait)
 	return true;
 }
 
-void nj_eve_commit(struct nj_eve_worker *w)
+/* Copies the n bytes of scratch (one event line) to every interested sink. */
+static void sinks_put(struct nj_eve_worker *w, uint32_t n)
 {
-	struct nj_json *j;
-	uint32_t n, mask;
+	uint32_t mask;
 
-	if (unlikely(!w))
-		return;
-	j = &w->j;
-	nj_json_close_obj(j);
-	if (unlikely(!nj_json_ok(j))) {
-		w->st.too_large++;
-		return;
-	}
-	j->buf[j->len++] = '\n';
-	n = (uint32_t)j->len;
 	w->st.events[w->cur]++;
 	w->st.bytes_in += n;
 	mask = 1u << w->cur;
@@ -628,6 +620,65 @@ void nj_eve_commit(struct nj_eve_worker *w)
 		o->len += n;
 		o->nev++;
 	}
+}
+
+void nj_eve_commit(struct nj_eve_worker *w)
+{
+	struct nj_json *j;
+
+	if (unlikely(!w))
+		return;
+	j = &w->j;
+	nj_json_close_obj(j);
+	if (unlikely(!nj_json_ok(j))) {
+		w->st.too_large++;
+		return;
+	}
+	if (unlikely(w->cap_buf)) {
+		if (j->len <= w->cap_size) {
+			memcpy(w->cap_buf, j->buf, j->len);
+			*w->cap_len = (uint32_t)j->len;
+		} else {
+			*w->cap_len = UINT32_MAX;
+		}
+		return;
+	}
+	j->buf[j->len++] = '\n';
+	sinks_put(w, (uint32_t)j->len);
+}
+
+void nj_eve_capture(struct nj_eve_worker *w, char *buf, uint32_t size, uint32_t *len)
+{
+	if (!w)
+		return;
+	w->cap_buf = buf;
+	w->cap_size = size;
+	w->cap_len = len;
+	if (len)
+		*len = 0;
+}
+
+void nj_eve_write_raw(struct nj_eve_worker *w, enum nj_eve_type t, const struct nj_eve_piece *pc,
+		      unsigned n)
+{
+	size_t len = 0;
+
+	if (!w || (unsigned)t >= NJ_EVE_TYPE_MAX)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		len += pc[i].len;
+	if (len + 1 > w->cap) {
+		w->st.too_large++;
+		return;
+	}
+	len = 0;
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(w->scratch + len, pc[i].p, pc[i].len);
+		len += pc[i].len;
+	}
+	w->scratch[len++] = '\n';
+	w->cur = t;
+	sinks_put(w, (uint32_t)len);
 }
 
 void nj_eve_worker_tick(struct nj_eve_worker *w, uint64_t wall_ms)

@@ -117,6 +117,21 @@ struct nj_json *nj_eve_begin(struct nj_eve_worker *w, enum nj_eve_type t, uint64
 /* Closes the object, appends '\n' and copies it to every interested sink. */
 void nj_eve_commit(struct nj_eve_worker *w);
 
+/*
+ * Deferred events (YARA scanner threads): between nj_eve_capture(w, buf, size,
+ * &len) and nj_eve_capture(w, NULL, 0, NULL) a commit copies the finished
+ * event (no '\n') into buf and sets len (UINT32_MAX: over size) instead of
+ * writing it out. nj_eve_write_raw writes an event given as pieces of
+ * finished JSON (one object, no '\n') through a handle, as commit does.
+ */
+struct nj_eve_piece {
+	const char *p;
+	size_t len;
+};
+void nj_eve_capture(struct nj_eve_worker *w, char *buf, uint32_t size, uint32_t *len);
+void nj_eve_write_raw(struct nj_eve_worker *w, enum nj_eve_type t, const struct nj_eve_piece *pc,
+		      unsigned n);
+
 /* Time tick from the owning worker: flushes buffers older than flush_ms. */
 void nj_eve_worker_tick(struct nj_eve_worker *w, uint64_t wall_ms);
 /* Flush everything buffered now (end of input, shutdown). */

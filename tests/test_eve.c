@@ -811,6 +811,73 @@ static void test_tick(void)
 	nj_eve_commit(NULL);
 }
 
+/* nj_eve_capture keeps a committed event; nj_eve_write_raw writes it back, spliced, unchanged */
+static void test_capture_raw(void)
+{
+	struct nj_eve_config c;
+	struct nj_eve *eve;
+	struct nj_eve_worker *w, *w2;
+	struct nj_flow f;
+	struct nj_json *j;
+	char err[256], cap[4096], path[600], *data, *nl;
+	uint32_t len = 7, at;
+	size_t n;
+
+	nj_eve_config_defaults(&c);
+	c.sinks[0].zstd = false;
+	snprintf(c.sinks[0].path, sizeof(c.sinks[0].path), "%s/raw.json", dir);
+	eve = nj_eve_open(&c, 2, err, sizeof(err));
+	CHECK(eve != NULL);
+	if (!eve)
+		return;
+	w = nj_eve_worker(eve, 0);
+	w2 = nj_eve_worker(eve, 1);
+	mk_flow(&f, 6, 1);
+	nj_eve_capture(w, cap, sizeof(cap), &len);
+	CHECK(len == 0);
+	j = nj_eve_begin(w, NJ_EVE_FILEINFO, 1000000, &f, NULL);
+	nj_json_open_obj(j, "fileinfo");
+	nj_json_u64(j, "size", 5);
+	at = (uint32_t)j->len;
+	nj_json_close_obj(j);
+	nj_eve_commit(w);
+	nj_eve_capture(w, NULL, 0, NULL);
+	CHECK(len > at && len < sizeof(cap) && cap[len - 1] == '}');
+	CHECK(nj_eve_worker_stats(w)->events[NJ_EVE_FILEINFO] == 0);
+	{
+		struct nj_eve_piece pc[3] = {{cap, at}, {",\"yara\":[]", 10}, {cap + at, len - at}};
+
+		nj_eve_write_raw(w2, NJ_EVE_FILEINFO, pc, 3);
+	}
+	CHECK(nj_eve_worker_stats(w2)->events[NJ_EVE_FILEINFO] == 1);
+	/* too small a capture buffer: flagged, nothing written */
+	nj_eve_capture(w, cap, 8, &len);
+	j = nj_eve_begin(w, NJ_EVE_FILEINFO, 1000000, &f, NULL);
+	nj_eve_commit(w);
+	nj_eve_capture(w, NULL, 0, NULL);
+	CHECK(len == UINT32_MAX);
+	nj_eve_worker_flush(w);
+	nj_eve_worker_flush(w2);
+	nj_eve_close(eve);
+	snprintf(path, sizeof(path), "%s/raw.json", dir);
+	data = read_file(path, &n);
+	CHECK(data != NULL);
+	if (!data)
+		return;
+	nl = memchr(data, '\n', n);
+	CHECK(nl && (size_t)(nl - data) + 1 == n);
+	{
+		json_error_t e;
+		json_t *v = json_loadb(data, n, 0, &e);
+
+		CHECK(v && json_is_array(json_object_get_path(v, "fileinfo.yara")) &&
+		      json_integer_value(json_object_get_path(v, "fileinfo.size")) == 5 &&
+		      json_object_get(v, "flow_id"));
+		json_decref(v);
+	}
+	free(data);
+}
+
 static void rm_rf(void)
 {
 	static char names[256][600];
@@ -836,6 +903,7 @@ int main(void)
 	test_rotation();
 	test_live_drops();
 	test_tick();
+	test_capture_raw();
 	if (failures) {
 		fprintf(stderr, "test_eve: %d failure(s); files kept in %s\n", failures, dir);
 		return 1;

@@ -8,6 +8,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,16 @@ NJ_CONF_KEY(ymatch, "yara.max-matches", NJ_CT_INT, "32",
 NJ_CONF_KEY(yalerts, "yara.alerts", NJ_CT_BOOL, "yes",
 	    "Write an EVE alert per matching rule (besides the fileinfo \"yara\" list).")
 
+NJ_CONF_KEY(ythreads, "yara.threads", NJ_CT_INT, "1",
+	    "Scanner threads that take closed files off the workers (0: scan on the worker, "
+	    "in the packet path).")
+NJ_CONF_KEY(yqsize, "yara.queue-size", NJ_CT_INT, "256",
+	    "Closed files waiting per worker for a scanner thread (each slot holds 8 KiB of "
+	    "pre-written event text; the file's bytes stay in the worker's memcap).")
+NJ_CONF_KEY(yqfull, "yara.queue-full", NJ_CT_STR, "auto",
+	    "A worker's queue is full: wait (results stay exact), skip (the file is not scanned, "
+	    "yara_status queue_full, counted) or auto (wait reading a pcap, skip live).")
+
 #define YCHUNK	  16384u /* arena chunk: small files take one, scanned in place */
 #define YNONE	  UINT32_MAX
 #define YMAX_META 64u /* meta entries of one rule looked at for duplicate keys */
@@ -60,10 +72,12 @@ enum ystatus {
 	YS_TIMEOUT,
 	YS_TOO_MANY, /* libyara's match limit */
 	YS_ERROR,
+	YS_QUEUE_FULL, /* no scanner slot free (yara.queue-full: skip) */
 };
 
-static const char *const ystatus_name[] = {"ok",      "partial",	  "too_large", "memcap",
-					   "timeout", "too_many_matches", "error"};
+static const char *const ystatus_name[] = {"ok",     "partial",	  "too_large",
+					   "memcap", "timeout",	  "too_many_matches",
+					   "error",  "queue_full"};
 
 /* ------------------------------------------------------------ configuration */
 
@@ -79,6 +93,9 @@ void nj_yara_config_defaults(struct nj_yara_config *cfg)
 	cfg->alerts = true;
 	cfg->alert_flow = true;
 	cfg->alert_metadata = true;
+	cfg->threads = 0; /* the library default: scan in place; nightjar's config says 1 */
+	cfg->queue_size = 256;
+	cfg->queue_full = NJ_YARA_QFULL_AUTO;
 }
 
 static int rules_add(struct nj_yara_config *cfg, const struct nj_conf_node *n)
@@ -97,7 +114,8 @@ int nj_yara_config_load(struct nj_yara_config *cfg, const struct nj_conf *conf)
 {
 	const struct nj_conf_node *r;
 	const char *over = NULL;
-	int64_t gid = 1, sid = 9100000, tmo = 1, mm = 32;
+	const char *qfull = NULL;
+	int64_t gid = 1, sid = 9100000, tmo = 1, mm = 32, thr = 1, qs = 256;
 	struct alert_opts ao;
 
 	nj_yara_config_defaults(cfg);
@@ -111,8 +129,23 @@ int nj_yara_config_load(struct nj_yara_config *cfg, const struct nj_conf *conf)
 	    nj_conf_str(conf, NULL, "yara.oversize", &over) < 0 ||
 	    nj_conf_int(conf, NULL, "yara.scan-timeout", 0, 86400, &tmo) < 0 ||
 	    nj_conf_int(conf, NULL, "yara.max-matches", 1, 4096, &mm) < 0 ||
-	    nj_conf_bool(conf, NULL, "yara.alerts", &cfg->alerts) < 0)
+	    nj_conf_bool(conf, NULL, "yara.alerts", &cfg->alerts) < 0 ||
+	    nj_conf_int(conf, NULL, "yara.threads", 0, NJ_YARA_MAX_THREADS, &thr) < 0 ||
+	    nj_conf_int(conf, NULL, "yara.queue-size", 1, 65536, &qs) < 0 ||
+	    nj_conf_str(conf, NULL, "yara.queue-full", &qfull) < 0)
 		return -1;
+	cfg->threads = (uint32_t)thr;
+	cfg->queue_size = (uint32_t)qs;
+	if (qfull && strcasecmp(qfull, "wait") == 0) {
+		cfg->queue_full = NJ_YARA_QFULL_WAIT;
+	} else if (qfull && strcasecmp(qfull, "skip") == 0) {
+		cfg->queue_full = NJ_YARA_QFULL_SKIP;
+	} else if (qfull && strcasecmp(qfull, "auto") != 0) {
+		r = nj_conf_get(conf, "yara.queue-full");
+		NJ_ERR("%s:%d: yara.queue-full: '%s' is not wait, skip or auto", r->file, r->line,
+		       qfull);
+		return -1;
+	}
 	cfg->gid = (uint32_t)gid;
 	cfg->sid_base = (uint32_t)sid;
 	cfg->scan_timeout = (uint32_t)tmo;
@@ -164,8 +197,18 @@ struct yset {
 	uint64_t gen;
 };
 
+struct nj_yara_worker;
+struct ythread;
+
 struct nj_yara {
 	struct nj_yara_config cfg;
+	/* scanner threads (yara.threads): worker i's queue is served by thread i % nthreads */
+	struct ythread *threads;
+	unsigned nthreads, nalloc;
+	bool wait_full; /* queue-full resolved: wait or skip */
+	atomic_bool stop;
+	atomic_uint nreg;
+	struct nj_yara_worker *_Atomic reg[NJ_YARA_MAX_WORKERS];
 	char *paths[NJ_YARA_MAX_PATHS]; /* owned copies of cfg.rules */
 	pthread_mutex_t lock;		/* publish / acquire (never per file) */
 	struct yset *cur;
@@ -372,10 +415,13 @@ out_fini:
 	return NULL;
 }
 
+static void threads_free(struct nj_yara *y);
+
 void nj_yara_destroy(struct nj_yara *y)
 {
 	if (!y)
 		return;
+	threads_free(y);
 	set_put(y->cur);
 	yara_free(y);
 	yr_finalize();
@@ -437,55 +483,206 @@ struct yfile {
 	uint64_t len; /* bytes held, from offset 0 */
 };
 
-struct nj_yara_worker {
+/*
+ * One scanner: a YR_SCANNER on the current rule set, its match list and a
+ * scan buffer. A worker has one (yara.threads 0, and the fall-back for a
+ * file whose event text does not fit a queue slot); so has each scanner
+ * thread.
+ */
+struct yscan {
 	struct nj_yara *y;
 	struct yset *set;
 	YR_SCANNER *scanner;
 	uint64_t gen;
 	struct nj_eve_worker *eve;
+	struct nj_yara_stats *st; /* charged: the stats of the worker whose file is scanned */
+	uint32_t max_matches, nm;
+	const YR_RULE **m;
+	uint8_t *scan_buf; /* max_file_size bytes: files of several chunks are copied here */
+	char *out;	   /* YOUT bytes: the yara list / an alert object being written */
+};
+
+#define YJOB_TEXT 8192u	       /* event text of a queued file: fileinfo + alert template */
+#define YSTAGE	  (256u << 10) /* a captured event: larger ones are dropped (counted) */
+#define YOUT	  (256u << 10)
+
+/*
+ * A closed file handed to a scanner thread. The worker has written its
+ * fileinfo event (captured, not sent: text[0, fi_len), the yara keys go in at
+ * fi_at) and one alert with the file's flow context as a template
+ * (text[fi_len, fi_len + al_len); its "alert" object spans [al_s, al_e)); the
+ * scanner writes both out with the scan's results. The chunks stay the
+ * worker's: it frees them once the job is done.
+ */
+struct yjob {
+	uint32_t head, tail, nchunks;
+	uint8_t status; /* YS_OK or YS_PARTIAL */
+	uint64_t len;
+	uint32_t fi_len, fi_at, al_len, al_s, al_e;
+	char *text;
+};
+
+/* Single producer (the worker), single consumer (one scanner thread). */
+struct yqueue {
+	struct yjob *jobs;
+	char *text;
+	uint32_t mask;
+	uint32_t reclaimed; /* worker: jobs whose chunks are freed */
+	alignas(64) atomic_uint prod;
+	alignas(64) atomic_uint cons;
+};
+
+struct nj_yara_worker {
+	struct nj_yara *y;
+	struct yscan sc;
 	struct nj_yara_config cfg;
 	uint32_t max_open;
 	struct yfile *files;
 	uint8_t *arena; /* nchunks * YCHUNK bytes */
 	uint32_t *next; /* chunk links */
 	uint32_t nchunks, free_head, nfree;
-	uint8_t *scan_buf; /* max_file_size bytes: files of several chunks are copied here */
 	/* the file being closed: scan -> log -> done happen in one nj_file_close */
 	uint32_t cur_slot;
-	bool cur_scanned;
+	bool cur_scanned, cur_defer;
 	uint8_t cur_status;
-	uint32_t nm;
-	const YR_RULE **m;
+	/* queueing to a scanner thread (NULL jobs: scans stay on this core) */
+	struct yqueue q;
+	bool wait_full;
+	char *stage; /* 2 * YSTAGE: the captured fileinfo event, then the alert template */
+	uint32_t fi_len, fi_at, al_len, al_end;
 	struct nj_yara_stats st;
 };
 
-static int scan_cb(YR_SCAN_CONTEXT *sc, int msg, void *data, void *arg)
-{
-	struct nj_yara_worker *w = arg;
+struct ythread {
+	struct nj_yara *y;
+	unsigned id;
+	pthread_t tid;
+	bool running;
+	struct yscan sc;
+};
 
-	(void)sc;
+static int scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
+{
+	struct yscan *sc = arg;
+
+	(void)ctx;
 	if (msg != CALLBACK_MSG_RULE_MATCHING)
 		return CALLBACK_CONTINUE;
-	w->st.matches++;
-	if (w->nm < w->cfg.max_matches)
-		w->m[w->nm++] = data;
+	sc->st->matches++;
+	if (sc->nm < sc->max_matches)
+		sc->m[sc->nm++] = data;
 	else
-		w->st.matches_dropped++;
+		sc->st->matches_dropped++;
 	return CALLBACK_CONTINUE;
 }
 
-static int scanner_make(struct nj_yara_worker *w, struct yset *s)
+static int scanner_make(struct yscan *sc, struct yset *s)
 {
-	YR_SCANNER *sc;
+	YR_SCANNER *ys;
 
-	if (yr_scanner_create(s->rules, &sc) != ERROR_SUCCESS)
+	if (yr_scanner_create(s->rules, &ys) != ERROR_SUCCESS)
 		return -ENOMEM;
-	yr_scanner_set_callback(sc, scan_cb, w);
-	if (w->cfg.scan_timeout)
-		yr_scanner_set_timeout(sc, (int)w->cfg.scan_timeout);
-	w->scanner = sc;
-	w->set = s;
-	w->gen = s->gen;
+	yr_scanner_set_callback(ys, scan_cb, sc);
+	if (sc->y->cfg.scan_timeout)
+		yr_scanner_set_timeout(ys, (int)sc->y->cfg.scan_timeout);
+	sc->scanner = ys;
+	sc->set = s;
+	sc->gen = s->gen;
+	return 0;
+}
+
+static void yscan_fini(struct yscan *sc)
+{
+	if (sc->scanner)
+		yr_scanner_destroy(sc->scanner);
+	sc->scanner = NULL;
+	set_put(sc->set);
+	sc->set = NULL;
+	free(sc->m);
+	free(sc->scan_buf);
+	free(sc->out);
+	sc->m = NULL;
+	sc->scan_buf = NULL;
+	sc->out = NULL;
+}
+
+static int yscan_init(struct yscan *sc, struct nj_yara *y, struct nj_eve_worker *eve,
+		      struct nj_yara_stats *st)
+{
+	struct yset *s;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->y = y;
+	sc->eve = eve;
+	sc->st = st;
+	sc->max_matches = y->cfg.max_matches;
+	sc->m = calloc(y->cfg.max_matches, sizeof(*sc->m));
+	/* large and mostly untouched: calloc maps them lazily */
+	sc->scan_buf = calloc(1, y->cfg.max_file_size);
+	sc->out = malloc(YOUT);
+	if (!sc->m || !sc->scan_buf || !sc->out)
+		goto out_free;
+	s = set_get(y);
+	if (scanner_make(sc, s) < 0) {
+		set_put(s);
+		goto out_free;
+	}
+	return 0;
+out_free:
+	yscan_fini(sc);
+	return -ENOMEM;
+}
+
+/* Adopts a reloaded rule set; true when it did. */
+static bool yscan_sync(struct yscan *sc)
+{
+	struct yset *s, *old;
+	YR_SCANNER *osc;
+
+	if (likely(atomic_load_explicit(&sc->y->gen, memory_order_acquire) == sc->gen))
+		return false;
+	/* a reload happened: rare, so a lock and an allocation are fine here */
+	s = set_get(sc->y);
+	old = sc->set;
+	osc = sc->scanner;
+	if (scanner_make(sc, s) < 0) {
+		/* keep scanning with the old set; try again later */
+		sc->scanner = osc;
+		sc->set = old;
+		set_put(s);
+		return false;
+	}
+	yr_scanner_destroy(osc);
+	set_put(old);
+	return true;
+}
+
+static void queue_fini(struct yqueue *q)
+{
+	free(q->jobs);
+	free(q->text);
+	q->jobs = NULL;
+	q->text = NULL;
+}
+
+static int queue_init(struct yqueue *q, uint32_t size)
+{
+	uint32_t n = 1;
+
+	while (n < size)
+		n <<= 1;
+	q->jobs = calloc(n, sizeof(*q->jobs));
+	q->text = malloc((size_t)n * YJOB_TEXT);
+	if (!q->jobs || !q->text) {
+		queue_fini(q);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		q->jobs[i].text = q->text + (size_t)i * YJOB_TEXT;
+	q->mask = n - 1;
+	q->reclaimed = 0;
+	atomic_init(&q->prod, 0);
+	atomic_init(&q->cons, 0);
 	return 0;
 }
 
@@ -493,7 +690,6 @@ struct nj_yara_worker *nj_yara_worker_create(struct nj_yara *y, struct nj_eve_wo
 					     uint32_t max_open)
 {
 	struct nj_yara_worker *w;
-	struct yset *s;
 
 	if (!y || !max_open)
 		return NULL;
@@ -501,7 +697,6 @@ struct nj_yara_worker *nj_yara_worker_create(struct nj_yara *y, struct nj_eve_wo
 	if (!w)
 		return NULL;
 	w->y = y;
-	w->eve = eve;
 	w->cfg = y->cfg;
 	w->max_open = max_open;
 	w->nchunks = (uint32_t)(w->cfg.memcap / YCHUNK);
@@ -509,9 +704,7 @@ struct nj_yara_worker *nj_yara_worker_create(struct nj_yara *y, struct nj_eve_wo
 	/* large and mostly untouched: calloc maps them lazily */
 	w->arena = calloc(w->nchunks, YCHUNK);
 	w->next = calloc(w->nchunks, sizeof(*w->next));
-	w->scan_buf = calloc(1, w->cfg.max_file_size);
-	w->m = calloc(w->cfg.max_matches, sizeof(*w->m));
-	if (!w->files || !w->arena || !w->next || !w->scan_buf || !w->m)
+	if (!w->files || !w->arena || !w->next)
 		goto out_free;
 	for (uint32_t i = 0; i < w->nchunks; i++)
 		w->next[i] = i + 1 < w->nchunks ? i + 1 : YNONE;
@@ -520,10 +713,21 @@ struct nj_yara_worker *nj_yara_worker_create(struct nj_yara *y, struct nj_eve_wo
 	for (uint32_t i = 0; i < max_open; i++)
 		w->files[i].head = w->files[i].tail = YNONE;
 	w->cur_slot = YNONE;
-	s = set_get(y);
-	if (scanner_make(w, s) < 0) {
-		set_put(s);
+	if (yscan_init(&w->sc, y, eve, &w->st) < 0)
 		goto out_free;
+	/* scanner threads running: this worker's closed files go to one of them */
+	if (y->nthreads && eve) {
+		unsigned id;
+
+		w->stage = malloc(2 * (size_t)YSTAGE);
+		if (!w->stage || queue_init(&w->q, w->cfg.queue_size) < 0)
+			goto out_free;
+		w->wait_full = y->wait_full;
+		id = atomic_fetch_add(&y->nreg, 1);
+		if (id >= NJ_YARA_MAX_WORKERS)
+			goto out_free;
+		/* a thread skips a slot still NULL: it sees the worker at its next pass */
+		atomic_store_explicit(&y->reg[id], w, memory_order_release);
 	}
 	return w;
 out_free:
@@ -535,38 +739,68 @@ void nj_yara_worker_destroy(struct nj_yara_worker *w)
 {
 	if (!w)
 		return;
-	if (w->scanner)
-		yr_scanner_destroy(w->scanner);
-	set_put(w->set);
+	if (w->q.jobs) {
+		/* normally a no-op (stopped after the workers); on a failed start the threads
+		 * must not look at this worker any more */
+		nj_yara_threads_stop(w->y);
+		for (unsigned i = 0; i < NJ_YARA_MAX_WORKERS; i++)
+			if (atomic_load(&w->y->reg[i]) == w)
+				atomic_store(&w->y->reg[i], NULL);
+	}
+	yscan_fini(&w->sc);
+	queue_fini(&w->q);
+	free(w->stage);
 	free(w->files);
 	free(w->arena);
 	free(w->next);
-	free(w->scan_buf);
-	free(w->m);
 	free(w);
+}
+
+static void chunk_list_free(struct nj_yara_worker *w, uint32_t head, uint32_t tail, uint32_t n)
+{
+	if (head == YNONE)
+		return;
+	w->next[tail] = w->free_head;
+	w->free_head = head;
+	w->nfree += n;
+	w->st.mem_used -= (uint64_t)n * YCHUNK;
+}
+
+/* Frees the chunks of the files the scanner thread is done with. */
+static void queue_reclaim(struct nj_yara_worker *w)
+{
+	struct yqueue *q = &w->q;
+	uint32_t done = atomic_load_explicit(&q->cons, memory_order_acquire);
+
+	while (q->reclaimed != done) {
+		struct yjob *jb = &q->jobs[q->reclaimed & q->mask];
+
+		chunk_list_free(w, jb->head, jb->tail, jb->nchunks);
+		q->reclaimed++;
+	}
+}
+
+static bool queue_inflight(const struct nj_yara_worker *w)
+{
+	return atomic_load_explicit(&w->q.prod, memory_order_relaxed) != w->q.reclaimed;
+}
+
+/* Waiting (yara.queue-full: wait) for the scanner: yields the CPU, rare by design. */
+static void queue_wait(struct nj_yara_worker *w)
+{
+	w->st.queue_waits++;
+	sched_yield();
+	queue_reclaim(w);
 }
 
 void nj_yara_worker_sync(struct nj_yara_worker *w)
 {
-	struct yset *s, *old;
-	YR_SCANNER *osc;
-
-	if (!w || likely(atomic_load_explicit(&w->y->gen, memory_order_acquire) == w->gen))
+	if (!w)
 		return;
-	/* a reload happened: rare, so a lock and an allocation are fine here */
-	s = set_get(w->y);
-	old = w->set;
-	osc = w->scanner;
-	if (scanner_make(w, s) < 0) {
-		/* keep scanning with the old set; try again at the next burst */
-		w->scanner = osc;
-		w->set = old;
-		set_put(s);
-		return;
-	}
-	yr_scanner_destroy(osc);
-	set_put(old);
-	w->st.reloads++;
+	if (w->q.jobs)
+		queue_reclaim(w);
+	if (yscan_sync(&w->sc))
+		w->st.reloads++;
 }
 
 const struct nj_yara_stats *nj_yara_worker_stats(const struct nj_yara_worker *w)
@@ -591,20 +825,30 @@ void nj_yara_stats_foreach(const struct nj_yara_stats *st,
 	fn(arg, "yara.matches_dropped", st->matches_dropped);
 	fn(arg, "yara.reloads", st->reloads);
 	fn(arg, "yara.memuse", st->mem_used);
+	fn(arg, "yara.queued", st->queued);
+	fn(arg, "yara.queue_full", st->queue_full);
+	fn(arg, "yara.queue_waits", st->queue_waits);
+	fn(arg, "yara.inline", st->inline_scans);
 }
 
 /* ------------------------------------------------------------ file data */
 
 static void chunks_free(struct nj_yara_worker *w, struct yfile *yf)
 {
-	if (yf->head != YNONE) {
-		w->next[yf->tail] = w->free_head;
-		w->free_head = yf->head;
-		w->nfree += yf->nchunks;
-		w->st.mem_used -= (uint64_t)yf->nchunks * YCHUNK;
-	}
+	chunk_list_free(w, yf->head, yf->tail, yf->nchunks);
 	yf->head = yf->tail = YNONE;
 	yf->nchunks = 0;
+}
+
+/* A free chunk; with queued files and yara.queue-full wait, waits for one to come back. */
+static uint32_t chunk_get(struct nj_yara_worker *w)
+{
+	if (w->free_head == YNONE && w->q.jobs) {
+		queue_reclaim(w);
+		while (w->free_head == YNONE && w->wait_full && queue_inflight(w))
+			queue_wait(w);
+	}
+	return w->free_head;
 }
 
 /* Appends n bytes (d NULL: zeros, a gap); false when the arena is full. */
@@ -615,7 +859,7 @@ static bool put(struct nj_yara_worker *w, struct yfile *yf, const uint8_t *d, ui
 		uint8_t *dst;
 
 		if (used == 0 && yf->len == (uint64_t)yf->nchunks * YCHUNK) {
-			uint32_t c = w->free_head;
+			uint32_t c = chunk_get(w);
 
 			if (c == YNONE)
 				return false;
@@ -703,17 +947,87 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void y_scan(void *ctx, uint32_t slot, const struct nj_file_view *v)
+/*
+ * Scans the file held in chunks head.. (len bytes) of arena; returns the
+ * status to log (status unless the scan ended badly). Matches in sc->m.
+ */
+static uint8_t scan_chunks(struct yscan *sc, const uint8_t *arena, const uint32_t *next,
+			   uint32_t head, uint32_t nchunks, uint64_t len, uint8_t status)
 {
-	struct nj_yara_worker *w = ctx;
-	struct yfile *yf;
+	struct nj_yara_stats *st = sc->st;
 	const uint8_t *buf;
 	uint64_t t0;
 	int rc;
 
+	sc->nm = 0;
+	if (nchunks <= 1) {
+		buf = nchunks ? arena + (size_t)head * YCHUNK : sc->scan_buf;
+	} else {
+		uint64_t left = len;
+		uint8_t *o = sc->scan_buf;
+
+		/* libyara scans one contiguous block: strings may span chunks */
+		for (uint32_t c = head; c != YNONE && left; c = next[c]) {
+			uint32_t k = left < YCHUNK ? (uint32_t)left : YCHUNK;
+
+			memcpy(o, arena + (size_t)c * YCHUNK, k);
+			o += k;
+			left -= k;
+		}
+		buf = sc->scan_buf;
+	}
+	t0 = now_us();
+	rc = yr_scanner_scan_mem(sc->scanner, buf, len);
+	st->scan_us += now_us() - t0;
+	st->scanned++;
+	st->bytes += len;
+	switch (rc) {
+	case ERROR_SUCCESS: break;
+	case ERROR_SCAN_TIMEOUT:
+		st->timeouts++;
+		status = YS_TIMEOUT;
+		break;
+	case ERROR_TOO_MANY_MATCHES:
+		st->too_many_matches++;
+		status = YS_TOO_MANY;
+		break;
+	default:
+		st->errors++;
+		status = YS_ERROR;
+		break;
+	}
+	if (sc->nm)
+		st->matched_files++;
+	return status;
+}
+
+/* Free queue slot for the file being closed; false: full (skip mode). */
+static bool queue_slot(struct nj_yara_worker *w)
+{
+	struct yqueue *q = &w->q;
+	uint32_t prod = atomic_load_explicit(&q->prod, memory_order_relaxed);
+
+	if (prod - q->reclaimed <= q->mask)
+		return true;
+	queue_reclaim(w);
+	if (prod - q->reclaimed <= q->mask)
+		return true;
+	if (!w->wait_full)
+		return false;
+	while (prod - q->reclaimed > q->mask)
+		queue_wait(w);
+	return true;
+}
+
+static void y_scan(void *ctx, uint32_t slot, const struct nj_file_view *v)
+{
+	struct nj_yara_worker *w = ctx;
+	struct yfile *yf;
+
 	w->cur_slot = slot;
 	w->cur_scanned = false;
-	w->nm = 0;
+	w->cur_defer = false;
+	w->sc.nm = 0;
 	if (unlikely(slot >= w->max_open))
 		return;
 	yf = &w->files[slot];
@@ -747,45 +1061,21 @@ static void y_scan(void *ctx, uint32_t slot, const struct nj_file_view *v)
 	w->cur_status = yf->status;
 	if (yf->status != YS_OK && yf->status != YS_PARTIAL)
 		return;
-	if (yf->nchunks <= 1) {
-		buf = yf->nchunks ? w->arena + (size_t)yf->head * YCHUNK : w->scan_buf;
-	} else {
-		uint64_t left = yf->len;
-		uint8_t *o = w->scan_buf;
-
-		/* libyara scans one contiguous block: strings may span chunks */
-		for (uint32_t c = yf->head; c != YNONE && left; c = w->next[c]) {
-			uint32_t k = left < YCHUNK ? (uint32_t)left : YCHUNK;
-
-			memcpy(o, w->arena + (size_t)c * YCHUNK, k);
-			o += k;
-			left -= k;
+	if (w->q.jobs) {
+		if (!queue_slot(w)) {
+			w->st.queue_full++;
+			w->cur_status = YS_QUEUE_FULL;
+			return;
 		}
-		buf = w->scan_buf;
+		/* the fileinfo event is captured, finished by the scanner thread (y_done) */
+		w->cur_defer = true;
+		w->fi_at = UINT32_MAX;
+		nj_eve_capture(w->sc.eve, w->stage, YSTAGE, &w->fi_len);
+		return;
 	}
-	t0 = now_us();
-	rc = yr_scanner_scan_mem(w->scanner, buf, yf->len);
-	w->st.scan_us += now_us() - t0;
-	w->st.scanned++;
-	w->st.bytes += yf->len;
+	w->cur_status =
+		scan_chunks(&w->sc, w->arena, w->next, yf->head, yf->nchunks, yf->len, yf->status);
 	w->cur_scanned = true;
-	switch (rc) {
-	case ERROR_SUCCESS: break;
-	case ERROR_SCAN_TIMEOUT:
-		w->st.timeouts++;
-		w->cur_status = YS_TIMEOUT;
-		break;
-	case ERROR_TOO_MANY_MATCHES:
-		w->st.too_many_matches++;
-		w->cur_status = YS_TOO_MANY;
-		break;
-	default:
-		w->st.errors++;
-		w->cur_status = YS_ERROR;
-		break;
-	}
-	if (w->nm)
-		w->st.matched_files++;
 }
 
 /* Meta values: a key given once is a value, a key repeated is an array. */
@@ -847,16 +1137,13 @@ static void meta_write(struct nj_json *j, const char *key, const YR_RULE *r, boo
 	nj_json_close_obj(j);
 }
 
-static void y_log(void *ctx, uint32_t slot, struct nj_json *j)
+/* The fileinfo keys: "yara" (when scanned) and "yara_status" (when not a plain success). */
+static void yara_keys(struct nj_json *j, const struct yscan *sc, bool scanned, uint8_t status)
 {
-	struct nj_yara_worker *w = ctx;
-
-	if (slot != w->cur_slot)
-		return;
-	if (w->cur_scanned) {
+	if (scanned) {
 		nj_json_open_arr(j, "yara");
-		for (uint32_t i = 0; i < w->nm; i++) {
-			const YR_RULE *r = w->m[i];
+		for (uint32_t i = 0; i < sc->nm; i++) {
+			const YR_RULE *r = sc->m[i];
 			const char *tag;
 
 			nj_json_open_obj(j, NULL);
@@ -873,21 +1160,40 @@ static void y_log(void *ctx, uint32_t slot, struct nj_json *j)
 		}
 		nj_json_close_arr(j);
 	}
-	if (w->cur_status != YS_OK)
-		nj_json_str(j, "yara_status", ystatus_name[w->cur_status]);
+	if (status != YS_OK)
+		nj_json_str(j, "yara_status", ystatus_name[status]);
+}
+
+static void y_log(void *ctx, uint32_t slot, struct nj_json *j)
+{
+	struct nj_yara_worker *w = ctx;
+
+	if (slot != w->cur_slot)
+		return;
+	if (w->cur_defer) {
+		/* the place of the yara keys in the captured event (the object has keys before) */
+		w->fi_at = (uint32_t)j->len;
+		return;
+	}
+	yara_keys(j, &w->sc, w->cur_scanned, w->cur_status);
 }
 
 struct alert_arg {
-	struct nj_yara_worker *w;
+	const struct nj_yara_config *cfg;
 	const struct nj_file_view *v;
 	const YR_RULE *r;
+	uint32_t *end; /* template: where the alert object closes */
 };
 
 static void alert_meta(struct nj_json *j, const void *arg)
 {
 	const struct alert_arg *a = arg;
 
-	if (a->w->cfg.alert_metadata && a->r->metas)
+	if (a->end) {
+		*a->end = (uint32_t)j->len;
+		return;
+	}
+	if (a->cfg->alert_metadata && a->r->metas)
 		meta_write(j, "metadata", a->r, true);
 }
 
@@ -943,25 +1249,30 @@ static uint32_t meta_severity(const YR_RULE *r)
 	return 2;
 }
 
-static void y_done(void *ctx, uint32_t slot, const struct nj_file_view *v)
+static void alert_fill(struct nj_alert_ext *x, const struct yscan *sc, const YR_RULE *r, char *sig,
+		       size_t siglen)
 {
-	struct nj_yara_worker *w = ctx;
+	const char *cat = meta_str(r, "category");
+
+	x->gid = sc->y->cfg.gid;
+	/* index in compiled order: the same rule set gives the same ids */
+	x->sid = sc->y->cfg.sid_base + (uint32_t)(r - sc->set->rules->rules_table);
+	x->rev = 1;
+	x->severity = meta_severity(r);
+	snprintf(sig, siglen, "YARA %s", r->identifier);
+	x->signature = sig;
+	x->category = cat ? cat : "YARA match";
+}
+
+/* The alerts of the file just scanned, written with its flow context (on the worker). */
+static void alerts_write(struct nj_yara_worker *w, const struct nj_file_view *v)
+{
 	char sig[300];
 
-	if (slot != w->cur_slot || !w->cfg.alerts || !w->eve || !w->nm)
-		goto out;
-	for (uint32_t i = 0; i < w->nm; i++) {
-		const YR_RULE *r = w->m[i];
-		struct alert_arg a = {.w = w, .v = v, .r = r};
-		const char *cat = meta_str(r, "category");
+	for (uint32_t i = 0; i < w->sc.nm; i++) {
+		const YR_RULE *r = w->sc.m[i];
+		struct alert_arg a = {.cfg = &w->cfg, .v = v, .r = r};
 		struct nj_alert_ext x = {
-			.gid = w->cfg.gid,
-			/* index in compiled order: the same rule set gives the same ids */
-			.sid = w->cfg.sid_base + (uint32_t)(r - w->set->rules->rules_table),
-			.rev = 1,
-			.severity = meta_severity(r),
-			.signature = sig,
-			.category = cat ? cat : "YARA match",
 			.flow = w->cfg.alert_flow,
 			.tx_id_set = true,
 			.tx_id = v->tx_id,
@@ -972,13 +1283,173 @@ static void y_done(void *ctx, uint32_t slot, const struct nj_file_view *v)
 			.pre_flow_arg = v->meta_arg,
 		};
 
-		snprintf(sig, sizeof(sig), "YARA %s", r->identifier);
-		nj_alert_write_ext(w->eve, &x, v->flow, v->dir, v->ts_us, v->pcap_cnt);
+		alert_fill(&x, &w->sc, r, sig, sizeof(sig));
+		nj_alert_write_ext(w->sc.eve, &x, v->flow, v->dir, v->ts_us, v->pcap_cnt);
 		w->st.alerts++;
 	}
+}
+
+/* Offset of the alert object's key in an alert template, or UINT32_MAX. */
+static uint32_t alert_key_at(const char *t, uint32_t n)
+{
+	static const char key[] = "\"alert\":{\"action\"";
+	const char *p = memmem(t, n, key, sizeof(key) - 1);
+
+	/* a string value cannot hold this unescaped: the first one is the key */
+	return p ? (uint32_t)(p - t) : UINT32_MAX;
+}
+
+/*
+ * Writes a scanned file's events from its texts: the fileinfo event with the
+ * yara keys put in, then one alert per match from the template, its "alert"
+ * object replaced.
+ */
+static void job_write(struct yscan *sc, const struct yjob *jb, const char *text, bool scanned,
+		      uint8_t status)
+{
+	struct nj_eve_piece pc[3];
+	struct nj_json j;
+	char sig[300];
+
+	if (jb->fi_len) {
+		nj_json_init(&j, sc->out, YOUT);
+		nj_json_open_obj(&j, NULL);
+		yara_keys(&j, sc, scanned, status);
+		if (!nj_json_ok(&j)) {
+			sc->st->errors++;
+		} else {
+			/* "{" + keys: the keys follow others in the captured object */
+			sc->out[0] = ',';
+			pc[0] = (struct nj_eve_piece){text, jb->fi_at};
+			pc[1] = (struct nj_eve_piece){sc->out, j.len > 1 ? j.len : 0};
+			pc[2] = (struct nj_eve_piece){text + jb->fi_at, jb->fi_len - jb->fi_at};
+			nj_eve_write_raw(sc->eve, NJ_EVE_FILEINFO, pc, 3);
+		}
+	}
+	if (!jb->al_len)
+		return;
+	for (uint32_t i = 0; i < sc->nm; i++) {
+		const YR_RULE *r = sc->m[i];
+		struct nj_alert_ext x = {0};
+		const char *al = text + jb->fi_len;
+
+		alert_fill(&x, sc, r, sig, sizeof(sig));
+		/* the same keys, in the same order, as nj_alert_write_ext */
+		nj_json_init(&j, sc->out, YOUT);
+		nj_json_open_obj(&j, NULL);
+		nj_json_open_obj(&j, "alert");
+		nj_json_str(&j, "action", "allowed");
+		nj_json_u64(&j, "gid", x.gid);
+		nj_json_u64(&j, "signature_id", x.sid);
+		nj_json_u64(&j, "rev", x.rev);
+		nj_json_str(&j, "signature", x.signature);
+		nj_json_str(&j, "category", x.category);
+		nj_json_u64(&j, "severity", x.severity);
+		if (sc->y->cfg.alert_metadata && r->metas)
+			meta_write(&j, "metadata", r, true);
+		nj_json_close_obj(&j);
+		if (!nj_json_ok(&j)) {
+			sc->st->errors++;
+			continue;
+		}
+		pc[0] = (struct nj_eve_piece){al, jb->al_s};
+		pc[1] = (struct nj_eve_piece){sc->out + 1, j.len - 1};
+		pc[2] = (struct nj_eve_piece){al + jb->al_e, jb->al_len - jb->al_e};
+		nj_eve_write_raw(sc->eve, NJ_EVE_ALERT, pc, 3);
+		sc->st->alerts++;
+	}
+}
+
+/* The deferred file: its texts captured, now queued (or scanned here if they do not fit). */
+static void defer_finish(struct nj_yara_worker *w, const struct nj_file_view *v)
+{
+	struct yfile *yf = &w->files[w->cur_slot];
+	struct yqueue *q = &w->q;
+	struct yjob *jb;
+	uint32_t prod;
+
+	nj_eve_capture(w->sc.eve, NULL, 0, NULL);
+	w->al_len = 0;
+	if (w->fi_len == UINT32_MAX || (w->fi_len && w->fi_at >= w->fi_len)) {
+		w->st.errors++; /* an event over YSTAGE bytes: not written */
+		w->fi_len = 0;
+	}
+	/* an alert with the file's flow context, its alert object replaced per match later */
+	if (w->cfg.alerts && nj_eve_wants(w->sc.eve, NJ_EVE_ALERT)) {
+		struct alert_arg a = {.cfg = &w->cfg, .v = v, .end = &w->al_end};
+		struct nj_alert_ext x = {
+			.flow = w->cfg.alert_flow,
+			.tx_id_set = true,
+			.tx_id = v->tx_id,
+			.alert_fn = alert_meta,
+			.pre_flow_fn = v->meta_fn,
+			.post_flow_fn = alert_file,
+			.arg = &a,
+			.pre_flow_arg = v->meta_arg,
+		};
+
+		w->al_end = UINT32_MAX;
+		nj_eve_capture(w->sc.eve, w->stage + YSTAGE, YSTAGE, &w->al_len);
+		nj_alert_write_ext(w->sc.eve, &x, v->flow, v->dir, v->ts_us, v->pcap_cnt);
+		nj_eve_capture(w->sc.eve, NULL, 0, NULL);
+		if (w->al_len == UINT32_MAX || w->al_end >= w->al_len) {
+			w->st.errors++;
+			w->al_len = 0;
+		}
+	}
+	prod = atomic_load_explicit(&q->prod, memory_order_relaxed);
+	jb = &q->jobs[prod & q->mask];
+	jb->al_s = w->al_len ? alert_key_at(w->stage + YSTAGE, w->al_len) : 0;
+	jb->al_e = w->al_end + 1;
+	jb->fi_len = w->fi_len;
+	jb->fi_at = w->fi_at;
+	jb->al_len = w->al_len;
+	jb->status = w->cur_status;
+	if (jb->al_s == UINT32_MAX) {
+		w->st.errors++;
+		jb->al_len = 0;
+	}
+	if ((uint64_t)jb->fi_len + jb->al_len > YJOB_TEXT) {
+		/* rare (a long URL, many headers): scanned here, as with yara.threads 0 */
+		struct yjob tmp = *jb;
+		uint8_t st;
+
+		w->st.inline_scans++;
+		memmove(w->stage + jb->fi_len, w->stage + YSTAGE, jb->al_len);
+		st = scan_chunks(&w->sc, w->arena, w->next, yf->head, yf->nchunks, yf->len,
+				 yf->status);
+		job_write(&w->sc, &tmp, w->stage, true, st);
+		return;
+	}
+	memcpy(jb->text, w->stage, jb->fi_len);
+	memcpy(jb->text + jb->fi_len, w->stage + YSTAGE, jb->al_len);
+	/* the chunks go with the job: the worker frees them when it is done */
+	jb->head = yf->head;
+	jb->tail = yf->tail;
+	jb->nchunks = yf->nchunks;
+	jb->len = yf->len;
+	yf->head = yf->tail = YNONE;
+	yf->nchunks = 0;
+	w->st.queued++;
+	atomic_store_explicit(&q->prod, prod + 1, memory_order_release);
+}
+
+static void y_done(void *ctx, uint32_t slot, const struct nj_file_view *v)
+{
+	struct nj_yara_worker *w = ctx;
+
+	if (slot != w->cur_slot)
+		goto out;
+	if (w->cur_defer) {
+		w->cur_defer = false;
+		defer_finish(w, v);
+		goto out;
+	}
+	if (w->cfg.alerts && w->sc.eve && w->sc.nm)
+		alerts_write(w, v);
 out:
 	w->cur_slot = YNONE;
-	w->nm = 0;
+	w->sc.nm = 0;
 }
 
 static void y_release(void *ctx, uint32_t slot)
@@ -1002,3 +1473,134 @@ const struct nj_file_scanner_ops nj_yara_file_ops = {
 	.done = y_done,
 	.release = y_release,
 };
+
+/* ------------------------------------------------------------ scanner threads */
+
+/* Runs the jobs queued by worker w; true when there was one. */
+static bool thread_drain(struct ythread *t, struct nj_yara_worker *w)
+{
+	struct yqueue *q = &w->q;
+	uint32_t cons = atomic_load_explicit(&q->cons, memory_order_relaxed);
+	uint32_t prod = atomic_load_explicit(&q->prod, memory_order_acquire);
+
+	if (cons == prod)
+		return false;
+	t->sc.st = &w->st;
+	while (cons != prod) {
+		const struct yjob *jb = &q->jobs[cons & q->mask];
+		uint8_t st = scan_chunks(&t->sc, w->arena, w->next, jb->head, jb->nchunks, jb->len,
+					 jb->status);
+
+		job_write(&t->sc, jb, jb->text, true, st);
+		atomic_store_explicit(&q->cons, ++cons, memory_order_release);
+	}
+	return true;
+}
+
+static void *thread_main(void *arg)
+{
+	struct ythread *t = arg;
+	struct nj_yara *y = t->y;
+	unsigned idle = 0;
+
+	for (;;) {
+		/* read before the pass: a stop seen means every job queued was in this pass */
+		bool stopping = atomic_load_explicit(&y->stop, memory_order_acquire);
+		unsigned n = atomic_load_explicit(&y->nreg, memory_order_acquire);
+		bool any = false;
+		struct timespec ts;
+
+		yscan_sync(&t->sc);
+		if (n > NJ_YARA_MAX_WORKERS)
+			n = NJ_YARA_MAX_WORKERS;
+		for (unsigned i = t->id; i < n; i += y->nthreads) {
+			struct nj_yara_worker *w =
+				atomic_load_explicit(&y->reg[i], memory_order_acquire);
+
+			if (w)
+				any |= thread_drain(t, w);
+		}
+		if (any) {
+			idle = 0;
+			continue;
+		}
+		if (stopping)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		nj_eve_worker_tick(t->sc.eve,
+				   (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+		/* idle: sleep a little longer each time, up to 1 ms */
+		if (idle < 10)
+			idle++;
+		ts.tv_sec = 0;
+		ts.tv_nsec = 100000L * idle;
+		nanosleep(&ts, NULL);
+	}
+	nj_eve_worker_flush(t->sc.eve);
+	return NULL;
+}
+
+int nj_yara_threads_start(struct nj_yara *y, struct nj_eve_worker *const *eve, unsigned n,
+			  bool offline)
+{
+	if (!y || !n || y->nthreads)
+		return y && n ? -EBUSY : 0;
+	y->threads = calloc(n, sizeof(*y->threads));
+	if (!y->threads)
+		return -ENOMEM;
+	y->nalloc = n;
+	y->wait_full = y->cfg.queue_full == NJ_YARA_QFULL_WAIT ||
+		       (y->cfg.queue_full == NJ_YARA_QFULL_AUTO && offline);
+	atomic_store(&y->stop, false);
+	for (unsigned i = 0; i < n; i++) {
+		struct ythread *t = &y->threads[i];
+
+		t->y = y;
+		t->id = i;
+		if (yscan_init(&t->sc, y, eve[i], NULL) < 0)
+			goto out_stop;
+		y->nthreads = i + 1; /* thread ids modulo: set before any worker registers */
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (pthread_create(&y->threads[i].tid, NULL, thread_main, &y->threads[i]) != 0)
+			goto out_stop;
+		y->threads[i].running = true;
+		pthread_setname_np(y->threads[i].tid, "nj-yara");
+	}
+	return 0;
+out_stop:
+	nj_yara_threads_stop(y);
+	y->nthreads = 0;
+	return -ENOMEM;
+}
+
+void nj_yara_threads_stop(struct nj_yara *y)
+{
+	if (!y || !y->threads)
+		return;
+	atomic_store_explicit(&y->stop, true, memory_order_release);
+	for (unsigned i = 0; i < y->nthreads; i++) {
+		if (y->threads[i].running)
+			pthread_join(y->threads[i].tid, NULL);
+		y->threads[i].running = false;
+	}
+	/* the workers are done: give back the chunks of the files scanned (memuse gauge) */
+	for (unsigned i = 0; i < atomic_load(&y->nreg) && i < NJ_YARA_MAX_WORKERS; i++)
+		if (y->reg[i])
+			queue_reclaim(y->reg[i]);
+}
+
+unsigned nj_yara_threads(const struct nj_yara *y)
+{
+	return y ? y->cfg.threads : 0;
+}
+
+static void threads_free(struct nj_yara *y)
+{
+	nj_yara_threads_stop(y);
+	for (unsigned i = 0; i < y->nalloc; i++)
+		yscan_fini(&y->threads[i].sc);
+	free(y->threads);
+	y->threads = NULL;
+	y->nalloc = y->nthreads = 0;
+}

@@ -39,7 +39,11 @@ struct nj_conf;
 struct nj_eve_worker;
 struct nj_file_scanner_ops;
 
-#define NJ_YARA_MAX_PATHS 64
+#define NJ_YARA_MAX_PATHS   64
+#define NJ_YARA_MAX_THREADS 64
+#define NJ_YARA_MAX_WORKERS 256
+
+enum nj_yara_qfull { NJ_YARA_QFULL_AUTO, NJ_YARA_QFULL_WAIT, NJ_YARA_QFULL_SKIP };
 
 struct nj_yara_config {
 	bool enabled;
@@ -54,6 +58,9 @@ struct nj_yara_config {
 	bool alerts;		/* alert events */
 	bool alert_flow;	/* the "flow" object in alerts (eve-log alert metadata) */
 	bool alert_metadata;	/* rule meta as alert "metadata" */
+	uint32_t threads;	/* scanner threads; 0: scan on the worker at close */
+	uint32_t queue_size;	/* closed files queued per worker */
+	enum nj_yara_qfull queue_full;
 };
 
 void nj_yara_config_defaults(struct nj_yara_config *cfg);
@@ -90,6 +97,10 @@ struct nj_yara_stats {
 	uint64_t matches_dropped;  /* matches beyond max-matches, not logged */
 	uint64_t reloads;	   /* rule sets adopted after a reload */
 	uint64_t mem_used;	   /* gauge: arena bytes in use */
+	uint64_t queued;	   /* files handed to a scanner thread */
+	uint64_t queue_full;	   /* files not scanned: the queue was full (queue-full: skip) */
+	uint64_t queue_waits;	   /* times the worker waited for a scanner (queue-full: wait) */
+	uint64_t inline_scans;	   /* queued files scanned on the worker: event text too long */
 };
 
 struct nj_yara_worker;
@@ -102,6 +113,23 @@ void nj_yara_worker_sync(struct nj_yara_worker *w);
 const struct nj_yara_stats *nj_yara_worker_stats(const struct nj_yara_worker *w);
 void nj_yara_stats_foreach(const struct nj_yara_stats *st,
 			   void (*fn)(void *arg, const char *name, uint64_t v), void *arg);
+
+/*
+ * Scanner threads (yara.threads; call before the workers are created, with
+ * one EVE handle per thread): a worker created afterwards no longer scans at
+ * close. It captures the file's fileinfo event and an alert template
+ * (nj_eve_capture) and queues them with the file's chunks (no copy of the
+ * bytes) on its single-producer single-consumer queue; the thread scans and
+ * writes the events, with the yara results, through its own handle. A full
+ * queue waits or skips (yara.queue-full; auto: wait when offline). stop waits
+ * until every queued file is scanned and flushes the threads' handles: call
+ * it once the workers are done, before their scanners and EVE are closed.
+ */
+int nj_yara_threads_start(struct nj_yara *y, struct nj_eve_worker *const *eve, unsigned n,
+			  bool offline);
+void nj_yara_threads_stop(struct nj_yara *y);
+/* yara.threads of the configuration that made y (0 when y is NULL). */
+unsigned nj_yara_threads(const struct nj_yara *y);
 
 /* The scanner to give nj_files_set_scanner with the worker as context. */
 extern const struct nj_file_scanner_ops nj_yara_file_ops;
