@@ -32,7 +32,11 @@ static int num_or_var(struct nj_detect_parse *ps, const char *v, const char *wha
 		int idx = nj_detect_var_find(ps, v);
 
 		if (idx < 0)
-			return nj_detect_fail(ps, "unknown byte_extract var seen in %s - %s",
+			/* Suricata's two wordings: byte_test vs byte_jump/byte_math */
+			return nj_detect_fail(ps,
+					      strcmp(ps->kw, "byte_test") == 0
+						      ? "Unknown byte_extract var seen in %s - %s"
+						      : "unknown byte_ keyword var seen in %s - %s",
 					      ps->kw, v);
 		*out = idx;
 		*var = true;

@@ -122,12 +122,14 @@ static int load_classes(struct nj_detect_rules *r, const char *path, FILE *err)
 
 		if (*p == '#' || !*p)
 			continue;
-		if (strncmp(p, "config classification:", 22) != 0)
-			continue;
-		if (nj_detect_split(p + 22, ',', parts, 4) != 3 ||
+		if (strncmp(p, "config classification:", 22) != 0 ||
+		    nj_detect_split(p + 22, ',', parts, 4) != 3 ||
 		    nj_detect_parse_i64(parts[2], 1, 255, &prio) < 0) {
 			if (err)
 				fprintf(err, "%s: invalid classification line: %s\n", path, p);
+			nj_log_mod(NJ_LOG_ERR, NJ_LOG_TO_FILES, "classification-config",
+				   "Invalid Classtype in classification.config file %s: \"%s\"",
+				   path, p);
 			continue;
 		}
 		if (class_add(r, parts[0], parts[1], (int)prio) < 0) {
