@@ -406,6 +406,17 @@ static int kw_byte_math(struct nj_detect_parse *ps, const struct nj_detect_keywo
 					  "non-string");
 	if (b->op == NJ_BOP_DIV && !(b->flags & NJ_BF_VALUE_VAR) && b->value == 0)
 		return nj_detect_fail(ps, "byte_math rvalue cannot be 0 with division");
+	if ((b->flags & NJ_BF_RELATIVE) && ps->sticky >= 0) {
+		/* as Suricata: in a sticky buffer, relative needs a content or pcre before it */
+		bool prev = false;
+
+		for (unsigned i = 0; i < ps->nel && !prev; i++)
+			prev = ps->el[i].el.type == NJ_EL_CONTENT ||
+			       ps->el[i].el.type == NJ_EL_PCRE;
+		if (!prev)
+			return nj_detect_fail(ps,
+					      "relative specified without previous pattern match");
+	}
 	idx = nj_detect_var_add(ps, result);
 	if (idx < 0)
 		return -1;

@@ -511,7 +511,6 @@ UNSUP(pktvar, "pktvar", "packet variables")
 UNSUP(flowvar, "flowvar", "flow variables")
 UNSUP(entropy, "entropy", "entropy of a buffer")
 UNSUP(absent, "absent", "buffer absence")
-UNSUP(transform_pcrexform, "pcrexform", "regex capture transform")
 UNSUP(transform_luaxform, "luaxform", "Lua transform")
 UNSUP(transform_from_base64, "from_base64", "base64 transform")
 UNSUP(rpc, "rpc", "RPC program/version/procedure")
@@ -519,3 +518,9 @@ UNSUP(flow_age, "flow.age", "flow age")
 UNSUP(flow_pkts, "flow.pkts", "flow packet counters")
 UNSUP(flow_bytes, "flow.bytes", "flow byte counters")
 UNSUP(icmpv6_mtu, "icmpv6.mtu", "ICMPv6 MTU")
+
+/* pcrexform is not implemented, but its syntax is checked first: a malformed one
+ * fails as in Suricata, a well-formed one skips the rule as unsupported. */
+NJ_DETECT_KEYWORD(transform_pcrexform, .name = "pcrexform",
+		  .flags = NJ_KWF_VALUE | NJ_KWF_QUOTED | NJ_KWF_TRANSFORM,
+		  .doc = "regex capture transform (not implemented: syntax checked, rule skipped)")
