@@ -76,7 +76,7 @@ struct nj_worker {
 	struct nj_baseline *baseline; /* learn / check flows against the baseline */
 	uint16_t dns_proto;	      /* app_proto id of DNS (beacon observations of queries) */
 	struct nj_detect_thread *det;
-	struct nj_yara_worker *yara; /* YARA scanner of this core's files, or NULL */
+	struct nj_yara_worker *yara;   /* YARA scanner of this core's files, or NULL */
 	struct nj_intel_thread *intel; /* NULL: threat intel off */
 	bool log_flow, log_netflow, log_anomaly;
 	bool anomaly_packethdr;
@@ -154,7 +154,7 @@ struct nj_app {
 	struct nj_eve_worker *eve_ctl;
 	struct nj_detect_rules *rules;
 	struct nj_detect_engine *detect;
-	struct nj_yara *yara; /* compiled YARA rules (yara.enabled), or NULL */
+	struct nj_yara *yara;		  /* compiled YARA rules (yara.enabled), or NULL */
 	struct nj_baseline_ctx *baseline; /* shared, read-only while workers run */
 
 	/* offline input */
