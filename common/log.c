@@ -59,55 +59,68 @@ const char *nj_log_module_of(const char *file, char *buf, size_t len)
 	return buf;
 }
 
-static void json_str(FILE *f, const char *s)
+/* Appends s as a JSON string to buf (at *o, cut short at len). */
+static void json_str(char *buf, size_t len, size_t *o, const char *s)
 {
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p == '\t')
-			fputs("\\t", f);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
+	static const char hex[] = "0123456789abcdef";
+
+	if (*o + 1 < len)
+		buf[(*o)++] = '"';
+	for (const unsigned char *p = (const unsigned char *)s; *p && *o + 8 < len; p++) {
+		if (*p == '"' || *p == '\\') {
+			buf[(*o)++] = '\\';
+			buf[(*o)++] = (char)*p;
+		} else if (*p < 0x20) {
+			memcpy(buf + *o, "\\u00", 4);
+			*o += 4;
+			buf[(*o)++] = hex[*p >> 4];
+			buf[(*o)++] = hex[*p & 15];
+		} else {
+			buf[(*o)++] = (char)*p;
+		}
 	}
-	fputc('"', f);
+	if (*o + 1 < len)
+		buf[(*o)++] = '"';
+	buf[*o < len ? *o : len - 1] = '\0';
 }
 
+/*
+ * Each line is formatted whole and written with one call, so that lines from
+ * several threads do not interleave.
+ */
 static void to_sinks(int level, const char *module, const char *msg)
 {
 	static const char *const lvl[] = {"Error", "Warning", "Info", "Debug"};
 	struct timeval tv;
 	struct tm tm;
-	char ts[64];
+	char ts[64], line[10240];
+	size_t o;
 
 	if (!nsinks)
 		return;
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	for (unsigned i = 0; i < nsinks; i++) {
-		FILE *f = sinks[i].f;
-
 		if (level > sinks[i].level)
 			continue;
 		if (sinks[i].json) {
 			strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-			fprintf(f,
+			o = (size_t)snprintf(
+				line, sizeof(line),
 				"{\"timestamp\":\"%s.%06ld+0000\",\"log_level\":\"%s\","
 				"\"event_type\":\"engine\",\"engine\":{\"message\":",
 				ts, (long)tv.tv_usec, lvl[level & 3]);
-			json_str(f, msg);
-			fputs(",\"module\":", f);
-			json_str(f, module);
-			fputs("}}\n", f);
+			json_str(line, sizeof(line) - 32, &o, msg);
+			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"module\":");
+			json_str(line, sizeof(line) - 8, &o, module);
+			snprintf(line + o, sizeof(line) - o, "}}\n");
 		} else {
 			strftime(ts, sizeof(ts), "%d/%m/%Y -- %H:%M:%S", &tm);
-			fprintf(f, "[%s] <%s> -- %s: %s\n", ts, lvl[level & 3], module, msg);
+			snprintf(line, sizeof(line), "[%s] <%s> -- %s: %s\n", ts, lvl[level & 3],
+				 module, msg);
 		}
-		fflush(f);
+		fputs(line, sinks[i].f);
+		fflush(sinks[i].f);
 	}
 }
 
