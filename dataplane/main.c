@@ -21,6 +21,8 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include "dataplane/log_outputs.h"
+#include "dataplane/pcap_dir.h"
 #include "detect/detect.h"
 #include "export/geoip.h"
 #include "detect/intel/dataset.h"
@@ -162,6 +164,7 @@ enum {
 	OPT_IGNORED,
 	OPT_ENGINE_ANALYSIS,
 	OPT_DATA_DIR,
+	OPT_INIT_ERRORS_FATAL,
 };
 
 int main(int argc, char **argv)
@@ -176,6 +179,7 @@ int main(int argc, char **argv)
 		{"simulate-ips", no_argument, NULL, OPT_IGNORED},
 		{"engine-analysis", no_argument, NULL, OPT_ENGINE_ANALYSIS},
 		{"data-dir", required_argument, NULL, OPT_DATA_DIR},
+		{"init-errors-fatal", no_argument, NULL, OPT_INIT_ERRORS_FATAL},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -188,6 +192,7 @@ int main(int argc, char **argv)
 	struct nj_detect_rules *rules = NULL;
 	struct nj_geoip *geoip = NULL;
 	bool test_mode = false, rules_failed = false, baseline_failed = false;
+	bool errors_fatal = false;
 	const char *data_dir = NULL;
 	int c, ret, verbose = 0;
 	unsigned w;
@@ -264,6 +269,7 @@ int main(int argc, char **argv)
 		case OPT_IGNORED_ARG:
 		case OPT_IGNORED: break;
 		case OPT_DATA_DIR: data_dir = optarg; break;
+		case OPT_INIT_ERRORS_FATAL: errors_fatal = true; break;
 		case OPT_ENGINE_ANALYSIS: test_mode = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -280,12 +286,17 @@ int main(int argc, char **argv)
 		if (nj_settings_load(app, config_path, sets, nsets) < 0 ||
 		    nj_datasets_configure(app->conf) < 0 || nj_intel_init(app->conf) < 0)
 			return 1;
+		if (nj_log_outputs_open(app->conf, app->set.log_dir) < 0)
+			return 1;
 		if (nj_geoip_start(app->conf, &geoip) < 0)
 			return 1;
 		nj_geoip_close(geoip);
 		nj_intel_shutdown();
 		rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
 				   verbose > 0, &rules_failed);
+		if (rules_failed)
+			nj_log_mod(NJ_LOG_ERR, NJ_LOG_TO_FILES, "nightjar",
+				   "Loading signatures failed.");
 		nj_detect_rules_free(rules);
 		{
 			struct nj_yara *y = NULL;
@@ -324,7 +335,19 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	if (app->set.pcap_path) {
+		char *one = NULL;
+
+		ret = nj_pcap_dir_resolve(app->set.pcap_path, &one);
+		if (ret < 0)
+			return 1;
+		if (ret == 0)
+			app->set.pcap_path = one; /* NULL: a directory without captures */
+	}
 	if (nj_settings_load(app, config_path, sets, nsets) < 0)
+		return 1;
+	mkdir_p(app->set.log_dir);
+	if (nj_log_outputs_open(app->conf, app->set.log_dir) < 0)
 		return 1;
 	if (nj_geoip_start(app->conf, &geoip) < 0)
 		return 1;
@@ -333,12 +356,16 @@ int main(int argc, char **argv)
 		return 1;
 	rules = rules_load(app, rules_excl, nrules_excl, rules_extra, nrules_extra, stdout,
 			   verbose > 0, &rules_failed);
-	if (rules && rules->nsigs == 0 && rules_bad) {
-		/* as Suricata: rules were given and not one of them loads */
-		NJ_ERR("no rule loaded: every rule failed (see above)");
+	if (rules && rules_bad && errors_fatal) {
+		/* as Suricata with --init-errors-fatal: a rule that fails stops start-up */
+		nj_log_mod(NJ_LOG_ERR, NJ_LOG_TO_CONSOLE | NJ_LOG_TO_FILES, "nightjar",
+			   "Loading signatures failed.");
 		nj_detect_rules_free(rules);
 		return 1;
 	}
+	if (rules && (nrules_excl || nrules_extra || rules->nsigs))
+		nj_log_mod(NJ_LOG_INFO, NJ_LOG_TO_FILES, "detect", "%u signatures processed.",
+			   rules->nsigs);
 	app->rules = rules;
 	app->detect = nj_detect_engine_build(rules, app->conf);
 	if (!app->detect) {
@@ -365,6 +392,18 @@ int main(int argc, char **argv)
 			nj_detect_rules_free(rules);
 			return 1;
 		}
+	}
+	if (app->set.mode == NJ_MODE_OFFLINE && !app->set.pcap_path) {
+		/* -r DIR without captures: configuration and rules only, as Suricata */
+		nj_detect_engine_free(app->detect);
+		nj_detect_rules_free(rules);
+		nj_yara_destroy(app->yara);
+		nj_geoip_close(geoip);
+		nj_datasets_free_all();
+		nj_intel_shutdown();
+		nj_baseline_ctx_free(app->baseline);
+		nj_conf_free(app->conf);
+		return 0;
 	}
 	ret = mkdir_p(app->set.log_dir);
 	if (ret < 0) {

@@ -32,7 +32,11 @@ static int num_or_var(struct nj_detect_parse *ps, const char *v, const char *wha
 		int idx = nj_detect_var_find(ps, v);
 
 		if (idx < 0)
-			return nj_detect_fail(ps, "unknown byte_extract var seen in %s - %s",
+			/* Suricata's two wordings: byte_test vs byte_jump/byte_math */
+			return nj_detect_fail(ps,
+					      strcmp(ps->kw, "byte_test") == 0
+						      ? "Unknown byte_extract var seen in %s - %s"
+						      : "unknown byte_ keyword var seen in %s - %s",
 					      ps->kw, v);
 		*out = idx;
 		*var = true;
@@ -402,6 +406,17 @@ static int kw_byte_math(struct nj_detect_parse *ps, const struct nj_detect_keywo
 					  "non-string");
 	if (b->op == NJ_BOP_DIV && !(b->flags & NJ_BF_VALUE_VAR) && b->value == 0)
 		return nj_detect_fail(ps, "byte_math rvalue cannot be 0 with division");
+	if ((b->flags & NJ_BF_RELATIVE) && ps->sticky >= 0) {
+		/* as Suricata: in a sticky buffer, relative needs a content or pcre before it */
+		bool prev = false;
+
+		for (unsigned i = 0; i < ps->nel && !prev; i++)
+			prev = ps->el[i].el.type == NJ_EL_CONTENT ||
+			       ps->el[i].el.type == NJ_EL_PCRE;
+		if (!prev)
+			return nj_detect_fail(ps,
+					      "relative specified without previous pattern match");
+	}
 	idx = nj_detect_var_add(ps, result);
 	if (idx < 0)
 		return -1;

@@ -129,11 +129,68 @@ int nj_detect_content_prepare(struct nj_detect_rules *r, struct nj_detect_conten
 	return 0;
 }
 
+/* The transform name a content can never match after, or NULL (Suricata's checks). */
+static const char *tf_incompatible(uint8_t type, const struct nj_detect_content *c)
+{
+	for (uint32_t i = 0; i < c->len; i++) {
+		uint8_t b = c->bytes[i];
+
+		switch (type) {
+		case NJ_TF_TO_LOWER:
+			if (isupper(b))
+				return "to_lowercase";
+			break;
+		case NJ_TF_TO_UPPER:
+			if (islower(b))
+				return "to_uppercase";
+			break;
+		case NJ_TF_STRIP_WS:
+			if (isspace(b))
+				return "strip_whitespace";
+			break;
+		case NJ_TF_COMPRESS_WS:
+			if (isspace(b) && i + 1 < c->len && isspace(c->bytes[i + 1]))
+				return "compress_whitespace";
+			break;
+		default: return NULL;
+		}
+	}
+	return NULL;
+}
+
+static int check_transforms(struct nj_detect_parse *ps, const struct nj_detect_content *c,
+			    const char *raw)
+{
+	const struct nj_detect_tf *tf = ps->pend_tf;
+	unsigned ntf = ps->pend_ntf;
+
+	if (ps->sticky < 0)
+		return 0;
+	if (ps->sticky_list >= 0) {
+		tf = ps->lists[ps->sticky_list].tf;
+		ntf = ps->lists[ps->sticky_list].ntf;
+	}
+	for (unsigned i = 0; i < ntf; i++) {
+		const char *bad = tf_incompatible(tf[i].type, c);
+
+		if (bad)
+			return nj_detect_fail(
+				ps, "content string \"%s\" incompatible with %s transform", raw,
+				bad);
+	}
+	return 0;
+}
+
 static int kw_content(struct nj_detect_parse *ps, const struct nj_detect_keyword *kw, char *v)
 {
-	struct nj_detect_content *c = content_new(ps, v);
+	char raw[256];
+	struct nj_detect_content *c;
 
+	snprintf(raw, sizeof(raw), "%s", v);
+	c = content_new(ps, v);
 	if (!c)
+		return -1;
+	if (!kw->arg && check_transforms(ps, c, raw) < 0)
 		return -1;
 	if (kw->arg) { /* uricontent */
 		int base = nj_detect_buffer_id("http.uri");
@@ -201,7 +258,10 @@ static int pos_value(struct nj_detect_parse *ps, const char *v, int64_t min, int
 		return 0;
 	}
 	if (nj_detect_parse_i64(v, min, max, &x) < 0)
-		return nj_detect_fail(ps, "invalid value for %s: %s.", ps->kw, v);
+		/* Suricata's depth/offset reasons end with a full stop, within/distance not */
+		return nj_detect_fail(ps, "invalid value for %s: %s%s", ps->kw, v,
+				      strcmp(ps->kw, "within") && strcmp(ps->kw, "distance") ? "."
+											     : "");
 	*out = (int32_t)x;
 	return 0;
 }

@@ -248,6 +248,9 @@ static int kw_threshold(struct nj_detect_parse *ps, const struct nj_detect_keywo
 	unsigned n = nj_detect_split(v, ',', parts, 8);
 	bool have_count = false, have_secs = false, have_track = false;
 
+	if (ps->has_threshold && t->type != NJ_THR_DETECTION_FILTER && !kw->arg)
+		return nj_detect_fail(
+			ps, "multiple \"threshold\" options are not allowed in the same rule");
 	if (ps->has_threshold)
 		return nj_detect_fail(ps, "only one threshold or detection_filter per rule");
 	ps->has_threshold = true;

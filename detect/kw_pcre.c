@@ -29,6 +29,31 @@ static const struct {
 	{'Z', "http.host.raw"},
 };
 
+/* Suricata's descriptions of the buffers a pcre flag selects (its error names them). */
+static const char *buffer_desc(const char *name)
+{
+	static const char *const map[][2] = {
+		{"http.request_body", "http request body"},
+		{"http.uri.raw", "raw http uri"},
+		{"http.uri", "http request uri"},
+		{"http.response_body", "data from tracked files"},
+		{"http.header.raw", "raw http headers"},
+		{"http.header", "http headers"},
+		{"http.method", "http request method"},
+		{"http.cookie", "http cookie header"},
+		{"http.stat_code", "http response status code"},
+		{"http.stat_msg", "http response status message"},
+		{"http.user_agent", "http user agent"},
+		{"http.host", "http host"},
+		{"http.host.raw", "http raw host header"},
+	};
+
+	for (size_t i = 0; i < NJ_ARRAY_SIZE(map); i++)
+		if (!strcmp(map[i][0], name))
+			return map[i][1];
+	return name;
+}
+
 static int kw_pcre(struct nj_detect_parse *ps, const struct nj_detect_keyword *kw, char *v)
 {
 	struct nj_detect_pcre *pd = nj_detect_alloc(ps->r, sizeof(*pd));
@@ -97,11 +122,12 @@ static int kw_pcre(struct nj_detect_parse *ps, const struct nj_detect_keyword *k
 	}
 	if (base >= 0 && ps->sticky >= 0) {
 		if (ps->sticky != base)
-			return nj_detect_fail(ps,
-					      "Expression seen with a sticky buffer still set; "
-					      "either (1) reset sticky buffer with pkt_data or (2) "
-					      "use a sticky buffer providing \"%s\".",
-					      nj_detect_buffer_get((unsigned)base)->name);
+			return nj_detect_fail(
+				ps,
+				"Expression seen with a sticky buffer still set; "
+				"either (1) reset sticky buffer with pkt_data or (2) "
+				"use a sticky buffer providing \"%s\".",
+				buffer_desc(nj_detect_buffer_get((unsigned)base)->name));
 		base = -1; /* same buffer: the current (sticky) list */
 	}
 	if (base == nj_detect_buffer_id("http.host") && !(pd->flags & NJ_PCRE_CASELESS)) {

@@ -122,12 +122,14 @@ static int load_classes(struct nj_detect_rules *r, const char *path, FILE *err)
 
 		if (*p == '#' || !*p)
 			continue;
-		if (strncmp(p, "config classification:", 22) != 0)
-			continue;
-		if (nj_detect_split(p + 22, ',', parts, 4) != 3 ||
+		if (strncmp(p, "config classification:", 22) != 0 ||
+		    nj_detect_split(p + 22, ',', parts, 4) != 3 ||
 		    nj_detect_parse_i64(parts[2], 1, 255, &prio) < 0) {
 			if (err)
 				fprintf(err, "%s: invalid classification line: %s\n", path, p);
+			nj_log_mod(NJ_LOG_ERR, NJ_LOG_TO_FILES, "classification-config",
+				   "Invalid Classtype in classification.config file %s: \"%s\"",
+				   path, p);
 			continue;
 		}
 		if (class_add(r, parts[0], parts[1], (int)prio) < 0) {
@@ -312,6 +314,36 @@ static void reason_key(const char *err, char *out, size_t len)
 	out[o] = '\0';
 }
 
+/*
+ * The file log outputs get Suricata's sequence for a rule that fails: the
+ * keyword's reason under the keyword's module ("detect-content"), then
+ * `error parsing signature "..." from file F at line N` under "detect". The
+ * console keeps its one "file:line: sid N: reason" line.
+ */
+static void log_rule_error(int level, const char *err, const char *rule, const char *file,
+			   unsigned line, bool parse_error)
+{
+	const char *colon = strstr(err, ": ");
+	const char *msg = err;
+	char mod[80] = "detect-parse";
+
+	if (colon && (size_t)(colon - err) < sizeof(mod) - 8 &&
+	    memchr(err, ' ', (size_t)(colon - err)) == NULL) {
+		snprintf(mod, sizeof(mod), "detect-%.*s", (int)(colon - err), err);
+		for (char *c = mod; *c; c++)
+			if (*c == '.' || *c == '_')
+				*c = '-';
+		msg = colon + 2;
+	}
+	if (!parse_error)
+		snprintf(mod, sizeof(mod), "detect-unsupported");
+	nj_log_mod(level, NJ_LOG_TO_FILES, mod, "%s", msg);
+	if (parse_error)
+		nj_log_mod(NJ_LOG_ERR, NJ_LOG_TO_FILES, "detect",
+			   "error parsing signature \"%s\" from file %s at line %u", rule, file,
+			   line);
+}
+
 static void load_text(struct nj_detect_rules *r, const char *file, char *text,
 		      const struct nj_detect_load_opts *o, struct nj_detect_load_stats *st)
 {
@@ -410,9 +442,11 @@ static void load_text(struct nj_detect_rules *r, const char *file, char *text,
 			if (eo && o->verbose)
 				fprintf(eo, "%s:%u: sid %ld: skipped: %s\n", file, start_line, sid,
 					err);
+			log_rule_error(NJ_LOG_WARN, err, rule, file, start_line, false);
 		} else {
 			st->failed++;
 			count_reason(st->failed_by, &st->nfailed_reasons, key);
+			log_rule_error(NJ_LOG_ERR, err, rule, file, start_line, true);
 			if (eo) {
 				if (sid >= 0)
 					fprintf(eo, "%s:%u: sid %ld: %s\n", file, start_line, sid,
@@ -505,12 +539,23 @@ struct nj_detect_rules *nj_detect_load(const struct nj_conf *conf, const char *c
 			if (eo)
 				fprintf(eo, "%s: cannot read rule file: %s\n", list[i],
 					strerror(errno));
+			nj_log_mod(NJ_LOG_WARN, NJ_LOG_TO_FILES, "detect",
+				   "No rule files match the pattern %s", list[i]);
 			continue;
 		}
 		load_text(r, list[i], text, opts, st);
 		free(text);
 	}
 	nj_detect_rules_finish(r);
+	if (n && st->loaded == 0)
+		nj_log_mod(NJ_LOG_WARN, NJ_LOG_TO_FILES, "detect",
+			   "%u rule files specified, but no rules were loaded!", n);
+	else if (n)
+		nj_log_mod(
+			NJ_LOG_INFO, NJ_LOG_TO_FILES, "detect",
+			"%u rule files processed. %u rules successfully loaded, %u rules failed, "
+			"%u rules skipped",
+			n, st->loaded, st->failed, st->skipped);
 	for (uint32_t i = 0; i < r->nsigs; i++)
 		if (r->sigs[i]->flags & NJ_SIG_PREFILTER_ALL)
 			st->no_fast_pattern++;

@@ -335,7 +335,7 @@ int nj_detect_set_app_proto(struct nj_detect_parse *ps, const char *proto)
 		if (proto_compatible(s->app_proto, proto))
 			return 0;
 		return nj_detect_fail(ps,
-				      "rule contains conflicting keywords: protocol %s with a "
+				      "rule contains conflicting protocols: protocol %s with a "
 				      "%s keyword",
 				      s->app_proto, proto);
 	}
@@ -647,7 +647,7 @@ static int unquote(struct nj_detect_parse *ps, char **pv, bool required, bool *n
 			return nj_detect_fail(ps,
 					      "invalid formatting to %s keyword: value must be "
 					      "double quoted '%s'",
-					      ps->kw, v);
+					      ps->kw, ps->kw);
 		return 0;
 	}
 	if (n < 2 || v[n - 1] != '"' || (n >= 3 && v[n - 2] == '\\' && (n < 4 || v[n - 3] != '\\')))
@@ -744,6 +744,8 @@ static int parse_options(struct nj_detect_parse *ps, char *p)
 /* Required length of a list's contents (Suricata's estimate for dsize/bsize checks). */
 static void required_len(struct nj_detect_parse *ps, unsigned list, int64_t *len, int64_t *off)
 {
+	bool first = true;
+
 	*len = 0;
 	*off = 0;
 	for (unsigned i = 0; i < ps->nel; i++) {
@@ -752,6 +754,11 @@ static void required_len(struct nj_detect_parse *ps, unsigned list, int64_t *len
 		if (e->list != list || e->el.type != NJ_EL_CONTENT)
 			continue;
 		const struct nj_detect_content *c = e->el.u.content;
+
+		/* as Suricata: after the first, only relative contents add to the length */
+		if (!first && !(c->flags & (NJ_CF_DISTANCE | NJ_CF_WITHIN)))
+			continue;
+		first = false;
 
 		if ((c->flags & NJ_CF_NEGATED) && (c->flags & NJ_CF_WITHIN) &&
 		    !(c->flags & NJ_CF_WITHIN_VAR) && (uint32_t)c->within == c->len)
@@ -1021,11 +1028,11 @@ int nj_detect_sig_finish(struct nj_detect_parse *ps)
 				ps->kw = "content";
 				return nj_detect_fail(
 					ps,
-					"A pattern with uppercase characters detected "
+					"rule %u: A pattern with uppercase characters detected "
 					"for %s. The hostname buffer is normalized "
 					"to lowercase, please specify a lowercase "
 					"pattern.",
-					b->name);
+					ps->s->sid, b->name);
 			}
 			if (e->type == NJ_EL_BSIZE || e->type == NJ_EL_URILEN) {
 				int64_t mx = nj_detect_u64_max(e->u.size), len, off;
@@ -1033,13 +1040,23 @@ int nj_detect_sig_finish(struct nj_detect_parse *ps)
 				required_len(ps, li, &len, &off);
 				if (mx >= 0 && (len > mx || len + off > mx)) {
 					ps->kw = e->type == NJ_EL_BSIZE ? "bsize" : "urilen";
+					/* Suricata's wording names the rule's own value(s) */
+					if (e->u.size->op == NJ_UOP_RANGE)
+						return nj_detect_fail(
+							ps,
+							"signature can't match as required "
+							"content length %lld exceeds %s "
+							"range: %llu-%llu",
+							(long long)(len > mx ? len : len + off),
+							ps->kw, (unsigned long long)e->u.size->a,
+							(unsigned long long)e->u.size->b);
 					return nj_detect_fail(
 						ps,
 						"signature can't match as required "
 						"content length %lld exceeds %s "
-						"value: %lld",
+						"value: %llu",
 						(long long)(len > mx ? len : len + off), ps->kw,
-						(long long)mx);
+						(unsigned long long)e->u.size->a);
 				}
 			}
 		}

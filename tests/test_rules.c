@@ -198,7 +198,7 @@ static const struct pcase pcases[] = {
 	 "invalid operator"},
 	{"tcp", "byte_math:bytes 1, offset 0, oper +, result r;", FAIL, "needs bytes"},
 	{"tcp", "byte_math:bytes no_var, offset 1, oper +, rvalue 102, result r;", FAIL,
-	 "unknown byte_extract var"},
+	 "unknown byte_ keyword var seen in byte_math - no_var"},
 	/* flow and state */
 	{"tcp", "flow:established,to_server;", OK, NULL},
 	{"tcp", "flow:to_server,to_client;", FAIL, "to_client and to_server"},

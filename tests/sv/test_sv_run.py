@@ -41,7 +41,7 @@ TREE = {
                     event_type: argv
                     argv[0]: -r
                     argv.__contains: --set
-                    argv.__len: 13
+                    argv.__len: 16  # -r -l -c --init-errors-fatal --set classification-file -S + mapped args
                     env.TZ: UTC
                     env.FOO: "2"
                     config: sv-default.yaml

@@ -17,7 +17,7 @@ ARG_TABLE = {
     "--runmode": ("drop", True),
     "--simulate-ips": ("drop", False),
     "--no-random": ("drop", False),
-    "--init-errors-fatal": ("drop", False),
+    "--init-errors-fatal": ("pass", False),
     "--disable-detection": ("drop", False),
     "--strict-rule-keywords": ("drop", False),
     "--qa-skip-prefilter": ("drop", False),

@@ -487,7 +487,8 @@ def _run_test(ctx, suite_dir, name, outdir, state):
         argv = [ctx.nightjar]
         if pcap:
             argv += ["-r", pcap]
-        argv += ["-l", outdir, "-c", config]
+        # as upstream run.py: a start-up error (a rule that fails) is fatal
+        argv += ["-l", outdir, "-c", config, "--init-errors-fatal"]
         if config == ctx.default_config:
             # the engine's standard classification/reference files, as
             # Suricata's default configuration names them (the suite's etc/)
