@@ -416,11 +416,13 @@ static void load_text(struct nj_detect_rules *r, const char *file, char *text,
 					fprintf(eo, "%s:%u: sid %u: %s\n",
 						lost->file ? lost->file : file, lost->line,
 						lost->sid, err);
-				st->failed++;
-				count_reason(st->failed_by, &st->nfailed_reasons,
-					     "sid: duplicated sid");
-				if (!replace)
+				if (!replace) {
+					st->failed++;
+					count_reason(st->failed_by, &st->nfailed_reasons,
+						     "sid: duplicated sid");
 					continue;
+				}
+				/* as Suricata: a higher rev replaces the older rule, no error */
 				sig_remove(r, (uint32_t)dup);
 				st->loaded--;
 			}
