@@ -1264,6 +1264,22 @@ static void alert_fill(struct nj_alert_ext *x, const struct yscan *sc, const YR_
 	x->category = cat ? cat : "YARA match";
 }
 
+/* An alert with the file's flow context; a's rule (or template end) says which. */
+static struct nj_alert_ext alert_ext(const struct nj_yara_worker *w, const struct nj_file_view *v,
+				     const struct alert_arg *a)
+{
+	return (struct nj_alert_ext){
+		.flow = w->cfg.alert_flow,
+		.tx_id_set = true,
+		.tx_id = v->tx_id,
+		.alert_fn = alert_meta,
+		.pre_flow_fn = v->meta_fn,
+		.post_flow_fn = alert_file,
+		.arg = a,
+		.pre_flow_arg = v->meta_arg,
+	};
+}
+
 /* The alerts of the file just scanned, written with its flow context (on the worker). */
 static void alerts_write(struct nj_yara_worker *w, const struct nj_file_view *v)
 {
@@ -1272,16 +1288,7 @@ static void alerts_write(struct nj_yara_worker *w, const struct nj_file_view *v)
 	for (uint32_t i = 0; i < w->sc.nm; i++) {
 		const YR_RULE *r = w->sc.m[i];
 		struct alert_arg a = {.cfg = &w->cfg, .v = v, .r = r};
-		struct nj_alert_ext x = {
-			.flow = w->cfg.alert_flow,
-			.tx_id_set = true,
-			.tx_id = v->tx_id,
-			.alert_fn = alert_meta,
-			.pre_flow_fn = v->meta_fn,
-			.post_flow_fn = alert_file,
-			.arg = &a,
-			.pre_flow_arg = v->meta_arg,
-		};
+		struct nj_alert_ext x = alert_ext(w, v, &a);
 
 		alert_fill(&x, &w->sc, r, sig, sizeof(sig));
 		nj_alert_write_ext(w->sc.eve, &x, v->flow, v->dir, v->ts_us, v->pcap_cnt);
@@ -1377,16 +1384,7 @@ static void defer_finish(struct nj_yara_worker *w, const struct nj_file_view *v)
 	/* an alert with the file's flow context, its alert object replaced per match later */
 	if (w->cfg.alerts && nj_eve_wants(w->sc.eve, NJ_EVE_ALERT)) {
 		struct alert_arg a = {.cfg = &w->cfg, .v = v, .end = &w->al_end};
-		struct nj_alert_ext x = {
-			.flow = w->cfg.alert_flow,
-			.tx_id_set = true,
-			.tx_id = v->tx_id,
-			.alert_fn = alert_meta,
-			.pre_flow_fn = v->meta_fn,
-			.post_flow_fn = alert_file,
-			.arg = &a,
-			.pre_flow_arg = v->meta_arg,
-		};
+		struct nj_alert_ext x = alert_ext(w, v, &a);
 
 		w->al_end = UINT32_MAX;
 		nj_eve_capture(w->sc.eve, w->stage + YSTAGE, YSTAGE, &w->al_len);
