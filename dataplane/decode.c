@@ -519,6 +519,72 @@ static void decode_esp(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, 
 	p->payload_len = (uint16_t)(len - 8);
 }
 
+static void decode_ipv4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off);
+static void decode_ipv6(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off);
+static void decode_gre(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, uint32_t len);
+
+/* Deepest IP tunnel looked through (IP-in-IP, GRE); Suricata's max-layers bounds it too. */
+#define NJ_MAX_TUNNELS 8
+
+/*
+ * Enter a tunnel: the packet is from now on described by its inner IP header
+ * at off (addresses, ports, flow), as Suricata's tunnel pseudo packet; the
+ * outer headers only count. The depth becomes part of the flow key when
+ * decoder.recursion-level.use-for-tracking is on (the default).
+ */
+static bool tunnel_enter(struct nj_decode_ctx *c, struct nj_pkt *p)
+{
+	if (p->tunnel_depth >= NJ_MAX_TUNNELS) {
+		c->st.too_many_layers++;
+		bad(c, p, NJ_DEV_TOO_MANY_LAYERS);
+		return false;
+	}
+	p->tunnel_depth++;
+	p->flags &= ~(NJ_PKT_IPV4 | NJ_PKT_IPV6 | NJ_PKT_IPV4_CSUM_BAD | NJ_PKT_L4_CSUM_BAD |
+		      NJ_PKT_HAS_L4);
+	p->l4_off = p->payload_off = p->payload_len = 0;
+	p->sport = p->dport = 0;
+	p->proto = 0;
+	return true;
+}
+
+/* IPv4 (proto 4) or IPv6 (proto 41) carried directly in IP. */
+static void decode_ip_in_ip(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, uint32_t len,
+			    uint8_t proto, bool outer_v6)
+{
+	unsigned ver = len ? p->data[off] >> 4 : 0;
+
+	if (outer_v6) {
+		if (len < (proto == 4 ? 20u : 40u)) {
+			bad(c, p,
+			    proto == 4 ? NJ_DEV_IPV4_IN_IPV6_PKT_TOO_SMALL
+				       : NJ_DEV_IPV6_IN_IPV6_PKT_TOO_SMALL);
+			return;
+		}
+		if (ver != (proto == 4 ? 4u : 6u)) {
+			ev(c, p,
+			   proto == 4 ? NJ_DEV_IPV4_IN_IPV6_WRONG_IP_VER
+				      : NJ_DEV_IPV6_IN_IPV6_WRONG_IP_VER);
+			return;
+		}
+	}
+	if (!tunnel_enter(c, p))
+		return;
+	if (proto == 4) {
+		if (outer_v6)
+			c->st.ipv4_in_ipv6++;
+		else
+			c->st.ipv4_in_ipv4++;
+		decode_ipv4(c, p, off);
+	} else {
+		if (outer_v6)
+			c->st.ipv6_in_ipv6++;
+		else
+			c->st.ipv6_in_ipv4++;
+		decode_ipv6(c, p, off);
+	}
+}
+
 static void decode_l4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, uint32_t len,
 		      uint8_t proto, bool v6)
 {
@@ -546,6 +612,9 @@ static void decode_l4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, u
 		return;
 	case 132: decode_sctp(c, p, off, len); return;
 	case 50: decode_esp(c, p, off, len); return;
+	case 4:
+	case 41: decode_ip_in_ip(c, p, off, len, proto, v6); return;
+	case 47: decode_gre(c, p, off, len); return;
 	}
 	c->st.other_l4++;
 	p->payload_off = (uint16_t)off;
@@ -554,15 +623,12 @@ static void decode_l4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, u
 		/* IANA unassigned range: nothing legitimate uses it */
 		if (proto >= 143 && proto <= 252)
 			ev(c, p, NJ_DEV_IPV4_UNKNOWN_PROTOCOL);
-	} else if (proto != 4 && proto != 41 && proto != 47) {
+	} else {
 		ev(c, p, NJ_DEV_IPV6_UNKNOWN_NEXT_HEADER);
 	}
 }
 
 /* ------------------------------------------------------------------ IPv4 */
-
-static void decode_ipv4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off);
-static void decode_ipv6(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off);
 
 /* Known options, for duplicate detection: bit index or -1. */
 static int ipv4_opt_bit(uint8_t type)
@@ -1241,6 +1307,129 @@ static void decode_ip_by_version(struct nj_decode_ctx *c, struct nj_pkt *p, uint
 	}
 }
 
+/*
+ * GRE (RFC 1701/2784/2890, version 0) and PPTP's enhanced GRE (RFC 2637,
+ * version 1), checked as Suricata checks them; the payload (IPv4, IPv6,
+ * transparent Ethernet bridging, ERSPAN type II, PPP) is decoded as a tunnel.
+ */
+static void decode_gre(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, uint32_t len)
+{
+	const uint8_t *h = p->data + off;
+	uint32_t hlen = 4, poff;
+	uint16_t type, etype;
+	unsigned layers = 1;
+
+	if (len < 4) {
+		bad(c, p, NJ_DEV_GRE_PKT_TOO_SMALL);
+		return;
+	}
+	type = rd16(h + 2);
+	switch (h[1] & 0x07) {
+	case 0:
+		if (h[0] & 0x07) {
+			bad(c, p, NJ_DEV_GRE_VERSION0_RECUR);
+			return;
+		}
+		if (h[1] & 0xf8) {
+			bad(c, p, NJ_DEV_GRE_VERSION0_FLAGS);
+			return;
+		}
+		hlen += (h[0] & 0xc0) ? 4 : 0; /* checksum + offset (also with routing) */
+		hlen += (h[0] & 0x20) ? 4 : 0; /* key */
+		hlen += (h[0] & 0x10) ? 4 : 0; /* sequence */
+		if (hlen > len) {
+			bad(c, p, NJ_DEV_GRE_VERSION0_HDR_TOO_BIG);
+			return;
+		}
+		if (h[0] & 0x40) {
+			/* source route entries up to the NULL one */
+			for (unsigned n = 0;; n++) {
+				uint16_t af;
+				uint8_t sre_len;
+
+				if (len - hlen < 4 || n == 64) {
+					bad(c, p, NJ_DEV_GRE_VERSION0_MALFORMED_SRE_HDR);
+					return;
+				}
+				af = rd16(h + hlen);
+				sre_len = h[hlen + 3];
+				hlen += 4;
+				if (af == 0 && sre_len == 0)
+					break;
+				if (len - hlen < sre_len) {
+					bad(c, p, NJ_DEV_GRE_VERSION0_MALFORMED_SRE_HDR);
+					return;
+				}
+				hlen += sre_len;
+			}
+		}
+		break;
+	case 1:
+		if (h[0] & 0x80) {
+			bad(c, p, NJ_DEV_GRE_VERSION1_CHKSUM);
+			return;
+		}
+		if (h[0] & 0x40) {
+			bad(c, p, NJ_DEV_GRE_VERSION1_ROUTE);
+			return;
+		}
+		if (h[0] & 0x08) {
+			bad(c, p, NJ_DEV_GRE_VERSION1_SSR);
+			return;
+		}
+		if (h[0] & 0x07) {
+			bad(c, p, NJ_DEV_GRE_VERSION1_RECUR);
+			return;
+		}
+		if (h[1] & 0x78) {
+			bad(c, p, NJ_DEV_GRE_VERSION1_FLAGS);
+			return;
+		}
+		if (!(h[0] & 0x20)) {
+			bad(c, p, NJ_DEV_GRE_VERSION1_NO_KEY);
+			return;
+		}
+		if (type != 0x880b) {
+			bad(c, p, NJ_DEV_GRE_VERSION1_WRONG_PROTOCOL);
+			return;
+		}
+		hlen = 8 + ((h[0] & 0x10) ? 4 : 0) + ((h[1] & 0x80) ? 4 : 0);
+		if (hlen > len) {
+			bad(c, p, NJ_DEV_GRE_VERSION1_HDR_TOO_BIG);
+			return;
+		}
+		break;
+	default: bad(c, p, NJ_DEV_GRE_WRONG_VERSION); return;
+	}
+	c->st.gre++;
+	poff = off + hlen;
+	switch (type) {
+	case ETH_P_IPV4:
+		if (tunnel_enter(c, p))
+			decode_ipv4(c, p, poff);
+		return;
+	case ETH_P_IPV6:
+		if (tunnel_enter(c, p))
+			decode_ipv6(c, p, poff);
+		return;
+	case 0x880b: /* PPP */
+		if (tunnel_enter(c, p))
+			decode_ppp(c, p, poff);
+		return;
+	case 0x88be: /* ERSPAN type II: 8 bytes, then the mirrored frame */
+		if (len - hlen < 8)
+			return;
+		poff += 8;
+		/* fall through */
+	case 0x6558: /* transparent Ethernet bridging */
+		if (!tunnel_enter(c, p) || !decode_eth_hdr(c, p, &poff, &etype, &layers))
+			return;
+		decode_ethertype(c, p, etype, poff, layers);
+		return;
+	default: return; /* counted; nothing we decode further */
+	}
+}
+
 /* BSD loopback: the address family in the capturing host's byte order. */
 static void decode_null(struct nj_decode_ctx *c, struct nj_pkt *p)
 {
@@ -1282,6 +1471,7 @@ void nj_decode_pkt(struct nj_decode_ctx *c, struct nj_pkt *p)
 	p->icmp_type = p->icmp_code = 0;
 	p->tcp_seq = p->tcp_ack = 0;
 	p->tcp_win = p->ip_id = p->l3_len = p->eth_off = 0;
+	p->tunnel_depth = p->flow_depth = 0;
 
 	c->snap = 0;
 	c->st.pkts++;
@@ -1345,6 +1535,8 @@ void nj_decode_pkt(struct nj_decode_ctx *c, struct nj_pkt *p)
 	}
 	if (p->flags & NJ_PKT_INVALID)
 		c->st.invalid++;
+	if (c->cfg.tunnel_tracking)
+		p->flow_depth = p->tunnel_depth;
 	if (p->flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6))
 		p->hash = nj_decode_tuple_hash(p);
 }
@@ -1459,9 +1651,9 @@ uint32_t nj_decode_tuple_hash(const struct nj_pkt *p)
 	}
 	if (p->flags & NJ_PKT_IPV6)
 		return hash_tuple6(nj_pkt_src(p), nj_pkt_dst(p), sp, dp, p->proto,
-				   vlan_word(p->vlan, p->nvlan));
+				   vlan_word(p->vlan, p->nvlan) ^ (uint64_t)p->flow_depth << 48);
 	return hash_tuple4(nj_pkt_src(p), nj_pkt_dst(p), sp, dp, p->proto,
-			   vlan_word(p->vlan, p->nvlan));
+			   vlan_word(p->vlan, p->nvlan) ^ (uint64_t)p->flow_depth << 48);
 }
 
 uint32_t nj_decode_fanout_hash(const uint8_t *data, uint32_t len, uint16_t linktype)
@@ -1556,6 +1748,31 @@ uint32_t nj_decode_fanout_hash(const uint8_t *data, uint32_t len, uint16_t linkt
 	if (len <= off)
 		return 0;
 	ver = data[off] >> 4;
+	/* plain IP-in-IP and GRE tunnels: hash the inner addresses, so that a
+	 * flow seen both tunnelled and not (or on two tunnels) meets one worker */
+	for (unsigned t = 0; t < NJ_MAX_TUNNELS; t++) {
+		uint32_t in;
+		uint8_t proto;
+
+		if (ver == 4 && len - off >= 20 && !(rd16(data + off + 6) & 0x3fff)) {
+			proto = data[off + 9];
+			in = off + (data[off] & 0x0fu) * 4;
+		} else if (ver == 6 && len - off >= 40) {
+			proto = data[off + 6];
+			in = off + 40;
+		} else {
+			break;
+		}
+		if (proto == 47 && len - in >= 8 && !(data[in] & 0xdf) && data[in + 1] == 0 &&
+		    (rd16(data + in + 2) == ETH_P_IPV4 || rd16(data + in + 2) == ETH_P_IPV6))
+			in += (data[in] & 0x20) ? 8 : 4; /* GRE v0, at most a key */
+		else if (proto != 4 && proto != 41)
+			break;
+		if (len <= in || (data[in] >> 4 != 4 && data[in] >> 4 != 6))
+			break;
+		off = in;
+		ver = data[off] >> 4;
+	}
 	if (ver == 4 && len - off >= 20)
 		return hash_tuple4(data + off + 12, data + off + 16, 0, 0, 0,
 				   vlan_word(vlan, nvlan));
@@ -1575,6 +1792,7 @@ void nj_decode_config_defaults(struct nj_decode_config *cfg)
 	cfg->defrag_max_trackers = 65535;
 	cfg->defrag_timeout_s = 60;
 	cfg->max_datagram = 65535 + 40;
+	cfg->tunnel_tracking = 1;
 }
 
 struct nj_decode_ctx *nj_decode_create(const struct nj_decode_config *cfg, int socket)
@@ -1664,6 +1882,11 @@ void nj_decode_stats_foreach(const struct nj_decode_stats *s,
 	fn(arg, "decoder.mpls", s->mpls);
 	fn(arg, "decoder.esp", s->esp);
 	fn(arg, "decoder.ipv4_tso", s->ipv4_tso);
+	fn(arg, "decoder.gre", s->gre);
+	fn(arg, "decoder.ipv4_in_ipv4", s->ipv4_in_ipv4);
+	fn(arg, "decoder.ipv6_in_ipv4", s->ipv6_in_ipv4);
+	fn(arg, "decoder.ipv4_in_ipv6", s->ipv4_in_ipv6);
+	fn(arg, "decoder.ipv6_in_ipv6", s->ipv6_in_ipv6);
 	fn(arg, "decoder.avg_pkt_size", s->pkts ? s->avg_pkt_size_sum / s->pkts : 0);
 	fn(arg, "decoder.max_pkt_size", s->max_pkt_size);
 	fn(arg, "defrag.ipv4.fragments", s->frag_ipv4_fragments);

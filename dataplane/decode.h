@@ -45,6 +45,7 @@ struct nj_decode_config {
 	uint32_t defrag_max_trackers; /* datagrams being reassembled at once */
 	uint32_t defrag_timeout_s;    /* an incomplete datagram is dropped after this */
 	uint32_t max_datagram;	      /* largest reassembled datagram (<= 65535 + hdrs) */
+	int tunnel_tracking; /* decoder.recursion-level.use-for-tracking: depth in the flow key */
 };
 
 /*
@@ -75,6 +76,7 @@ struct nj_decode_stats {
 	uint64_t vntag, mpls, esp;
 	uint64_t ppp, pppoe, chdlc;
 	uint64_t ipv4_tso; /* IPv4 total length 0 taken as the captured length */
+	uint64_t gre, ipv4_in_ipv4, ipv6_in_ipv4, ipv4_in_ipv6, ipv6_in_ipv6;
 };
 
 /*

@@ -78,6 +78,24 @@
 	X(IPV6_FRAG_OVERLAP, "ipv6.frag_overlap")                                   \
 	X(IPV6_FRAG_INVALID_LENGTH, "ipv6.frag_invalid_length")                     \
 	X(IPV6_FRAG_IGNORED, "ipv6.frag_ignored")                                   \
+	X(IPV4_IN_IPV6_PKT_TOO_SMALL, "ipv6.ipv4_in_ipv6_too_small")                \
+	X(IPV4_IN_IPV6_WRONG_IP_VER, "ipv6.ipv4_in_ipv6_wrong_version")             \
+	X(IPV6_IN_IPV6_PKT_TOO_SMALL, "ipv6.ipv6_in_ipv6_too_small")                \
+	X(IPV6_IN_IPV6_WRONG_IP_VER, "ipv6.ipv6_in_ipv6_wrong_version")             \
+	X(GRE_PKT_TOO_SMALL, "gre.pkt_too_small")                                   \
+	X(GRE_WRONG_VERSION, "gre.wrong_version")                                   \
+	X(GRE_VERSION0_RECUR, "gre.version0_recur")                                 \
+	X(GRE_VERSION0_FLAGS, "gre.version0_flags")                                 \
+	X(GRE_VERSION0_HDR_TOO_BIG, "gre.version0_hdr_too_big")                     \
+	X(GRE_VERSION0_MALFORMED_SRE_HDR, "gre.version0_malformed_sre_hdr")         \
+	X(GRE_VERSION1_CHKSUM, "gre.version1_chksum")                               \
+	X(GRE_VERSION1_ROUTE, "gre.version1_route")                                 \
+	X(GRE_VERSION1_SSR, "gre.version1_ssr")                                     \
+	X(GRE_VERSION1_RECUR, "gre.version1_recur")                                 \
+	X(GRE_VERSION1_FLAGS, "gre.version1_flags")                                 \
+	X(GRE_VERSION1_NO_KEY, "gre.version1_no_key")                               \
+	X(GRE_VERSION1_WRONG_PROTOCOL, "gre.version1_wrong_protocol")               \
+	X(GRE_VERSION1_HDR_TOO_BIG, "gre.version1_hdr_too_big")                     \
 	X(TCP_PKT_TOO_SMALL, "tcp.pkt_too_small")                                   \
 	X(TCP_HLEN_TOO_SMALL, "tcp.hlen_too_small")                                 \
 	X(TCP_INVALID_OPTLEN, "tcp.invalid_optlen")                                 \

@@ -51,12 +51,13 @@ struct flow_key {
 	};
 	uint16_t vlan[NJ_ARRAY_SIZE(((struct nj_flow *)0)->vlan)];
 	uint8_t proto;
-	uint8_t ipv6;
+	uint8_t ipv6 : 1;
+	uint8_t depth : 7;
 };
 
 _Static_assert(offsetof(struct nj_flow, port) == offsetof(struct flow_key, port), "key layout");
 _Static_assert(offsetof(struct nj_flow, vlan) == offsetof(struct flow_key, vlan), "key layout");
-_Static_assert(offsetof(struct nj_flow, ipv6) == offsetof(struct flow_key, ipv6), "key layout");
+_Static_assert(offsetof(struct nj_flow, proto) == offsetof(struct flow_key, proto), "key layout");
 _Static_assert(sizeof(struct flow_key) == offsetof(struct nj_flow, client), "key layout");
 
 struct lru {
@@ -476,6 +477,7 @@ static inline unsigned key_build(const struct nj_pkt *p, struct flow_key *k)
 	memcpy(k->vlan, p->vlan, sizeof(k->vlan));
 	k->proto = p->proto;
 	k->ipv6 = !!(p->flags & NJ_PKT_IPV6);
+	k->depth = p->flow_depth & 0x7f;
 	return s;
 }
 

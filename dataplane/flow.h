@@ -83,9 +83,10 @@ struct nj_flow {
 	};
 	uint16_t vlan[3];
 	uint8_t proto;
-	uint8_t ipv6;	/* 1 for IPv6, 0 for IPv4 */
-	uint8_t client; /* index (0 or 1) of the client side in addr/port */
-	uint8_t state;	/* enum nj_flow_state */
+	uint8_t ipv6 : 1;  /* 1 for IPv6, 0 for IPv4 */
+	uint8_t depth : 7; /* tunnel depth (decoder.recursion-level.use-for-tracking) */
+	uint8_t client;	   /* index (0 or 1) of the client side in addr/port */
+	uint8_t state;	   /* enum nj_flow_state */
 
 	uint32_t hash;
 	uint32_t next;			    /* hash chain, index into the pool; UINT32_MAX = end */

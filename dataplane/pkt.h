@@ -77,9 +77,11 @@ struct nj_pkt {
 	uint32_t tcp_seq, tcp_ack;
 	uint16_t tcp_win;
 	uint16_t ip_id;
-	uint16_t l3_len;  /* IP total length as claimed and validated */
-	uint16_t eth_off; /* innermost Ethernet header if NJ_PKT_ETH (Suricata's ethh) */
-	uint32_t esp_spi; /* ESP (proto 50) with NJ_PKT_HAS_L4: the SPI, host order */
+	uint16_t l3_len;      /* IP total length as claimed and validated */
+	uint16_t eth_off;     /* innermost Ethernet header if NJ_PKT_ETH (Suricata's ethh) */
+	uint32_t esp_spi;     /* ESP (proto 50) with NJ_PKT_HAS_L4: the SPI, host order */
+	uint8_t tunnel_depth; /* IP tunnels (IP-in-IP, GRE) looked through to reach l3_off */
+	uint8_t flow_depth;   /* tunnel_depth if it takes part in the flow key, else 0 */
 };
 
 /* Addresses are read in place: 4 or 16 bytes at data + l3_off + offset. */

@@ -41,6 +41,8 @@ NJ_CONF_KEY(dtrackers, "defrag.trackers", NJ_CT_INT, "65535",
 	    "Datagrams reassembled at once per worker.")
 NJ_CONF_KEY(dtimeout, "defrag.timeout", NJ_CT_INT, "60",
 	    "Seconds before an incomplete datagram is dropped.")
+NJ_CONF_KEY(tuntrack, "decoder.recursion-level.use-for-tracking", NJ_CT_BOOL, "yes",
+	    "Keep flows seen at different tunnel depths (IP-in-IP, GRE) apart.")
 NJ_CONF_KEY(csum, "pcap-file.checksum-checks", NJ_CT_STR, "auto",
 	    "yes/no/auto: validate checksums (-k none turns it off).")
 NJ_CONF_KEY(statsen, "stats.enabled", NJ_CT_BOOL, "yes", "Write stats events.")
@@ -629,6 +631,13 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 		return -EINVAL;
 	if (conf_u32(c, "defrag.timeout", 1, 3600, &s->decode.defrag_timeout_s) < 0)
 		return -EINVAL;
+	{
+		bool track = s->decode.tunnel_tracking != 0;
+
+		if (nj_conf_bool(c, NULL, "decoder.recursion-level.use-for-tracking", &track) < 0)
+			return -EINVAL;
+		s->decode.tunnel_tracking = track;
+	}
 
 	if (s->checksum < 0) {
 		str = "auto";

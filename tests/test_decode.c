@@ -254,6 +254,184 @@ static uint32_t pkt_udp6(uint8_t *b, const uint8_t *src, const uint8_t *dst, uin
 	return o + 40 + l4;
 }
 
+/* ------------------------------------------------------------ tunnels */
+
+/* Outer Ethernet + IPv4/IPv6 with protocol proto around inner[n]. */
+static uint32_t outer_ip(uint8_t *b, bool v6, uint8_t proto, const uint8_t *inner, uint32_t n)
+{
+	uint32_t o = eth(b, v6 ? 0x86dd : 0x0800);
+
+	if (v6)
+		o += ip6(b + o, proto, ip6_b, ip6_a, n);
+	else
+		o += ip4(b + o, proto, ip4_b, ip4_a, n, 7, 0, NULL, 0);
+	memcpy(b + o, inner, n);
+	return o + n;
+}
+
+static void test_tunnels(void)
+{
+	static const uint8_t in_a[4] = {1, 1, 1, 1}, in_b[4] = {2, 2, 2, 2};
+	struct nj_decode_ctx *c = ctx_new(1);
+	uint8_t inner[256], b[512], gre[300];
+	uint32_t n, l4, len, plain_hash;
+	struct nj_pkt p, q;
+
+	/* inner IPv4 + TCP 1.1.1.1:1234 -> 2.2.2.2:80, 10 bytes of payload */
+	l4 = tcp(inner + 20, 1234, 80, 0x18, NULL, 0, 10);
+	n = ip4(inner, 6, in_a, in_b, l4, 1, 0, NULL, 0) + l4;
+	l4_csum(inner, inner + 20, l4, 6, 16);
+	len = eth(b, 0x0800);
+	memcpy(b + len, inner, n);
+	p = decode(c, b, len + n, NJ_LINK_ETHERNET);
+	CHECK(p.tunnel_depth == 0 && (p.flags & NJ_PKT_HAS_L4), "plain");
+	plain_hash = p.hash;
+
+	/* IPv4 in IPv6 and in IPv4: the inner tuple, depth 1, own hash */
+	for (int v6 = 0; v6 < 2; v6++) {
+		len = outer_ip(b, v6, 4, inner, n);
+		p = decode(c, b, len, NJ_LINK_ETHERNET);
+		CHECK_NO_EVENTS(p);
+		CHECK((p.flags & NJ_PKT_IPV4) && !(p.flags & NJ_PKT_IPV6), "inner v4 (outer v6 %d)",
+		      v6);
+		CHECK(p.proto == 6 && p.sport == 1234 && p.dport == 80 && p.payload_len == 10,
+		      "inner tcp: proto %u %u->%u", p.proto, p.sport, p.dport);
+		CHECK(!memcmp(nj_pkt_src(&p), in_a, 4) && !memcmp(nj_pkt_dst(&p), in_b, 4),
+		      "inner addresses");
+		CHECK(p.tunnel_depth == 1 && p.flow_depth == 1, "depth %u", p.tunnel_depth);
+		CHECK(p.hash && p.hash != plain_hash, "depth takes part in the hash");
+	}
+	CHECK(nj_decode_stats(c)->ipv4_in_ipv4 == 1 && nj_decode_stats(c)->ipv4_in_ipv6 == 1,
+	      "tunnel counters");
+
+	/* the fan-out hash looks through the tunnel: same worker as the plain flow */
+	{
+		uint8_t pl[128];
+		uint32_t pn = eth(pl, 0x0800);
+
+		memcpy(pl + pn, inner, n);
+		len = outer_ip(b, true, 4, inner, n);
+		CHECK(nj_decode_fanout_hash(b, len, NJ_LINK_ETHERNET) ==
+			      nj_decode_fanout_hash(pl, pn + n, NJ_LINK_ETHERNET),
+		      "fan-out through IPv4-in-IPv6");
+	}
+
+	/* tracking off: the depth stays out of the key and the hash */
+	{
+		struct nj_decode_config cfg;
+		struct nj_decode_ctx *c2;
+
+		nj_decode_config_defaults(&cfg);
+		cfg.tunnel_tracking = 0;
+		c2 = nj_decode_create(&cfg, 0);
+		CHECK(c2, "create");
+		len = outer_ip(b, true, 4, inner, n);
+		q = decode(c2, b, len, NJ_LINK_ETHERNET);
+		CHECK(q.tunnel_depth == 1 && q.flow_depth == 0 && q.hash == plain_hash,
+		      "untracked depth: hash %08x vs %08x", q.hash, plain_hash);
+		nj_decode_destroy(c2);
+	}
+
+	/* IPv6 in IPv4 (6in4) and IPv6 in IPv6 */
+	{
+		uint8_t in6[128];
+		uint32_t n6;
+
+		l4 = udp(in6 + 40, 5353, 53, 4);
+		n6 = ip6(in6, 17, ip6_a, ip6_b, l4) + l4;
+		l4_csum(in6, in6 + 40, l4, 17, 6);
+		for (int v6 = 0; v6 < 2; v6++) {
+			len = outer_ip(b, v6, 41, in6, n6);
+			p = decode(c, b, len, NJ_LINK_ETHERNET);
+			CHECK_NO_EVENTS(p);
+			CHECK((p.flags & NJ_PKT_IPV6) && p.proto == 17 && p.dport == 53 &&
+				      p.tunnel_depth == 1,
+			      "6in%d", v6 ? 6 : 4);
+		}
+		/* wrong inner version and too short inner headers are events */
+		in6[0] = 0x45;
+		len = outer_ip(b, true, 41, in6, n6);
+		p = decode(c, b, len, NJ_LINK_ETHERNET);
+		CHECK_EVENT(p, IPV6_IN_IPV6_WRONG_IP_VER);
+		len = outer_ip(b, true, 4, inner, 12);
+		p = decode(c, b, len, NJ_LINK_ETHERNET);
+		CHECK_EVENT(p, IPV4_IN_IPV6_PKT_TOO_SMALL);
+	}
+
+	/* GRE v0 with a key and a sequence number, then IPv4 */
+	memset(gre, 0, sizeof(gre));
+	gre[0] = 0x30;
+	wr16(gre + 2, 0x0800);
+	memcpy(gre + 12, inner, n);
+	len = outer_ip(b, false, 47, gre, 12 + n);
+	p = decode(c, b, len, NJ_LINK_ETHERNET);
+	CHECK_NO_EVENTS(p);
+	CHECK(p.proto == 6 && p.sport == 1234 && p.tunnel_depth == 1 &&
+		      !memcmp(nj_pkt_src(&p), in_a, 4),
+	      "gre v0");
+	CHECK(nj_decode_stats(c)->gre == 1, "gre counted");
+
+	/* GRE transparent Ethernet bridging: inner Ethernet + VLAN + IPv4 */
+	memset(gre, 0, sizeof(gre));
+	wr16(gre + 2, 0x6558);
+	{
+		uint32_t o = 4 + eth(gre + 4, 0x8100);
+
+		wr16(gre + o, 42);
+		wr16(gre + o + 2, 0x0800);
+		memcpy(gre + o + 4, inner, n);
+		len = outer_ip(b, false, 47, gre, o + 4 + n);
+	}
+	p = decode(c, b, len, NJ_LINK_ETHERNET);
+	CHECK_NO_EVENTS(p);
+	CHECK(p.proto == 6 && p.nvlan == 1 && p.vlan[0] == 42 && p.eth_off == 14 + 20 + 4,
+	      "gre teb: proto %u nvlan %u eth_off %u", p.proto, p.nvlan, p.eth_off);
+
+	/* malformed GRE: events, no flow */
+	memset(gre, 0, sizeof(gre));
+	gre[1] = 2; /* version 2 */
+	len = outer_ip(b, false, 47, gre, 8);
+	p = decode(c, b, len, NJ_LINK_ETHERNET);
+	CHECK_EVENT(p, GRE_WRONG_VERSION);
+	CHECK(p.flags & NJ_PKT_INVALID, "wrong version invalid");
+	gre[1] = 0;
+	gre[0] = 0x01; /* recursion control */
+	len = outer_ip(b, false, 47, gre, 8);
+	p = decode(c, b, len, NJ_LINK_ETHERNET);
+	CHECK_EVENT(p, GRE_VERSION0_RECUR);
+	gre[0] = 0xb0; /* checksum, key, sequence: 16 bytes, only 8 there */
+	len = outer_ip(b, false, 47, gre, 8);
+	p = decode(c, b, len, NJ_LINK_ETHERNET);
+	CHECK_EVENT(p, GRE_VERSION0_HDR_TOO_BIG);
+	gre[0] = 0x30; /* PPTP GRE without the PPP protocol */
+	gre[1] = 1;
+	wr16(gre + 2, 0x0800);
+	len = outer_ip(b, false, 47, gre, 16);
+	p = decode(c, b, len, NJ_LINK_ETHERNET);
+	CHECK_EVENT(p, GRE_VERSION1_WRONG_PROTOCOL);
+	len = outer_ip(b, false, 47, gre, 2);
+	p = decode(c, b, len, NJ_LINK_ETHERNET);
+	CHECK_EVENT(p, GRE_PKT_TOO_SMALL);
+
+	/* tunnels nested past the limit end in too_many_layers, never a loop */
+	{
+		uint8_t deep[2048];
+		uint32_t dn = n;
+
+		/* build outward: each layer an IPv4 header with proto 4 */
+		memcpy(deep, inner, n);
+		for (int i = 0; i < 12; i++) {
+			memmove(deep + 20, deep, dn);
+			ip4(deep, 4, ip4_a, ip4_b, dn, 0, 0, NULL, 0);
+			dn += 20;
+		}
+		len = outer_ip(b, false, 4, deep, dn);
+		p = decode(c, b, len, NJ_LINK_ETHERNET);
+		CHECK_EVENT(p, TOO_MANY_LAYERS);
+	}
+	nj_decode_destroy(c);
+}
+
 /* ------------------------------------------------------------ basic layers */
 
 static void test_tcp4(void)
@@ -866,10 +1044,10 @@ static void test_ipv4(void)
 	}
 
 	/* protocols without ports */
-	p = ip4_with(c, b, NULL, 0, 47);
-	CHECK((p.flags & NJ_PKT_IPV4) && !(p.flags & (NJ_PKT_HAS_L4 | NJ_PKT_INVALID)), "gre");
+	p = ip4_with(c, b, NULL, 0, 103);
+	CHECK((p.flags & NJ_PKT_IPV4) && !(p.flags & (NJ_PKT_HAS_L4 | NJ_PKT_INVALID)), "pim");
 	CHECK_NO_EVENTS(p);
-	CHECK(p.hash != 0 && p.proto == 47 && p.payload_len == 20, "gre tracked by address");
+	CHECK(p.hash != 0 && p.proto == 103 && p.payload_len == 20, "pim tracked by address");
 	p = ip4_with(c, b, NULL, 0, 200);
 	CHECK_EVENT(p, IPV4_UNKNOWN_PROTOCOL);
 	p = ip4_with(c, b, NULL, 0, 58);
@@ -2048,6 +2226,7 @@ int main(void)
 		{"icmp", test_icmp},
 		{"ipv6_ext", test_ipv6_ext},
 		{"hash", test_hash},
+		{"tunnels", test_tunnels},
 		{"defrag4", test_defrag4},
 		{"defrag_overlap", test_defrag_overlap},
 		{"defrag_limits", test_defrag_limits},
