@@ -396,6 +396,23 @@ void nj_http_log_fields(struct nj_json *j, const struct nj_http_tx *tx)
 	log_extended(j, tx);
 }
 
+/*
+ * The parser's alert_json: an alert on an HTTP transaction carries "http" with
+ * the basic and extended fields as they stand when the alert fires (Suricata's
+ * EveHttpAddMetadata), whatever the http logger's own settings.
+ */
+void nj_http_alert_json(struct nj_json *j, const struct nj_al_tx *t, int dir);
+void nj_http_alert_json(struct nj_json *j, const struct nj_al_tx *t, int dir)
+{
+	const struct nj_http_tx *tx = nj_http_tx_of(t);
+
+	(void)dir;
+	nj_json_open_obj(j, "http");
+	log_basic(j, tx);
+	log_extended(j, tx);
+	nj_json_close_obj(j);
+}
+
 void nj_http_log_tx(struct nj_al_log *lg, const struct nj_flow *f, const struct nj_al_tx *t);
 void nj_http_log_tx(struct nj_al_log *lg, const struct nj_flow *f, const struct nj_al_tx *t)
 {

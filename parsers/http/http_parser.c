@@ -1911,6 +1911,7 @@ static int http_configure(const struct nj_conf *conf)
 /* ------------------------------------------------------------------ registration */
 
 void nj_http_log_tx(struct nj_al_log *lg, const struct nj_flow *f, const struct nj_al_tx *tx);
+void nj_http_alert_json(struct nj_json *j, const struct nj_al_tx *t, int dir);
 extern const struct nj_al_buffer nj_http_buffers[];
 
 /* The body's file, once it was closed (filesize / filemd5). */
@@ -1941,6 +1942,7 @@ struct nj_app_parser nj_http_parser = {
 	.txq = http_txq,
 	.tx_free = http_tx_free,
 	.log_tx = nj_http_log_tx,
+	.alert_json = nj_http_alert_json,
 	.buffers = nj_http_buffers,
 	.tx_file = http_tx_file,
 	.configure = http_configure,

@@ -69,7 +69,13 @@ def example():
         if al["signature_id"] in (9000001, 9000002, 9000003):
             c.check("tx_id" in a and a.get("app_proto") in ("http", "dns"),
                     f"app-layer alert has tx_id and app_proto: {a}")
+        if a.get("app_proto") == "http" and "tx_id" in a:
+            h = a.get("http", {})
+            c.check(h.get("hostname") and h.get("url") and h.get("http_method"),
+                    f"an alert on an HTTP transaction carries the http object: {a}")
         if al["signature_id"] == 9000003:
+            c.check(al.get("dns") is None and "dns" in a,
+                    f"an alert on a DNS transaction carries the dns object: {a}")
             c.check(al.get("metadata", {}).get("confidence") == ["Low"],
                     f"metadata as arrays: {al.get('metadata')}")
     alerted = sum(1 for f in flows.values() if f["flow"].get("alerted"))
