@@ -191,7 +191,7 @@ static void dz_sink(struct http_dz *z, const struct dz_ctx *x, const uint8_t *p,
 	body_append(x->s, x->dir, tx, p, n);
 	if (m->entity_len > cfg->bomb_limit && (m->message_len > UINT64_MAX / HTTP_BOMB_RATIO ||
 						m->entity_len > m->message_len * HTTP_BOMB_RATIO)) {
-		http_event(x->c, x->dir, "COMPRESSION_BOMB");
+		http_event(x->c, tx, x->dir, "COMPRESSION_BOMB");
 		z->stopped = 1;
 	}
 }
@@ -400,7 +400,7 @@ void http_dz_free(struct http_dz *z)
  * The decoders a Content-Encoding asks for, first to apply first (libhtp:
  * fast path for one known value, else a list split on ',' and ' ').
  */
-static unsigned ce_layers(struct nj_al_ctx *c, int dir, const uint8_t *v, uint32_t n,
+static unsigned ce_layers(struct nj_al_ctx *c, struct nj_http_tx *tx, int dir, const uint8_t *v, uint32_t n,
 			  uint8_t out[HTTP_DZ_LAYERS])
 {
 	const struct nj_http_config *cfg = nj_http_config_get();
@@ -435,19 +435,19 @@ static unsigned ce_layers(struct nj_al_ctx *c, int dir, const uint8_t *v, uint32
 		tl = i - s;
 		layers++;
 		if (cfg->layer_limit && layers > cfg->layer_limit) {
-			http_event(c, dir, "TOO_MANY_ENCODING_LAYERS");
+			http_event(c, tx, dir, "TOO_MANY_ENCODING_LAYERS");
 			break;
 		}
 		if (http_contains_nocase_nozero(t, tl, "gzip")) {
 			if (!(tl == 4 && memcmp(t, "gzip", 4) == 0) &&
 			    !(tl == 6 && memcmp(t, "x-gzip", 6) == 0))
-				http_event(c, dir, "ABNORMAL_CE_HEADER");
+				http_event(c, tx, dir, "ABNORMAL_CE_HEADER");
 			if (cnt < HTTP_DZ_LAYERS)
 				list[cnt++] = DZ_GZIP;
 		} else if (http_contains_nocase_nozero(t, tl, "deflate")) {
 			if (!(tl == 7 && memcmp(t, "deflate", 7) == 0) &&
 			    !(tl == 9 && memcmp(t, "x-deflate", 9) == 0))
-				http_event(c, dir, "ABNORMAL_CE_HEADER");
+				http_event(c, tx, dir, "ABNORMAL_CE_HEADER");
 			if (cnt < HTTP_DZ_LAYERS)
 				list[cnt++] = DZ_DEFLATE;
 		} else if ((tl == 4 && memcmp(t, "lzma", 4) == 0) ||
@@ -455,7 +455,7 @@ static unsigned ce_layers(struct nj_al_ctx *c, int dir, const uint8_t *v, uint32
 			   (tl == 4 && memcmp(t, "none", 4) == 0)) {
 			/* nothing to undo here */
 		} else {
-			http_event(c, dir, "ABNORMAL_CE_HEADER");
+			http_event(c, tx, dir, "ABNORMAL_CE_HEADER");
 		}
 	}
 	/* the last encoding applied is undone first */
@@ -481,7 +481,7 @@ void http_body_begin(struct http_state *s, struct nj_al_ctx *c, int dir, struct 
 	d->body_open = 1;
 	if (decode && (dir == NJ_DIR_TOCLIENT || cfg->request_decompression) &&
 	    nj_http_header(tx, dir, "content-encoding", &ce, &cel))
-		n = ce_layers(c, dir, ce, cel, enc);
+		n = ce_layers(c, tx, dir, ce, cel, enc);
 	if (n) {
 		struct http_dz *z = calloc(1, sizeof(*z));
 
