@@ -193,6 +193,17 @@ static void summarize(struct runner *r, const struct nj_al_tx *t)
 		sb_escaped(&r->sum, d, n);
 		sb_addn(&r->sum, "\n", 1);
 	}
+	for (const struct nj_al_multibuffer *b = P->multi_buffers; b && b->name; b++) {
+		const uint8_t *d;
+		uint32_t n;
+
+		for (uint32_t i = 0; b->get(t, i, &d, &n); i++) {
+			sb_printf(&r->sum, "%s[%d]=", b->name, b->dir);
+			sb_escaped(&r->sum, d, n);
+			sb_addn(&r->sum, "\n", 1);
+		}
+	}
+	sb_printf(&r->sum, "evbits %llx\n", (unsigned long long)tx->evbits);
 	{
 		const uint8_t *fn;
 		uint32_t fl;
@@ -531,6 +542,8 @@ static void test_get(void)
 	CHECK(has_buf(&r, "http.stat_code", 1, "200"));
 	CHECK(has_buf(&r, "http.stat_msg", 1, "OK"));
 	CHECK(has_buf(&r, "http.server", 1, "nginx"));
+	CHECK(has_buf(&r, "http.request_header", 0, "User-Agent: curl/8.0"));
+	CHECK(has_buf(&r, "http.response_header", 1, "Server: nginx"));
 	CHECK(has_buf(&r, "http.content_len", 1, "5"));
 	CHECK(has_buf(&r, "http.content_type", 1, "text/html; charset=utf-8"));
 	CHECK(has_buf(&r, "http.response_body", 1, "hello"));

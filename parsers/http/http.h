@@ -126,6 +126,7 @@ struct nj_http_buf {
 #define NJ_HTTP_HDR_NUL	     0x04u /* the name has NUL bytes (ignored when looked up, as libhtp) */
 struct nj_http_hdr {
 	struct nj_http_str name, value;
+	struct nj_http_str line; /* "name: value" (http.request_header), built on first use */
 	uint8_t flags;
 };
 
@@ -210,7 +211,7 @@ struct nj_http_tx {
 	uint16_t flags; /* NJ_HTTP_TXF_* */
 	uint8_t seen_100;
 	uint8_t fevents[2]; /* per-direction once-only anomaly groups (libhtp's warn_once) */
-	uint64_t evbits;    /* anomalies raised on this transaction: bit i = nj_http_event_names[i] */
+	uint64_t evbits; /* anomalies raised on this transaction: bit i = nj_http_event_names[i] */
 	/* the body's file when it was closed, for filesize / filemd5 */
 	uint8_t file_seen[2], file_has_md5[2];
 	uint64_t file_size[2];

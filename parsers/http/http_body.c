@@ -400,8 +400,8 @@ void http_dz_free(struct http_dz *z)
  * The decoders a Content-Encoding asks for, first to apply first (libhtp:
  * fast path for one known value, else a list split on ',' and ' ').
  */
-static unsigned ce_layers(struct nj_al_ctx *c, struct nj_http_tx *tx, int dir, const uint8_t *v, uint32_t n,
-			  uint8_t out[HTTP_DZ_LAYERS])
+static unsigned ce_layers(struct nj_al_ctx *c, struct nj_http_tx *tx, int dir, const uint8_t *v,
+			  uint32_t n, uint8_t out[HTTP_DZ_LAYERS])
 {
 	const struct nj_http_config *cfg = nj_http_config_get();
 	uint8_t list[HTTP_DZ_LAYERS];

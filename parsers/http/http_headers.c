@@ -758,6 +758,7 @@ static int add_header(struct nj_al_ctx *c, struct nj_http_tx *tx, int dir, const
 	}
 	m->hdrs[m->nhdrs].name = nstr;
 	m->hdrs[m->nhdrs].value = vstr;
+	m->hdrs[m->nhdrs].line = (struct nj_http_str){NJ_HTTP_NONE, 0, 1};
 	m->hdrs[m->nhdrs].flags = (uint8_t)((folded ? NJ_HTTP_HDR_FOLDED : 0) |
 					    (memchr(name, 0, name_len) ? NJ_HTTP_HDR_NUL : 0));
 	m->nhdrs++;

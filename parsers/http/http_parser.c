@@ -1976,6 +1976,7 @@ static int http_configure(const struct nj_conf *conf)
 
 void nj_http_log_tx(struct nj_al_log *lg, const struct nj_flow *f, const struct nj_al_tx *tx);
 extern const struct nj_al_buffer nj_http_buffers[];
+extern const struct nj_al_multibuffer nj_http_multi_buffers[];
 
 /* The body's file, once it was closed (filesize / filemd5). */
 static bool http_tx_file(const struct nj_al_tx *t, int dir, struct nj_al_fileinfo *out)
@@ -2006,6 +2007,7 @@ struct nj_app_parser nj_http_parser = {
 	.tx_free = http_tx_free,
 	.log_tx = nj_http_log_tx,
 	.buffers = nj_http_buffers,
+	.multi_buffers = nj_http_multi_buffers,
 	.tx_file = http_tx_file,
 	.configure = http_configure,
 };
