@@ -1978,6 +1978,12 @@ void nj_http_log_tx(struct nj_al_log *lg, const struct nj_flow *f, const struct 
 extern const struct nj_al_buffer nj_http_buffers[];
 extern const struct nj_al_multibuffer nj_http_multi_buffers[];
 
+static bool http_alert_xff(const struct nj_al_tx *tx, const char *header, bool reverse, char *out,
+			   size_t outlen)
+{
+	return nj_http_tx_xff(nj_http_tx_of(tx), header, reverse, out, outlen);
+}
+
 /* The body's file, once it was closed (filesize / filemd5). */
 static bool http_tx_file(const struct nj_al_tx *t, int dir, struct nj_al_fileinfo *out)
 {
@@ -2008,6 +2014,7 @@ struct nj_app_parser nj_http_parser = {
 	.log_tx = nj_http_log_tx,
 	.buffers = nj_http_buffers,
 	.multi_buffers = nj_http_multi_buffers,
+	.alert_xff = http_alert_xff,
 	.tx_file = http_tx_file,
 	.configure = http_configure,
 };
