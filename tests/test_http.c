@@ -700,6 +700,41 @@ static void test_compressed(void)
 	compressed_case("zlib-as-gzip", 15, "gzip", true);
 }
 
+/* Brotli (Content-Encoding: br, Suricata 8): decoded, no anomaly; garbage passes through. */
+static void test_brotli(void)
+{
+	/* "brotli body, brotli body, brotli body!" compressed with libbrotlienc */
+	static const uint8_t br[] = {0x1b, 0x25, 0x00, 0x00, 0xc4, 0x6d, 0x6c, 0x5d, 0xfd,
+				     0xde, 0x25, 0x9d, 0x20, 0x10, 0xa2, 0x53, 0x29, 0x42,
+				     0x54, 0x34, 0x97, 0x37, 0x37, 0x0d, 0xa7, 0x5e, 0x40};
+	uint8_t all[512];
+	struct script sc = {0};
+	struct result r;
+	int hl;
+
+	sc_data(&sc, 0, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	hl = snprintf((char *)all, sizeof(all),
+		      "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: %u\r\n\r\n",
+		      (unsigned)sizeof(br));
+	memcpy(all + hl, br, sizeof(br));
+	sc_bin(&sc, 1, all, (uint32_t)hl + (uint32_t)sizeof(br));
+	r = run_all("brotli", &sc, true);
+	CHECK(has_buf(&r, "http.response_body", 1, "brotli body, brotli body, brotli body!"));
+	CHECK(r.nevents == 0);
+	result_free(&r);
+	sc_free(&sc);
+
+	sc_data(&sc, 0, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	sc_data(&sc, 1,
+		"HTTP/1.1 200 OK\r\nContent-Encoding: gzip, br\r\nContent-Length: 9\r\n\r\n"
+		"not brotl");
+	r = run_all("brotli-bad", &sc, true);
+	CHECK(r.ntx == 1);
+	CHECK(r.nevents == 0);
+	result_free(&r);
+	sc_free(&sc);
+}
+
 /* Two layers: gzip then deflate (decoded in reverse). */
 static void test_two_layers(void)
 {
@@ -2180,6 +2215,7 @@ int main(int argc, char **argv)
 	test_post_cl();
 	test_chunked();
 	test_compressed();
+	test_brotli();
 	test_two_layers();
 	test_bomb();
 	test_pipelined();

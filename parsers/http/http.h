@@ -2,7 +2,7 @@
 /*
  * HTTP/1.x: requests and responses over one TCP connection (keep-alive and
  * pipelining), Content-Length, chunked (extensions, trailers), bodies until
- * close, gzip/deflate decompression, 1xx interim responses, HEAD, CONNECT,
+ * close, gzip/deflate/brotli decompression, 1xx interim responses, HEAD, CONNECT,
  * HTTP/0.9; Suricata's (libhtp's) interpretation of malformed traffic and its
  * anomaly names; the EVE "http" object; the http.* detection buffers and
  * file.data.
