@@ -118,14 +118,22 @@ static void applayer_counters(struct counters *c, const struct nj_al_stats *al)
 		}
 		add_counter(c, names[id][0], al->flows[id]);
 		add_counter(c, names[id][1], al->tx[id]);
-		/* Suricata's app_layer.error.<proto>_tcp.parser / _udp.parser */
+		/* Suricata's app_layer.error.<proto>.parser, or <proto>_tcp / <proto>_udp for a
+		 * protocol parsed over both */
 		for (int u = 0; u < 2; u++) {
+			bool both = (p->ipproto_mask & NJ_AL_TCP) && (p->ipproto_mask & NJ_AL_UDP);
+
 			if (!(p->ipproto_mask & (u ? NJ_AL_UDP : NJ_AL_TCP)))
 				continue;
-			if (!names[id][2 + u][0])
-				snprintf(names[id][2 + u], sizeof(names[id][2 + u]),
-					 "app_layer.error.%s_%s.parser", p->name,
-					 u ? "udp" : "tcp");
+			if (!names[id][2 + u][0]) {
+				if (both)
+					snprintf(names[id][2 + u], sizeof(names[id][2 + u]),
+						 "app_layer.error.%s_%s.parser", p->name,
+						 u ? "udp" : "tcp");
+				else
+					snprintf(names[id][2 + u], sizeof(names[id][2 + u]),
+						 "app_layer.error.%s.parser", p->name);
+			}
 			add_counter(c, names[id][2 + u], al->parser_errors[id][u]);
 		}
 	}

@@ -12,6 +12,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config.h"
 #include "engine_int.h"
@@ -19,6 +20,30 @@
 #include "export/eve_priv.h"
 
 /* ------------------------------------------------------------ options */
+
+/* xff: {enabled, mode: extra-data|overwrite, deployment: forward|reverse, header} */
+static int xff_from(const struct nj_conf *conf, const struct nj_conf_node *x, struct alert_opts *ao)
+{
+	const char *v;
+	bool en = false;
+
+	if (!x || x->kind != NJ_CONF_MAP)
+		return 0;
+	if (nj_conf_bool(conf, x, "enabled", &en) < 0)
+		return -1;
+	if (!en) {
+		ao->xff_mode = XFF_NONE;
+		return 0;
+	}
+	ao->xff_mode = XFF_EXTRA_DATA;
+	if (nj_conf_str(conf, x, "mode", &v) == 0 && v && strcasecmp(v, "overwrite") == 0)
+		ao->xff_mode = XFF_OVERWRITE;
+	if (nj_conf_str(conf, x, "deployment", &v) == 0 && v)
+		ao->xff_reverse = strcasecmp(v, "reverse") == 0;
+	if (nj_conf_str(conf, x, "header", &v) == 0 && v && *v && strcmp(v, "~") != 0)
+		snprintf(ao->xff_header, sizeof(ao->xff_header), "%s", v);
+	return 0;
+}
 
 static int opts_from(const struct nj_conf *conf, const struct nj_conf_node *n,
 		     struct alert_opts *ao)
@@ -45,6 +70,8 @@ static int opts_from(const struct nj_conf *conf, const struct nj_conf_node *n,
 #undef FLAG
 	if (nj_conf_size(conf, n, "payload-buffer-size", &sz) == 0 && sz > 0 && sz < (1u << 24))
 		ao->payload_max = (uint32_t)sz;
+	if (xff_from(conf, nj_conf_node_get(n, "xff"), ao) < 0)
+		return -1;
 	md = nj_conf_node_get(n, "metadata");
 	if (md && md->kind == NJ_CONF_SCALAR) {
 		if (nj_conf_bool(conf, n, "metadata", &b) < 0)
@@ -70,6 +97,7 @@ int nj_alert_opts_load(const struct nj_conf *conf, struct alert_opts *ao)
 	memset(ao, 0, sizeof(*ao));
 	ao->metadata = ao->flow = true;
 	ao->payload_max = 4096;
+	snprintf(ao->xff_header, sizeof(ao->xff_header), "X-Forwarded-For");
 	if (!outs)
 		return 0;
 	for (const struct nj_conf_node *o = outs->child; o; o = o->next) {
@@ -109,6 +137,20 @@ void nj_alert_add(struct nj_detect_thread *t, uint32_t num, struct nj_flow *f,
 	a->f = f;
 	a->p = p;
 	a->meta_key = NULL;
+	a->xff[0] = '\0';
+}
+
+void nj_alert_tx_xff(struct nj_detect_thread *t, const struct nj_app_parser *p,
+		     const struct nj_al_tx *tx)
+{
+	const struct alert_opts *ao = &t->e->ao;
+	struct eng_alert *a;
+
+	if (!t->npend || ao->xff_mode == XFF_NONE || !p->alert_xff)
+		return;
+	a = &t->pend[t->npend - 1];
+	if (!p->alert_xff(tx, ao->xff_header, ao->xff_reverse, a->xff, sizeof(a->xff)))
+		a->xff[0] = '\0';
 }
 
 void nj_alert_tx_meta(struct nj_detect_thread *t, const struct nj_app_parser *p,
@@ -457,6 +499,12 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 	} else {
 		return;
 	}
+	if (ao->xff_mode == XFF_OVERWRITE && a->xff[0] && f) {
+		/* the client's address: the destination when the header is the server's side */
+		bool tc = p ? (p->flags & NJ_PKT_TOCLIENT) != 0 : a->dir == NJ_DIR_TOCLIENT;
+
+		nj_eve_addr_override(t->eve, tc ? NULL : a->xff, tc ? a->xff : NULL);
+	}
 	j = nj_eve_begin(t->eve, NJ_EVE_ALERT, hp.ts_us, f, &hp);
 	nj_json_str(j, "pkt_src", p ? "wire/pcap" : "stream (flow timeout)");
 	if (a->flags & AF_TX)
@@ -497,6 +545,8 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 		json_metadata(j, s);
 	if (ao->raw && s->raw)
 		nj_json_str(j, "rule", s->raw);
+	if (ao->xff_mode == XFF_EXTRA_DATA && a->xff[0])
+		nj_json_str(j, "xff", a->xff);
 	nj_json_close_obj(j);
 	if (a->meta_key)
 		nj_json_raw(j, NULL, t->meta + a->meta_off, a->meta_len);

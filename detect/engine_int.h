@@ -151,7 +151,14 @@ struct alert_opts {
 	bool payload_length;
 	bool tagged_packets;  /* EVE "packet" events for tagged packets (tag keyword) */
 	uint32_t payload_max; /* payload-buffer-size */
+	/* xff: alert.xff (extra-data) or the client address replaced (overwrite) */
+	uint8_t xff_mode; /* XFF_* */
+	bool xff_reverse; /* deployment: reverse (last element) */
+	char xff_header[64];
 };
+#define XFF_NONE       0
+#define XFF_EXTRA_DATA 1
+#define XFF_OVERWRITE  2
 
 struct nj_detect_engine {
 	const struct nj_detect_rules *rules;
@@ -243,6 +250,7 @@ struct eng_alert {
 	const struct nj_pkt *p; /* NULL: no packet (flow end, tx without packet) */
 	const char *meta_key;	/* app-layer object ("dns") in t->meta, NULL none */
 	uint32_t meta_off, meta_len;
+	char xff[48]; /* client address from the transaction's XFF header ("" none) */
 };
 
 /* Per-thread arena for the app-layer objects of pending alerts. */
@@ -358,6 +366,9 @@ void nj_alert_add(struct nj_detect_thread *t, uint32_t num, struct nj_flow *f,
 /* Renders the transaction's app-layer object (parser's alert_json) for the last queued alert. */
 void nj_alert_tx_meta(struct nj_detect_thread *t, const struct nj_app_parser *p,
 		      const struct nj_al_tx *tx, int dir);
+/* The XFF address of the transaction (parser's alert_xff) for the last queued alert. */
+void nj_alert_tx_xff(struct nj_detect_thread *t, const struct nj_app_parser *p,
+		     const struct nj_al_tx *tx);
 void nj_alert_flush_pkt(struct nj_detect_thread *t, const struct nj_pkt *p);
 /* The same for alerts of flow f without a packet. */
 void nj_alert_flush_null(struct nj_detect_thread *t, const struct nj_flow *f);

@@ -1407,6 +1407,8 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 		matched(t, num, f, p, dir, tx->id, AF_TX);
 		if (parser->alert_json)
 			nj_alert_tx_meta(t, parser, tx, dir);
+		if (parser->alert_xff)
+			nj_alert_tx_xff(t, parser, tx);
 		if (flow_passed(f))
 			break;
 	}

@@ -79,7 +79,8 @@ struct nj_eve_worker {
 	unsigned nsinks;
 	char *scratch;
 	ZSTD_CCtx *cctx;
-	struct nj_geoip_cache *geo; /* this handle's GeoIP cache, NULL: no enrichment */
+	struct nj_geoip_cache *geo;    /* this handle's GeoIP cache, NULL: no enrichment */
+	const char *ovr_src, *ovr_dst; /* address text replacing the next header's (XFF) */
 	uint64_t last_tick_ms;
 	uint64_t ts_sec;    /* second of ts_prefix, UINT64_MAX = none */
 	char ts_prefix[24]; /* "2017-04-07T22:24:37." */
@@ -299,10 +300,17 @@ static void json_tuple(struct nj_eve_worker *w, struct nj_json *j, const struct 
 {
 	char num[4];
 
-	json_addr(w, j, "src_ip", t->sa, t->alen);
+	if (w->ovr_src)
+		nj_json_str(j, "src_ip", w->ovr_src);
+	else
+		json_addr(w, j, "src_ip", t->sa, t->alen);
 	if (t->ports)
 		nj_json_u64(j, "src_port", t->sp);
-	json_addr(w, j, "dest_ip", t->da, t->alen);
+	if (w->ovr_dst)
+		nj_json_str(j, "dest_ip", w->ovr_dst);
+	else
+		json_addr(w, j, "dest_ip", t->da, t->alen);
+	w->ovr_src = w->ovr_dst = NULL;
 	if (t->ports)
 		nj_json_u64(j, "dest_port", t->dp);
 	nj_json_u64(j, "ip_v", t->alen == 16 ? 6 : 4);
@@ -440,6 +448,14 @@ static bool pkt_has_addrs(const struct nj_pkt *p)
 }
 
 static __thread struct nj_json dead_json;
+
+void nj_eve_addr_override(struct nj_eve_worker *w, const char *src, const char *dst)
+{
+	if (w) {
+		w->ovr_src = src;
+		w->ovr_dst = dst;
+	}
+}
 
 struct nj_json *nj_eve_begin(struct nj_eve_worker *w, enum nj_eve_type t, uint64_t ts_us,
 			     struct nj_flow *f, const struct nj_pkt *p)

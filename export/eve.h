@@ -114,6 +114,12 @@ struct nj_geoip_cache *nj_eve_worker_geoip(const struct nj_eve_worker *w);
  */
 struct nj_json *nj_eve_begin(struct nj_eve_worker *w, enum nj_eve_type t, uint64_t ts_us,
 			     struct nj_flow *f, const struct nj_pkt *p);
+/*
+ * The next nj_eve_begin writes these texts (NULL: the real address) as
+ * src_ip / dest_ip: the alert xff option's overwrite mode. The strings must
+ * live until that call.
+ */
+void nj_eve_addr_override(struct nj_eve_worker *w, const char *src, const char *dst);
 /* Closes the object, appends '\n' and copies it to every interested sink. */
 void nj_eve_commit(struct nj_eve_worker *w);
 

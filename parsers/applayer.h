@@ -190,6 +190,13 @@ struct nj_app_parser {
 	 */
 	void (*alert_json)(struct nj_json *j, const struct nj_al_tx *tx, int dir);
 	/*
+	 * Optional: the client address a proxy header of the transaction names
+	 * (X-Forwarded-For style header, first or last element when reverse),
+	 * as text into out; false when there is none. For the alert xff option.
+	 */
+	bool (*alert_xff)(const struct nj_al_tx *tx, const char *header, bool reverse, char *out,
+			  size_t outlen);
+	/*
 	 * Optional, called once at start-up before any worker runs: the parser
 	 * reads its settings (app-layer.protocols.NAME.*, its eve-log options)
 	 * into its own static, read-only-afterwards configuration. Returns 0, or

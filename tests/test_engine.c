@@ -128,6 +128,20 @@ static bool toy_buf_req(const struct nj_al_tx *t, const uint8_t **d, uint32_t *l
 	return true;
 }
 
+/* The toy's "XFF": a request "xff ADDR" names ADDR (reverse: ignored). */
+static bool toy_xff(const struct nj_al_tx *t, const char *header, bool reverse, char *out,
+		    size_t outlen)
+{
+	const struct toy_tx *tx = (const struct toy_tx *)t;
+
+	(void)header;
+	(void)reverse;
+	if (strncmp(tx->req, "xff ", 4) != 0)
+		return false;
+	snprintf(out, outlen, "%s", tx->req + 4);
+	return true;
+}
+
 static const struct nj_al_buffer toy_buffers[] = {
 	{"toy.req", NJ_DIR_TOSERVER, toy_buf_req},
 	{NULL, 0, NULL},
@@ -146,6 +160,7 @@ static struct nj_app_parser toy_parser = {
 	.txq = toy_txq,
 	.tx_free = toy_free_tx,
 	.buffers = toy_buffers,
+	.alert_xff = toy_xff,
 };
 NJ_APP_PARSER_REGISTER(toy_parser)
 
@@ -852,6 +867,51 @@ static void test_tx(void)
 	h_free(&h);
 }
 
+/* The alert xff option: extra-data adds alert.xff, overwrite replaces the client address. */
+static void test_tx_xff(void)
+{
+	static const char rules[] =
+		"alert tcp any any -> any any (msg:\"xff\"; toy.req; content:\"xff\"; sid:95;)\n";
+	static const char *const modes[2] = {"extra-data", "overwrite"};
+
+	for (int m = 0; m < 2; m++) {
+		static char yaml[256];
+		struct h h;
+
+		snprintf(yaml, sizeof(yaml),
+			 "outputs:\n  - eve-log:\n      types:\n        - alert:\n"
+			 "            xff:\n              enabled: yes\n              mode: %s\n",
+			 modes[m]);
+		yaml_cur = yaml;
+		if (h_open(&h, rules, NULL, 0, true) < 0) {
+			CHECK(0);
+			return;
+		}
+		tcp_open(&h, "10.6.0.1", 40000, "10.6.0.2", 7777);
+		h_pkt4(&h, 6, "10.6.0.1", 40000, "10.6.0.2", 7777, ACK | PSH, 1001, 5001,
+		       "TOY xff 192.0.2.7\n", 18);
+		h_close(&h);
+		CHECK(count(&h, 95) == 1);
+		for (unsigned i = 0; i < h.na; i++) {
+			json_t *js = h.a[i].js;
+			const char *x = json_string_value(
+				json_object_get(json_object_get(js, "alert"), "xff"));
+			const char *src = json_string_value(json_object_get(js, "src_ip"));
+			const char *dst = json_string_value(json_object_get(js, "dest_ip"));
+
+			if (m == 0) {
+				CHECK(x && !strcmp(x, "192.0.2.7"));
+				CHECK(src && !strcmp(src, "10.6.0.1"));
+			} else {
+				CHECK(!x);
+				CHECK(src && !strcmp(src, "192.0.2.7"));
+				CHECK(dst && !strcmp(dst, "10.6.0.2"));
+			}
+		}
+		h_free(&h);
+	}
+}
+
 /* ------------------------------------------------------------ prefilter property */
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
@@ -1242,6 +1302,7 @@ int main(void)
 	test_thresholds();
 	test_stream();
 	test_tx();
+	test_tx_xff();
 	test_prefilter_property();
 	test_prefilter_et();
 	if (failures)

@@ -7,7 +7,7 @@ PKGS=(
 	build-essential meson ninja-build pkg-config
 	dpdk dpdk-dev libdpdk-dev libpcap-dev
 	libhyperscan-dev libpcre2-dev libyara-dev libjansson-dev libmaxminddb-dev
-	libzstd-dev zstd libyaml-dev zlib1g-dev libssl-dev libmagic-dev
+	libzstd-dev zstd libyaml-dev zlib1g-dev libbrotli-dev libssl-dev libmagic-dev
 	python3 python3-yaml jq tcpreplay iproute2 clang-format
 )
 

@@ -44,6 +44,17 @@ static void drain(void *st, bool all)
 				(void)x;
 			}
 		}
+		for (const struct nj_al_multibuffer *b = p->multi_buffers; b && b->name; b++) {
+			const uint8_t *d;
+			uint32_t n;
+
+			for (uint32_t i = 0; i < NJ_AL_MULTI_MAX && b->get(tx, i, &d, &n); i++)
+				if (n) {
+					volatile uint8_t x = d[0] ^ d[n - 1];
+
+					(void)x;
+				}
+		}
 		nj_http_tx_filename(nj_http_tx_of(tx), 1, &fn, &fl);
 		nj_http_tx_xff(nj_http_tx_of(tx), "X-Forwarded-For", tx->id & 1, ip, sizeof(ip));
 		p->log_tx(T->log, NULL, tx);

@@ -2,7 +2,7 @@
 /*
  * HTTP/1.x: requests and responses over one TCP connection (keep-alive and
  * pipelining), Content-Length, chunked (extensions, trailers), bodies until
- * close, gzip/deflate decompression, 1xx interim responses, HEAD, CONNECT,
+ * close, gzip/deflate/brotli decompression, 1xx interim responses, HEAD, CONNECT,
  * HTTP/0.9; Suricata's (libhtp's) interpretation of malformed traffic and its
  * anomaly names; the EVE "http" object; the http.* detection buffers and
  * file.data.
@@ -126,6 +126,7 @@ struct nj_http_buf {
 #define NJ_HTTP_HDR_NUL	     0x04u /* the name has NUL bytes (ignored when looked up, as libhtp) */
 struct nj_http_hdr {
 	struct nj_http_str name, value;
+	struct nj_http_str line; /* "name: value" (http.request_header), built on first use */
 	uint8_t flags;
 };
 
@@ -210,6 +211,7 @@ struct nj_http_tx {
 	uint16_t flags; /* NJ_HTTP_TXF_* */
 	uint8_t seen_100;
 	uint8_t fevents[2]; /* per-direction once-only anomaly groups (libhtp's warn_once) */
+	uint64_t evbits; /* anomalies raised on this transaction: bit i = nj_http_event_names[i] */
 	/* the body's file when it was closed, for filesize / filemd5 */
 	uint8_t file_seen[2], file_has_md5[2];
 	uint64_t file_size[2];
@@ -264,6 +266,11 @@ void nj_http_log_fields(struct nj_json *j, const struct nj_http_tx *tx);
  * protocol. Both directions then consume and ignore their data.
  */
 bool nj_http_state_tunnel(const void *state);
+
+/* The anomaly names the parser raises (NULL-terminated; index = bit in evbits). */
+extern const char *const nj_http_event_names[];
+/* Index of an anomaly name (case-insensitive), -1 if unknown. */
+int nj_http_event_index(const char *name);
 
 extern struct nj_app_parser nj_http_parser;
 

@@ -3,7 +3,8 @@
  * Message bodies: Content-Encoding decompression (zlib) and the consumers of
  * the decoded bytes.
  *
- * Decompression follows libhtp-rs: "gzip"/"deflate" as announced, several
+ * Decompression follows libhtp-rs: "gzip"/"deflate"/"br" (brotli, libbrotlidec;
+ * not retried as another format) as announced, several
  * encodings as a chain (the last listed is undone first, at most
  * response-body-decompress-layer-limit layers), the gzip header parsed
  * leniently (flags, extra, name, comment, header CRC; checksums ignored, as
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <brotli/decode.h>
 #include <zlib.h>
 
 #include "../files.h"
@@ -36,7 +38,7 @@
 #define HTTP_DZ_CHUNK	8192
 #define HTTP_BOMB_RATIO 2048
 
-enum dz_enc { DZ_GZIP = 0, DZ_DEFLATE, DZ_ZLIB };
+enum dz_enc { DZ_GZIP = 0, DZ_DEFLATE, DZ_ZLIB, DZ_BROTLI };
 
 enum gz_st { GZ_MAGIC = 0, GZ_XLEN, GZ_EXTRA, GZ_NAME, GZ_COMMENT, GZ_HCRC, GZ_BODY };
 
@@ -49,6 +51,7 @@ struct dz_layer {
 	uint8_t gz_st, gz_flags, gz_hdr_len;
 	uint16_t gz_skip;
 	z_stream z;
+	BrotliDecoderState *br; /* DZ_BROTLI */
 	/* the layer's first input bytes, replayed on a retry */
 	uint16_t replay_len;
 	uint8_t replay_over;
@@ -164,6 +167,18 @@ static int dz_layer_init(struct dz_layer *l)
 		inflateEnd(&l->z);
 	memset(&l->z, 0, sizeof(l->z));
 	l->z_init = 0;
+	if (l->br) {
+		BrotliDecoderDestroyInstance(l->br);
+		l->br = NULL;
+	}
+	if (l->enc == DZ_BROTLI) {
+		l->br = BrotliDecoderCreateInstance(NULL, NULL, NULL);
+		if (!l->br)
+			return -1;
+		l->gz_st = GZ_BODY;
+		l->ended = 0;
+		return 0;
+	}
 	if (inflateInit2(&l->z, wbits) != Z_OK)
 		return -1;
 	l->z_init = 1;
@@ -191,7 +206,7 @@ static void dz_sink(struct http_dz *z, const struct dz_ctx *x, const uint8_t *p,
 	body_append(x->s, x->dir, tx, p, n);
 	if (m->entity_len > cfg->bomb_limit && (m->message_len > UINT64_MAX / HTTP_BOMB_RATIO ||
 						m->entity_len > m->message_len * HTTP_BOMB_RATIO)) {
-		http_event(x->c, x->dir, "COMPRESSION_BOMB");
+		http_event(x->c, tx, x->dir, "COMPRESSION_BOMB");
 		z->stopped = 1;
 	}
 }
@@ -283,6 +298,40 @@ static int gz_hdr_parse(struct dz_layer *l, const uint8_t *p, uint32_t n)
 	return (int)i;
 }
 
+/* Brotli through layer idx; returns 0, or -1 on a decoding error. */
+static int dz_unbrotli(struct http_dz *z, const struct dz_ctx *x, unsigned idx, const uint8_t *p,
+		       uint32_t n)
+{
+	struct dz_layer *l = &z->l[idx];
+	size_t avail_in = n;
+	const uint8_t *next_in = p;
+
+	for (;;) {
+		uint8_t out[HTTP_DZ_CHUNK];
+		size_t avail_out = sizeof(out);
+		uint8_t *next_out = out;
+		BrotliDecoderResult r = BrotliDecoderDecompressStream(l->br, &avail_in, &next_in,
+								      &avail_out, &next_out, NULL);
+		uint32_t got = (uint32_t)(sizeof(out) - avail_out);
+
+		if (got) {
+			l->produced = 1;
+			dz_forward(z, x, idx + 1, out, got);
+			if (z->stopped)
+				return 0;
+		}
+		if (r == BROTLI_DECODER_RESULT_SUCCESS) {
+			l->ended = 1; /* what follows the stream is ignored */
+			return 0;
+		}
+		if (r == BROTLI_DECODER_RESULT_ERROR)
+			return -1;
+		if (r == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT)
+			return 0;
+		/* NEEDS_MORE_OUTPUT: go on */
+	}
+}
+
 /* Inflates p through layer idx; returns 0, or -1 on a decoding error. */
 static int dz_inflate(struct http_dz *z, const struct dz_ctx *x, unsigned idx, const uint8_t *p,
 		      uint32_t n)
@@ -291,6 +340,8 @@ static int dz_inflate(struct http_dz *z, const struct dz_ctx *x, unsigned idx, c
 
 	if (l->ended)
 		return 0;
+	if (l->enc == DZ_BROTLI)
+		return n ? dz_unbrotli(z, x, idx, p, n) : 0;
 	if (l->gz_st != GZ_BODY) {
 		int used = gz_hdr_parse(l, p, n);
 
@@ -359,7 +410,8 @@ static void dz_layer_write(struct http_dz *z, const struct dz_ctx *x, unsigned i
 			p = l->replay;
 			n = l->replay_len;
 		}
-		if (l->restarts >= 3) {
+		if (l->restarts >= 3 || l->enc == DZ_BROTLI) {
+			/* (brotli is not retried as another format) */
 			l->passthrough = 1;
 			dz_forward(z, x, idx + 1, p, n);
 			return;
@@ -388,9 +440,12 @@ void http_dz_free(struct http_dz *z)
 {
 	if (!z)
 		return;
-	for (unsigned i = 0; i < z->nlayers; i++)
+	for (unsigned i = 0; i < z->nlayers; i++) {
 		if (z->l[i].z_init)
 			inflateEnd(&z->l[i].z);
+		if (z->l[i].br)
+			BrotliDecoderDestroyInstance(z->l[i].br);
+	}
 	free(z);
 }
 
@@ -400,8 +455,8 @@ void http_dz_free(struct http_dz *z)
  * The decoders a Content-Encoding asks for, first to apply first (libhtp:
  * fast path for one known value, else a list split on ',' and ' ').
  */
-static unsigned ce_layers(struct nj_al_ctx *c, int dir, const uint8_t *v, uint32_t n,
-			  uint8_t out[HTTP_DZ_LAYERS])
+static unsigned ce_layers(struct nj_al_ctx *c, struct nj_http_tx *tx, int dir, const uint8_t *v,
+			  uint32_t n, uint8_t out[HTTP_DZ_LAYERS])
 {
 	const struct nj_http_config *cfg = nj_http_config_get();
 	uint8_t list[HTTP_DZ_LAYERS];
@@ -414,6 +469,10 @@ static unsigned ce_layers(struct nj_al_ctx *c, int dir, const uint8_t *v, uint32
 	}
 	if (http_eq_nocase_nozero(v, n, "deflate") || http_eq_nocase_nozero(v, n, "x-deflate")) {
 		out[0] = DZ_DEFLATE;
+		return 1;
+	}
+	if (http_eq_nocase_nozero(v, n, "br")) {
+		out[0] = DZ_BROTLI;
 		return 1;
 	}
 	if (http_eq_nocase_nozero(v, n, "lzma") || http_eq_nocase_nozero(v, n, "inflate") ||
@@ -435,27 +494,30 @@ static unsigned ce_layers(struct nj_al_ctx *c, int dir, const uint8_t *v, uint32
 		tl = i - s;
 		layers++;
 		if (cfg->layer_limit && layers > cfg->layer_limit) {
-			http_event(c, dir, "TOO_MANY_ENCODING_LAYERS");
+			http_event(c, tx, dir, "TOO_MANY_ENCODING_LAYERS");
 			break;
 		}
 		if (http_contains_nocase_nozero(t, tl, "gzip")) {
 			if (!(tl == 4 && memcmp(t, "gzip", 4) == 0) &&
 			    !(tl == 6 && memcmp(t, "x-gzip", 6) == 0))
-				http_event(c, dir, "ABNORMAL_CE_HEADER");
+				http_event(c, tx, dir, "ABNORMAL_CE_HEADER");
 			if (cnt < HTTP_DZ_LAYERS)
 				list[cnt++] = DZ_GZIP;
 		} else if (http_contains_nocase_nozero(t, tl, "deflate")) {
 			if (!(tl == 7 && memcmp(t, "deflate", 7) == 0) &&
 			    !(tl == 9 && memcmp(t, "x-deflate", 9) == 0))
-				http_event(c, dir, "ABNORMAL_CE_HEADER");
+				http_event(c, tx, dir, "ABNORMAL_CE_HEADER");
 			if (cnt < HTTP_DZ_LAYERS)
 				list[cnt++] = DZ_DEFLATE;
+		} else if (tl == 2 && memcmp(t, "br", 2) == 0) {
+			if (cnt < HTTP_DZ_LAYERS)
+				list[cnt++] = DZ_BROTLI;
 		} else if ((tl == 4 && memcmp(t, "lzma", 4) == 0) ||
 			   (tl == 7 && memcmp(t, "inflate", 7) == 0) ||
 			   (tl == 4 && memcmp(t, "none", 4) == 0)) {
 			/* nothing to undo here */
 		} else {
-			http_event(c, dir, "ABNORMAL_CE_HEADER");
+			http_event(c, tx, dir, "ABNORMAL_CE_HEADER");
 		}
 	}
 	/* the last encoding applied is undone first */
@@ -481,7 +543,7 @@ void http_body_begin(struct http_state *s, struct nj_al_ctx *c, int dir, struct 
 	d->body_open = 1;
 	if (decode && (dir == NJ_DIR_TOCLIENT || cfg->request_decompression) &&
 	    nj_http_header(tx, dir, "content-encoding", &ce, &cel))
-		n = ce_layers(c, dir, ce, cel, enc);
+		n = ce_layers(c, tx, dir, ce, cel, enc);
 	if (n) {
 		struct http_dz *z = calloc(1, sizeof(*z));
 

@@ -664,7 +664,7 @@ static void hdr_event(struct nj_al_ctx *c, struct nj_http_tx *tx, int dir, unsig
 	if (tx->fevents[dir] & group)
 		return;
 	tx->fevents[dir] |= (uint8_t)group;
-	http_event(c, dir, dir == NJ_DIR_TOSERVER ? req : resp);
+	http_event(c, tx, dir, dir == NJ_DIR_TOSERVER ? req : resp);
 }
 
 int http_hdr_find(const struct nj_http_msg *m, const char *name)
@@ -703,7 +703,7 @@ static int add_header(struct nj_al_ctx *c, struct nj_http_tx *tx, int dir, const
 		if (k < name_len)
 			continue;
 		if (!(h->flags & NJ_HTTP_HDR_REPEATED)) {
-			http_event(c, dir,
+			http_event(c, tx, dir,
 				   dir == NJ_DIR_TOSERVER ? "REQUEST_HEADER_REPETITION"
 							  : "RESPONSE_HEADER_REPETITION");
 		} else if (m->nrepeats >= 64) {
@@ -719,7 +719,7 @@ static int add_header(struct nj_al_ctx *c, struct nj_http_tx *tx, int dir, const
 			bool okb = http_cl_parse(val, val_len, &b);
 
 			if (!oka || !okb || a != b)
-				http_event(c, dir,
+				http_event(c, tx, dir,
 					   dir == NJ_DIR_TOSERVER
 						   ? "DUPLICATE_CONTENT_LENGTH_FIELD_IN_REQUEST"
 						   : "DUPLICATE_CONTENT_LENGTH_FIELD_IN_RESPONSE");
@@ -758,6 +758,7 @@ static int add_header(struct nj_al_ctx *c, struct nj_http_tx *tx, int dir, const
 	}
 	m->hdrs[m->nhdrs].name = nstr;
 	m->hdrs[m->nhdrs].value = vstr;
+	m->hdrs[m->nhdrs].line = (struct nj_http_str){NJ_HTTP_NONE, 0, 1};
 	m->hdrs[m->nhdrs].flags = (uint8_t)((folded ? NJ_HTTP_HDR_FOLDED : 0) |
 					    (memchr(name, 0, name_len) ? NJ_HTTP_HDR_NUL : 0));
 	m->nhdrs++;

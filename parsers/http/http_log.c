@@ -780,6 +780,48 @@ static bool b_body_tc(const struct nj_al_tx *t, const uint8_t **d, uint32_t *l)
 	return body(t, 1, d, l);
 }
 
+/*
+ * http.request_header / http.response_header: one instance per header,
+ * "name: value" (Suricata's), built on first use in the derived buffer.
+ */
+static bool hdr_line(const struct nj_al_tx *t, int dir, uint32_t idx, const uint8_t **d,
+		     uint32_t *l)
+{
+	struct nj_http_tx *tx = TX(t);
+	struct nj_http_msg *m = &tx->m[dir];
+	struct nj_http_hdr *h;
+
+	if (!headers_ready(tx, dir) || idx >= m->nhdrs)
+		return false;
+	h = &m->hdrs[idx];
+	if (!nj_http_has(h->line)) {
+		struct nj_http_buf b = {0};
+
+		if (http_buf_add(&b, nj_http_ptr(tx, dir, h->name), h->name.len, UINT32_MAX) &&
+		    http_buf_add(&b, ": ", 2, UINT32_MAX) &&
+		    http_buf_add(&b, nj_http_ptr(tx, dir, h->value), h->value.len, UINT32_MAX))
+			h->line = http_str_add(m, true, b.p, b.len);
+		http_buf_free(&b);
+		if (!nj_http_has(h->line))
+			return false;
+	}
+	return ret_str(tx, dir, h->line, d, l);
+}
+static bool mb_hdr_ts(const struct nj_al_tx *t, uint32_t idx, const uint8_t **d, uint32_t *l)
+{
+	return hdr_line(t, 0, idx, d, l);
+}
+static bool mb_hdr_tc(const struct nj_al_tx *t, uint32_t idx, const uint8_t **d, uint32_t *l)
+{
+	return hdr_line(t, 1, idx, d, l);
+}
+
+const struct nj_al_multibuffer nj_http_multi_buffers[] = {
+	{"http.request_header", NJ_DIR_TOSERVER, mb_hdr_ts},
+	{"http.response_header", NJ_DIR_TOCLIENT, mb_hdr_tc},
+	{NULL, 0, NULL},
+};
+
 const struct nj_al_buffer nj_http_buffers[] = {
 	{"http.uri", NJ_DIR_TOSERVER, b_uri},
 	{"http.uri.raw", NJ_DIR_TOSERVER, b_uri_raw},

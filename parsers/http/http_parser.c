@@ -103,8 +103,73 @@ const struct nj_http_config *nj_http_config_get(void)
 	return &http_cfg;
 }
 
-void http_event(struct nj_al_ctx *c, int dir, const char *name)
+/* Every anomaly the parser raises; the index is the bit in nj_http_tx.evbits. */
+const char *const nj_http_event_names[] = {
+	"REQUEST_FIELD_MISSING_COLON",
+	"RESPONSE_FIELD_MISSING_COLON",
+	"REQUEST_HEADER_INVALID",
+	"RESPONSE_HEADER_INVALID",
+	"INVALID_REQUEST_FIELD_FOLDING",
+	"INVALID_RESPONSE_FIELD_FOLDING",
+	"REQUEST_HEADER_REPETITION",
+	"RESPONSE_HEADER_REPETITION",
+	"REQUEST_TOO_MANY_HEADERS",
+	"RESPONSE_TOO_MANY_HEADERS",
+	"REQUEST_FIELD_TOO_LONG",
+	"RESPONSE_FIELD_TOO_LONG",
+	"INVALID_REQUEST_CHUNK_LEN",
+	"INVALID_RESPONSE_CHUNK_LEN",
+	"REQUEST_CHUNK_EXTENSION",
+	"RESPONSE_CHUNK_EXTENSION",
+	"INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST",
+	"INVALID_CONTENT_LENGTH_FIELD_IN_RESPONSE",
+	"DUPLICATE_CONTENT_LENGTH_FIELD_IN_REQUEST",
+	"DUPLICATE_CONTENT_LENGTH_FIELD_IN_RESPONSE",
+	"INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST",
+	"MISSING_HOST_HEADER",
+	"HOST_HEADER_AMBIGUOUS",
+	"REQUEST_URI_HOST_INVALID",
+	"REQUEST_HEADER_HOST_INVALID",
+	"REQUEST_AUTH_UNRECOGNIZED",
+	"REQUEST_LINE_INVALID",
+	"REQUEST_LINE_MISSING_PROTOCOL",
+	"REQUEST_LINE_LEADING_WHITESPACE",
+	"METHOD_DELIM_NON_COMPLIANT",
+	"URI_DELIM_NON_COMPLIANT",
+	"DOUBLE_ENCODED_URI",
+	"REQUEST_BODY_UNEXPECTED",
+	"RESPONSE_BODY_UNEXPECTED",
+	"RESPONSE_INVALID_PROTOCOL",
+	"RESPONSE_INVALID_STATUS",
+	"100_CONTINUE_ALREADY_SEEN",
+	"UNABLE_TO_MATCH_RESPONSE_TO_REQUEST",
+	"RESPONSE_ABNORMAL_TRANSFER_ENCODING",
+	"RESPONSE_CHUNKED_OLD_PROTO",
+	"RESPONSE_MULTIPART_BYTERANGES",
+	"ABNORMAL_CE_HEADER",
+	"TOO_MANY_ENCODING_LAYERS",
+	"COMPRESSION_BOMB",
+	"TOO_MANY_TRANSACTIONS",
+	"FAILED_PROTOCOL_CHANGE",
+	NULL,
+};
+
+int nj_http_event_index(const char *name)
 {
+	for (int i = 0; nj_http_event_names[i]; i++)
+		if (strcasecmp(nj_http_event_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+void http_event(struct nj_al_ctx *c, struct nj_http_tx *tx, int dir, const char *name)
+{
+	if (tx) {
+		int i = nj_http_event_index(name);
+
+		if (i >= 0)
+			tx->evbits |= 1ull << i;
+	}
 	if (c)
 		nj_al_event(c, dir, name);
 }
@@ -123,7 +188,7 @@ static struct nj_http_tx *tx_new(struct http_state *s, struct nj_al_ctx *c, int 
 	struct nj_http_tx *tx;
 
 	if (s->q.count >= http_cfg.max_tx) {
-		http_event(c, dir, "TOO_MANY_TRANSACTIONS");
+		http_event(c, NULL, dir, "TOO_MANY_TRANSACTIONS");
 		return NULL;
 	}
 	tx = calloc(1, sizeof(*tx));
@@ -318,7 +383,7 @@ static void req_line_parse(struct nj_al_ctx *c, struct nj_http_tx *tx)
 	while (i < n && http_is_space(p[i]))
 		i++;
 	if (i > 0)
-		http_event(c, 0, "REQUEST_LINE_LEADING_WHITESPACE");
+		http_event(c, tx, 0, "REQUEST_LINE_LEADING_WHITESPACE");
 	ms = i;
 	while (i < n && !http_is_space(p[i]))
 		i++;
@@ -329,7 +394,7 @@ static void req_line_parse(struct nj_al_ctx *c, struct nj_http_tx *tx)
 		i++;
 	}
 	if (bad_delim)
-		http_event(c, 0, "METHOD_DELIM_NON_COMPLIANT");
+		http_event(c, tx, 0, "METHOD_DELIM_NON_COMPLIANT");
 	tx->method = (struct nj_http_str){m->line.off + ms, me - ms, 0};
 	tx->method_id = (uint8_t)http_method_id(p + ms, me - ms);
 	if (i >= n) {
@@ -337,7 +402,7 @@ static void req_line_parse(struct nj_al_ctx *c, struct nj_http_tx *tx)
 		tx->is09 = 1;
 		tx->req_proto = NJ_HTTP_PROTO_0_9;
 		if (tx->method_id == NJ_HTTP_M_UNKNOWN)
-			http_event(c, 0, "REQUEST_LINE_INVALID");
+			http_event(c, tx, 0, "REQUEST_LINE_INVALID");
 		return;
 	}
 	rs = i;
@@ -370,7 +435,7 @@ static void req_line_parse(struct nj_al_ctx *c, struct nj_http_tx *tx)
 			if (http_is_space(p[k]) && p[k] != ' ')
 				other = true;
 		if (other) {
-			http_event(c, 0, "URI_DELIM_NON_COMPLIANT");
+			http_event(c, tx, 0, "URI_DELIM_NON_COMPLIANT");
 			if (!found) {
 				/* retry splitting on any white space */
 				for (sp = re; sp > rs; sp--)
@@ -394,18 +459,18 @@ static void req_line_parse(struct nj_al_ctx *c, struct nj_http_tx *tx)
 		tx->is09 = 1;
 		tx->req_proto = NJ_HTTP_PROTO_0_9;
 		if (tx->method_id == NJ_HTTP_M_UNKNOWN)
-			http_event(c, 0, "REQUEST_LINE_INVALID");
+			http_event(c, tx, 0, "REQUEST_LINE_INVALID");
 	} else {
 		tx->protocol = (struct nj_http_str){m->line.off + ps, pe - ps, 0};
 		tx->req_proto = http_proto_parse(p + ps, pe - ps);
 		if (tx->method_id == NJ_HTTP_M_UNKNOWN && tx->req_proto == NJ_HTTP_PROTO_INVALID)
-			http_event(c, 0, "REQUEST_LINE_INVALID");
+			http_event(c, tx, 0, "REQUEST_LINE_INVALID");
 	}
 	fl = http_uri_process(tx);
 	if (fl & HTTP_URI_HOST_INVALID)
 		tx->flags |= NJ_HTTP_TXF_HOSTU_BAD;
 	if (fl & HTTP_URI_DOUBLE_ENC)
-		http_event(c, 0, "DOUBLE_ENCODED_URI");
+		http_event(c, tx, 0, "DOUBLE_ENCODED_URI");
 }
 
 /* ------------------------------------------------------------------ request headers */
@@ -428,10 +493,10 @@ static int req_headers_done(struct http_state *s, struct nj_al_ctx *c, struct nj
 		if (!http_contains_nocase_nozero(nj_http_ptr(tx, 0, te->value), te->value.len,
 						 "chunked")) {
 			coding = CODING_INVALID;
-			http_event(c, 0, "INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST");
+			http_event(c, tx, 0, "INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST");
 		} else {
 			if (tx->req_proto < NJ_HTTP_PROTO_1_1) {
-				http_event(c, 0, "INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST");
+				http_event(c, tx, 0, "INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST");
 				tx->flags |= NJ_HTTP_TXF_SMUGGLING;
 			}
 			coding = CODING_CHUNKED;
@@ -445,7 +510,7 @@ static int req_headers_done(struct http_state *s, struct nj_al_ctx *c, struct nj
 			coding = CODING_IDENTITY;
 		} else {
 			coding = CODING_INVALID;
-			http_event(c, 0, "INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST");
+			http_event(c, tx, 0, "INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST");
 		}
 	}
 	/* host: the URI's wins; the Host header fills in or disagrees */
@@ -459,7 +524,7 @@ static int req_headers_done(struct http_state *s, struct nj_al_ctx *c, struct nj
 			tx->host_raw = host->value;
 		if (http_hostport(hv, host->value.len, &hp, &hl, &port, &valid)) {
 			if (!valid)
-				http_event(c, 0, "REQUEST_HEADER_HOST_INVALID");
+				http_event(c, tx, 0, "REQUEST_HEADER_HOST_INVALID");
 			if (!nj_http_has(tx->host)) {
 				uint8_t tmp[256];
 				uint8_t *lw = hl <= sizeof(tmp) ? tmp : malloc(hl ? hl : 1);
@@ -486,16 +551,16 @@ static int req_headers_done(struct http_state *s, struct nj_al_ctx *c, struct nj
 				if (port != -1 && tx->port >= 0 && tx->port != port)
 					amb = true;
 				if (amb)
-					http_event(c, 0, "HOST_HEADER_AMBIGUOUS");
+					http_event(c, tx, 0, "HOST_HEADER_AMBIGUOUS");
 			}
 		} else if (nj_http_has(tx->host)) {
-			http_event(c, 0, "HOST_HEADER_AMBIGUOUS");
+			http_event(c, tx, 0, "HOST_HEADER_AMBIGUOUS");
 		}
 	} else if (tx->req_proto >= NJ_HTTP_PROTO_1_1) {
-		http_event(c, 0, "MISSING_HOST_HEADER");
+		http_event(c, tx, 0, "MISSING_HOST_HEADER");
 	}
 	if (tx->flags & NJ_HTTP_TXF_HOSTU_BAD)
-		http_event(c, 0, "REQUEST_URI_HOST_INVALID");
+		http_event(c, tx, 0, "REQUEST_URI_HOST_INVALID");
 	if (auth) {
 		const uint8_t *a = nj_http_ptr(tx, 0, auth->value);
 		uint32_t al = auth->value.len;
@@ -503,7 +568,7 @@ static int req_headers_done(struct http_state *s, struct nj_al_ctx *c, struct nj
 		if (!(al >= 5 && strncasecmp((const char *)a, "basic", 5) == 0) &&
 		    !(al >= 6 && strncasecmp((const char *)a, "digest", 6) == 0) &&
 		    !(al >= 6 && strncasecmp((const char *)a, "bearer", 6) == 0))
-			http_event(c, 0, "REQUEST_AUTH_UNRECOGNIZED");
+			http_event(c, tx, 0, "REQUEST_AUTH_UNRECOGNIZED");
 	}
 	return coding;
 }
@@ -534,7 +599,7 @@ static int64_t take_block(struct http_state *s, struct nj_al_ctx *c, int dir, st
 	if (!http_eoh_find(dir, p, n, d->scan, d->closing, &end, &resume)) {
 		if (!d->closing) {
 			if (n > http_cfg.header_bytes) {
-				http_event(c, dir,
+				http_event(c, tx, dir,
 					   dir ? "RESPONSE_FIELD_TOO_LONG"
 					       : "REQUEST_FIELD_TOO_LONG");
 				return -1;
@@ -546,7 +611,7 @@ static int64_t take_block(struct http_state *s, struct nj_al_ctx *c, int dir, st
 	}
 	d->scan = 0;
 	if (end > http_cfg.header_bytes) {
-		http_event(c, dir, dir ? "RESPONSE_FIELD_TOO_LONG" : "REQUEST_FIELD_TOO_LONG");
+		http_event(c, tx, dir, dir ? "RESPONSE_FIELD_TOO_LONG" : "REQUEST_FIELD_TOO_LONG");
 		return -1;
 	}
 	off = m->raw.len;
@@ -645,7 +710,7 @@ static int64_t req_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t 
 					       : NULL;
 			if (!lf) {
 				if (n - pos > http_cfg.field_limit) {
-					http_event(c, 0, "REQUEST_FIELD_TOO_LONG");
+					http_event(c, tx, 0, "REQUEST_FIELD_TOO_LONG");
 					set_dead(s, c, 0);
 					return -1;
 				}
@@ -671,12 +736,11 @@ static int64_t req_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t 
 				    http_method_id(p + ms, k - ms) == NJ_HTTP_M_UNKNOWN) {
 					struct nj_http_tx *lr = s->last_req;
 
-					/* libhtp: a line with an unknown method; Suricata also flags any
-					 * bytes beyond a Content-Length body */
-					if ((k > ms || s->last_req_cl) &&
-					    !(lr->fevents[0] & 0x80)) {
+					/* libhtp: a line with an unknown method is flagged (once);
+					 * a blank line is body without an anomaly */
+					if (k > ms && !(lr->fevents[0] & 0x80)) {
 						lr->fevents[0] |= 0x80;
-						http_event(c, 0, "REQUEST_BODY_UNEXPECTED");
+						http_event(c, lr, 0, "REQUEST_BODY_UNEXPECTED");
 					}
 					lr->m[0].entity_len += end - pos;
 					{
@@ -702,7 +766,7 @@ static int64_t req_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t 
 				break;
 			}
 			if (end - pos > http_cfg.field_limit) {
-				http_event(c, 0, "REQUEST_FIELD_TOO_LONG");
+				http_event(c, tx, 0, "REQUEST_FIELD_TOO_LONG");
 				set_dead(s, c, 0);
 				return -1;
 			}
@@ -731,7 +795,7 @@ static int64_t req_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t 
 			while (k < n && http_is_space(p[k]))
 				k++;
 			if (k < n || k - pos > 16) {
-				http_event(c, 0, "REQUEST_LINE_MISSING_PROTOCOL");
+				http_event(c, tx, 0, "REQUEST_LINE_MISSING_PROTOCOL");
 				tx->is09 = 0;
 				d->st = ST_HEADERS;
 				d->scan = 0;
@@ -843,7 +907,7 @@ static int64_t req_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t 
 
 			if (!lf) {
 				if (!chunk_data_valid(p + pos, n - pos)) {
-					http_event(c, 0, "INVALID_REQUEST_CHUNK_LEN");
+					http_event(c, tx, 0, "INVALID_REQUEST_CHUNK_LEN");
 					set_dead(s, c, 0);
 					return -1;
 				}
@@ -853,7 +917,7 @@ static int64_t req_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t 
 					return pos;
 				}
 				if (n - pos > http_cfg.field_limit) {
-					http_event(c, 0, "REQUEST_FIELD_TOO_LONG");
+					http_event(c, tx, 0, "REQUEST_FIELD_TOO_LONG");
 					set_dead(s, c, 0);
 					return -1;
 				}
@@ -877,14 +941,14 @@ static int64_t req_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t 
 			r = chunk_len_parse(p + pos, end - pos, &len, &ext);
 			if (r <= 0) {
 				/* (not counted: the same whether or not the line end was seen) */
-				http_event(c, 0, "INVALID_REQUEST_CHUNK_LEN");
+				http_event(c, tx, 0, "INVALID_REQUEST_CHUNK_LEN");
 				set_dead(s, c, 0);
 				return -1;
 			}
 			tx->m[0].message_len += end - pos;
 			pos = end;
 			if (ext)
-				http_event(c, 0, "REQUEST_CHUNK_EXTENSION");
+				http_event(c, tx, 0, "REQUEST_CHUNK_EXTENSION");
 			if (len == 0) {
 				tx->al.progress[0] = NJ_HTTP_PROGRESS_TRAILER;
 				d->st = ST_TRAILERS;
@@ -997,9 +1061,9 @@ static void resp_line_parse(struct nj_al_ctx *c, struct nj_http_tx *tx)
 		}
 	}
 	if (tx->resp_proto == NJ_HTTP_PROTO_INVALID)
-		http_event(c, 1, "RESPONSE_INVALID_PROTOCOL");
+		http_event(c, tx, 1, "RESPONSE_INVALID_PROTOCOL");
 	if (tx->status_num < 0)
-		http_event(c, 1, "RESPONSE_INVALID_STATUS");
+		http_event(c, tx, 1, "RESPONSE_INVALID_STATUS");
 }
 
 /* Restarts a message direction: an interim (1xx) response is forgotten. */
@@ -1054,7 +1118,7 @@ static int resp_headers_done(struct http_state *s, struct nj_al_ctx *c, struct n
 			/* interim response: the final one follows */
 			if (st == 100) {
 				if (tx->seen_100)
-					http_event(c, 1, "100_CONTINUE_ALREADY_SEEN");
+					http_event(c, tx, 1, "100_CONTINUE_ALREADY_SEEN");
 				tx->seen_100 = 1;
 			}
 			msg_reset(&tx->m[1]);
@@ -1084,15 +1148,15 @@ static int resp_headers_done(struct http_state *s, struct nj_al_ctx *c, struct n
 	if ((st >= 100 && st <= 199) || st == 204 || st == 304) {
 		if (!te && !cl)
 			return ST_FINALIZE;
-		http_event(c, 1, "RESPONSE_BODY_UNEXPECTED");
+		http_event(c, tx, 1, "RESPONSE_BODY_UNEXPECTED");
 	}
 	te_chunked = te && http_contains_nocase_nozero(nj_http_ptr(tx, 1, te->value), te->value.len,
 						       "chunked");
 	if (te_chunked) {
 		if (!http_eq_nocase(nj_http_ptr(tx, 1, te->value), te->value.len, "chunked"))
-			http_event(c, 1, "RESPONSE_ABNORMAL_TRANSFER_ENCODING");
+			http_event(c, tx, 1, "RESPONSE_ABNORMAL_TRANSFER_ENCODING");
 		if (tx->resp_proto < NJ_HTTP_PROTO_1_1)
-			http_event(c, 1, "RESPONSE_CHUNKED_OLD_PROTO");
+			http_event(c, tx, 1, "RESPONSE_CHUNKED_OLD_PROTO");
 		if (cl)
 			tx->flags |= NJ_HTTP_TXF_SMUGGLING;
 		tx->al.progress[1] = NJ_HTTP_PROGRESS_BODY;
@@ -1104,7 +1168,7 @@ static int resp_headers_done(struct http_state *s, struct nj_al_ctx *c, struct n
 		if (cl->flags & NJ_HTTP_HDR_REPEATED)
 			tx->flags |= NJ_HTTP_TXF_SMUGGLING;
 		if (!http_cl_parse(nj_http_ptr(tx, 1, cl->value), cl->value.len, &v)) {
-			http_event(c, 1, "INVALID_CONTENT_LENGTH_FIELD_IN_RESPONSE");
+			http_event(c, tx, 1, "INVALID_CONTENT_LENGTH_FIELD_IN_RESPONSE");
 			return ST_DEAD;
 		}
 		if (v == 0)
@@ -1119,7 +1183,7 @@ static int resp_headers_done(struct http_state *s, struct nj_al_ctx *c, struct n
 
 		if (nj_http_header(tx, 1, "content-type", &ct, &ctl) &&
 		    http_contains_nocase_nozero(ct, ctl, "multipart/byteranges")) {
-			http_event(c, 1, "RESPONSE_MULTIPART_BYTERANGES");
+			http_event(c, tx, 1, "RESPONSE_MULTIPART_BYTERANGES");
 			return ST_DEAD;
 		}
 	}
@@ -1152,7 +1216,7 @@ static int64_t resp_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t
 					d->st = ST_DEAD;
 					return -1;
 				}
-				http_event(c, 1, "UNABLE_TO_MATCH_RESPONSE_TO_REQUEST");
+				http_event(c, tx, 1, "UNABLE_TO_MATCH_RESPONSE_TO_REQUEST");
 				tx->flags |= NJ_HTTP_TXF_UNMATCHED;
 				tx->uri = http_str_add(&tx->m[0], false, fake, sizeof(fake) - 1);
 				tx->uri_norm =
@@ -1185,7 +1249,7 @@ static int64_t resp_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t
 			if (e >= n) {
 				if (!d->closing) {
 					if (n - pos > http_cfg.field_limit) {
-						http_event(c, 1, "RESPONSE_FIELD_TOO_LONG");
+						http_event(c, tx, 1, "RESPONSE_FIELD_TOO_LONG");
 						set_dead(s, c, 1);
 						return -1;
 					}
@@ -1215,7 +1279,7 @@ static int64_t resp_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t
 				break;
 			}
 			if (after - pos > http_cfg.field_limit) {
-				http_event(c, 1, "RESPONSE_FIELD_TOO_LONG");
+				http_event(c, tx, 1, "RESPONSE_FIELD_TOO_LONG");
 				set_dead(s, c, 1);
 				return -1;
 			}
@@ -1341,7 +1405,7 @@ static int64_t resp_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t
 			if (!lf) {
 				if (!chunk_data_valid(p + pos, n - pos)) {
 					/* not a chunk length: the rest is a body until close */
-					http_event(c, 1, "INVALID_RESPONSE_CHUNK_LEN");
+					http_event(c, tx, 1, "INVALID_RESPONSE_CHUNK_LEN");
 					d->scan = 0;
 					d->st = ST_BODY_CLOSE;
 					break;
@@ -1352,7 +1416,7 @@ static int64_t resp_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t
 					return pos;
 				}
 				if (n - pos > http_cfg.field_limit) {
-					http_event(c, 1, "RESPONSE_FIELD_TOO_LONG");
+					http_event(c, tx, 1, "RESPONSE_FIELD_TOO_LONG");
 					set_dead(s, c, 1);
 					return -1;
 				}
@@ -1375,14 +1439,14 @@ static int64_t resp_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t
 			r = chunk_len_parse(p + pos, end - pos, &len, &ext);
 			if (r < 0) {
 				/* libhtp: the line and what follows become a body until close */
-				http_event(c, 1, "INVALID_RESPONSE_CHUNK_LEN");
+				http_event(c, tx, 1, "INVALID_RESPONSE_CHUNK_LEN");
 				d->st = ST_BODY_CLOSE;
 				break;
 			}
 			tx->m[1].message_len += end - pos;
 			pos = end;
 			if (ext)
-				http_event(c, 1, "RESPONSE_CHUNK_EXTENSION");
+				http_event(c, tx, 1, "RESPONSE_CHUNK_EXTENSION");
 			if (r == 0)
 				break; /* too large: libhtp ignores the line */
 			if (len == 0) {
@@ -1462,7 +1526,7 @@ static int64_t resp_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t
 				/* more body (libhtp's RESPONSE_BODY_UNEXPECTED, once per response) */
 				if (!(tx->fevents[1] & 0x80)) {
 					tx->fevents[1] |= 0x80;
-					http_event(c, 1, "RESPONSE_BODY_UNEXPECTED");
+					http_event(c, tx, 1, "RESPONSE_BODY_UNEXPECTED");
 				}
 				lf = memchr(p + pos, '\n', n - pos);
 				end = lf ? (uint32_t)(lf - p) + 1 : n;
@@ -1477,7 +1541,7 @@ static int64_t resp_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t
 				return pos;
 			if (!(tx->fevents[1] & 0x80)) {
 				tx->fevents[1] |= 0x80;
-				http_event(c, 1, "RESPONSE_BODY_UNEXPECTED");
+				http_event(c, tx, 1, "RESPONSE_BODY_UNEXPECTED");
 			}
 			http_body_data(s, c, 1, p + pos, n - pos);
 			pos = n;
@@ -1913,6 +1977,13 @@ static int http_configure(const struct nj_conf *conf)
 void nj_http_log_tx(struct nj_al_log *lg, const struct nj_flow *f, const struct nj_al_tx *tx);
 void nj_http_alert_json(struct nj_json *j, const struct nj_al_tx *t, int dir);
 extern const struct nj_al_buffer nj_http_buffers[];
+extern const struct nj_al_multibuffer nj_http_multi_buffers[];
+
+static bool http_alert_xff(const struct nj_al_tx *tx, const char *header, bool reverse, char *out,
+			   size_t outlen)
+{
+	return nj_http_tx_xff(nj_http_tx_of(tx), header, reverse, out, outlen);
+}
 
 /* The body's file, once it was closed (filesize / filemd5). */
 static bool http_tx_file(const struct nj_al_tx *t, int dir, struct nj_al_fileinfo *out)
@@ -1944,6 +2015,8 @@ struct nj_app_parser nj_http_parser = {
 	.log_tx = nj_http_log_tx,
 	.alert_json = nj_http_alert_json,
 	.buffers = nj_http_buffers,
+	.multi_buffers = nj_http_multi_buffers,
+	.alert_xff = http_alert_xff,
 	.tx_file = http_tx_file,
 	.configure = http_configure,
 };

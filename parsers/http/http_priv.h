@@ -164,7 +164,7 @@ void http_dz_free(struct http_dz *z);
 
 /* ------------------------------------------------------------------ anomalies, EVE */
 
-void http_event(struct nj_al_ctx *c, int dir, const char *name);
+void http_event(struct nj_al_ctx *c, struct nj_http_tx *tx, int dir, const char *name);
 
 /* custom: field names (Suricata's http_fields): config name -> bit, header name of a bit */
 int http_custom_index(const char *name);
