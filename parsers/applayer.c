@@ -359,7 +359,8 @@ static void al_txs(struct nj_al_worker *w, struct nj_flow *f, struct al_flow *af
 			p->log_tx(&w->log, f, tx);
 		}
 		tx->logged |= 0x80;
-		w->st.tx[p->id]++;
+		if (!p->no_tx_stats)
+			w->st.tx[p->id]++;
 		p->tx_free(af->state, tx);
 	}
 }

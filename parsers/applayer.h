@@ -171,6 +171,11 @@ struct nj_app_parser {
 			   int dir);
 	bool log_no_tx_id; /* the event has no top-level tx_id (DNS keeps it inside "dns") */
 	/*
+	 * Transactions are not counted in app_layer.tx.NAME: Suricata's TLS has
+	 * one transaction that exists from the start, so its counter stays 0.
+	 */
+	bool no_tx_stats;
+	/*
 	 * Detection sees each direction of a transaction as a transaction of its
 	 * own (DNS: Suricata 8 makes every message one): a rule without a
 	 * direction may alert once per direction.

@@ -1642,6 +1642,7 @@ struct nj_app_parser nj_tls_parser = {
 	.probe_min = 3,
 	.probe_ports_only = false,
 	.eve = NJ_EVE_TLS,
+	.no_tx_stats = true, /* Suricata: one transaction per flow, never counted */
 	.probe = tls_probe,
 	.state_new = tls_state_new,
 	.state_free = tls_state_free,
