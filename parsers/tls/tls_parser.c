@@ -569,7 +569,8 @@ static int tls_probe(const uint8_t *d, uint32_t len, int dir)
 		if (len >= 5) {
 			uint16_t l = be16(d + 3);
 
-			if (l == 0 || l > REC_MAX + 1024)
+			/* an empty record still is TLS to Suricata's pattern (16 03 0x) */
+			if (l > REC_MAX + 1024)
 				return NJ_PROBE_NO;
 		}
 		return NJ_PROBE_YES;
