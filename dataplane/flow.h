@@ -96,7 +96,8 @@ struct nj_flow {
 	uint8_t tcp_flags_ts, tcp_flags_tc; /* flags seen to server / to client */
 	uint8_t alerted;
 	uint8_t has_gap;
-	uint16_t app_proto; /* 0 = unknown; ids handed out by the parser registry */
+	uint16_t app_proto;	 /* 0 = unknown; ids handed out by the parser registry */
+	uint16_t app_proto_orig; /* before a protocol change (HTTP CONNECT), else 0 */
 	uint8_t icmp_type[2],
 		icmp_code[2]; /* first ICMP type/code seen from client [0] and server [1] */
 	uint8_t icmp_seen[2]; /* whether [0]/[1] were seen */

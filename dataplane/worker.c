@@ -49,6 +49,7 @@ static void on_flow_end(void *arg, struct nj_flow *f, enum nj_flow_end_reason wh
 		nj_baseline_flow_end(w->baseline, f);
 	if (w->log_flow)
 		nj_eve_log_flow_ex(w->eve, f, why, nj_app_proto_name(f->app_proto),
+				   nj_app_proto_name(f->app_proto_orig),
 				   icmp && f->app_state ? nj_icmp_log_flow : NULL);
 	if (icmp && f->app_state)
 		nj_icmp_flow_end(w->icmp, f);

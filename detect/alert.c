@@ -643,7 +643,10 @@ static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n
 		struct nj_pkt pp;
 		uint8_t hdr[64];
 
-		if (i && q[i - 1].num == a->num && q[i - 1].tx_id == a->tx_id)
+		/* once per packet and transaction; a rule that alerts once per direction of a
+		 * transaction keeps both directions when they finish on one packet */
+		if (i && q[i - 1].num == a->num && q[i - 1].tx_id == a->tx_id &&
+		    !((a->flags & AF_TX) && (es->flags & ES_TX_EACHDIR) && q[i - 1].dir != a->dir))
 			continue;
 		p = a->p ? a->p : a->f ? nj_eng_pseudo_fill(&pp, hdr, a->f, a->dir) : NULL;
 		if (!threshold(t, es, a, p)) {

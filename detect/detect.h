@@ -458,6 +458,12 @@ struct nj_detect_txmatch {
 		   const void *ctx);
 	const void *ctx;
 	const char *kw; /* keyword name, for diagnostics */
+	/*
+	 * The check applies to either direction on its own (Suricata's engines
+	 * for both directions, e.g. tls_generic): a rule of only such checks and
+	 * buffers, without a direction, alerts once per direction.
+	 */
+	bool each_dir;
 };
 
 /* ------------------------------------------------------------ flow, state, thresholds */

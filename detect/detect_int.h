@@ -128,6 +128,11 @@ int nj_detect_add_txm(struct nj_detect_parse *ps,
 		      bool (*fn)(const struct nj_app_parser *, const struct nj_al_tx *, int,
 				 const void *),
 		      const void *ctx, const char *app_proto);
+/* The same for a check that applies to either direction (nj_detect_txmatch.each_dir). */
+int nj_detect_add_txm_eachdir(struct nj_detect_parse *ps,
+			      bool (*fn)(const struct nj_app_parser *, const struct nj_al_tx *, int,
+					 const void *),
+			      const void *ctx, const char *app_proto);
 
 /*
  * app-layer-event providers (kw_txevent.c): lookup() resolves an event name of

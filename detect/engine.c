@@ -223,8 +223,11 @@ static void classify(struct nj_detect_engine *e, const struct nj_detect_sig *s, 
 
 	if (es->flags & ES_TX) {
 		bool ts = s->flags & NJ_SIG_TOSERVER, tc = s->flags & NJ_SIG_TOCLIENT;
-		bool each = s->nlists > 0;
+		bool each = s->nlists > 0 || s->ntxm > 0;
 
+		for (unsigned i = 0; i < s->ntxm; i++)
+			if (!s->txm[i].each_dir)
+				each = false;
 		for (unsigned i = 0; i < s->nlists; i++) {
 			const struct nj_detect_buffer *b =
 				nj_detect_buffer_get(r->inst[s->lists[i].inst].base);

@@ -405,8 +405,21 @@ int nj_detect_add_txm(struct nj_detect_parse *ps,
 	ps->txm[ps->ntxm].fn = fn;
 	ps->txm[ps->ntxm].ctx = ctx;
 	ps->txm[ps->ntxm].kw = ps->kw;
+	ps->txm[ps->ntxm].each_dir = false;
 	ps->ntxm++;
 	return app_proto ? nj_detect_set_app_proto(ps, app_proto) : 0;
+}
+
+int nj_detect_add_txm_eachdir(struct nj_detect_parse *ps,
+			      bool (*fn)(const struct nj_app_parser *, const struct nj_al_tx *, int,
+					 const void *),
+			      const void *ctx, const char *app_proto)
+{
+	int r = nj_detect_add_txm(ps, fn, ctx, app_proto);
+
+	if (r == 0)
+		ps->txm[ps->ntxm - 1].each_dir = true;
+	return r;
 }
 
 int nj_detect_var_find(const struct nj_detect_parse *ps, const char *name)

@@ -156,8 +156,9 @@ const char *nj_eve_proto_name(uint8_t proto, char out[4]);
 void nj_eve_log_flow(struct nj_eve_worker *w, struct nj_flow *f, enum nj_flow_end_reason why,
 		     const char *app_proto);
 /* The same with extra keys written by extra (the ICMP echo summary) before the event closes. */
+/* app_proto_orig: the protocol before a change (HTTP CONNECT), logged when it differs. */
 void nj_eve_log_flow_ex(struct nj_eve_worker *w, struct nj_flow *f, enum nj_flow_end_reason why,
-			const char *app_proto,
+			const char *app_proto, const char *app_proto_orig,
 			void (*extra)(struct nj_json *j, const struct nj_flow *f));
 /* Suricata's "netflow" events: one per direction (to-client only if it saw packets). */
 void nj_eve_log_netflow(struct nj_eve_worker *w, struct nj_flow *f);

@@ -77,11 +77,11 @@ static bool app_proto_known(const char *app_proto)
 void nj_eve_log_flow(struct nj_eve_worker *w, struct nj_flow *f, enum nj_flow_end_reason why,
 		     const char *app_proto)
 {
-	nj_eve_log_flow_ex(w, f, why, app_proto, NULL);
+	nj_eve_log_flow_ex(w, f, why, app_proto, NULL, NULL);
 }
 
 void nj_eve_log_flow_ex(struct nj_eve_worker *w, struct nj_flow *f, enum nj_flow_end_reason why,
-			const char *app_proto,
+			const char *app_proto, const char *app_proto_orig,
 			void (*extra)(struct nj_json *j, const struct nj_flow *f))
 {
 	struct nj_json *j;
@@ -91,6 +91,9 @@ void nj_eve_log_flow_ex(struct nj_eve_worker *w, struct nj_flow *f, enum nj_flow
 	j = nj_eve_begin_flow(w, NJ_EVE_FLOW, f->last_us, f, false);
 	if (app_proto_known(app_proto))
 		nj_json_str(j, "app_proto", app_proto);
+	if (app_proto_known(app_proto_orig) &&
+	    (!app_proto || strcmp(app_proto, app_proto_orig) != 0))
+		nj_json_str(j, "app_proto_orig", app_proto_orig);
 
 	nj_json_open_obj(j, "flow");
 	nj_json_u64(j, "pkts_toserver", f->pkts_ts);

@@ -126,6 +126,10 @@ struct al_flow {
 	const struct nj_app_parser *parser;
 	void *state;
 	uint8_t failed;
+	uint8_t change;	    /* parser asked for a protocol change (nj_al_request_proto_change) */
+	uint8_t redetect;   /* detecting again after a change: app_proto is still the old one */
+	uint16_t change_dp; /* server port for port hints after the change, 0 = the flow's */
+	uint8_t nchanges;   /* protocol changes followed */
 	struct al_dir d[2];
 };
 
@@ -144,6 +148,23 @@ struct nj_files *nj_al_files(const struct nj_al_ctx *c)
 	if (c->test)
 		return c->test->files;
 	return c->w->files;
+}
+
+bool nj_al_request_proto_change(struct nj_al_ctx *c, uint16_t dp)
+{
+	struct al_flow *af;
+
+	if (c->test) {
+		c->test->proto_changes++;
+		c->test->proto_change_dp = dp;
+		return true;
+	}
+	af = c->flow ? c->flow->app_state : NULL;
+	if (!af || !af->parser || af->change)
+		return false;
+	af->change = 1;
+	af->change_dp = dp;
+	return true;
 }
 
 void nj_al_worker_set_files(struct nj_al_worker *w, struct nj_files *files)
@@ -359,7 +380,8 @@ static void al_txs(struct nj_al_worker *w, struct nj_flow *f, struct al_flow *af
 			p->log_tx(&w->log, f, tx);
 		}
 		tx->logged |= 0x80;
-		w->st.tx[p->id]++;
+		if (!p->no_tx_stats)
+			w->st.tx[p->id]++;
 		p->tx_free(af->state, tx);
 	}
 }
@@ -383,12 +405,16 @@ static bool port_is_hint(const struct nj_app_parser *p, uint16_t port)
 	return false;
 }
 
-static bool port_hint(const struct nj_app_parser *p, const struct nj_flow *f)
+/* The server port for port hints: the flow's, or the one a protocol change gave. */
+static uint16_t hint_dport(const struct nj_flow *f, const struct al_flow *af)
 {
-	for (unsigned i = 0; i < 8 && p->ports[i]; i++)
-		if (p->ports[i] == f->port[0] || p->ports[i] == f->port[1])
-			return true;
-	return false;
+	return af && af->change_dp ? af->change_dp : nj_flow_dport(f);
+}
+
+static bool port_hint(const struct nj_app_parser *p, const struct nj_flow *f,
+		      const struct al_flow *af)
+{
+	return port_is_hint(p, nj_flow_sport(f)) || port_is_hint(p, hint_dport(f, af));
 }
 
 /*
@@ -396,8 +422,9 @@ static bool port_hint(const struct nj_app_parser *p, const struct nj_flow *f)
  * chosen parser, or NULL with *all_no set when every parser said no.
  */
 static const struct nj_app_parser *al_probe(struct nj_al_worker *w, const struct nj_flow *f,
-					    uint8_t ipmask, const uint8_t *data, uint32_t len,
-					    int dir, bool *all_no, bool *reversed)
+					    const struct al_flow *af, uint8_t ipmask,
+					    const uint8_t *data, uint32_t len, int dir,
+					    bool *all_no, bool *reversed)
 {
 	bool more = false;
 
@@ -409,7 +436,7 @@ static const struct nj_app_parser *al_probe(struct nj_al_worker *w, const struct
 
 			if (!(p->ipproto_mask & ipmask) || w->cfg.disabled[p->id] || !p->probe)
 				continue;
-			if (port_hint(p, f) != (pass == 0))
+			if (port_hint(p, f, af) != (pass == 0))
 				continue;
 			if (pass == 1 && p->probe_ports_only)
 				continue;
@@ -422,7 +449,8 @@ static const struct nj_app_parser *al_probe(struct nj_al_worker *w, const struct
 				*reversed = r == NJ_PROBE_YES_REVERSED;
 				/* as Suricata: a hint that matches only the client's port means
 				 * the side taken for the client is the server */
-				if (pass == 0 && !*reversed && !port_is_hint(p, nj_flow_dport(f)) &&
+				if (pass == 0 && !*reversed &&
+				    !port_is_hint(p, hint_dport(f, af)) &&
 				    port_is_hint(p, nj_flow_sport(f)))
 					*reversed = true;
 				return p;
@@ -520,6 +548,127 @@ error:
 	d->len = 0;
 }
 
+/* Protocol changes followed per flow at most (each one re-runs detection). */
+#define AL_MAX_CHANGES 4
+
+static void al_change(struct nj_al_worker *w, struct nj_flow *f, struct al_flow *af, int dir,
+		      unsigned flags, const struct nj_pkt *p, uint64_t ts_us);
+
+/*
+ * Protocol detection on the bytes buffered for direction dir (TCP). Once a
+ * parser is chosen it gets what both directions buffered, to server first.
+ */
+static void al_detect(struct nj_al_worker *w, struct nj_flow *f, struct al_flow *af, int dir,
+		      unsigned flags, const struct nj_pkt *p, uint64_t ts_us)
+{
+	struct al_dir *d = &af->d[dir];
+	bool all_no = false, reversed;
+	const struct nj_app_parser *ap;
+
+	if (d->len == 0 || d->probe_res)
+		goto detect_state;
+	/* TCP: no reversal yet (the stream's per-direction state would have to follow) */
+	ap = al_probe(w, f, af, NJ_AL_TCP, d->buf, d->len, dir, &all_no, &reversed);
+	if (ap && reversed && nj_flow_tcp_midstream(f) && !af->redetect) {
+		/* these bytes came from the server: swap our buffers now, the flow
+		 * and the stream after this packet (Suricata reverses mid-stream
+		 * sessions the same way) */
+		struct al_dir x = af->d[0];
+
+		af->d[0] = af->d[1];
+		af->d[1] = x;
+		f->swap_pending = 1;
+		dir = 1 - dir;
+		d = &af->d[dir];
+	}
+	if (ap) {
+		/* parse what both directions have buffered, to server first */
+		struct al_flow tmp = *af;
+
+		al_start(w, f, af, ap);
+		if (!af->parser)
+			goto failed;
+		af->redetect = 0;
+		for (int k = 0; k < 2; k++) {
+			af->d[k].buf = NULL;
+			af->d[k].len = af->d[k].cap = 0;
+		}
+		for (int k = 0; k < 2; k++) {
+			if (tmp.d[k].len && !af->change)
+				al_parse(w, f, af, k, tmp.d[k].buf, tmp.d[k].len, p, ts_us);
+			else if (tmp.d[k].len && !buf_append(&af->d[k], tmp.d[k].buf, tmp.d[k].len,
+							     w->cfg.max_buffer))
+				af->d[k].dead = 1;
+		}
+		for (int k = 0; k < 2; k++)
+			free(tmp.d[k].buf);
+		if (af->change)
+			al_change(w, f, af, dir, flags, p, ts_us);
+		else if (flags & NJ_STREAM_EOF)
+			nj_al_stream_data(w, f, dir, NULL, 0, NJ_STREAM_EOF, p);
+		else
+			al_txs(w, f, af, ts_us, false, p);
+		return;
+	}
+	if (all_no || d->len >= w->cfg.probe_max)
+		d->probe_res = 1;
+detect_state:
+	if (flags & NJ_STREAM_EOF)
+		d->closed = 1;
+	if (af->d[0].probe_res && af->d[1].probe_res)
+		goto failed;
+	return;
+failed:
+	af->failed = 1;
+	f->app_proto = NJ_APP_PROTO_FAILED;
+	w->st.failed_tcp++;
+	for (int k = 0; k < 2; k++) {
+		free(af->d[k].buf);
+		af->d[k].buf = NULL;
+		af->d[k].len = af->d[k].cap = 0;
+	}
+}
+
+/*
+ * The parser asked for a protocol change (nj_al_request_proto_change): its
+ * transactions are logged and freed with its state, and detection starts
+ * again on what it left (first in direction dir).
+ */
+static void al_change(struct nj_al_worker *w, struct nj_flow *f, struct al_flow *af, int dir,
+		      unsigned flags, const struct nj_pkt *p, uint64_t ts_us)
+{
+	const struct nj_app_parser *old = af->parser;
+
+	af->change = 0;
+	al_txs(w, f, af, ts_us, true, p);
+	old->state_free(af->state);
+	af->state = NULL;
+	af->parser = NULL;
+	af->redetect = 1;
+	f->app_proto_orig = old->id;
+	for (int k = 0; k < 2; k++) {
+		af->d[k].probe_res = 0;
+		af->d[k].probed = 0;
+		if (af->d[k].dead) {
+			af->d[k].dead = 0;
+			af->d[k].len = 0;
+		}
+	}
+	if (++af->nchanges > AL_MAX_CHANGES) {
+		/* a chain of tunnels: stop following (the flow keeps its last protocol) */
+		af->failed = 1;
+		for (int k = 0; k < 2; k++) {
+			free(af->d[k].buf);
+			af->d[k].buf = NULL;
+			af->d[k].len = af->d[k].cap = 0;
+		}
+		return;
+	}
+	al_detect(w, f, af, dir, flags & ~(unsigned)NJ_STREAM_GAP, p, ts_us);
+	if (!af->parser && !af->failed && af->d[1 - dir].len)
+		al_detect(w, f, af, 1 - dir, 0, p, ts_us);
+}
+
 void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *data, uint32_t len,
 		       unsigned flags, const struct nj_pkt *p)
 {
@@ -541,76 +690,15 @@ void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *dat
 		dir = 1 - dir; /* the worker swaps the flow once this packet is done */
 	d = &af->d[dir];
 	if (!af->parser) {
-		bool all_no = false, reversed;
-		const struct nj_app_parser *ap;
-
 		if (flags & NJ_STREAM_GAP) {
 			/* a gap before detection: give up on this direction */
 			d->probe_res = 1;
 			d->len = 0;
-			goto detect_state;
-		}
-		if (d->probe_res)
-			goto detect_state;
-		if (len && !buf_append(d, data, len, w->cfg.probe_max + 65536u)) {
+		} else if (!d->probe_res && len &&
+			   !buf_append(d, data, len, w->cfg.probe_max + 65536u)) {
 			d->probe_res = 1;
-			goto detect_state;
 		}
-		if (d->len == 0)
-			goto detect_state;
-		/* TCP: no reversal yet (the stream's per-direction state would have to follow) */
-		ap = al_probe(w, f, NJ_AL_TCP, d->buf, d->len, dir, &all_no, &reversed);
-		if (ap && reversed && nj_flow_tcp_midstream(f)) {
-			/* these bytes came from the server: swap our buffers now, the flow
-			 * and the stream after this packet (Suricata reverses mid-stream
-			 * sessions the same way) */
-			struct al_dir x = af->d[0];
-
-			af->d[0] = af->d[1];
-			af->d[1] = x;
-			f->swap_pending = 1;
-			dir = 1 - dir;
-			d = &af->d[dir];
-		}
-		if (ap) {
-			/* parse what both directions have buffered, to server first */
-			struct al_flow tmp = *af;
-
-			al_start(w, f, af, ap);
-			if (!af->parser)
-				goto failed;
-			for (int k = 0; k < 2; k++) {
-				af->d[k].buf = NULL;
-				af->d[k].len = af->d[k].cap = 0;
-			}
-			for (int k = 0; k < 2; k++)
-				if (tmp.d[k].len)
-					al_parse(w, f, af, k, tmp.d[k].buf, tmp.d[k].len, p, ts_us);
-			for (int k = 0; k < 2; k++)
-				free(tmp.d[k].buf);
-			if (flags & NJ_STREAM_EOF)
-				nj_al_stream_data(w, f, dir, NULL, 0, NJ_STREAM_EOF, p);
-			else
-				al_txs(w, f, af, ts_us, false, p);
-			return;
-		}
-		if (all_no || d->len >= w->cfg.probe_max)
-			d->probe_res = 1;
-	detect_state:
-		if (flags & NJ_STREAM_EOF)
-			d->closed = 1;
-		if (af->d[0].probe_res && af->d[1].probe_res)
-			goto failed;
-		return;
-	failed:
-		af->failed = 1;
-		f->app_proto = NJ_APP_PROTO_FAILED;
-		w->st.failed_tcp++;
-		for (int k = 0; k < 2; k++) {
-			free(af->d[k].buf);
-			af->d[k].buf = NULL;
-			af->d[k].len = af->d[k].cap = 0;
-		}
+		al_detect(w, f, af, dir, flags, p, ts_us);
 		return;
 	}
 	if (flags & NJ_STREAM_GAP) {
@@ -622,6 +710,10 @@ void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *dat
 			af->parser->gap(af->state, c, dir, len);
 	} else if (len) {
 		al_parse(w, f, af, dir, data, len, p, ts_us);
+		if (af->change) {
+			al_change(w, f, af, dir, flags, p, ts_us);
+			return;
+		}
 	}
 	if ((flags & NJ_STREAM_EOF) && !d->closed) {
 		d->closed = 1;
@@ -653,7 +745,7 @@ bool nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, struct nj_pkt *p)
 	if (!af->parser) {
 		bool all_no = false, reversed;
 		const struct nj_app_parser *ap =
-			al_probe(w, f, NJ_AL_UDP, data, len, dir, &all_no, &reversed);
+			al_probe(w, f, af, NJ_AL_UDP, data, len, dir, &all_no, &reversed);
 
 		if (!ap) {
 			/* a datagram is all there is: no, or not enough, ends detection (Suricata
@@ -680,6 +772,7 @@ bool nj_al_udp(struct nj_al_worker *w, struct nj_flow *f, struct nj_pkt *p)
 		return swapped;
 	c = ctx_for(w, f, p->ts_us, p, af->parser);
 	r = af->parser->parse(af->state, c, dir, data, len);
+	af->change = 0; /* protocol changes are followed on TCP only */
 	if (r < 0) {
 		w->st.parse_errors++;
 		if (af->parser->id < NJ_APP_MAX_PARSERS)
@@ -717,7 +810,7 @@ void nj_al_flow_end(struct nj_al_worker *w, struct nj_flow *f)
 		}
 		al_txs(w, f, af, f->last_us, true, NULL);
 		af->parser->state_free(af->state);
-	} else if (!af->failed && (af->d[0].len || af->d[1].len)) {
+	} else if (!af->failed && !af->redetect && (af->d[0].len || af->d[1].len)) {
 		/* data seen but never recognised */
 		f->app_proto = NJ_APP_PROTO_FAILED;
 		if (f->proto == 17)

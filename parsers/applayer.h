@@ -97,6 +97,16 @@ void nj_al_event(struct nj_al_ctx *c, int dir, const char *name);
 /* The flow being parsed and the current packet time. */
 struct nj_flow *nj_al_flow(const struct nj_al_ctx *c);
 uint64_t nj_al_ts(const struct nj_al_ctx *c);
+/*
+ * Protocol change (Suricata's AppLayerRequestProtocolChange: a 2xx reply to
+ * HTTP CONNECT). Once the current parse() call returns, the framework logs
+ * and frees the parser's transactions and its state and detects the
+ * protocol again on the bytes that follow, those this call did not consume
+ * first; dp (when not 0) is taken as the server port for port hints. The
+ * flow keeps the old protocol as app_proto_orig and as app_proto until a new
+ * one is detected. False when a change is already pending.
+ */
+bool nj_al_request_proto_change(struct nj_al_ctx *c, uint16_t dp);
 /* The core's files object (parsers/files.h) for carving; NULL when files are off. */
 struct nj_files;
 struct nj_files *nj_al_files(const struct nj_al_ctx *c);
@@ -170,6 +180,11 @@ struct nj_app_parser {
 	void (*log_tx_dir)(struct nj_al_log *lg, const struct nj_flow *f, const struct nj_al_tx *tx,
 			   int dir);
 	bool log_no_tx_id; /* the event has no top-level tx_id (DNS keeps it inside "dns") */
+	/*
+	 * Transactions are not counted in app_layer.tx.NAME: Suricata's TLS has
+	 * one transaction that exists from the start, so its counter stays 0.
+	 */
+	bool no_tx_stats;
 	/*
 	 * Detection sees each direction of a transaction as a transaction of its
 	 * own (DNS: Suricata 8 makes every message one): a rule without a
@@ -294,7 +309,9 @@ struct nj_al_test {
 	char events[NJ_AL_TEST_MAX_EVENTS][64];
 	int event_dir[NJ_AL_TEST_MAX_EVENTS];
 	struct nj_files *files; /* what nj_al_files returns (set it to test carving) */
-	char *out;		/* NUL-terminated JSON lines written through log */
+	unsigned proto_changes; /* nj_al_request_proto_change calls */
+	uint16_t proto_change_dp;
+	char *out; /* NUL-terminated JSON lines written through log */
 	size_t out_len, out_cap;
 };
 /* f may be NULL (a zeroed TCP flow is used). ts_us is the context's time. */

@@ -97,6 +97,11 @@ static int32_t toy_parse(void *st, struct nj_al_ctx *c, int dir, const uint8_t *
 				snprintf(tx->resp, sizeof(tx->resp), "%.*s",
 					 (int)(n > 3 ? n - 3 : 0), d + used + 3);
 				t->done[1] = 1;
+				/* "OK SWITCH": what follows is detected again (a protocol
+				 * change, as HTTP CONNECT) */
+				if (strcmp(tx->resp, "SWITCH") == 0 &&
+				    nj_al_request_proto_change(c, 7777))
+					return (int32_t)(used + n + 1);
 			}
 		}
 		used += n + 1;
@@ -297,6 +302,36 @@ static void test_runtime(void)
 	nj_al_flow_end(w, &g);
 	CHECK(g.app_proto == NJ_APP_PROTO_FAILED);
 
+	/* i: a protocol change; the bytes after the switch line are detected again (toy
+	 * again: its transactions count from 0); app_proto_orig keeps the old protocol */
+	{
+		struct nj_flow i;
+		uint64_t tx_before = nj_al_worker_stats(w)->tx[toy_parser.id];
+		uint64_t flows_before = nj_al_worker_stats(w)->flows[toy_parser.id];
+
+		init_flow(&i, 40003, 7777);
+		feed(w, &i, 0, "TOY connect\n", 0);
+		feed(w, &i, 1, "OK SWITCH\n", 0);
+		CHECK(i.app_proto_orig == toy_parser.id);
+		CHECK(nj_al_worker_stats(w)->tx[toy_parser.id] == tx_before + 1);
+		CHECK(i.app_proto == toy_parser.id); /* kept until detection decides */
+		feed(w, &i, 0, "TOY inner\nTO", 0);
+		CHECK(nj_al_worker_stats(w)->flows[toy_parser.id] == flows_before + 2);
+		feed(w, &i, 1, "OK x\n", 0);
+		nj_al_flow_end(w, &i);
+		CHECK(i.app_proto == toy_parser.id && i.app_proto_orig == toy_parser.id);
+		CHECK(nj_al_worker_stats(w)->tx[toy_parser.id] == tx_before + 2);
+
+		/* nothing recognisable after the switch: failed, the original kept */
+		init_flow(&i, 40004, 7777);
+		feed(w, &i, 0, "TOY connect\n", 0);
+		feed(w, &i, 1, "OK SWITCH\n", 0);
+		feed(w, &i, 0, "SSH-2.0-OpenSSH_9.2p1\r\n", 0);
+		feed(w, &i, 1, "SSH-2.0-OpenSSH_8.4\r\n", 0);
+		nj_al_flow_end(w, &i);
+		CHECK(i.app_proto_orig == toy_parser.id);
+	}
+
 	/* h: a line longer than max_buffer: the direction is abandoned, counted */
 	init_flow(&h, 40002, 7777);
 	feed(w, &h, 0, "TOY ", 0);
@@ -322,14 +357,18 @@ static void test_runtime(void)
 			continue;
 		et = json_string_value(json_object_get(js, "event_type"));
 		if (et && strcmp(et, "other") == 0) {
-			static const char *const want_req[] = {"alpha", "beta", "delta"};
-			static const char *const want_resp[] = {"1", "2", "3"};
+			static const char *const want_req[] = {"alpha",	  "beta",  "delta",
+							       "connect", "inner", "connect"};
+			static const char *const want_resp[] = {"1",	  "2", "3",
+								"SWITCH", "x", "SWITCH"};
+			static const int64_t want_id[] = {0, 1, 2, 0, 0, 0};
 			json_t *toy = json_object_get(js, "toy");
 
 			req = json_string_value(json_object_get(toy, "req"));
-			CHECK(lines < 3);
-			if (lines < 3) {
-				CHECK(json_integer_value(json_object_get(js, "tx_id")) == lines);
+			CHECK(lines < 6);
+			if (lines < 6) {
+				CHECK(json_integer_value(json_object_get(js, "tx_id")) ==
+				      want_id[lines]);
 				CHECK(req && strcmp(req, want_req[lines]) == 0);
 				CHECK(strcmp(json_string_value(json_object_get(toy, "resp")),
 					     want_resp[lines]) == 0);
@@ -344,7 +383,7 @@ static void test_runtime(void)
 		json_decref(js);
 	}
 	/* the gap dropped the partial line "TOY ga": tx 2 is "delta" */
-	CHECK(lines == 3);
+	CHECK(lines == 6);
 	free(out);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	CHECK(system(path) == 0);

@@ -960,6 +960,36 @@ static void test_connect(void)
 	result_free(&r);
 	sc_free(&sc);
 
+	/* the framework is asked to detect the tunnel's protocol (Suricata's protocol
+	 * change): the bytes after the 2xx response headers are left to it */
+	{
+		static const char req[] = "CONNECT abc:8443 HTTP/1.1\r\n\r\n";
+		static const char resp[] = "HTTP/1.1 200 OK\r\n\r\n\x16\x03\x01\x00\x00";
+		struct nj_al_test *t = nj_al_test_new(NULL, NJ_EVE_HTTP, 1);
+		void *st = P->state_new();
+
+		CHECK(P->parse(st, t->ctx, 0, (const uint8_t *)req, sizeof(req) - 1) ==
+		      (int32_t)sizeof(req) - 1);
+		CHECK(t->proto_changes == 0);
+		CHECK(P->parse(st, t->ctx, 1, (const uint8_t *)resp, sizeof(resp) - 1) == 19);
+		CHECK(t->proto_changes == 1 && t->proto_change_dp == 8443);
+		P->state_free(st);
+		nj_al_test_free(t);
+
+		/* a CONNECT that is not the first transaction: a tunnel, no change */
+		t = nj_al_test_new(NULL, NJ_EVE_HTTP, 1);
+		st = P->state_new();
+		P->parse(st, t->ctx, 0, (const uint8_t *)"GET / HTTP/1.1\r\nHost: a\r\n\r\n", 27);
+		P->parse(st, t->ctx, 1,
+			 (const uint8_t *)"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 38);
+		P->parse(st, t->ctx, 0, (const uint8_t *)req, sizeof(req) - 1);
+		CHECK(P->parse(st, t->ctx, 1, (const uint8_t *)resp, sizeof(resp) - 1) ==
+		      (int32_t)sizeof(resp) - 1);
+		CHECK(t->proto_changes == 0);
+		P->state_free(st);
+		nj_al_test_free(t);
+	}
+
 	/* refused: HTTP goes on */
 	sc_data(&sc, 0, "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n");
 	sc_data(&sc, 1, "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n");

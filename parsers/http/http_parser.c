@@ -1093,8 +1093,14 @@ static int resp_headers_done(struct http_state *s, struct nj_al_ctx *c, struct n
 	tx->al.progress[1] = NJ_HTTP_PROGRESS_HEADERS;
 	if (tx->method_id == NJ_HTTP_M_CONNECT) {
 		if (st >= 200 && st <= 299) {
-			/* tunnel established: no longer HTTP (re-detection hook) */
+			/* tunnel established: no longer HTTP. As Suricata, when the CONNECT
+			 * is the connection's first transaction the protocol is detected
+			 * again on what follows, the CONNECT port as the server port. */
 			tx->flags |= NJ_HTTP_TXF_CONNECT;
+			if (s->ntx == 1 &&
+			    nj_al_request_proto_change(
+				    c, tx->port > 0 && tx->port <= 65535 ? (uint16_t)tx->port : 0))
+				s->proto_change = true;
 			http_body_begin(s, c, 1, tx, true);
 			resp_complete(s, c, true);
 			resp_connect_resolved(s, c, true);
@@ -1341,7 +1347,7 @@ static int64_t resp_run(struct http_state *s, struct nj_al_ctx *c, const uint8_t
 				return -1;
 			}
 			if (next == ST_TUNNEL)
-				return n;
+				return s->proto_change ? pos : n;
 			d->st = (uint8_t)next;
 			break;
 		}
@@ -1623,6 +1629,8 @@ static int32_t http_parse(void *st, struct nj_al_ctx *c, int dir, const uint8_t 
 		r = dir_run(s, c, dir, data, len);
 		if (r < 0)
 			return NJ_AL_ERROR;
+		if (s->proto_change && d->st == ST_TUNNEL)
+			return (int32_t)r; /* the rest is the tunnel's: detected again */
 		if ((uint32_t)r < len && d->st != ST_DEAD && d->st != ST_TUNNEL &&
 		    d->st != ST_IGNORE &&
 		    !http_buf_add(&d->pend, data + r, len - (uint32_t)r, UINT32_MAX)) {
@@ -1640,6 +1648,12 @@ static int32_t http_parse(void *st, struct nj_al_ctx *c, int dir, const uint8_t 
 	if (r < 0) {
 		d->pend.len = 0;
 		return NJ_AL_ERROR;
+	}
+	if (s->proto_change && d->st == ST_TUNNEL) {
+		uint32_t rest = d->pend.len - (uint32_t)r;
+
+		d->pend.len = 0;
+		return (int32_t)(len - (rest < len ? rest : len));
 	}
 	if (d->st == ST_TUNNEL || d->st == ST_IGNORE) {
 		d->pend.len = 0;

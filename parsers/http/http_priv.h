@@ -53,6 +53,9 @@ struct http_state {
 	struct http_dir d[2];
 	uint64_t ntx; /* transactions created (libhtp's index) */
 	bool tunnel;
+	/* a CONNECT tunnel handed the connection back to protocol detection: the
+	 * bytes after the response headers are not consumed */
+	bool proto_change;
 	/* the request just completed, while no other request line came: bytes that
 	 * are not one are more of its body (libhtp's finalize) */
 	struct nj_http_tx *last_req;

@@ -216,12 +216,17 @@ static uint32_t version_bit(uint16_t v)
 	}
 }
 
+/*
+ * ssl_version looks at the version of the direction inspected, as Suricata:
+ * the client's (its hello) to the server, the server's to the client.
+ */
 static bool version_match(const struct nj_app_parser *p, const struct nj_al_tx *tx, int dir,
 			  const void *ctx)
 {
+	const struct nj_tls_tx *t = (const struct nj_tls_tx *)tx;
+
 	(void)p;
-	(void)dir;
-	return version_bit(nj_tls_tx_version(tx)) & *(const uint32_t *)ctx;
+	return version_bit(t->version[dir & 1]) & *(const uint32_t *)ctx;
 }
 
 /*
@@ -258,7 +263,8 @@ static int kw_ssl_version(struct nj_detect_parse *ps, const struct nj_detect_key
 			return nj_detect_fail(ps, "invalid version '%s'", p);
 		*set |= neg ? VB_ALL & ~names[k].bit : names[k].bit;
 	}
-	return nj_detect_add_txm(ps, version_match, set, "tls");
+	/* Suricata's tls_generic list is inspected in both directions */
+	return nj_detect_add_txm_eachdir(ps, version_match, set, "tls");
 }
 NJ_DETECT_KEYWORD(ssl_version, .name = "ssl_version", .flags = NJ_KWF_VALUE,
 		  .parse = kw_ssl_version, .doc = "[!]sslv2|sslv3|tls1.0|tls1.1|tls1.2|tls1.3, ...")

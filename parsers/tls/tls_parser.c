@@ -569,7 +569,8 @@ static int tls_probe(const uint8_t *d, uint32_t len, int dir)
 		if (len >= 5) {
 			uint16_t l = be16(d + 3);
 
-			if (l == 0 || l > REC_MAX + 1024)
+			/* an empty record still is TLS to Suricata's pattern (16 03 0x) */
+			if (l > REC_MAX + 1024)
 				return NJ_PROBE_NO;
 		}
 		return NJ_PROBE_YES;
@@ -1642,6 +1643,7 @@ struct nj_app_parser nj_tls_parser = {
 	.probe_min = 3,
 	.probe_ports_only = false,
 	.eve = NJ_EVE_TLS,
+	.no_tx_stats = true, /* Suricata: one transaction per flow, never counted */
 	.probe = tls_probe,
 	.state_new = tls_state_new,
 	.state_free = tls_state_free,
