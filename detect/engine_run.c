@@ -1159,6 +1159,35 @@ chunks:
 	}
 }
 
+/*
+ * The counters of packet i's flow as they were right after packet i (the flow stage
+ * counted the later packets of the burst too).
+ */
+static void flowcnt_snapshot(const struct nj_pkt *pkts, uint16_t n, uint16_t i)
+{
+	struct nj_detect_flowcnt *c = &nj_detect_flowcnt_cur;
+	const struct nj_flow *f = pkts[i].flow;
+
+	if (!f) {
+		c->p = NULL;
+		return;
+	}
+	c->p = &pkts[i];
+	c->pkts[0] = f->pkts_ts;
+	c->pkts[1] = f->pkts_tc;
+	c->bytes[0] = f->bytes_ts;
+	c->bytes[1] = f->bytes_tc;
+	for (uint16_t k = i + 1; k < n; k++) {
+		unsigned d;
+
+		if (pkts[k].flow != f)
+			continue;
+		d = (pkts[k].flags & NJ_PKT_TOCLIENT) ? 1 : 0;
+		c->pkts[d]--;
+		c->bytes[d] -= pkts[k].len;
+	}
+}
+
 void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n)
 {
 	const struct nj_detect_engine *e = t->e;
@@ -1181,6 +1210,8 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 			t->cur_app = t->snap[t->snap_cur].app;
 		else
 			t->snap_cur = 0;
+		if (e->flowcnt)
+			flowcnt_snapshot(pkts, n, i);
 		pkt_detect(t, pkts, n, i);
 		if (t->npend)
 			nj_alert_flush_pkt(t, &pkts[i]);
@@ -1189,6 +1220,7 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 	}
 	t->cur_app = -1;
 	t->nsnap = 0;
+	nj_detect_flowcnt_cur.p = NULL;
 	if (t->nchunk)
 		chunks_flush(t);
 	if (t->npend)
