@@ -349,14 +349,21 @@ static bool app_ok(const struct eng_sig *es, const struct nj_flow *f, int cur_ap
 	return true;
 }
 
-static bool stream_size_ok(const struct nj_detect_sig *s, const struct nj_flow *f)
+/* Sizes as of packet p when the flow stage recorded them, else the flow's. */
+static bool stream_size_ok(const struct nj_detect_sig *s, const struct nj_pkt *p,
+			   const struct nj_flow *f)
 {
 	uint64_t cs, ss;
 
 	if (!f || f->proto != 6)
 		return false;
-	cs = (uint32_t)(f->tcp_next_seq[0] - f->tcp_isn[0]);
-	ss = (uint32_t)(f->tcp_next_seq[1] - f->tcp_isn[1]);
+	if (p && p->flow == f && (p->flags & NJ_PKT_TCP_SIZES)) {
+		cs = p->tcp_size[0];
+		ss = p->tcp_size[1];
+	} else {
+		cs = (uint32_t)(f->tcp_next_seq[0] - f->tcp_isn[0]);
+		ss = (uint32_t)(f->tcp_next_seq[1] - f->tcp_isn[1]);
+	}
 	switch (s->stream_size_side) {
 	case 0: return nj_detect_u64_match(s->stream_size, ss);
 	case 1: return nj_detect_u64_match(s->stream_size, cs);
@@ -649,7 +656,7 @@ static inline bool common_checks(struct nj_detect_thread *t, const struct eng_si
 		return false;
 	if ((es->flags & ES_FLOWSTATE) && !state_cond(t->e, s, f ? f->detect_state : NULL))
 		return false;
-	if (s->stream_size && !stream_size_ok(s, f))
+	if (s->stream_size && !stream_size_ok(s, hp, f))
 		return false;
 	return true;
 }

@@ -765,6 +765,31 @@ static void test_flow_counters(void)
 	h_free(&h);
 }
 
+/* stream_size: the session's sizes as of each packet of a burst */
+static void test_stream_size(void)
+{
+	static const char rules[] =
+		"alert tcp any any -> any any (flow:to_server; stream_size:server,<,5; sid:90;)\n"
+		"alert tcp any any -> any any (stream_size:client,>=,6; sid:91;)\n";
+	struct h h;
+
+	if (h_open(&h, rules, NULL, 0, false) < 0) {
+		CHECK(0);
+		return;
+	}
+	tcp_open(&h, "10.5.0.1", 1000, "10.5.0.2", 80); /* 1-3 */
+	h_pkt4(&h, 6, "10.5.0.1", 1000, "10.5.0.2", 80, ACK | PSH, 1001, 5001, "hello", 5); /* 4 */
+	h_pkt4(&h, 6, "10.5.0.2", 80, "10.5.0.1", 1000, ACK | PSH, 5001, 1006, "abcdefghij",
+	       10);									/* 5 */
+	h_pkt4(&h, 6, "10.5.0.1", 1000, "10.5.0.2", 80, ACK | PSH, 1006, 5011, "x", 1); /* 6 */
+	h_close(&h);
+	CHECK(count(&h, 90) == 3 && count_at(&h, 90, 1) && count_at(&h, 90, 3) &&
+	      count_at(&h, 90, 4));
+	CHECK(count(&h, 91) == 3 && count_at(&h, 91, 4) && count_at(&h, 91, 5) &&
+	      count_at(&h, 91, 6));
+	h_free(&h);
+}
+
 /* ------------------------------------------------------------ thresholds */
 
 static void test_thresholds(void)
@@ -1284,6 +1309,7 @@ int main(void)
 	test_pass_flow();
 	test_flowbits();
 	test_flow_counters();
+	test_stream_size();
 	test_thresholds();
 	test_stream();
 	test_tx();
