@@ -733,6 +733,9 @@ static inline void flow_update(struct nj_flow_table *t, struct nj_flow *f, struc
 			else
 				f->tcp_flags_ts |= p->tcp_flags;
 			tcp_update(t, f, p, d);
+			p->tcp_size[0] = f->tcp_next_seq[0] - f->tcp_isn[0];
+			p->tcp_size[1] = f->tcp_next_seq[1] - f->tcp_isn[1];
+			p->flags |= NJ_PKT_TCP_SIZES;
 		}
 	} else {
 		if ((f->proto == 1 || f->proto == 58) && !f->icmp_seen[d]) {

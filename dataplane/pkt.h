@@ -41,6 +41,7 @@ enum nj_linktype {
 #define NJ_PKT_L4_CSUM_BAD   0x0200u
 #define NJ_PKT_ICMP_ERROR    0x0400u /* ICMP error carrying an embedded header */
 #define NJ_PKT_ETH	     0x0800u /* eth_off is an Ethernet header (MAC addresses) */
+#define NJ_PKT_TCP_SIZES     0x1000u /* tcp_size[] holds the session's sizes as of this packet */
 
 /* Up to this many decoder events are remembered per packet (all are counted). */
 #define NJ_PKT_MAX_EVENTS 4
@@ -82,6 +83,12 @@ struct nj_pkt {
 	uint32_t esp_spi;     /* ESP (proto 50) with NJ_PKT_HAS_L4: the SPI, host order */
 	uint8_t tunnel_depth; /* IP tunnels (IP-in-IP, GRE) looked through to reach l3_off */
 	uint8_t flow_depth;   /* tunnel_depth if it takes part in the flow key, else 0 */
+	/*
+	 * Set by the flow stage for TCP (NJ_PKT_TCP_SIZES): next_seq - isn of the client [0]
+	 * and the server [1] right after this packet, for stream_size (the flow stage handles
+	 * a whole burst before detection).
+	 */
+	uint32_t tcp_size[2];
 };
 
 /* Addresses are read in place: 4 or 16 bytes at data + l3_off + offset. */

@@ -80,6 +80,14 @@ NJ_CONF_KEY(evev6, "outputs.*.eve-log.ipv6-compress", NJ_CT_BOOL, "no",
 NJ_CONF_KEY(eveether, "outputs.*.eve-log.ethernet", NJ_CT_BOOL, "no",
 	    "Log MAC addresses: ether.src_mac/dest_mac in events, src_macs/dest_macs in flow "
 	    "records (the first MAC seen on each side).")
+NJ_CONF_KEY(fasten, "outputs.*.fast.enabled", NJ_CT_BOOL, "yes",
+	    "Enable this fast.log output (Suricata's one-line alert format).")
+NJ_CONF_KEY(fastfile, "outputs.*.fast.filename", NJ_CT_STR, "fast.log",
+	    "File name, relative to the log directory.")
+NJ_CONF_KEY(fasttype, "outputs.*.fast.filetype", NJ_CT_STR, "regular",
+	    "Only regular files are supported.")
+NJ_CONF_KEY(fastappend, "outputs.*.fast.append", NJ_CT_BOOL, "yes",
+	    "Append to an existing file (as Suricata); no truncates it at start-up.")
 NJ_CONF_KEY(anomtypes, "outputs.*.eve-log.types.*.anomaly", NJ_CT_MAP, "applayer only",
 	    "types: {decode, stream, applayer} (yes/no; decode anomalies are off unless enabled, "
 	    "as Suricata) and packethdr (add the packet headers, base64).")
@@ -202,6 +210,42 @@ static int types_load(struct nj_app *app, struct nj_conf *c, const struct nj_con
 	return 0;
 }
 
+/* A `- fast:` output: a plain sink that takes the fast.log lines of the alerts. */
+static int fast_load(struct nj_app *app, struct nj_conf *c, const struct nj_conf_node *n)
+{
+	struct nj_eve_config *ec = &app->set.eve;
+	const char *fname = "fast.log", *ftype = "regular";
+	struct nj_eve_sink_config *s;
+	bool en = true, append = true;
+
+	if (n->kind != NJ_CONF_MAP)
+		return 0;
+	if (nj_conf_bool(c, n, "enabled", &en) < 0 || nj_conf_str(c, n, "filename", &fname) < 0 ||
+	    nj_conf_str(c, n, "filetype", &ftype) < 0 || nj_conf_bool(c, n, "append", &append) < 0)
+		return -EINVAL;
+	if (!en)
+		return 0;
+	if (strcmp(ftype, "regular") != 0 && strcmp(ftype, "file") != 0) {
+		NJ_ERR("%s:%d: fast filetype '%s' is not supported (only regular files)", n->file,
+		       n->line, ftype);
+		return -EINVAL;
+	}
+	if (ec->nsinks >= NJ_EVE_MAX_SINKS) {
+		NJ_ERR("%s:%d: at most %d eve-log and fast outputs", n->file, n->line,
+		       NJ_EVE_MAX_SINKS);
+		return -EINVAL;
+	}
+	s = &ec->sinks[ec->nsinks++];
+	memset(s, 0, sizeof(*s));
+	if (fname[0] == '/')
+		snprintf(s->path, sizeof(s->path), "%s", fname);
+	else
+		snprintf(s->path, sizeof(s->path), "%s/%s", app->set.log_dir, fname);
+	s->types = 1u << NJ_EVE_FAST;
+	s->append = append;
+	return 0;
+}
+
 static int outputs_load(struct nj_app *app, struct nj_conf *c)
 {
 	const struct nj_conf_node *outs = nj_conf_get(c, "outputs"), *o;
@@ -226,7 +270,7 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 		snprintf(ec->sinks[0].path, sizeof(ec->sinks[0].path), "%s/eve.json.zst",
 			 app->set.log_dir);
 		ec->sinks[0].zstd = true;
-		ec->sinks[0].types = (1u << NJ_EVE_TYPE_MAX) - 1;
+		ec->sinks[0].types = NJ_EVE_JSON_TYPES;
 		ec->sinks[0].types &= ~(1u << NJ_EVE_NETFLOW);
 		ec->community_id = cid_global;
 		ec->community_id_seed = (uint16_t)seed_global;
@@ -238,6 +282,7 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 	ec->community_id = false;
 	for (o = outs->child; o; o = o->next) {
 		const struct nj_conf_node *e = nj_conf_node_get(o, "eve-log");
+		const struct nj_conf_node *fast = nj_conf_node_get(o, "fast");
 		struct nj_eve_sink_config *s;
 		const char *fname = "eve.json", *ftype = "regular", *comp = NULL;
 		bool en = true, cid = false, v6c = false, ether = false;
@@ -246,6 +291,8 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 		uint64_t rotsz = 0;
 		size_t fl;
 
+		if (fast && fast_load(app, c, fast) < 0)
+			return -EINVAL;
 		if (!e)
 			continue;
 		if (nj_conf_bool(c, e, "enabled", &en) < 0)
@@ -317,7 +364,7 @@ static int outputs_load(struct nj_app *app, struct nj_conf *c)
 				if (types_load(app, c, types, &s->types) < 0)
 					return -EINVAL;
 			} else {
-				s->types = ((1u << NJ_EVE_TYPE_MAX) - 1) & ~(1u << NJ_EVE_NETFLOW);
+				s->types = NJ_EVE_JSON_TYPES & ~(1u << NJ_EVE_NETFLOW);
 				app->set.anomaly_decode = true;
 				app->set.anomaly_applayer = true;
 			}

@@ -206,7 +206,7 @@ void nj_stats_summary(struct nj_app *app)
 	uint64_t first = UINT64_MAX, last = 0;
 
 	collect(app, &t);
-	for (unsigned i = 0; i < NJ_EVE_TYPE_MAX; i++)
+	for (unsigned i = 0; i < NJ_EVE_FAST; i++) /* EVE events, not fast.log lines */
 		events += t.eve.events[i];
 	for (unsigned i = 0; i < app->nworkers; i++) {
 		struct nj_worker *w = app->workers[i];

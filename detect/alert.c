@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "config/config.h"
 #include "engine_int.h"
@@ -475,6 +476,90 @@ static void json_flow_ctx(struct nj_json *j, const struct nj_flow *f, int dir, b
 	}
 }
 
+/*
+ * Suricata's fast.log line (alert-fastlog.c) for alert a on packet hp:
+ *   MM/DD/YYYY-hh:mm:ss.uuuuuu  [wDrop] [**] [gid:sid:rev] msg [**]
+ *   [Classification: desc] [Priority: N] {PROTO} src:sport -> dst:dport
+ * (one line; "[wDrop] " only for drop and reject rules). ICMP gives type and code as the ports;
+ * a packet without an IP header gives the first 32 bytes in hex and its pcap number instead of
+ * the addresses. Time in UTC, as every Nightjar output.
+ */
+static void write_fast(struct nj_detect_thread *t, const struct nj_detect_sig *s,
+		       const struct nj_pkt *hp, const char *class_desc)
+{
+	static __thread char line[2048];
+	char ts[96], src[48], dst[48], num[4], pbuf[16];
+	struct nj_eve_piece pc;
+	struct tm tm;
+	time_t sec = (time_t)(hp->ts_us / 1000000);
+	const char *action = "";
+	const char *msg = s->msg ? s->msg : "(null)";
+	const char *cls = class_desc ? class_desc : "(null)";
+	bool ip = (hp->flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6)) && hp->data &&
+		  (uint32_t)hp->l3_off + ((hp->flags & NJ_PKT_IPV6) ? 40u : 20u) <= hp->len;
+	int n;
+
+	gmtime_r(&sec, &tm);
+	snprintf(ts, sizeof(ts), "%02d/%02d/%04d-%02d:%02d:%02d.%06u", tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(hp->ts_us % 1000000));
+	if (s->action == NJ_ACT_DROP || s->action == NJ_ACT_REJECT ||
+	    s->action == NJ_ACT_REJECTSRC || s->action == NJ_ACT_REJECTDST ||
+	    s->action == NJ_ACT_REJECTBOTH)
+		action = "[wDrop] "; /* IDS: the packet would have been dropped */
+	if (ip) {
+		const char *pn = nj_eve_proto_name(hp->proto, num);
+		unsigned sp = 0, dp = 0;
+
+		if (pn == num) { /* a protocol without a name */
+			snprintf(pbuf, sizeof(pbuf), "PROTO:%03u", hp->proto);
+			pn = pbuf;
+		}
+		if (hp->flags & NJ_PKT_HAS_L4) {
+			if (hp->proto == 1 || hp->proto == 58) {
+				sp = hp->icmp_type;
+				dp = hp->icmp_code;
+			} else {
+				sp = hp->sport;
+				dp = hp->dport;
+			}
+		}
+		nj_ip_to_str(nj_pkt_src(hp), nj_pkt_addr_len(hp), src, sizeof(src));
+		nj_ip_to_str(nj_pkt_dst(hp), nj_pkt_addr_len(hp), dst, sizeof(dst));
+		n = snprintf(
+			line, sizeof(line),
+			"%s  %s[**] [%u:%u:%u] %s [**] [Classification: %s] [Priority: %u] {%s} "
+			"%s:%u -> %s:%u",
+			ts, action, s->gid, s->sid, s->rev, msg, cls, s->priority, pn, src, sp, dst,
+			dp);
+	} else {
+		uint32_t k = hp->data ? (hp->len < 32 ? hp->len : 32) : 0;
+
+		n = snprintf(
+			line, sizeof(line),
+			"%s  %s[**] [%u:%u:%u] %s [**] [Classification: %s] [Priority: %u] [**] "
+			"[Raw pkt: ",
+			ts, action, s->gid, s->sid, s->rev, msg, cls, s->priority);
+		for (uint32_t i = 0; i < k && n > 0 && (size_t)n + 4 < sizeof(line); i++)
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "%02X ", hp->data[i]);
+		if (n > 0 && (size_t)n < sizeof(line)) {
+			if (hp->seq)
+				n += snprintf(line + n, sizeof(line) - (size_t)n,
+					      "] [pcap file packet: %llu]",
+					      (unsigned long long)hp->seq);
+			else
+				n += snprintf(line + n, sizeof(line) - (size_t)n, "]");
+		}
+	}
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1; /* as Suricata's 2 KiB line: cut */
+	pc.p = line;
+	pc.len = (size_t)n;
+	nj_eve_write_raw(t->eve, NJ_EVE_FAST, &pc, 1);
+}
+
 static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 {
 	const struct nj_detect_engine *e = t->e;
@@ -499,6 +584,13 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 	} else {
 		return;
 	}
+	if (nj_eve_wants(t->eve, NJ_EVE_FAST))
+		write_fast(t, s, &hp,
+			   s->classtype && s->classtype < e->rules->nclasses
+				   ? e->rules->classes[s->classtype].desc
+				   : NULL);
+	if (!nj_eve_wants(t->eve, NJ_EVE_ALERT))
+		return;
 	if (ao->xff_mode == XFF_OVERWRITE && a->xff[0] && f) {
 		/* the client's address: the destination when the header is the server's side */
 		bool tc = p ? (p->flags & NJ_PKT_TOCLIENT) != 0 : a->dir == NJ_DIR_TOCLIENT;

@@ -167,6 +167,7 @@ struct nj_detect_engine {
 	uint32_t *num_of_idx; /* sigs[num_of_idx[s->idx]].s == s */
 	uint32_t nactive;     /* signatures that can match */
 	uint32_t npkt, ntx, niponly, nnever, nalways;
+	bool flowcnt;		   /* a signature reads per-packet flow counters (NJ_SIG_FLOWCNT) */
 	uint32_t *evsigs, nevsigs; /* ES_EVENT signatures, by num */
 
 	/* packet groups: [class][dir]; TCP/UDP by server port */

@@ -349,14 +349,21 @@ static bool app_ok(const struct eng_sig *es, const struct nj_flow *f, int cur_ap
 	return true;
 }
 
-static bool stream_size_ok(const struct nj_detect_sig *s, const struct nj_flow *f)
+/* Sizes as of packet p when the flow stage recorded them, else the flow's. */
+static bool stream_size_ok(const struct nj_detect_sig *s, const struct nj_pkt *p,
+			   const struct nj_flow *f)
 {
 	uint64_t cs, ss;
 
 	if (!f || f->proto != 6)
 		return false;
-	cs = (uint32_t)(f->tcp_next_seq[0] - f->tcp_isn[0]);
-	ss = (uint32_t)(f->tcp_next_seq[1] - f->tcp_isn[1]);
+	if (p && p->flow == f && (p->flags & NJ_PKT_TCP_SIZES)) {
+		cs = p->tcp_size[0];
+		ss = p->tcp_size[1];
+	} else {
+		cs = (uint32_t)(f->tcp_next_seq[0] - f->tcp_isn[0]);
+		ss = (uint32_t)(f->tcp_next_seq[1] - f->tcp_isn[1]);
+	}
 	switch (s->stream_size_side) {
 	case 0: return nj_detect_u64_match(s->stream_size, ss);
 	case 1: return nj_detect_u64_match(s->stream_size, cs);
@@ -649,7 +656,7 @@ static inline bool common_checks(struct nj_detect_thread *t, const struct eng_si
 		return false;
 	if ((es->flags & ES_FLOWSTATE) && !state_cond(t->e, s, f ? f->detect_state : NULL))
 		return false;
-	if (s->stream_size && !stream_size_ok(s, f))
+	if (s->stream_size && !stream_size_ok(s, hp, f))
 		return false;
 	return true;
 }
@@ -1159,6 +1166,35 @@ chunks:
 	}
 }
 
+/*
+ * The counters of packet i's flow as they were right after packet i (the flow stage
+ * counted the later packets of the burst too).
+ */
+static void flowcnt_snapshot(const struct nj_pkt *pkts, uint16_t n, uint16_t i)
+{
+	struct nj_detect_flowcnt *c = &nj_detect_flowcnt_cur;
+	const struct nj_flow *f = pkts[i].flow;
+
+	if (!f) {
+		c->p = NULL;
+		return;
+	}
+	c->p = &pkts[i];
+	c->pkts[0] = f->pkts_ts;
+	c->pkts[1] = f->pkts_tc;
+	c->bytes[0] = f->bytes_ts;
+	c->bytes[1] = f->bytes_tc;
+	for (uint16_t k = i + 1; k < n; k++) {
+		unsigned d;
+
+		if (pkts[k].flow != f)
+			continue;
+		d = (pkts[k].flags & NJ_PKT_TOCLIENT) ? 1 : 0;
+		c->pkts[d]--;
+		c->bytes[d] -= pkts[k].len;
+	}
+}
+
 void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n)
 {
 	const struct nj_detect_engine *e = t->e;
@@ -1181,6 +1217,8 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 			t->cur_app = t->snap[t->snap_cur].app;
 		else
 			t->snap_cur = 0;
+		if (e->flowcnt)
+			flowcnt_snapshot(pkts, n, i);
 		pkt_detect(t, pkts, n, i);
 		if (t->npend)
 			nj_alert_flush_pkt(t, &pkts[i]);
@@ -1189,6 +1227,7 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 	}
 	t->cur_app = -1;
 	t->nsnap = 0;
+	nj_detect_flowcnt_cur.p = NULL;
 	if (t->nchunk)
 		chunks_flush(t);
 	if (t->npend)

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "dataplane/decode_events.h"
+#include "dataplane/flow.h"
 #include "dataplane/pkt.h"
 #include "detect_int.h"
 
@@ -159,6 +160,110 @@ NJ_DETECT_KEYWORD(ack, .name = "ack", .flags = NJ_KWF_VALUE, .parse = kw_ucmp, .
 		  .doc = "TCP acknowledgement number")
 NJ_DETECT_KEYWORD(window, .name = "window", .flags = NJ_KWF_VALUE, .parse = kw_ucmp,
 		  .arg = UF_WINDOW, .doc = "TCP window: [!]N")
+
+/* ---------------------------------------------------------------- flow counters */
+
+/*
+ * flow.pkts, flow.bytes (Suricata 8): the flow's packet or byte count (link header
+ * included) in a direction, as counted with this packet; flow.age: whole seconds since
+ * the flow's first packet. No flow: no match.
+ */
+enum { FC_PKTS = 1, FC_BYTES = 2, FC_AGE = 3, FC_TOSERVER = 0x10, FC_TOCLIENT = 0x20 };
+
+struct flowcnt {
+	struct nj_detect_u64 u;
+	uint8_t what; /* FC_PKTS, FC_BYTES, FC_AGE | direction bits (both: either) */
+};
+
+__thread struct nj_detect_flowcnt nj_detect_flowcnt_cur;
+
+static bool m_flowcnt(const struct nj_pkt *p, const void *ctx)
+{
+	const struct flowcnt *c = ctx;
+	const struct nj_flow *f = p->flow;
+	const struct nj_detect_flowcnt *cur = &nj_detect_flowcnt_cur;
+	uint64_t ts, tc;
+
+	if (!f)
+		return false;
+	switch (c->what & 0x0f) {
+	case FC_AGE:
+		return nj_detect_u64_match(&c->u, (p->ts_us / 1000000) - (f->start_us / 1000000));
+	case FC_PKTS:
+		ts = cur->p == p ? cur->pkts[0] : f->pkts_ts;
+		tc = cur->p == p ? cur->pkts[1] : f->pkts_tc;
+		break;
+	case FC_BYTES:
+		ts = cur->p == p ? cur->bytes[0] : f->bytes_ts;
+		tc = cur->p == p ? cur->bytes[1] : f->bytes_tc;
+		break;
+	default: return false;
+	}
+	return ((c->what & FC_TOCLIENT) && nj_detect_u64_match(&c->u, tc)) ||
+	       ((c->what & FC_TOSERVER) && nj_detect_u64_match(&c->u, ts));
+}
+
+static int kw_flowcnt(struct nj_detect_parse *ps, const struct nj_detect_keyword *kw, char *v)
+{
+	struct flowcnt *c = nj_detect_alloc(ps->r, sizeof(*c));
+	uint64_t max;
+	char err[160];
+
+	if (!c)
+		return nj_detect_fail(ps, "out of memory");
+	c->what = (uint8_t)kw->arg;
+	max = (c->what & 0x0f) == FC_BYTES ? (uint64_t)INT64_MAX : UINT32_MAX;
+	if (!(c->what & (FC_TOSERVER | FC_TOCLIENT)) && (c->what & 0x0f) != FC_AGE) {
+		/* flow.pkts / flow.bytes: direction, value */
+		char *comma = strchr(v, ',');
+		size_t n;
+
+		while (*v == ' ' || *v == '\t')
+			v++;
+		n = comma ? (size_t)(comma - v) : 0;
+		while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+			n--;
+		if (n == 8 && strncmp(v, "toserver", 8) == 0)
+			c->what |= FC_TOSERVER;
+		else if (n == 8 && strncmp(v, "toclient", 8) == 0)
+			c->what |= FC_TOCLIENT;
+		else if (n == 6 && strncmp(v, "either", 6) == 0)
+			c->what |= FC_TOSERVER | FC_TOCLIENT;
+		else
+			return nj_detect_fail(ps,
+					      "%s: expected toserver, toclient or either, then a "
+					      "value",
+					      kw->name);
+		v = comma + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+	}
+	if (nj_detect_u64_parse(v, max, &c->u, err, sizeof(err)) < 0)
+		return nj_detect_fail(ps, "%s", err);
+	if ((c->what & 0x0f) != FC_AGE)
+		ps->s->flags |= NJ_SIG_FLOWCNT;
+	return nj_detect_add_pm(ps, m_flowcnt, c);
+}
+NJ_DETECT_KEYWORD(flow_pkts, .name = "flow.pkts", .flags = NJ_KWF_VALUE, .parse = kw_flowcnt,
+		  .arg = FC_PKTS,
+		  .doc = "packets of the flow: toserver|toclient|either, N, <N, >N ...")
+NJ_DETECT_KEYWORD(flow_pkts_ts, .name = "flow.pkts_toserver", .flags = NJ_KWF_VALUE,
+		  .parse = kw_flowcnt, .arg = FC_PKTS | FC_TOSERVER,
+		  .doc = "packets of the flow to the server: N, <N, >N ...")
+NJ_DETECT_KEYWORD(flow_pkts_tc, .name = "flow.pkts_toclient", .flags = NJ_KWF_VALUE,
+		  .parse = kw_flowcnt, .arg = FC_PKTS | FC_TOCLIENT,
+		  .doc = "packets of the flow to the client: N, <N, >N ...")
+NJ_DETECT_KEYWORD(flow_bytes, .name = "flow.bytes", .flags = NJ_KWF_VALUE, .parse = kw_flowcnt,
+		  .arg = FC_BYTES,
+		  .doc = "bytes of the flow: toserver|toclient|either, N, <N, >N ...")
+NJ_DETECT_KEYWORD(flow_bytes_ts, .name = "flow.bytes_toserver", .flags = NJ_KWF_VALUE,
+		  .parse = kw_flowcnt, .arg = FC_BYTES | FC_TOSERVER,
+		  .doc = "bytes of the flow to the server: N, <N, >N ...")
+NJ_DETECT_KEYWORD(flow_bytes_tc, .name = "flow.bytes_toclient", .flags = NJ_KWF_VALUE,
+		  .parse = kw_flowcnt, .arg = FC_BYTES | FC_TOCLIENT,
+		  .doc = "bytes of the flow to the client: N, <N, >N ...")
+NJ_DETECT_KEYWORD(flow_age, .name = "flow.age", .flags = NJ_KWF_VALUE, .parse = kw_flowcnt,
+		  .arg = FC_AGE, .doc = "seconds since the flow's first packet: N, <N, >N ...")
 
 /* ---------------------------------------------------------------- ipopts */
 

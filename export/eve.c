@@ -46,7 +46,7 @@ static const char *const type_names[NJ_EVE_TYPE_MAX] = {
 	[NJ_EVE_NETFLOW] = "netflow", [NJ_EVE_STATS] = "stats",	    [NJ_EVE_HTTP] = "http",
 	[NJ_EVE_DNS] = "dns",	      [NJ_EVE_TLS] = "tls",	    [NJ_EVE_FILEINFO] = "fileinfo",
 	[NJ_EVE_SMB] = "smb",	      [NJ_EVE_BEACON] = "beacon",   [NJ_EVE_PACKET] = "packet",
-	[NJ_EVE_OTHER] = "other",
+	[NJ_EVE_OTHER] = "other",     [NJ_EVE_FAST] = "fast",
 };
 
 struct nj_eve_ring {
@@ -122,7 +122,7 @@ int nj_eve_type_parse(const char *name)
 		return NJ_EVE_FILEINFO;
 	if (strcmp(name, "drop") == 0)
 		return NJ_EVE_ALERT;
-	for (int i = 0; i < NJ_EVE_TYPE_MAX; i++)
+	for (int i = 0; i < NJ_EVE_FAST; i++)
 		if (strcmp(name, type_names[i]) == 0)
 			return i;
 	return -1;
@@ -135,7 +135,7 @@ void nj_eve_config_defaults(struct nj_eve_config *cfg)
 	snprintf(cfg->sinks[0].path, sizeof(cfg->sinks[0].path), "eve.json.zst");
 	cfg->sinks[0].zstd = true;
 	cfg->sinks[0].zstd_level = 3;
-	cfg->sinks[0].types = (1u << NJ_EVE_TYPE_MAX) - 1;
+	cfg->sinks[0].types = NJ_EVE_JSON_TYPES;
 	cfg->buffer_bytes = 256 * 1024;
 	cfg->flush_ms = 1000;
 	cfg->ring_frames = 8;

@@ -38,11 +38,19 @@ enum nj_eve_type {
 	NJ_EVE_BEACON,
 	NJ_EVE_PACKET, /* tagged packets; written wherever alerts are */
 	NJ_EVE_OTHER,
+	/*
+	 * Not an EVE event: a line of Suricata's fast.log, written by
+	 * nj_eve_write_raw to the sinks configured as `- fast:` outputs.
+	 */
+	NJ_EVE_FAST,
 	NJ_EVE_TYPE_MAX
 };
 
+/* Every EVE JSON event type (all but the fast.log lines). */
+#define NJ_EVE_JSON_TYPES ((1u << NJ_EVE_FAST) - 1)
+
 const char *nj_eve_type_name(enum nj_eve_type t);
-/* Parses a types: entry ("flow", "alert", "files" -> fileinfo...). -1 if unknown. */
+/* Parses a types: entry ("flow", "alert", "files" -> fileinfo...). -1 if unknown (and "fast"). */
 int nj_eve_type_parse(const char *name);
 
 #define NJ_EVE_MAX_SINKS 8

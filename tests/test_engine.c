@@ -736,6 +736,75 @@ static void test_flowbits(void)
 	h_free(&h);
 }
 
+/* ------------------------------------------------------------ flow counters */
+
+/* flow.pkts / flow.bytes / flow.age: the counters as of each packet, although the flow
+ * stage counts the whole burst before detection. */
+static void test_flow_counters(void)
+{
+	static const char rules[] =
+		"alert udp any any -> any any (flow.pkts:toserver,=3; sid:80;)\n"
+		"alert udp any any -> any any (flow.pkts_toclient:2; sid:81;)\n"
+		"alert udp any any -> any any (flow.pkts:either,=2; sid:82;)\n"
+		/* 43 bytes a packet (Ethernet, IPv4, UDP, 1 byte) */
+		"alert udp any any -> any any (flow.bytes:toserver,>=172; flow.bytes_toclient:<50; "
+		"sid:83;)\n"
+		"alert udp any any -> any any (flow.age:0; flow.pkts_toserver:1; sid:84;)\n"
+		"alert udp any any -> any any (flow.age:>0; sid:85;)\n";
+	struct h h;
+	unsigned failed = 0;
+	struct nj_detect_rules *bad =
+		load_text("alert ip any any -> any any (flow.pkts:sideways,3; sid:1;)\n"
+			  "alert ip any any -> any any (flow.bytes:toserver; sid:2;)\n",
+			  &failed);
+
+	CHECK(failed == 2);
+	nj_detect_rules_free(bad);
+	if (h_open(&h, rules, NULL, 0, false) < 0) {
+		CHECK(0);
+		return;
+	}
+	/* one burst: 1-5 to the server, 6-8 back */
+	for (int i = 0; i < 5; i++)
+		h_pkt4(&h, 17, "10.4.0.1", 1000, "10.4.0.2", 2000, 0, 0, 0, "x", 1);
+	for (int i = 0; i < 3; i++)
+		h_pkt4(&h, 17, "10.4.0.2", 2000, "10.4.0.1", 1000, 0, 0, 0, "x", 1);
+	h_close(&h);
+	CHECK(count(&h, 80) == 1 && count_at(&h, 80, 3) == 1);
+	CHECK(count(&h, 81) == 1 && count_at(&h, 81, 7) == 1);
+	CHECK(count(&h, 82) == 2 && count_at(&h, 82, 2) == 1 && count_at(&h, 82, 7) == 1);
+	CHECK(count(&h, 83) == 3 && count_at(&h, 83, 4) == 1 && count_at(&h, 83, 5) == 1 &&
+	      count_at(&h, 83, 6) == 1);
+	CHECK(count(&h, 84) == 1 && count_at(&h, 84, 1) == 1);
+	CHECK(count(&h, 85) == 0);
+	h_free(&h);
+}
+
+/* stream_size: the session's sizes as of each packet of a burst */
+static void test_stream_size(void)
+{
+	static const char rules[] =
+		"alert tcp any any -> any any (flow:to_server; stream_size:server,<,5; sid:90;)\n"
+		"alert tcp any any -> any any (stream_size:client,>=,6; sid:91;)\n";
+	struct h h;
+
+	if (h_open(&h, rules, NULL, 0, false) < 0) {
+		CHECK(0);
+		return;
+	}
+	tcp_open(&h, "10.5.0.1", 1000, "10.5.0.2", 80); /* 1-3 */
+	h_pkt4(&h, 6, "10.5.0.1", 1000, "10.5.0.2", 80, ACK | PSH, 1001, 5001, "hello", 5); /* 4 */
+	h_pkt4(&h, 6, "10.5.0.2", 80, "10.5.0.1", 1000, ACK | PSH, 5001, 1006, "abcdefghij",
+	       10);									/* 5 */
+	h_pkt4(&h, 6, "10.5.0.1", 1000, "10.5.0.2", 80, ACK | PSH, 1006, 5011, "x", 1); /* 6 */
+	h_close(&h);
+	CHECK(count(&h, 90) == 3 && count_at(&h, 90, 1) && count_at(&h, 90, 3) &&
+	      count_at(&h, 90, 4));
+	CHECK(count(&h, 91) == 3 && count_at(&h, 91, 4) && count_at(&h, 91, 5) &&
+	      count_at(&h, 91, 6));
+	h_free(&h);
+}
+
 /* ------------------------------------------------------------ thresholds */
 
 static void test_thresholds(void)
@@ -1299,6 +1368,8 @@ int main(void)
 	test_packet_semantics();
 	test_pass_flow();
 	test_flowbits();
+	test_flow_counters();
+	test_stream_size();
 	test_thresholds();
 	test_stream();
 	test_tx();

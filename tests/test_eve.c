@@ -196,7 +196,7 @@ static void test_defaults(void)
 	nj_eve_config_defaults(&c);
 	CHECK(c.nsinks == 1 && c.sinks[0].zstd && c.sinks[0].zstd_level == 3);
 	CHECK(strcmp(c.sinks[0].path, "eve.json.zst") == 0);
-	CHECK(c.sinks[0].types == (1u << NJ_EVE_TYPE_MAX) - 1);
+	CHECK(c.sinks[0].types == NJ_EVE_JSON_TYPES);
 	CHECK(c.buffer_bytes == 256 * 1024 && c.flush_ms == 1000 && c.ring_frames == 8);
 	CHECK(!c.community_id && c.community_id_seed == 0);
 	CHECK(nj_eve_type_parse("files") == NJ_EVE_FILEINFO);
@@ -330,7 +330,7 @@ static json_t *one_event(struct nj_eve_config *c, void (*emit)(struct nj_eve_wor
 
 	c->nsinks = 1;
 	c->sinks[0].zstd = false;
-	c->sinks[0].types = (1u << NJ_EVE_TYPE_MAX) - 1;
+	c->sinks[0].types = NJ_EVE_JSON_TYPES;
 	snprintf(c->sinks[0].path, sizeof(c->sinks[0].path), "%s/one.json", dir);
 	snprintf(path, sizeof(path), "%s", c->sinks[0].path);
 	eve = nj_eve_open(c, 1, err, sizeof(err));

@@ -182,7 +182,84 @@ def tagging():
                     f"{opts}: tagged packets belong to the alert's flow")
 
 
+FAST_CONF = """%YAML 1.1
+---
+outputs:
+  - fast:
+      enabled: yes
+      filename: fast.log
+      append: {append}
+{eve}"""
+FAST_EVE = """  - eve-log:
+      enabled: yes
+      filetype: regular
+      filename: eve.json
+      types:
+        - alert
+"""
+
+
+def fast_line(a):
+    """The fast.log line Suricata writes for EVE alert a (its packet, its rule)."""
+    ts = a["timestamp"]  # 2017-04-07T22:24:37.251547+0000
+    t = f"{ts[5:7]}/{ts[8:10]}/{ts[0:4]}-{ts[11:26]}"
+    al = a["alert"]
+    act = "[wDrop] " if al["signature"].endswith("(drop)") else ""
+    if a["proto"] in ("ICMP", "IPv6-ICMP"):
+        sp, dp = a["icmp_type"], a["icmp_code"]
+    else:
+        sp, dp = a.get("src_port", 0), a.get("dest_port", 0)
+    return (f"{t}  {act}[**] [{al['gid']}:{al['signature_id']}:{al['rev']}] {al['signature']} [**] "
+            f"[Classification: {al.get('category') or '(null)'}] [Priority: {al['severity']}] {{{a['proto']}}} "
+            f"{a['src_ip']}:{sp} -> {a['dest_ip']}:{dp}")
+
+
+def fast_log():
+    """The fast output: one line per EVE alert, in Suricata's format, with and
+    without an eve-log beside it; append as configured."""
+    work = tempfile.mkdtemp(prefix="nj-fast-")
+    pcap = os.path.join(work, "default.pcap")
+    subprocess.run([nj.pcapgen(), "-o", pcap, "--scenario", "default"], check=True,
+                   stderr=subprocess.DEVNULL)
+    rules = os.path.join(work, "fast.rules")
+    with open(os.path.join(nj.REPO, "rules", "example.rules")) as f:
+        text = f.read()
+    with open(rules, "w") as f:
+        f.write(text)
+        # a drop rule is marked [wDrop] (IDS: it would have dropped)
+        f.write('drop udp any any -> any 53 (msg:"NIGHTJAR TEST dns (drop)"; '
+                'threshold:type limit, track by_rule, count 2, seconds 3600; sid:9100001; rev:3;)\n')
+    conf = os.path.join(work, "fast.yaml")
+    with open(conf, "w") as f:
+        f.write(FAST_CONF.format(append="yes", eve=FAST_EVE))
+    out = os.path.join(work, "out")
+    outdir, _ = nj.run(pcap, ["-c", conf, "-S", rules], outdir=out)
+    evs = alerts(nj.events(outdir, "eve.json"))
+    lines = open(os.path.join(outdir, "fast.log")).read().splitlines()
+    want = [fast_line(a) for a in evs]
+    c.check(len(evs) >= 6, f"fast: the example capture alerts ({len(evs)})")
+    c.check(sorted(lines) == sorted(want),
+            "fast.log has one line per alert in Suricata's format:\n  " +
+            "\n  ".join(sorted(set(lines) ^ set(want))[:6]))
+    c.check(any("{ICMP}" in ln and ":8 -> " in ln for ln in lines),
+            "fast: ICMP alerts give type and code as ports")
+    ndrop = sum(1 for a in evs if a["alert"]["signature_id"] == 9100001)
+    c.check(ndrop > 0 and sum(1 for ln in lines if "[wDrop] [**] [1:9100001:3]" in ln) == ndrop,
+            "fast: drop rules are marked [wDrop]")
+    # append: yes keeps the previous run's lines
+    nj.run(pcap, ["-c", conf, "-S", rules], outdir=out)
+    again = open(os.path.join(outdir, "fast.log")).read().splitlines()
+    c.check(len(again) == 2 * len(lines), f"fast append: {len(again)} lines, want {2 * len(lines)}")
+    # append: no truncates; a fast output alone (no eve-log) works
+    with open(conf, "w") as f:
+        f.write(FAST_CONF.format(append="no", eve=""))
+    nj.run(pcap, ["-c", conf, "-S", rules], outdir=out)
+    alone = open(os.path.join(outdir, "fast.log")).read().splitlines()
+    c.check(sorted(alone) == sorted(lines), f"fast alone, append no: {len(alone)} lines")
+
+
 example()
 corpus()
 tagging()
+fast_log()
 c.done()
