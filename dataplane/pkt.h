@@ -41,6 +41,9 @@ enum nj_linktype {
 #define NJ_PKT_L4_CSUM_BAD   0x0200u
 #define NJ_PKT_ICMP_ERROR    0x0400u /* ICMP error carrying an embedded header */
 #define NJ_PKT_ETH	     0x0800u /* eth_off is an Ethernet header (MAC addresses) */
+/* set by flow: the flow was established when this packet arrived (Suricata's
+ * FLOW_PKT_ESTABLISHED: TCP state before this packet, else both directions seen) */
+#define NJ_PKT_ESTABLISHED 0x1000u
 
 /* Up to this many decoder events are remembered per packet (all are counted). */
 #define NJ_PKT_MAX_EVENTS 4

@@ -151,6 +151,27 @@ static uint32_t hash32(const void *d, size_t n, uint32_t h)
 }
 
 /* 1: alert, 0: suppressed. */
+/* threshold.config suppress: true when an entry drops this alert. */
+static bool suppressed(const struct nj_detect_sig *s, const struct nj_pkt *p)
+{
+	for (const struct nj_detect_suppress *sp = s->suppress; sp; sp = sp->next) {
+		unsigned alen;
+
+		if (!sp->track)
+			return true;
+		if (!p || !(p->flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6)))
+			continue;
+		alen = nj_pkt_addr_len(p);
+		if ((sp->track == NJ_TRACK_SRC || sp->track == NJ_SUPPRESS_EITHER) &&
+		    nj_detect_addr_match(sp->ip, nj_pkt_src(p), alen))
+			return true;
+		if ((sp->track == NJ_TRACK_DST || sp->track == NJ_SUPPRESS_EITHER) &&
+		    nj_detect_addr_match(sp->ip, nj_pkt_dst(p), alen))
+			return true;
+	}
+	return false;
+}
+
 static int threshold(struct nj_detect_thread *t, const struct eng_sig *es,
 		     const struct eng_alert *a, const struct nj_pkt *p)
 {
@@ -596,7 +617,7 @@ static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n
 		if (i && q[i - 1].num == a->num && q[i - 1].tx_id == a->tx_id)
 			continue;
 		p = a->p ? a->p : a->f ? nj_eng_pseudo_fill(&pp, hdr, a->f, a->dir) : NULL;
-		if (!threshold(t, es, a, p)) {
+		if ((es->s->suppress && suppressed(es->s, p)) || !threshold(t, es, a, p)) {
 			t->st.alerts_suppressed++;
 			continue;
 		}

@@ -1727,6 +1727,20 @@ static int http_probe(const uint8_t *data, uint32_t len, int dir)
 		}
 		return NJ_PROBE_YES;
 	}
+	/* a response first (Suricata's to-client pattern "HTTP/1."): a session
+	 * picked up mid-stream is turned around */
+	{
+		static const char h[] = "HTTP/1.";
+		uint32_t i;
+
+		for (i = 0; i < 7 && i < len; i++)
+			if (data[i] != (uint8_t)h[i])
+				break;
+		if (i == 7)
+			return NJ_PROBE_OTHER_DIR;
+		if (i == len)
+			more = true;
+	}
 	for (size_t k = 0; probe_methods[k]; k++) {
 		const char *m = probe_methods[k];
 		size_t ml = strlen(m);
@@ -1911,6 +1925,16 @@ static int http_configure(const struct nj_conf *conf)
 /* ------------------------------------------------------------------ registration */
 
 void nj_http_log_tx(struct nj_al_log *lg, const struct nj_flow *f, const struct nj_al_tx *tx);
+
+/* The "http" object of an alert on a transaction: Suricata's EveHttpAddMetadata
+ * (the basic and extended fields, whatever the http logger's own options). */
+static void http_alert_json(struct nj_json *j, const struct nj_al_tx *t, int dir)
+{
+	(void)dir;
+	nj_json_open_obj(j, "http");
+	nj_http_log_fields(j, nj_http_tx_of(t));
+	nj_json_close_obj(j);
+}
 extern const struct nj_al_buffer nj_http_buffers[];
 
 /* The body's file, once it was closed (filesize / filemd5). */
@@ -1941,6 +1965,7 @@ struct nj_app_parser nj_http_parser = {
 	.txq = http_txq,
 	.tx_free = http_tx_free,
 	.log_tx = nj_http_log_tx,
+	.alert_json = http_alert_json,
 	.buffers = nj_http_buffers,
 	.tx_file = http_tx_file,
 	.configure = http_configure,
