@@ -727,6 +727,8 @@ static inline void flow_update(struct nj_flow_table *t, struct nj_flow *f, struc
 	}
 
 	if (f->proto == 6) {
+		if (f->tcp_state >= NJ_TCP_ESTABLISHED)
+			p->flags |= NJ_PKT_ESTABLISHED;
 		if (p->flags & NJ_PKT_HAS_L4) {
 			if (d)
 				f->tcp_flags_tc |= p->tcp_flags;
@@ -745,6 +747,8 @@ static inline void flow_update(struct nj_flow_table *t, struct nj_flow *f, struc
 		}
 		if (f->state == NJ_FLOW_STATE_NEW && f->pkts_ts && f->pkts_tc)
 			f->state = NJ_FLOW_STATE_ESTABLISHED;
+		if (f->pkts_ts && f->pkts_tc)
+			p->flags |= NJ_PKT_ESTABLISHED;
 	}
 
 	/* move to the tail of its (possibly new) timeout list */
@@ -813,7 +817,7 @@ void nj_flow_burst(struct nj_flow_table *t, struct nj_pkt *pkts, uint16_t n)
 
 		for (unsigned i = 0; i < m; i++) {
 			b[i].flow = NULL;
-			b[i].flags &= ~(NJ_PKT_TOSERVER | NJ_PKT_TOCLIENT);
+			b[i].flags &= ~(NJ_PKT_TOSERVER | NJ_PKT_TOCLIENT | NJ_PKT_ESTABLISHED);
 			if (unlikely(!pkt_trackable(&b[i]))) {
 				bidx[i] = NIL;
 				continue;

@@ -56,7 +56,8 @@ static int yara_load(struct nj_app *app, struct nj_yara **out)
  * the -s files. Prints the summary (and every failed rule) to out; *failed is
  * set if a rule failed or a rule file could not be read.
  */
-static bool rules_bad; /* the last rules_load() met rules that failed to parse */
+static bool rules_bad;	   /* the last rules_load() met rules that failed to parse */
+static bool threshold_bad; /* ... or a threshold-file line that does not parse */
 
 static struct nj_detect_rules *rules_load(struct nj_app *app, const char *const *excl,
 					  unsigned nexcl, const char *const *extra, unsigned nextra,
@@ -76,6 +77,7 @@ static struct nj_detect_rules *rules_load(struct nj_app *app, const char *const 
 			"is not enabled. Enable the output \"file-store\".\n");
 	*failed = !r || st.failed > 0 || st.files_missing > 0;
 	rules_bad = st.failed > 0;
+	threshold_bad = st.threshold_error;
 	return r;
 }
 
@@ -324,6 +326,11 @@ int main(int argc, char **argv)
 		nj_conf_free(app->conf);
 		if (rules_failed) {
 			printf("nightjar: rules failed to load\n");
+			return 1;
+		}
+		if (threshold_bad) {
+			/* Suricata fails on a bad threshold-file only when testing (-T) */
+			printf("nightjar: threshold-file failed to load\n");
 			return 1;
 		}
 		if (baseline_failed)

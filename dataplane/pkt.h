@@ -42,6 +42,9 @@ enum nj_linktype {
 #define NJ_PKT_ICMP_ERROR    0x0400u /* ICMP error carrying an embedded header */
 #define NJ_PKT_ETH	     0x0800u /* eth_off is an Ethernet header (MAC addresses) */
 #define NJ_PKT_TCP_SIZES     0x1000u /* tcp_size[] holds the session's sizes as of this packet */
+/* set by flow: the flow was established when this packet arrived (Suricata's
+ * FLOW_PKT_ESTABLISHED: TCP state before this packet, else both directions seen) */
+#define NJ_PKT_ESTABLISHED 0x2000u
 
 /* Up to this many decoder events are remembered per packet (all are counted). */
 #define NJ_PKT_MAX_EVENTS 4

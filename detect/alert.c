@@ -194,6 +194,27 @@ static uint32_t hash32(const void *d, size_t n, uint32_t h)
 }
 
 /* 1: alert, 0: suppressed. */
+/* threshold.config suppress: true when an entry drops this alert. */
+static bool suppressed(const struct nj_detect_sig *s, const struct nj_pkt *p)
+{
+	for (const struct nj_detect_suppress *sp = s->suppress; sp; sp = sp->next) {
+		unsigned alen;
+
+		if (!sp->track)
+			return true;
+		if (!p || !(p->flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6)))
+			continue;
+		alen = nj_pkt_addr_len(p);
+		if ((sp->track == NJ_TRACK_SRC || sp->track == NJ_SUPPRESS_EITHER) &&
+		    nj_detect_addr_match(sp->ip, nj_pkt_src(p), alen))
+			return true;
+		if ((sp->track == NJ_TRACK_DST || sp->track == NJ_SUPPRESS_EITHER) &&
+		    nj_detect_addr_match(sp->ip, nj_pkt_dst(p), alen))
+			return true;
+	}
+	return false;
+}
+
 static int threshold(struct nj_detect_thread *t, const struct eng_sig *es,
 		     const struct eng_alert *a, const struct nj_pkt *p)
 {
@@ -741,7 +762,7 @@ static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n
 		    !((a->flags & AF_TX) && (es->flags & ES_TX_EACHDIR) && q[i - 1].dir != a->dir))
 			continue;
 		p = a->p ? a->p : a->f ? nj_eng_pseudo_fill(&pp, hdr, a->f, a->dir) : NULL;
-		if (!threshold(t, es, a, p)) {
+		if ((es->s->suppress && suppressed(es->s, p)) || !threshold(t, es, a, p)) {
 			t->st.alerts_suppressed++;
 			continue;
 		}

@@ -536,6 +536,14 @@ struct nj_detect_threshold {
 	uint8_t track; /* enum nj_detect_track */
 	uint32_t count, seconds, multiplier;
 };
+/* threshold.config suppress: track 0 = every alert of the signature, else
+ * NJ_TRACK_SRC / NJ_TRACK_DST / NJ_SUPPRESS_EITHER with the addresses in ip. */
+#define NJ_SUPPRESS_EITHER 0x10
+struct nj_detect_suppress {
+	uint8_t track;
+	const struct nj_detect_addrs *ip;
+	const struct nj_detect_suppress *next;
+};
 
 /* tag: session or host tagging after an alert (Suricata's defaults: 256 packets). */
 enum nj_detect_tag_metric {
@@ -631,6 +639,7 @@ struct nj_detect_sig {
 	struct nj_detect_intop_s *intops;
 	struct nj_detect_bitop *xbitops;
 	struct nj_detect_threshold threshold;
+	const struct nj_detect_suppress *suppress; /* threshold.config suppress entries */
 	const char *app_match;	/* app-layer-protocol:[!]name (NJ_SIG_APP_NEG), NULL none */
 	uint8_t app_match_mode; /* 0 either/default, 1 final, 2 original, 3 to_server, 4 to_client */
 	uint16_t ndeferred;
@@ -691,7 +700,8 @@ struct nj_detect_load_stats {
 	struct nj_detect_reason_count skipped_by[NJ_DETECT_MAX_REASONS];
 	uint32_t no_fast_pattern; /* loaded rules without a usable fast pattern */
 	uint64_t load_ns;
-	uint64_t mem_bytes; /* heap held by the rule set (approximate) */
+	uint64_t mem_bytes;   /* heap held by the rule set (approximate) */
+	bool threshold_error; /* threshold-file has a line that does not parse */
 };
 
 /*

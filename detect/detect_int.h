@@ -181,6 +181,10 @@ const struct nj_detect_ports *nj_detect_ports_get(struct nj_detect_rules *r, con
 int nj_detect_vars_load(struct nj_detect_rules *r, const struct nj_conf *conf, char *err,
 			size_t errlen);
 
+/* threshold_conf.c: applies a threshold.config to the loaded signatures.
+ * 0 done, 1 the file cannot be opened, -1 a line does not parse (err). */
+int nj_detect_threshold_file(struct nj_detect_rules *r, const char *path, char *err, size_t errlen);
+
 /* kw_content.c */
 int nj_detect_content_prepare(struct nj_detect_rules *r, struct nj_detect_content *c);
 /* Adds to the current list, or for a relative keyword without sticky buffer

@@ -234,29 +234,25 @@ static inline bool flow_est(const struct nj_flow *f)
 
 /*
  * Established as of this packet. The flow stage handles a whole burst before
- * detection, so the flow's state may already reflect later packets; with
- * NJ_PKT_ESTABLISHED the flow stage records it per packet (Suricata's
- * FLOW_PKT_ESTABLISHED).
+ * detection, so the flow's state may already reflect later packets: a packet
+ * inspected on its own uses what the flow stage recorded for it
+ * (NJ_PKT_ESTABLISHED, Suricata's FLOW_PKT_ESTABLISHED). Stream data and
+ * transactions are inspected where Suricata inspects them, once acknowledged
+ * (a later packet): they use the flow's state.
  */
-static inline bool pkt_est(const struct nj_pkt *p, const struct nj_flow *f)
+static inline bool pkt_est(const struct nj_pkt *p, const struct nj_flow *f, bool live)
 {
-#ifdef NJ_PKT_ESTABLISHED
-	(void)f;
-	return p->flags & NJ_PKT_ESTABLISHED;
-#else
-	(void)p;
-	return flow_est(f);
-#endif
+	return live ? (p->flags & NJ_PKT_ESTABLISHED) != 0 : flow_est(f);
 }
 
-static inline uint8_t pkt_mask(const struct nj_pkt *p, const struct nj_flow *f)
+static inline uint8_t pkt_mask(const struct nj_pkt *p, const struct nj_flow *f, bool live)
 {
 	uint8_t m = 0;
 
 	if (p->payload_len)
 		m |= PM_PAYLOAD;
 	if (f)
-		m |= PM_FLOW | (pkt_est(p, f) ? PM_EST : PM_NOTEST);
+		m |= PM_FLOW | (pkt_est(p, f, live) ? PM_EST : PM_NOTEST);
 	if (p->flags & NJ_PKT_IPV4)
 		m |= PM_IPV4;
 	if (p->flags & NJ_PKT_IPV6)
@@ -265,7 +261,7 @@ static inline uint8_t pkt_mask(const struct nj_pkt *p, const struct nj_flow *f)
 }
 
 static bool flow_kw(const struct nj_detect_sig *s, const struct nj_pkt *p, const struct nj_flow *f,
-		    int dir)
+		    int dir, bool live)
 {
 	uint16_t ff = s->flow_flags;
 
@@ -279,9 +275,9 @@ static bool flow_kw(const struct nj_detect_sig *s, const struct nj_pkt *p, const
 		return false;
 	if ((ff & NJ_FLOW_TOCLIENT) && dir != 1)
 		return false;
-	if ((ff & NJ_FLOW_ESTABLISHED) && !pkt_est(p, f))
+	if ((ff & NJ_FLOW_ESTABLISHED) && !pkt_est(p, f, live))
 		return false;
-	if ((ff & NJ_FLOW_NOT_ESTABLISHED) && pkt_est(p, f))
+	if ((ff & NJ_FLOW_NOT_ESTABLISHED) && pkt_est(p, f, live))
 		return false;
 	if ((ff & NJ_FLOW_ONLY_FRAG) && !(p->flags & NJ_PKT_REASSEMBLED))
 		return false;
@@ -644,13 +640,13 @@ static void matched(struct nj_detect_thread *t, uint32_t num, struct nj_flow *f,
 
 /* Header, flow and state checks shared by every path. */
 static inline bool common_checks(struct nj_detect_thread *t, const struct eng_sig *es,
-				 const struct nj_pkt *hp, struct nj_flow *f, int dir)
+				 const struct nj_pkt *hp, struct nj_flow *f, int dir, bool live)
 {
 	const struct nj_detect_sig *s = es->s;
 
 	if (!nj_detect_match_header(s, hp))
 		return false;
-	if (!flow_kw(s, hp, f, dir))
+	if (!flow_kw(s, hp, f, dir, live))
 		return false;
 	if ((es->app_id || s->app_match || s->ndeferred) && !app_ok(es, f, t->cur_app))
 		return false;
@@ -672,7 +668,7 @@ static void eval_pkt(struct nj_detect_thread *t, uint32_t num, const struct nj_p
 	if ((es->flags & ES_NEEDS_FLOW) && !f)
 		return;
 	t->st.sigs_evaluated++;
-	if (!common_checks(t, es, p, f, dir))
+	if (!common_checks(t, es, p, f, dir, true))
 		return;
 	if (!nj_detect_match_pkt(s, p))
 		return;
@@ -698,7 +694,7 @@ void nj_detect_stream_event(struct nj_detect_thread *t, struct nj_flow *f, const
 		if (strncmp(want, "stream.", 7) == 0)
 			want += 7;
 		if (strcmp(want, name) == 0)
-			eval_pkt(t, e->evsigs[i], p, f, dir, pkt_mask(p, f));
+			eval_pkt(t, e->evsigs[i], p, f, dir, pkt_mask(p, f, true));
 	}
 }
 
@@ -841,7 +837,7 @@ static bool stream_begin(struct nj_detect_thread *t, struct sunit *u, struct nj_
 			: pseudo_pkt(t, f, dir);
 	if (u->hp != p)
 		u->p = NULL;
-	u->mask = pkt_mask(u->hp, f) | PM_PAYLOAD;
+	u->mask = pkt_mask(u->hp, f, false) | PM_PAYLOAD;
 	/* the new bytes and the few before them a pattern could start in */
 	start = u->tl > e->stream_overlap ? u->tl - e->stream_overlap : 0;
 	for (unsigned k = 0; k < u->cs->ndb; k++) {
@@ -895,7 +891,7 @@ static void eval_stream(struct nj_detect_thread *t, uint32_t num, struct sunit *
 	if ((u->mask & es->req) != es->req)
 		return;
 	t->st.sigs_evaluated++;
-	if (!common_checks(t, es, u->hp, u->f, u->dir))
+	if (!common_checks(t, es, u->hp, u->f, u->dir, false))
 		return;
 	if (s->npm && !nj_detect_match_pkt(s, u->hp))
 		return;
@@ -1096,7 +1092,7 @@ static void pkt_detect(struct nj_detect_thread *t, const struct nj_pkt *pkts, ui
 	if (!(p->flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6)))
 		goto chunks;
 	g = pkt_group(e, p, dir, &cls);
-	mask = pkt_mask(p, f);
+	mask = pkt_mask(p, f, true);
 	if (e->ipx.n && first_of_dir(pkts, n, i)) {
 		const uint32_t *v0, *v1, *al;
 		uint32_t n0, n1, nal;
@@ -1397,7 +1393,7 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 		return;
 	p = t->app_pkt && t->app_pkt->flow == f ? t->app_pkt : NULL;
 	hp = p && ((p->flags & NJ_PKT_TOCLIENT) ? 1 : 0) == dir ? p : pseudo_pkt(t, f, dir);
-	mask = pkt_mask(hp, f);
+	mask = pkt_mask(hp, f, false);
 	v.tx = tx;
 	v.g = e->getters[parser->id];
 	v.dir = dir;
@@ -1431,7 +1427,7 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 		if (both && txd_seen(f->detect_state, tx->id, num))
 			continue;
 		t->st.sigs_evaluated++;
-		if (!common_checks(t, es, hp, f, dir))
+		if (!common_checks(t, es, hp, f, dir, false))
 			continue;
 		if (s->npm && (!p || !nj_detect_match_pkt(s, p)))
 			continue;

@@ -438,6 +438,12 @@ static int kw_fast_pattern(struct nj_detect_parse *ps, const struct nj_detect_ke
 		return -1;
 	if (ps->has_fp)
 		return nj_detect_fail(ps, "fast_pattern can be used on only one content in a rule");
+	/* a content after base64_data inspects the decoded data, which the
+	 * prefilter never sees (Suricata rejects the rule) */
+	for (int i = 0; i < ps->last_content; i++)
+		if (ps->el[i].el.type == NJ_EL_B64DATA &&
+		    ps->el[i].list == ps->el[ps->last_content].list)
+			return nj_detect_fail(ps, "fast_pattern cannot be used with base64_data");
 	if (v && strcmp(v, "only") == 0) {
 		if (c->flags & (NJ_CF_DEPTH | NJ_CF_OFFSET | NJ_CF_DISTANCE | NJ_CF_WITHIN))
 			return nj_detect_fail(ps, "fast_pattern: only; cannot be used with "

@@ -73,6 +73,10 @@ static bool m_ucmp(const struct nj_pkt *p, const void *ctx)
 		if (!(p->flags & NJ_PKT_HAS_L4))
 			return false;
 		v = p->payload_len;
+		/* Suricata's signature mask: "!N" (like >, >=, a range, or N > 0)
+		 * requires a payload, so an empty packet never matches it */
+		if (!v && c->u.op == NJ_UOP_NE)
+			return false;
 		break;
 	case UF_TTL:
 		if (!(p->flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6)))

@@ -21,6 +21,10 @@ NJ_CONF_KEY(rulepath, "default-rule-path", NJ_CT_STR, ".",
 	    "Directory of the rule-files given without a path.")
 NJ_CONF_KEY(rulefiles, "rule-files", NJ_CT_LIST, "none",
 	    "Rule files to load (-S replaces them, -s adds one).")
+NJ_CONF_KEY(threshfile, "threshold-file", NJ_CT_STR, "",
+	    "threshold.config (Suricata's format): threshold / event_filter override rule "
+	    "thresholds, suppress drops alerts; rate_filter is validated, not applied. A line "
+	    "that does not parse is a warning, an error with -T.")
 NJ_CONF_KEY(classfile, "classification-file", NJ_CT_STR, "classification.config beside the rules",
 	    "classtype definitions: config classification: name,description,priority.")
 NJ_CONF_KEY(reffile, "reference-config-file", NJ_CT_STR, "reference.config beside the rules",
@@ -547,6 +551,25 @@ struct nj_detect_rules *nj_detect_load(const struct nj_conf *conf, const char *c
 		}
 		load_text(r, list[i], text, opts, st);
 		free(text);
+	}
+	if (conf) {
+		const char *tf = NULL;
+		char err[512];
+
+		nj_conf_str(conf, NULL, "threshold-file", &tf);
+		if (tf && *tf) {
+			int rc = nj_detect_threshold_file(r, tf, err, sizeof(err));
+
+			if (rc > 0) {
+				nj_log_mod(NJ_LOG_WARN, NJ_LOG_TO_FILES, "detect", "%s", err);
+			} else if (rc < 0) {
+				/* Suricata: an error only when testing the configuration (-T) */
+				st->threshold_error = true;
+				nj_log_mod(NJ_LOG_WARN, NJ_LOG_TO_FILES, "detect", "%s", err);
+				nj_log_mod(NJ_LOG_WARN, NJ_LOG_TO_FILES, "detect",
+					   "Error loading threshold configuration from %s", tf);
+			}
+		}
 	}
 	nj_detect_rules_finish(r);
 	if (n && st->loaded == 0)

@@ -445,6 +445,10 @@ static const struct nj_app_parser *al_probe(struct nj_al_worker *w, const struct
 				continue;
 			}
 			r = p->probe(data, len, dir);
+			if (r == NJ_PROBE_OTHER_DIR)
+				r = ipmask == NJ_AL_TCP && nj_flow_tcp_midstream(f)
+					    ? NJ_PROBE_YES_REVERSED
+					    : NJ_PROBE_NO;
 			if (r == NJ_PROBE_YES || r == NJ_PROBE_YES_REVERSED) {
 				*reversed = r == NJ_PROBE_YES_REVERSED;
 				/* as Suricata: a hint that matches only the client's port means

@@ -53,6 +53,13 @@ struct nj_conf;
  * orientation where Suricata does (UDP, and TCP picked up mid-stream).
  */
 #define NJ_PROBE_YES_REVERSED 2
+/*
+ * These bytes match the protocol's pattern for the other direction (an HTTP
+ * response where a request was expected): only a TCP session picked up
+ * mid-stream is then taken as this protocol, turned around (Suricata looks
+ * for the reverse direction's patterns only with stream.midstream). NO otherwise.
+ */
+#define NJ_PROBE_OTHER_DIR 3
 
 #define NJ_AL_ERROR (-1) /* parse(): give up on this direction */
 

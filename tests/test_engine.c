@@ -592,6 +592,131 @@ static void test_header(void)
 	h_free(&h);
 }
 
+/* ------------------------------------------------------------ established, dsize */
+
+/*
+ * flow:established is the flow's state when the packet arrived (Suricata's
+ * FLOW_PKT_ESTABLISHED), even when the whole handshake is in one burst: the
+ * SYN, SYN/ACK and the handshake's ACK are not established, a UDP flow is from
+ * its first reply. dsize:!N needs a payload.
+ */
+static void test_established_dsize(void)
+{
+	static const char rules[] =
+		"alert tcp any any -> any 80 (msg:\"est\"; flow:established; sid:90;)\n"
+		"alert tcp any any -> any 80 (msg:\"not est\"; flow:not_established; sid:91;)\n"
+		"alert udp any any -> any any (msg:\"udp est\"; flow:established; sid:92;)\n"
+		"alert udp any any -> any 99 (msg:\"not 9\"; dsize:!9; sid:93;)\n"
+		"alert udp any any -> any 99 (msg:\"lt 9\"; dsize:<9; sid:94;)\n";
+	struct h h;
+
+	if (h_open(&h, rules, NULL, 0, false) < 0) {
+		CHECK(0);
+		return;
+	}
+	/* one burst: handshake, then data */
+	h_pkt4(&h, 6, "10.9.0.1", 40000, "10.9.0.2", 80, SYN, 1000, 0, NULL, 0);
+	h_pkt4(&h, 6, "10.9.0.2", 80, "10.9.0.1", 40000, SYN | ACK, 5000, 1001, NULL, 0);
+	h_pkt4(&h, 6, "10.9.0.1", 40000, "10.9.0.2", 80, ACK, 1001, 5001, NULL, 0);
+	h_pkt4(&h, 6, "10.9.0.1", 40000, "10.9.0.2", 80, ACK | 0x08, 1001, 5001, "data", 4);
+	h_pkt4(&h, 17, "10.9.0.1", 5000, "10.9.0.2", 53, 0, 0, 0, "q", 1);
+	h_pkt4(&h, 17, "10.9.0.2", 53, "10.9.0.1", 5000, 0, 0, 0, "a", 1);
+	h_pkt4(&h, 17, "10.9.0.1", 5001, "10.9.0.2", 99, 0, 0, 0, NULL, 0);
+	h_pkt4(&h, 17, "10.9.0.1", 5001, "10.9.0.2", 99, 0, 0, 0, "12345", 5);
+	h_close(&h);
+	CHECK(count(&h, 90) == 1 && count_at(&h, 90, 4) == 1);
+	CHECK(count(&h, 91) == 2 && count_at(&h, 91, 1) == 1 && count_at(&h, 91, 3) == 1);
+	CHECK(count(&h, 92) == 1 && count_at(&h, 92, 6) == 1); /* 7, 8: one direction only */
+	CHECK(count(&h, 93) == 1 && count_at(&h, 93, 8) == 1);
+	CHECK(count(&h, 94) == 2); /* <9: with or without a payload */
+	h_free(&h);
+}
+
+/* ------------------------------------------------------------ threshold.config */
+
+static struct nj_detect_rules *load_with_threshold(const char *rules, const char *tconf,
+						   struct nj_detect_load_stats *st)
+{
+	char rpath[] = "/tmp/nj_engine_rules_XXXXXX", tpath[] = "/tmp/nj_engine_thr_XXXXXX";
+	char set[128];
+	const char *sets[1] = {set}, *files[1] = {rpath};
+	struct nj_detect_load_opts o = {.err_out = stderr};
+	struct nj_detect_rules *r = NULL;
+	struct nj_conf *c;
+	int fr = mkstemp(rpath), ft = mkstemp(tpath);
+
+	if (fr < 0 || ft < 0 || write(fr, rules, strlen(rules)) != (ssize_t)strlen(rules) ||
+	    write(ft, tconf, strlen(tconf)) != (ssize_t)strlen(tconf))
+		goto out;
+	snprintf(set, sizeof(set), "threshold-file=%s", tpath);
+	c = conf_from(NULL, sets, 1);
+	if (c) {
+		r = nj_detect_load(c, files, 1, &o, st);
+		nj_conf_free(c);
+	}
+out:
+	if (fr >= 0)
+		close(fr);
+	if (ft >= 0)
+		close(ft);
+	unlink(rpath);
+	unlink(tpath);
+	return r;
+}
+
+static void test_threshold_file(void)
+{
+	static const char rules[] =
+		"alert udp any any -> any 1 (msg:\"t\"; content:\"t\"; sid:80;)\n"
+		"alert udp any any -> any 2 (msg:\"t\"; content:\"t\"; threshold:type limit, "
+		"track by_src, count 5, seconds 60; sid:81;)\n"
+		"alert udp any any -> any 3 (msg:\"t\"; content:\"t\"; sid:82;)\n"
+		"alert udp any any -> any 4 (msg:\"t\"; content:\"t\"; sid:83;)\n"
+		"alert udp any any -> any 5 (msg:\"t\"; content:\"t\"; sid:84;)\n";
+	static const char tconf[] =
+		"# comment\n"
+		"\n"
+		"threshold gen_id 1, sig_id 80, type limit, track by_src, count 1, seconds 60\n"
+		"event_filter gen_id 1, sig_id 81, type limit, track by_src, \\\n"
+		"   count 2, seconds 60\n"
+		"suppress gen_id 1, sig_id 82\n"
+		"suppress gen_id 1, sig_id 83, track by_src, ip [10.6.0.1,10.6.1.0/24]\n"
+		"rate_filter gen_id 1, sig_id 84, track by_rule, count 10, seconds 1, "
+		"new_action drop, timeout 10\n";
+	struct nj_detect_load_stats st;
+	struct nj_detect_rules *r = load_with_threshold(rules, tconf, &st);
+	struct h h;
+
+	CHECK(r && !st.threshold_error && st.loaded == 5);
+	if (!r || h_open_rules(&h, r, NULL, 0, false) < 0) {
+		CHECK(0);
+		return;
+	}
+	for (uint16_t port = 1; port <= 5; port++)
+		for (int i = 0; i < 4; i++)
+			h_pkt4(&h, 17, "10.6.0.1", (uint16_t)(1000 + i), "10.6.0.2", port, 0, 0, 0,
+			       "t", 1);
+	h_pkt4(&h, 17, "10.6.0.7", 1000, "10.6.0.2", 4, 0, 0, 0, "t", 1);
+	h_close(&h);
+	CHECK(count(&h, 80) == 1);				/* threshold.config adds a limit */
+	CHECK(count(&h, 81) == 2);				/* and replaces the rule's own */
+	CHECK(count(&h, 82) == 0);				/* suppressed */
+	CHECK(count(&h, 83) == 1 && count_at(&h, 83, 21) == 1); /* only the other source */
+	CHECK(count(&h, 84) == 4);				/* rate_filter: not applied */
+	h_free(&h);
+
+	/* a line that does not parse is reported */
+	r = load_with_threshold(rules, "threshold gen_id 1, sig_id 80, type sometimes\n", &st);
+	CHECK(r && st.threshold_error);
+	nj_detect_rules_free(r);
+	r = load_with_threshold(rules, "This is not correct\n", &st);
+	CHECK(r && st.threshold_error);
+	nj_detect_rules_free(r);
+	r = load_with_threshold(rules, "suppress gen_id 1, sig_id 82, track by_src\n", &st);
+	CHECK(r && st.threshold_error);
+	nj_detect_rules_free(r);
+}
+
 /* ------------------------------------------------------------ per packet semantics */
 
 static void test_packet_semantics(void)
@@ -1371,6 +1496,8 @@ int main(void)
 	test_flow_counters();
 	test_stream_size();
 	test_thresholds();
+	test_established_dsize();
+	test_threshold_file();
 	test_stream();
 	test_tx();
 	test_tx_xff();

@@ -1805,6 +1805,20 @@ static int http_probe(const uint8_t *data, uint32_t len, int dir)
 		}
 		return NJ_PROBE_YES;
 	}
+	/* a response first (Suricata's to-client pattern "HTTP/1."): a session
+	 * picked up mid-stream is turned around */
+	{
+		static const char h[] = "HTTP/1.";
+		uint32_t i;
+
+		for (i = 0; i < 7 && i < len; i++)
+			if (data[i] != (uint8_t)h[i])
+				break;
+		if (i == 7)
+			return NJ_PROBE_OTHER_DIR;
+		if (i == len)
+			more = true;
+	}
 	for (size_t k = 0; probe_methods[k]; k++) {
 		const char *m = probe_methods[k];
 		size_t ml = strlen(m);
