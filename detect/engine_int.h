@@ -279,6 +279,9 @@ struct thr_entry {
 struct nj_detect_thread {
 	const struct nj_detect_engine *e;
 	struct nj_eve_worker *eve;
+	/* the burst being inspected (the flow stage counted all of it before detection) */
+	const struct nj_pkt *burst;
+	uint16_t burst_n;
 	struct nj_detect_stats st;
 	struct nj_detect_ctx *ctx;
 	hs_scratch_t *scratch;

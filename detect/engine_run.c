@@ -1204,6 +1204,8 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 	if (t->nsnap && t->snap[t->nsnap - 1].f)
 		t->snap[t->nsnap - 1].app = t->snap[t->nsnap - 1].f->app_proto;
 	t->snap_cur = 0;
+	t->burst = pkts;
+	t->burst_n = n;
 	for (uint16_t i = 0; i < n; i++) {
 		/* the app protocol as it was right after this packet was parsed */
 		t->cur_app = -1;
@@ -1229,6 +1231,8 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 	if (t->npend)
 		nj_alert_flush_all(t);
 	t->app_pkt = NULL;
+	t->burst = NULL;
+	t->burst_n = 0;
 }
 
 void nj_detect_app_pkt(struct nj_detect_thread *t, const struct nj_pkt *p)
