@@ -1385,9 +1385,19 @@ static inline uint64_t absorb(uint64_t h, uint64_t v)
 	return (h << 31) | (h >> 33);
 }
 
+/* vlan.use-for-tracking; set once at start-up, before any worker runs */
+static bool vlan_tracking = true;
+
+void nj_decode_set_vlan_tracking(bool on)
+{
+	vlan_tracking = on;
+}
+
 static inline uint64_t vlan_word(const uint16_t *vlan, uint8_t nvlan)
 {
-	return nvlan ? (uint64_t)vlan[0] | (uint64_t)vlan[1] << 16 | (uint64_t)vlan[2] << 32 : 0;
+	return nvlan && vlan_tracking
+		       ? (uint64_t)vlan[0] | (uint64_t)vlan[1] << 16 | (uint64_t)vlan[2] << 32
+		       : 0;
 }
 
 static inline uint64_t be64(const uint8_t *p)
