@@ -51,6 +51,7 @@ struct nj_decode_ctx {
 	int csum;
 	/* decoding a reassembled datagram: no second defrag, no double counts */
 	int in_reasm;
+	int encap; /* GRE layers decapsulated in the current packet */
 	/* this packet was cut by the capture snaplen: lengths cannot be checked */
 	int snap;
 	struct nj_decode_config cfg;
@@ -519,6 +520,54 @@ static void decode_esp(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, 
 	p->payload_len = (uint16_t)(len - 8);
 }
 
+static void decode_ethertype(struct nj_decode_ctx *c, struct nj_pkt *p, uint16_t type, uint32_t off,
+			     unsigned layers);
+static bool decode_eth_hdr(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t *off, uint16_t *type,
+			   unsigned *layers);
+
+/*
+ * GRE (RFC 2784/2890, version 0) carrying IPv4, IPv6 or Ethernet (transparent
+ * bridging, 0x6558): the packet is decapsulated, i.e. decoded again as the
+ * inner packet, which is what flows, streams and rules see (Suricata decodes
+ * the inner packet as a tunnel packet and gives the outer one no flow).
+ * Anything else stays an opaque GRE payload of the outer packet.
+ */
+static bool decode_gre(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, uint32_t len)
+{
+	const uint8_t *h = p->data + off;
+	uint32_t hlen = 4;
+	uint16_t fl, type;
+	unsigned layers = 0;
+
+	if (len < 4 || c->encap >= 2)
+		return false;
+	fl = rd16(h);
+	type = rd16(h + 2);
+	if ((fl & 0x0007) != 0 || (fl & 0x4000))
+		return false; /* version 1 (PPTP) or source routing: not decapsulated */
+	if (fl & 0x8000)
+		hlen += 4; /* checksum + reserved */
+	if (fl & 0x2000)
+		hlen += 4; /* key */
+	if (fl & 0x1000)
+		hlen += 4; /* sequence number */
+	if (len < hlen)
+		return false;
+	if (type != ETH_P_IPV4 && type != ETH_P_IPV6 && type != 0x6558)
+		return false;
+	c->st.gre++;
+	c->encap++;
+	off += hlen;
+	/* the inner packet's own layers replace the outer ones */
+	p->flags &= ~(NJ_PKT_IPV4 | NJ_PKT_IPV6 | NJ_PKT_IPV4_CSUM_BAD | NJ_PKT_HAS_L4);
+	if (type == 0x6558) {
+		if (!decode_eth_hdr(c, p, &off, &type, &layers))
+			return true;
+	}
+	decode_ethertype(c, p, type, off, layers);
+	return true;
+}
+
 static void decode_l4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, uint32_t len,
 		      uint8_t proto, bool v6)
 {
@@ -546,6 +595,10 @@ static void decode_l4(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, u
 		return;
 	case 132: decode_sctp(c, p, off, len); return;
 	case 50: decode_esp(c, p, off, len); return;
+	case 47:
+		if (decode_gre(c, p, off, len))
+			return;
+		break;
 	}
 	c->st.other_l4++;
 	p->payload_off = (uint16_t)off;
@@ -1278,6 +1331,7 @@ void nj_decode_pkt(struct nj_decode_ctx *c, struct nj_pkt *p)
 	p->sport = p->dport = 0;
 	p->proto = p->tcp_flags = p->ip_ttl = 0;
 	p->nevents = p->nvlan = 0;
+	c->encap = 0;
 	p->vlan[0] = p->vlan[1] = p->vlan[2] = 0;
 	p->icmp_type = p->icmp_code = 0;
 	p->tcp_seq = p->tcp_ack = 0;
@@ -1662,6 +1716,7 @@ void nj_decode_stats_foreach(const struct nj_decode_stats *s,
 	fn(arg, "decoder.pppoe", s->pppoe);
 	fn(arg, "decoder.chdlc", s->chdlc);
 	fn(arg, "decoder.vlan", s->vlan);
+	fn(arg, "decoder.gre", s->gre);
 	fn(arg, "decoder.vlan_qinq", s->vlan_qinq);
 	fn(arg, "decoder.vlan_qinqinq", s->vlan_qinqinq);
 	fn(arg, "decoder.tcp", s->tcp);

@@ -75,6 +75,7 @@ struct nj_decode_stats {
 	uint64_t vntag, mpls, esp;
 	uint64_t ppp, pppoe, chdlc;
 	uint64_t ipv4_tso; /* IPv4 total length 0 taken as the captured length */
+	uint64_t gre;	   /* GRE packets decapsulated (IPv4, IPv6, Ethernet inside) */
 };
 
 /*

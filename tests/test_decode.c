@@ -685,6 +685,58 @@ static void test_encap(void)
 	nj_decode_destroy(c);
 }
 
+/* GRE: IPv4 and Ethernet (with key and sequence) inside are decapsulated; others are not. */
+static void test_gre(void)
+{
+	static const uint8_t outer_a[4] = {172, 16, 0, 1}, outer_b[4] = {172, 16, 0, 2};
+	struct nj_decode_ctx *c = ctx_new(1);
+	const struct nj_decode_stats *st = nj_decode_stats(c);
+	uint8_t in[256], b[512];
+	uint32_t n = pkt_tcp4(in, ip4_a, ip4_b, 1234, 80, 10), o, g;
+	struct nj_pkt plain = decode(c, in, n, NJ_LINK_ETHERNET), p;
+
+	for (unsigned k = 0; k < 4; k++) {
+		/* k 0: IPv4 inside; 1: Ethernet (0x6558) with key + sequence; 2: version 1;
+		 * 3: an unknown inner type */
+		uint16_t fl = k == 1 ? 0x3000 : k == 2 ? 0x2001 : 0;
+		uint16_t type = k == 1 ? 0x6558 : k == 3 ? 0x88cc : 0x0800;
+		const uint8_t *inner = k == 1 ? in : in + 14;
+		uint32_t ilen = k == 1 ? n : n - 14;
+		uint64_t gre0 = st->gre;
+
+		o = eth(b, 0x0800);
+		g = o + 20;
+		wr16(b + g, fl);
+		wr16(b + g + 2, type);
+		g += 4;
+		if (fl & 0x2000) {
+			wr32(b + g, 77);
+			g += 4;
+		}
+		if (fl & 0x1000) {
+			wr32(b + g, 5);
+			g += 4;
+		}
+		memcpy(b + g, inner, ilen);
+		ip4(b + o, 47, outer_a, outer_b, g - o - 20 + ilen, 1, 0, NULL, 0);
+		p = decode(c, b, g + ilen, NJ_LINK_ETHERNET);
+		if (k < 2) {
+			CHECK((p.flags & NJ_PKT_HAS_L4) && p.proto == 6 && p.sport == 1234 &&
+				      p.l3_off == (k == 1 ? g + 14 : g),
+			      "gre %u: inner tcp", k);
+			CHECK(p.hash == plain.hash, "gre %u: the inner flow", k);
+			CHECK(st->gre == gre0 + 1, "gre %u counted", k);
+		} else {
+			CHECK(p.proto == 47 && !(p.flags & NJ_PKT_HAS_L4) && st->gre == gre0,
+			      "gre %u: not decapsulated", k);
+		}
+		/* a cut inside the GRE header leaves the outer packet alone */
+		p = decode(c, b, o + 22, NJ_LINK_ETHERNET);
+		CHECK(p.proto == 47 || (p.flags & NJ_PKT_INVALID), "gre %u: cut", k);
+	}
+	nj_decode_destroy(c);
+}
+
 /* ESP: the SPI at every length; 8 bytes are the minimum. */
 static void test_esp(void)
 {
@@ -2041,6 +2093,7 @@ int main(void)
 		{"checksums", test_checksums},
 		{"vlan", test_vlan},
 		{"encap", test_encap},
+		{"gre", test_gre},
 		{"esp", test_esp},
 		{"linktypes", test_linktypes},
 		{"ipv4", test_ipv4},
