@@ -1248,6 +1248,8 @@ static bool list_tx(struct nj_detect_thread *t, const struct nj_detect_sig *s,
 		uint32_t len = 0;
 
 		if (!tx_buffer(t->e, v, inst->base, idx, &b, &len))
+			return idx == 0 && l->absent; /* absent: the buffer does not exist */
+		if (l->absent == NJ_ABSENT)
 			return false;
 		if (inst->ntf && !(b = transform(t, inst, b, len, &len)))
 			continue;
