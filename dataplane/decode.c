@@ -1577,9 +1577,19 @@ static inline uint64_t absorb(uint64_t h, uint64_t v)
 	return (h << 31) | (h >> 33);
 }
 
+/* vlan.use-for-tracking; set once at start-up, before any worker runs */
+static bool vlan_tracking = true;
+
+void nj_decode_set_vlan_tracking(bool on)
+{
+	vlan_tracking = on;
+}
+
 static inline uint64_t vlan_word(const uint16_t *vlan, uint8_t nvlan)
 {
-	return nvlan ? (uint64_t)vlan[0] | (uint64_t)vlan[1] << 16 | (uint64_t)vlan[2] << 32 : 0;
+	return nvlan && vlan_tracking
+		       ? (uint64_t)vlan[0] | (uint64_t)vlan[1] << 16 | (uint64_t)vlan[2] << 32
+		       : 0;
 }
 
 static inline uint64_t be64(const uint8_t *p)
@@ -1870,6 +1880,7 @@ void nj_decode_stats_foreach(const struct nj_decode_stats *s,
 	fn(arg, "decoder.pppoe", s->pppoe);
 	fn(arg, "decoder.chdlc", s->chdlc);
 	fn(arg, "decoder.vlan", s->vlan);
+	fn(arg, "decoder.gre", s->gre);
 	fn(arg, "decoder.vlan_qinq", s->vlan_qinq);
 	fn(arg, "decoder.vlan_qinqinq", s->vlan_qinqinq);
 	fn(arg, "decoder.tcp", s->tcp);
@@ -1882,7 +1893,6 @@ void nj_decode_stats_foreach(const struct nj_decode_stats *s,
 	fn(arg, "decoder.mpls", s->mpls);
 	fn(arg, "decoder.esp", s->esp);
 	fn(arg, "decoder.ipv4_tso", s->ipv4_tso);
-	fn(arg, "decoder.gre", s->gre);
 	fn(arg, "decoder.ipv4_in_ipv4", s->ipv4_in_ipv4);
 	fn(arg, "decoder.ipv6_in_ipv4", s->ipv6_in_ipv4);
 	fn(arg, "decoder.ipv4_in_ipv6", s->ipv4_in_ipv6);

@@ -111,6 +111,12 @@ void nj_decode_expire(struct nj_decode_ctx *ctx, uint64_t now_us);
  * spread packets over workers and as the flow-table hash.
  */
 uint32_t nj_decode_tuple_hash(const struct nj_pkt *pkt);
+/*
+ * vlan.use-for-tracking (default on): with it off, VLAN ids are left out of
+ * the tuple and fan-out hashes (and of the flow key, nj_flow_config). Set once
+ * at start-up.
+ */
+void nj_decode_set_vlan_tracking(bool on);
 
 /*
  * Light-weight parse used by the software fan-out (RX core): finds the

@@ -76,6 +76,7 @@ struct nj_flow_table {
 	bool emergency;
 	bool prefetch;
 	bool midstream;
+	bool vlan_tracking;
 	uint32_t recovery_pct;
 	nj_flow_end_fn on_end;
 	void *arg;
@@ -94,6 +95,7 @@ void nj_flow_config_defaults(struct nj_flow_config *cfg)
 	cfg->hash_size = 65536;
 	cfg->emergency_recovery = 30;
 	cfg->midstream = false;
+	cfg->vlan_tracking = true;
 	cfg->timeouts[NJ_FPC_TCP] = tcp;
 	cfg->timeouts[NJ_FPC_UDP] = other;
 	cfg->timeouts[NJ_FPC_ICMP] = other;
@@ -180,6 +182,7 @@ struct nj_flow_table *nj_flow_table_create(const struct nj_flow_config *cfg, int
 	t->hash_shift = shift;
 	t->prefetch = true;
 	t->midstream = cfg->midstream;
+	t->vlan_tracking = cfg->vlan_tracking;
 	t->recovery_pct = cfg->emergency_recovery;
 	t->on_end = on_end;
 	t->arg = arg;
@@ -449,7 +452,7 @@ static inline bool key_eq(const struct nj_flow *f, const struct flow_key *k)
 }
 
 /* Normalised key of a packet; returns the index in key->addr of the sender. */
-static inline unsigned key_build(const struct nj_pkt *p, struct flow_key *k)
+static inline unsigned key_build(const struct nj_pkt *p, struct flow_key *k, bool vlans)
 {
 	const uint8_t *src = nj_pkt_src(p), *dst = nj_pkt_dst(p);
 	unsigned alen = nj_pkt_addr_len(p);
@@ -474,7 +477,8 @@ static inline unsigned key_build(const struct nj_pkt *p, struct flow_key *k)
 	memcpy(k->addr[s], src, alen);
 	memcpy(k->addr[!s], dst, alen);
 	_Static_assert(sizeof(k->vlan) == sizeof(p->vlan), "vlan ids");
-	memcpy(k->vlan, p->vlan, sizeof(k->vlan));
+	if (vlans)
+		memcpy(k->vlan, p->vlan, sizeof(k->vlan));
 	k->proto = p->proto;
 	k->ipv6 = !!(p->flags & NJ_PKT_IPV6);
 	k->depth = p->flow_depth & 0x7f;
@@ -493,6 +497,7 @@ static struct nj_flow *flow_create(struct nj_flow_table *t, const struct flow_ke
 	memset(f, 0, sizeof(*f));
 	memcpy(f, k, sizeof(*k));
 	f->client = (uint8_t)sender;
+	memcpy(f->vlan_id, p->vlan, sizeof(f->vlan_id));
 	/* A SYN/ACK first means we missed the SYN: its sender is the server. */
 	if (p->proto == 6 && (p->flags & NJ_PKT_HAS_L4) &&
 	    (p->tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
@@ -767,7 +772,7 @@ static inline bool pkt_trackable(const struct nj_pkt *p)
 static void flow_handle(struct nj_flow_table *t, struct nj_pkt *p)
 {
 	struct flow_key k;
-	unsigned sender = key_build(p, &k);
+	unsigned sender = key_build(p, &k, t->vlan_tracking);
 	uint32_t i = t->buckets[bucket_of(t, p->hash)];
 	struct nj_flow *f = NULL;
 

@@ -63,6 +63,7 @@ struct nj_flow_config {
 	uint32_t prealloc;	     /* flows preallocated; 0 = as many as the memcap allows */
 	uint32_t emergency_recovery; /* percent of pool free before emergency mode ends */
 	bool midstream;		     /* stream.midstream: pick up TCP without a handshake */
+	bool vlan_tracking;	     /* vlan.use-for-tracking: VLAN ids are part of the flow key */
 	struct nj_flow_timeouts timeouts[NJ_FPC_MAX];
 };
 
@@ -81,7 +82,7 @@ struct nj_flow {
 		uint16_t port[2];
 		uint32_t spi; /* proto 50 only */
 	};
-	uint16_t vlan[3];
+	uint16_t vlan[3]; /* key part: zero when vlan.use-for-tracking is off */
 	uint8_t proto;
 	uint8_t ipv6 : 1;  /* 1 for IPv6, 0 for IPv4 */
 	uint8_t depth : 7; /* tunnel depth (decoder.recursion-level.use-for-tracking) */
@@ -113,6 +114,7 @@ struct nj_flow {
 	uint8_t swap_pending;	 /* app-layer found the orientation reversed (worker swaps) */
 	uint32_t burst_gen;	 /* flow.c private: last burst that touched the flow */
 
+	uint16_t vlan_id[3]; /* VLAN ids of the flow's first packet (logged) */
 	uint8_t mac[2][6];  /* first MAC seen of the client [0] and the server [1] (eve ethernet) */
 	uint8_t mac_seen;   /* bit 0: mac[0] valid, bit 1: mac[1] valid */
 	void *stream_state; /* owned by TCP reassembly (stream.c) */

@@ -35,6 +35,8 @@ NJ_CONF_KEY(ftimeouts, "flow-timeouts.*.*", NJ_CT_INT, "see below",
 	    "emergency-new, emergency-established, emergency-closed.")
 NJ_CONF_KEY(midstream, "stream.midstream", NJ_CT_BOOL, "no",
 	    "Pick up TCP sessions without a 3-way handshake.")
+NJ_CONF_KEY(vlantrack, "vlan.use-for-tracking", NJ_CT_BOOL, "yes",
+	    "VLAN ids are part of the flow key (no: both sides of a flow may differ in VLAN).")
 NJ_CONF_KEY(dmemcap, "defrag.memcap", NJ_CT_SIZE, "32mb",
 	    "Memory for IP fragment reassembly per worker.")
 NJ_CONF_KEY(dtrackers, "defrag.trackers", NJ_CT_INT, "65535",
@@ -669,6 +671,9 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 		return -EINVAL;
 	if (nj_conf_bool(c, NULL, "stream.midstream", &s->flow.midstream) < 0)
 		return -EINVAL;
+	if (nj_conf_bool(c, NULL, "vlan.use-for-tracking", &s->flow.vlan_tracking) < 0)
+		return -EINVAL;
+	nj_decode_set_vlan_tracking(s->flow.vlan_tracking);
 
 	sz = s->decode.defrag_memcap;
 	if (nj_conf_size(c, NULL, "defrag.memcap", &sz) < 0)

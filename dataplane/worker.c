@@ -175,6 +175,8 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 		nj_files_set_scanner(w->files, &nj_yara_file_ops, w->yara);
 	}
 	w->det = nj_detect_thread_create(app->detect, w->eve);
+	if (w->det)
+		nj_detect_thread_set_files(w->det, w->files);
 	if (!w->det)
 		goto out_free_files;
 	nj_al_worker_set_tx_hook(w->al, on_tx, w);

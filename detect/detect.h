@@ -417,8 +417,12 @@ struct nj_detect_el {
 };
 
 /* One inspection list: the elements to evaluate on one buffer instance. */
+#define NJ_ABSENT	  1 /* absent: the buffer must not exist (no keywords) */
+#define NJ_ABSENT_OR_ELSE 2 /* absent:or_else: missing, or its keywords match */
+
 struct nj_detect_list {
-	uint16_t inst; /* nj_detect_bufinst index in the rule set */
+	uint16_t inst;	/* nj_detect_bufinst index in the rule set */
+	uint8_t absent; /* NJ_ABSENT* (transaction buffers), 0 = must exist */
 	uint16_t n;
 	struct nj_detect_el *el;
 };

@@ -45,6 +45,7 @@ struct nj_detect_parse {
 	unsigned nsmbver; /* smb.version keywords seen (one allowed) */
 
 	struct nj_detect_plist lists[NJ_PS_MAX_LISTS];
+	uint8_t list_absent[NJ_PS_MAX_LISTS]; /* NJ_ABSENT* of the list (absent keyword) */
 	unsigned nlists;
 	struct nj_detect_pel el[NJ_PS_MAX_EL];
 	unsigned nel;
@@ -105,6 +106,8 @@ const char *nj_detect_refsys_url(const struct nj_detect_rules *r, const char *na
 
 /* Adds an element to the current list (the sticky buffer, else the payload). */
 int nj_detect_add_el(struct nj_detect_parse *ps, uint8_t type, void *ptr);
+/* The list of the current sticky buffer (created if needed); -1 on error. */
+int nj_detect_sticky_list(struct nj_detect_parse *ps);
 /* Adds an element to a given base buffer's list (pcre /U, legacy modifiers). */
 int nj_detect_add_el_to(struct nj_detect_parse *ps, int base, uint8_t type, void *ptr);
 /* The content modifiers apply to: the last content of the rule, else error. */

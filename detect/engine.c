@@ -13,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/nj_common.h"
 #include "config/config.h"
 #include "engine_int.h"
+#include "parsers/files.h"
 #include "tag.h"
 #include "rules_priv.h"
 
@@ -151,6 +153,31 @@ static bool ports_any(const struct nj_detect_ports *p)
 	return p->any || (p->n == 1 && p->r[0].lo == 0 && p->r[0].hi == 65535);
 }
 
+/*
+ * filestore[:direction[,scope]]: direction request|to_server, response|to_client
+ * or both (with it the scope is the transaction), scope file|tx|ssn|flow. Without
+ * a direction the files of the direction that matched are stored.
+ */
+static uint8_t filestore_opts(const char *v)
+{
+	char a[32] = "", b[32] = "";
+	uint8_t o = FS_ON;
+
+	if (v)
+		sscanf(v, " %31[^, ] , %31[^, ]", a, b);
+	if (!strcasecmp(a, "request") || !strcasecmp(a, "to_server"))
+		o |= FS_TS;
+	else if (!strcasecmp(a, "response") || !strcasecmp(a, "to_client"))
+		o |= FS_TC;
+	else if (!strcasecmp(a, "both"))
+		o |= FS_TS | FS_TC;
+	else
+		o |= FS_RULE_DIR;
+	if (!strcasecmp(b, "ssn") || !strcasecmp(b, "flow"))
+		o |= FS_FLOW;
+	return o;
+}
+
 static void classify(struct nj_detect_engine *e, const struct nj_detect_sig *s, struct eng_sig *es)
 {
 	const struct nj_detect_rules *r = e->rules;
@@ -197,7 +224,12 @@ static void classify(struct nj_detect_engine *e, const struct nj_detect_sig *s, 
 	for (unsigned i = 0; i < s->ndeferred; i++) {
 		const char *kw = s->deferred[i].kw;
 
-		if (strcmp(kw, "filestore") == 0 || strcmp(kw, "app-layer-protocol") == 0)
+		if (strcmp(kw, "filestore") == 0) {
+			es->fstore = filestore_opts(s->deferred[i].value);
+			nj_files_require_rule_store();
+			continue;
+		}
+		if (strcmp(kw, "app-layer-protocol") == 0)
 			continue;
 		es->never = kw;
 	}

@@ -56,6 +56,7 @@ struct nj_detect_stats {
 	uint64_t threshold_evicted;	 /* threshold entries replaced while still in use */
 	uint64_t pf_scans, pf_hit_scans; /* prefilter database scans, those with a candidate */
 	uint64_t encrypted_flows; /* TLS flows whose encrypted stream is no longer inspected */
+	uint64_t filestore_marks; /* files marked for storing by filestore signatures */
 };
 
 /*
@@ -76,6 +77,9 @@ void nj_detect_engine_print_summary(FILE *out, const struct nj_detect_engine *e)
 struct nj_detect_thread *nj_detect_thread_create(const struct nj_detect_engine *e,
 						 struct nj_eve_worker *eve);
 void nj_detect_thread_free(struct nj_detect_thread *t);
+/* The core's files: a transaction signature with filestore marks its files for storing. */
+struct nj_files;
+void nj_detect_thread_set_files(struct nj_detect_thread *t, struct nj_files *fs);
 const struct nj_detect_stats *nj_detect_thread_stats(const struct nj_detect_thread *t);
 
 /*

@@ -58,6 +58,13 @@
 #define PM_IPV4	   0x10u
 #define PM_IPV6	   0x20u
 
+/* filestore[:direction[,scope]] (Suricata's detect-filestore.c) */
+#define FS_ON	    0x01u /* the rule has filestore */
+#define FS_TS	    0x02u /* files to server */
+#define FS_TC	    0x04u /* files to client */
+#define FS_RULE_DIR 0x08u /* the direction the rule matched in (no direction given) */
+#define FS_FLOW	    0x10u /* scope ssn/flow: this and later transactions of the flow */
+
 struct eng_sig {
 	const struct nj_detect_sig *s;
 	uint32_t flags;	    /* ES_* */
@@ -65,6 +72,7 @@ struct eng_sig {
 	uint8_t order;	    /* action order: 0 pass, 1 drop, 2 reject, 3 alert */
 	uint16_t app_id;    /* parser id the flow must have (header or sticky protocol), 0 any */
 	uint16_t app_match; /* app-layer-protocol: parser id, 0 none; NJ_APP_PROTO_FAILED ok */
+	uint8_t fstore;	    /* filestore: FS_* (0: the rule does not store) */
 	const char *never;  /* why it cannot match (ES_NEVER) */
 };
 
@@ -282,6 +290,7 @@ struct nj_detect_thread {
 	/* the burst being inspected (the flow stage counted all of it before detection) */
 	const struct nj_pkt *burst;
 	uint16_t burst_n;
+	struct nj_files *files; /* filestore rules mark files here (may be NULL) */
 	struct nj_detect_stats st;
 	struct nj_detect_ctx *ctx;
 	hs_scratch_t *scratch;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "parsers/files.h"
 #include "tag.h"
 
 /* ------------------------------------------------------------ flow state */
@@ -1286,6 +1287,8 @@ static bool list_tx(struct nj_detect_thread *t, const struct nj_detect_sig *s,
 		uint32_t len = 0;
 
 		if (!tx_buffer(t->e, v, inst->base, idx, &b, &len))
+			return idx == 0 && l->absent; /* absent: the buffer does not exist */
+		if (l->absent == NJ_ABSENT)
 			return false;
 		if (inst->ntf && !(b = transform(t, inst, b, len, &len)))
 			continue;
@@ -1366,6 +1369,26 @@ static void txd_add(struct nj_detect_thread *t, struct nj_flow *f, uint64_t tx, 
 		ef->ntxd++;
 }
 
+void nj_detect_thread_set_files(struct nj_detect_thread *t, struct nj_files *fs)
+{
+	if (t)
+		t->files = fs;
+}
+
+/* A filestore signature matched transaction tx_id in direction dir. */
+static void filestore(struct nj_detect_thread *t, uint8_t o, struct nj_flow *f, uint64_t tx_id,
+		      int dir)
+{
+	unsigned dirs = (o & FS_TS ? 1u : 0u) | (o & FS_TC ? 2u : 0u);
+
+	if (o & FS_RULE_DIR)
+		dirs = 1u << dir;
+	/* scope flow: this transaction and the later ones (Suricata flags the flow for
+	 * transactions created from then on; files of earlier ones are not stored) */
+	t->st.filestore_marks +=
+		nj_files_store_tx(t->files, f, tx_id, o & FS_FLOW ? UINT64_MAX : tx_id, dirs);
+}
+
 void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *parser,
 		  struct nj_al_tx *tx, int dir)
 {
@@ -1444,6 +1467,8 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 		if (both)
 			txd_add(t, f, tx->id, num);
 		matched(t, num, f, p, dir, tx->id, AF_TX);
+		if (es->fstore && t->files)
+			filestore(t, es->fstore, f, tx->id, dir);
 		if (parser->alert_json)
 			nj_alert_tx_meta(t, parser, tx, dir);
 		if (parser->alert_xff)

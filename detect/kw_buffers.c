@@ -28,6 +28,33 @@ static int kw_sticky(struct nj_detect_parse *ps, const struct nj_detect_keyword 
 	return nj_detect_set_sticky(ps, id);
 }
 
+/*
+ * absent[:or_else] right after a sticky buffer (Suricata 8): the rule needs the
+ * buffer not to exist; with or_else, the buffer's keywords are evaluated when
+ * it exists.
+ */
+static int kw_absent(struct nj_detect_parse *ps, const struct nj_detect_keyword *kw, char *v)
+{
+	int list;
+
+	(void)kw;
+	v = v ? nj_detect_trim(v) : NULL;
+	if (ps->sticky < 0)
+		return nj_detect_fail(ps, "absent needs a sticky buffer before it");
+	if (v && *v && strcmp(v, "or_else") != 0)
+		return nj_detect_fail(ps, "absent: unknown option '%s'", v);
+	if (ps->sticky_list >= 0)
+		return nj_detect_fail(ps, "absent must come right after its buffer");
+	list = nj_detect_sticky_list(ps);
+	if (list < 0)
+		return -1;
+	ps->list_absent[list] = v && *v ? NJ_ABSENT_OR_ELSE : NJ_ABSENT;
+	return 0;
+}
+NJ_DETECT_KEYWORD(absent, .name = "absent", .flags = NJ_KWF_OPTVALUE, .parse = kw_absent,
+		  .doc = "[or_else]: the sticky buffer does not exist (or_else: or its keywords "
+			 "match)")
+
 static int kw_modifier(struct nj_detect_parse *ps, const struct nj_detect_keyword *kw, char *v)
 {
 	const char *name = (const char *)kw->arg;

@@ -219,6 +219,7 @@ static int list_for(struct nj_detect_parse *ps, int base, const struct nj_detect
 		return nj_detect_fail(ps, "too many buffers in one rule");
 	ps->lists[ps->nlists].base = (uint16_t)base;
 	ps->lists[ps->nlists].ntf = ntf;
+	ps->list_absent[ps->nlists] = 0;
 	if (ntf)
 		memcpy(ps->lists[ps->nlists].tf, tf, ntf * sizeof(*tf));
 	return (int)ps->nlists++;
@@ -240,18 +241,30 @@ static int add_el_list(struct nj_detect_parse *ps, int list, uint8_t type, void 
 	return (int)ps->nel++;
 }
 
+int nj_detect_sticky_list(struct nj_detect_parse *ps)
+{
+	if (ps->sticky_list < 0) {
+		int list = list_for(ps, ps->sticky, ps->pend_tf, ps->pend_ntf);
+
+		if (list < 0)
+			return -1;
+		ps->sticky_list = list;
+	}
+	return ps->sticky_list;
+}
+
 int nj_detect_add_el(struct nj_detect_parse *ps, uint8_t type, void *ptr)
 {
 	int list;
 
 	if (ps->sticky >= 0) {
-		if (ps->sticky_list < 0) {
-			list = list_for(ps, ps->sticky, ps->pend_tf, ps->pend_ntf);
-			if (list < 0)
-				return -1;
-			ps->sticky_list = list;
-		}
-		list = ps->sticky_list;
+		list = nj_detect_sticky_list(ps);
+		if (list < 0)
+			return -1;
+		if (ps->list_absent[list] == NJ_ABSENT)
+			return nj_detect_fail(ps,
+					      "absent cannot be mixed with keywords on its buffer "
+					      "(absent:or_else can)");
 	} else {
 		list = list_for(ps, NJ_DETECT_BUF_PKT, NULL, 0);
 		if (list < 0)
@@ -988,9 +1001,10 @@ int nj_detect_sig_finish(struct nj_detect_parse *ps)
 		for (unsigned i = 0; i < ps->nel; i++)
 			if (ps->el[i].list == li)
 				order[n++] = &ps->el[i];
-		if (!n)
+		if (!n && !ps->list_absent[li])
 			continue;
-		qsort(order, n, sizeof(order[0]), cmp_ord);
+		if (n)
+			qsort(order, n, sizeof(order[0]), cmp_ord);
 
 		struct nj_detect_list *l = &s->lists[s->nlists];
 		const struct nj_detect_buffer *b = nj_detect_buffer_get(ps->lists[li].base);
@@ -999,8 +1013,9 @@ int nj_detect_sig_finish(struct nj_detect_parse *ps)
 		if (inst < 0)
 			return nj_detect_fail(ps, "out of memory");
 		l->inst = (uint16_t)inst;
+		l->absent = ps->list_absent[li];
 		l->n = (uint16_t)n;
-		l->el = nj_detect_alloc(r, n * sizeof(*l->el));
+		l->el = nj_detect_alloc(r, (n ? n : 1) * sizeof(*l->el));
 		if (!l->el)
 			return nj_detect_fail(ps, "out of memory");
 		for (unsigned i = 0; i < n; i++) {

@@ -336,10 +336,10 @@ static struct nj_json *begin_common(struct nj_eve_worker *w, enum nj_eve_type t,
 	if (w->offline && p && p->seq)
 		nj_json_u64(j, "pcap_cnt", p->seq);
 	nj_json_str(j, "event_type", nj_eve_type_name(t));
-	if (f && f->vlan[0]) {
+	if (f && f->vlan_id[0]) {
 		nj_json_open_arr(j, "vlan");
-		for (unsigned i = 0; i < NJ_ARRAY_SIZE(f->vlan) && f->vlan[i]; i++)
-			nj_json_u64(j, NULL, f->vlan[i]);
+		for (unsigned i = 0; i < NJ_ARRAY_SIZE(f->vlan_id) && f->vlan_id[i]; i++)
+			nj_json_u64(j, NULL, f->vlan_id[i]);
 		nj_json_close_arr(j);
 	} else if (!f && p && p->nvlan) {
 		nj_json_open_arr(j, "vlan");

@@ -333,8 +333,10 @@ static struct nj_al_ctx *ctx_for(struct nj_al_worker *w, struct nj_flow *f, uint
 	w->ctx.ts_us = ts_us;
 	w->ctx.pkt = p;
 	w->ctx.parser = parser;
-	if (w->files)
+	if (w->files) {
 		nj_files_set_pcap_cnt(w->files, p ? p->seq : 0);
+		nj_files_defer(w->files, true); /* until al_txs has run the hooks */
+	}
 	return &w->ctx;
 }
 
@@ -364,6 +366,11 @@ static void al_txs(struct nj_al_worker *w, struct nj_flow *f, struct al_flow *af
 					tx->logged |= (uint8_t)(1u << d);
 				}
 			}
+	}
+	if (w->files) {
+		/* files closed while parsing: finished now that rules have seen them */
+		nj_files_flush(w->files);
+		nj_files_defer(w->files, false);
 	}
 	while (q->head && (all || (q->head->done[0] && q->head->done[1]))) {
 		struct nj_al_tx *tx = q->head;

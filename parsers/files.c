@@ -102,6 +102,12 @@ struct nj_file {
 	bool storing;	   /* the temp file is being written */
 	bool store_failed; /* an open/write failed: not stored */
 	bool fd_kept;	   /* fd stays open (counted in open_fds) */
+	bool pending;	   /* closed by its parser, finished at nj_files_flush */
+	uint8_t pend_state;
+	uint64_t pend_ts, pend_seq;
+	nj_file_meta_fn pend_meta;
+	const void *pend_arg;
+	struct nj_file *next_pending;
 	int fd;
 	uint32_t store_id;
 	uint32_t wlen;
@@ -121,9 +127,12 @@ struct nj_files {
 	struct nj_files_stats st;
 	struct nj_file *pool;
 	struct nj_file *free_list;
-	EVP_MD *md[H_MAX];	 /* fetched once: no algorithm lookup per file */
-	EVP_MD_CTX *scratch;	 /* nj_file_md5: digest of a copy, the file's own goes on */
-	bool keep_head;		 /* head bytes are needed (magic, or a late store decision) */
+	EVP_MD *md[H_MAX];   /* fetched once: no algorithm lookup per file */
+	EVP_MD_CTX *scratch; /* nj_file_md5: digest of a copy, the file's own goes on */
+	bool keep_head;	     /* head bytes are needed (magic, or a late store decision) */
+	bool rule_store;     /* filestore rules: every file is copied to tmp/ from its start */
+	bool defer;	     /* closes wait for nj_files_flush (rules may still store) */
+	struct nj_file *pend_head, *pend_tail;
 	uint64_t seq;		 /* pcap_cnt of the current packet */
 	nj_file_hash_fn hash_fn; /* threat intel: digests at close */
 	void *hash_arg;
@@ -810,6 +819,8 @@ void nj_file_store(struct nj_file *f)
 	if (!fs->cfg.store || f->store_req)
 		return;
 	f->store_req = true;
+	if (f->storing)
+		return; /* copied since its start (filestore rules loaded) */
 	if (f->cur == 0) {
 		store_begin(f);
 		return;
@@ -871,6 +882,8 @@ struct nj_file *nj_file_open(struct nj_files *fs, struct nj_flow *flow, const ch
 	f->in_use = true;
 	f->has_gaps = f->limited = false;
 	f->store_req = f->storing = f->store_failed = f->fd_kept = false;
+	f->pending = false;
+	f->next_pending = NULL;
 	f->fd = -1;
 	f->store_id = 0;
 	f->wlen = 0;
@@ -888,6 +901,8 @@ struct nj_file *nj_file_open(struct nj_files *fs, struct nj_flow *flow, const ch
 	fs->st.open_now++;
 	if (fs->cfg.store && fs->cfg.store_all)
 		nj_file_store(f);
+	else if (fs->rule_store)
+		store_begin(f); /* kept only if a rule asks for it by the time it is finished */
 	return f;
 }
 
@@ -971,10 +986,90 @@ static void file_release(struct nj_file *f)
 	fs->st.open_now--;
 }
 
+static void file_finish(struct nj_file *f, enum nj_file_state state, uint64_t ts_us,
+			nj_file_meta_fn meta_fn, const void *meta_arg, uint64_t seq);
+
 void nj_file_close(struct nj_file *f, enum nj_file_state state, uint64_t ts_us,
 		   nj_file_meta_fn meta_fn, const void *meta_arg)
 {
 	struct nj_files *fs;
+
+	if (!f || !f->in_use || f->pending)
+		return;
+	fs = f->fs;
+	if (fs->defer && fs->rule_store) {
+		/* the transaction's rules run before the file is finished */
+		f->pending = true;
+		f->pend_state = (uint8_t)state;
+		f->pend_ts = ts_us;
+		f->pend_seq = fs->seq;
+		f->pend_meta = meta_fn;
+		f->pend_arg = meta_arg;
+		f->next_pending = NULL;
+		if (fs->pend_tail)
+			fs->pend_tail->next_pending = f;
+		else
+			fs->pend_head = f;
+		fs->pend_tail = f;
+		return;
+	}
+	file_finish(f, state, ts_us, meta_fn, meta_arg, fs->seq);
+}
+
+void nj_files_defer(struct nj_files *fs, bool on)
+{
+	if (fs)
+		fs->defer = on;
+}
+
+void nj_files_flush(struct nj_files *fs)
+{
+	if (!fs)
+		return;
+	while (fs->pend_head) {
+		struct nj_file *f = fs->pend_head;
+
+		fs->pend_head = f->next_pending;
+		if (!fs->pend_head)
+			fs->pend_tail = NULL;
+		f->pending = false;
+		file_finish(f, (enum nj_file_state)f->pend_state, f->pend_ts, f->pend_meta,
+			    f->pend_arg, f->pend_seq);
+	}
+}
+
+unsigned nj_files_store_tx(struct nj_files *fs, const struct nj_flow *flow, uint64_t tx_id,
+			   uint64_t tx_last, unsigned dirs)
+{
+	unsigned n = 0;
+
+	if (!fs || !fs->cfg.store)
+		return 0;
+	for (uint32_t i = 0; i < fs->cfg.max_open; i++) {
+		struct nj_file *f = &fs->pool[i];
+
+		if (!f->in_use || f->flow != flow || !(dirs & (1u << f->dir)))
+			continue;
+		if (f->tx_id < tx_id || f->tx_id > tx_last)
+			continue;
+		nj_file_store(f);
+		n++;
+	}
+	return n;
+}
+
+/* Set before workers start when filestore rules are loaded. */
+static bool files_rule_store;
+
+void nj_files_require_rule_store(void)
+{
+	files_rule_store = true;
+}
+
+static void file_finish(struct nj_file *f, enum nj_file_state state, uint64_t ts_us,
+			nj_file_meta_fn meta_fn, const void *meta_arg, uint64_t seq)
+{
+	struct nj_files *fs = f->fs;
 	enum nj_file_state fin;
 	uint8_t dig[H_MAX][32];
 	const char *magic = NULL;
@@ -982,9 +1077,6 @@ void nj_file_close(struct nj_file *f, enum nj_file_state state, uint64_t ts_us,
 	struct nj_json *j, local;
 	struct nj_file_view view;
 
-	if (!f || !f->in_use)
-		return;
-	fs = f->fs;
 	/* holes still open become gaps; the data held after them is delivered */
 	while (f->held) {
 		if (f->held->off > f->cur)
@@ -1009,7 +1101,7 @@ void nj_file_close(struct nj_file *f, enum nj_file_state state, uint64_t ts_us,
 			    f->md[H_SHA1] ? dig[H_SHA1] : NULL,
 			    f->md[H_SHA256] ? dig[H_SHA256] : NULL, ts_us);
 	if (f->storing)
-		stored = store_finish(f, fin != NJ_FILE_ERROR, dig[H_SHA256]);
+		stored = store_finish(f, fin != NJ_FILE_ERROR && f->store_req, dig[H_SHA256]);
 	if (fs->cfg.magic)
 		magic = file_magic(f);
 	if (fin == NJ_FILE_CLOSED)
@@ -1031,7 +1123,7 @@ void nj_file_close(struct nj_file *f, enum nj_file_state state, uint64_t ts_us,
 			.size = f->cur,
 			.tx_id = f->tx_id,
 			.ts_us = ts_us,
-			.pcap_cnt = fs->seq,
+			.pcap_cnt = seq,
 			.md5 = fs->md[H_MD5] && fin == NJ_FILE_CLOSED ? dig[H_MD5] : NULL,
 			.sha1 = fs->md[H_SHA1] && fin == NJ_FILE_CLOSED ? dig[H_SHA1] : NULL,
 			.sha256 = fs->md[H_SHA256] && fin != NJ_FILE_ERROR ? dig[H_SHA256] : NULL,
@@ -1045,7 +1137,7 @@ void nj_file_close(struct nj_file *f, enum nj_file_state state, uint64_t ts_us,
 	if (log || meta) {
 		if (fs->eve && f->flow) {
 			j = nj_eve_begin_flow_seq(fs->eve, NJ_EVE_FILEINFO, ts_us, f->flow, f->dir,
-						  fs->seq);
+						  seq);
 		} else if (fs->eve) {
 			j = nj_eve_begin(fs->eve, NJ_EVE_FILEINFO, ts_us, NULL, NULL);
 		} else {
@@ -1133,6 +1225,7 @@ struct nj_files *nj_files_create(const struct nj_files_config *cfg, struct nj_ev
 		}
 	}
 	fs->keep_head = fs->cfg.magic || (fs->cfg.store && !fs->cfg.store_all);
+	fs->rule_store = files_rule_store && fs->cfg.store && !fs->cfg.store_all;
 	{
 		const bool want[H_MAX] = {fs->cfg.md5, fs->cfg.sha1, fs->cfg.sha256};
 

@@ -170,6 +170,25 @@ bool nj_file_md5(struct nj_file *file, uint8_t out[16]);
 /* Rule loading: a rule needs file MD5s; files objects created afterwards compute them. */
 void nj_files_require_md5(void);
 bool nj_files_md5_required(void);
+/*
+ * filestore rules. Rules are evaluated when a transaction's direction is
+ * complete, which for a body is after its file closed. So, when rules using
+ * filestore are loaded (nj_files_require_rule_store, before files objects are
+ * created) and file-store is on without force-filestore, every file is copied
+ * to DIR/tmp/ from its first byte, and a close made while deferral is on
+ * (nj_files_defer, the app-layer framework turns it on around parsing) only
+ * queues the file: nj_files_flush, called by the framework after the
+ * transaction hooks and before transactions are freed, finishes the queued
+ * files in order (fileinfo event, rename into place if a rule asked for the
+ * file, else the copy is removed). nj_files_store_tx marks the files of the
+ * transactions tx_id..tx_last of flow f in the directions of dirs (bit 0 to
+ * server, bit 1 to client), open or queued; returns how many.
+ */
+void nj_files_require_rule_store(void);
+void nj_files_defer(struct nj_files *fs, bool on);
+void nj_files_flush(struct nj_files *fs);
+unsigned nj_files_store_tx(struct nj_files *fs, const struct nj_flow *f, uint64_t tx_id,
+			   uint64_t tx_last, unsigned dirs);
 /* Bytes tracked so far (gaps included, up to max_size): the logged "size". */
 uint64_t nj_file_size(const struct nj_file *file);
 

@@ -913,6 +913,74 @@ static void test_store_late(void)
 	env_free(&e);
 }
 
+/*
+ * filestore rules: every file is copied from its start, closes made while
+ * deferral is on wait for nj_files_flush, and nj_files_store_tx marks open or
+ * queued files by flow, transactions and direction. Last: the rule-store
+ * switch is process-wide.
+ */
+static void test_store_rules(void)
+{
+	struct nj_files_config cfg;
+	struct nj_flow other;
+	struct env e;
+	uint8_t buf[20000];
+	char sha_a[65], sha_c[65], path[512];
+	struct nj_file *a, *b, *c, *d;
+	unsigned json_files;
+
+	fill(buf, sizeof(buf), 91);
+	digest_hex("SHA256", buf, 20000, sha_a);
+	digest_hex("SHA256", buf, 9000, sha_c);
+	nj_files_require_rule_store();
+	nj_files_config_defaults(&cfg);
+	cfg.store = true;
+	if (!env_open(&e, &cfg))
+		return;
+	init_flow(&flow);
+	init_flow(&other);
+	nj_files_defer(e.fs, true);
+	a = nj_file_open(e.fs, &flow, "http", (const uint8_t *)"a", 1, 0, 1);
+	b = nj_file_open(e.fs, &flow, "http", (const uint8_t *)"b", 1, 0, 0);
+	c = nj_file_open(e.fs, &flow, "http", (const uint8_t *)"c", 1, 1, 1);
+	d = nj_file_open(e.fs, &other, "http", (const uint8_t *)"d", 1, 0, 1);
+	nj_file_append(a, buf, 20000); /* well past the head: only the copy has it all */
+	nj_file_append(b, buf, 100);
+	nj_file_append(c, buf, 9000);
+	nj_file_append(d, buf, 500);
+	nj_file_close(a, NJ_FILE_CLOSED, TS, NULL, NULL);
+	nj_file_close(b, NJ_FILE_CLOSED, TS, NULL, NULL);
+	nj_file_close(d, NJ_FILE_CLOSED, TS, NULL, NULL);
+	CHECK(nj_files_stats(e.fs)->closed == 0); /* queued */
+	/* tx 0 to client of flow: a only (b is to server, d another flow, c tx 1) */
+	CHECK(nj_files_store_tx(e.fs, &flow, 0, 0, 2) == 1);
+	nj_files_flush(e.fs);
+	nj_files_defer(e.fs, false);
+	CHECK(nj_files_stats(e.fs)->closed == 3);
+	/* c still open: marked by a later match over transactions 1.. */
+	CHECK(nj_files_store_tx(e.fs, &flow, 1, UINT64_MAX, 3) == 1);
+	nj_file_close(c, NJ_FILE_CLOSED, TS, NULL, NULL); /* deferral off: at once */
+	CHECK(nj_files_stats(e.fs)->closed == 4);
+	CHECK(nj_files_stats(e.fs)->stored == 2);
+	CHECK(nj_files_stats(e.fs)->store_late == 0);
+	env_close(&e);
+	snprintf(path, sizeof(path), "%s/store/%c%c/%s", e.dir, sha_a[0], sha_a[1], sha_a);
+	CHECK(file_is(path, buf, 20000));
+	snprintf(path, sizeof(path), "%s/store/%c%c/%s", e.dir, sha_c[0], sha_c[1], sha_c);
+	CHECK(file_is(path, buf, 9000));
+	snprintf(path, sizeof(path), "%s/store", e.dir);
+	CHECK(store_walk(path, &json_files) == 2); /* and tmp/ is empty */
+	CHECK(e.nev == 4);
+	if (e.nev == 4) {
+		CHECK(streq(fi_str(e.ev[0], "filename"), "a") && fi_bool(e.ev[0], "stored") == 1);
+		CHECK(streq(fi_str(e.ev[1], "filename"), "b") && fi_bool(e.ev[1], "stored") == 0);
+		CHECK(fi_bool(e.ev[1], "storing") == -1);
+		CHECK(streq(fi_str(e.ev[2], "filename"), "d") && fi_bool(e.ev[2], "stored") == 0);
+		CHECK(streq(fi_str(e.ev[3], "filename"), "c") && fi_bool(e.ev[3], "stored") == 1);
+	}
+	env_free(&e);
+}
+
 /* Events off, no EVE worker, store dir impossible, files left open at destroy. */
 static void test_misc(void)
 {
@@ -1069,6 +1137,7 @@ int main(void)
 	test_store_late();
 	test_misc();
 	test_config();
+	test_store_rules(); /* last: turns the rule-store mode on for the process */
 	if (failures)
 		fprintf(stderr, "%d failures\n", failures);
 	return failures ? 1 : 0;

@@ -296,6 +296,13 @@ static const struct pcase pcases[] = {
 	{"http", "http.uri; xor:\"0d0ac8ff\"; content:\"x\";", OK, NULL},
 	{"http", "http.uri; xor:\"0d0\"; content:\"x\";", FAIL, "xor key"},
 	{"http", "pkt_data; content:\"x\";", OK, NULL},
+	/* absent (Suricata 8) */
+	{"http", "file.data; absent; http.stat_code; content:\"500\";", OK, NULL},
+	{"http", "file.data; absent: or_else; content:!\"abc\";", OK, NULL},
+	{"http", "file.data; absent; content:!\"abc\";", FAIL, "absent cannot be mixed"},
+	{"http", "absent;", FAIL, "needs a sticky buffer"},
+	{"http", "file.data; content:\"a\"; absent;", FAIL, "right after its buffer"},
+	{"http", "file.data; absent: maybe;", FAIL, "unknown option"},
 	/* SMB and DCE/RPC value keywords */
 	{"smb", "smb.version:1;", OK, NULL},
 	{"smb", "smb.version:3;", FAIL, "expected 1 or 2"},
@@ -1068,6 +1075,12 @@ static void test_tx_keywords(void)
 		n = nj_detect_tf_domain((const uint8_t *)"suricata.io", 11, out, false);
 		CHECK(n == 11);
 	}
+	/* absent: a list without keywords, flagged */
+	s = sig("alert http any any -> any any (file.data; absent; sid:14;)");
+	CHECK(s && s->nlists == 1 && s->lists[0].absent == NJ_ABSENT && s->lists[0].n == 0);
+	s = sig("alert http any any -> any any (file.data; absent:or_else; content:!\"x\"; "
+		"sid:15;)");
+	CHECK(s && s->nlists == 1 && s->lists[0].absent == NJ_ABSENT_OR_ELSE && s->lists[0].n == 1);
 	/* => reads as -> */
 	CHECK(sig("alert tls any any => any any (ja3s.hash; content:\"5d79\"; ja3.string; "
 		  "content:\"771\"; sid:12;)") != NULL);
