@@ -64,6 +64,8 @@ struct nj_worker {
 	uint64_t clock_us; /* latest packet time seen */
 	uint64_t last_expire_us;
 	uint64_t first_rx_tsc, last_rx_tsc;
+	/* thread CPU time at the first packet, at the end of input, after the flush */
+	uint64_t cpu_first_ns, cpu_input_ns, cpu_end_ns;
 
 	struct nj_decode_ctx *dec;
 	struct nj_flow_table *flows;

@@ -229,6 +229,26 @@ void nj_stats_summary(struct nj_app *app)
 	if (t.imissed + t.nombuf + app->ring_drops)
 		printf(", %lu dropped", (unsigned long)(t.imissed + t.nombuf + app->ring_drops));
 	printf("\n");
+	{
+		uint64_t cpu = 0, flush = 0;
+
+		for (unsigned i = 0; i < app->nworkers; i++) {
+			const struct nj_worker *w = app->workers[i];
+
+			if (w->cpu_input_ns > w->cpu_first_ns)
+				cpu += w->cpu_input_ns - w->cpu_first_ns;
+			if (w->cpu_end_ns > w->cpu_input_ns)
+				flush += w->cpu_end_ns - w->cpu_input_ns;
+		}
+		/* worker threads' CPU time from their first packet to their end of
+		 * input, then for the final flow flush: steadier than the wall clock
+		 * when the machine is shared */
+		if (cpu)
+			printf("nightjar: worker CPU %.3f s for the packets (%.3f Gbit/s per CPU "
+			       "second), %.3f s for the final flush\n",
+			       (double)cpu / 1e9, (double)t.wk.bytes * 8 / (double)cpu,
+			       (double)flush / 1e9);
+	}
 	for (unsigned i = 0; i < app->set.eve.nsinks; i++)
 		printf("nightjar: EVE output: %s\n", app->set.eve.sinks[i].path);
 	fflush(stdout);

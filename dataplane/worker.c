@@ -487,6 +487,16 @@ void nj_baseline_poll_workers(struct nj_app *app)
 		NJ_WARN("baseline: cannot write %s: %s", app->set.baseline.file, strerror(-ret));
 }
 
+/* This thread's CPU time: read once at the first packet and once at the end
+ * (benchmarks on a shared machine read it instead of the wall clock). */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int nj_worker_main(void *arg)
 {
 	struct nj_worker *w = arg;
@@ -508,8 +518,10 @@ int nj_worker_main(void *arg)
 			uint64_t tsc = rte_get_tsc_cycles();
 			uint64_t live_us = wall0_us + (tsc - tsc0) * 1000000u / hz;
 
-			if (!w->first_rx_tsc)
+			if (!w->first_rx_tsc) {
 				w->first_rx_tsc = tsc;
+				w->cpu_first_ns = thread_cpu_ns();
+			}
 			w->last_rx_tsc = tsc;
 			worker_burst(w, m, n, seq_off, ts_off, ts_flag, live_us);
 			idle = 0;
@@ -545,6 +557,8 @@ int nj_worker_main(void *arg)
 	}
 
 	/* End of input: end every flow, flush events. */
+	if (w->first_rx_tsc)
+		w->cpu_input_ns = thread_cpu_ns();
 	{
 		uint64_t end = w->clock_us;
 
@@ -555,6 +569,8 @@ int nj_worker_main(void *arg)
 		nj_flow_flush_all(w->flows, end);
 		nj_eve_worker_flush(w->eve);
 	}
+	if (w->first_rx_tsc)
+		w->cpu_end_ns = thread_cpu_ns();
 	w->finished = 1;
 	return 0;
 }
