@@ -594,8 +594,6 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 		nj_json_raw(j, NULL, t->meta + a->meta_off, a->meta_len);
 	if (f)
 		json_flow_ctx(j, f, a->dir, ao->flow);
-	if (f && f->detect_state && e->ntraffic)
-		json_traffic(j, e, f->detect_state);
 	if (ao->payload || ao->payload_printable || ao->payload_length) {
 		bool stream = f && f->proto == 6 && (a->flags & (AF_STREAM | AF_TX));
 		const uint8_t *d = NULL;
@@ -754,11 +752,64 @@ void nj_alert_flush_all(struct nj_detect_thread *t)
 		flush_key(t, t->pend[0].p, t->pend[0].f);
 }
 
-void nj_detect_flow_json(const struct nj_detect_engine *e, const struct nj_flow *f,
-			 struct nj_json *j)
+/* Whether flowbit id is a traffic/id/X or traffic/label/X bit (logged in "traffic"). */
+static bool is_traffic_bit(const struct nj_detect_engine *e, uint32_t id)
 {
-	if (e && f && f->detect_state && e->ntraffic)
-		json_traffic(j, e, f->detect_state);
+	for (uint32_t i = 0; i < e->ntraffic; i++)
+		if (e->traffic_bits[i] == id)
+			return true;
+	return false;
+}
+
+void nj_alert_flow_meta(void *arg, struct nj_json *j, const struct nj_flow *f,
+			const struct nj_pkt *p)
+{
+	const struct nj_detect_thread *t = arg;
+	const struct nj_detect_engine *e = t->e;
+	const struct eng_flow *ef = f->detect_state;
+	bool open = false, arr = false;
+
+	(void)p;
+	if (!e || !ef)
+		return;
+	if (e->ntraffic)
+		json_traffic(j, e, ef);
+	for (uint32_t id = 0; id < e->nbits; id++) {
+		if (!(ef->data[id / 8] & (1u << (id % 8))) || is_traffic_bit(e, id))
+			continue;
+		if (!open) {
+			nj_json_open_obj(j, "metadata");
+			open = true;
+		}
+		if (!arr) {
+			nj_json_open_arr(j, "flowbits");
+			arr = true;
+		}
+		nj_json_str(j, NULL, e->rules->bitnames[id]);
+	}
+	if (arr)
+		nj_json_close_arr(j);
+	arr = false;
+	for (uint32_t id = 0; id < e->nints; id++) {
+		uint32_t v;
+
+		if (!(ef->data[e->off_intset + id / 8] & (1u << (id % 8))))
+			continue;
+		if (!open) {
+			nj_json_open_obj(j, "metadata");
+			open = true;
+		}
+		if (!arr) {
+			nj_json_open_obj(j, "flowints");
+			arr = true;
+		}
+		memcpy(&v, ef->data + e->off_ints + 4 * id, 4);
+		nj_json_u64(j, e->rules->intnames[id], v);
+	}
+	if (arr)
+		nj_json_close_obj(j);
+	if (open)
+		nj_json_close_obj(j);
 }
 
 void nj_alert_write_ext(struct nj_eve_worker *eve, const struct nj_alert_ext *x, struct nj_flow *f,

@@ -1158,6 +1158,8 @@ struct nj_detect_thread *nj_detect_thread_create(const struct nj_detect_engine *
 		return NULL;
 	t->e = e;
 	t->eve = eve;
+	if (e && e->nsigs)
+		nj_eve_set_flow_meta(eve, nj_alert_flow_meta, t);
 	t->cur_app = -1;
 	n = e && e->nsigs ? e->nsigs : 1;
 	t->cand = malloc(n * sizeof(*t->cand));
@@ -1190,6 +1192,8 @@ void nj_detect_thread_free(struct nj_detect_thread *t)
 {
 	if (!t)
 		return;
+	if (t->eve && t->e && t->e->nsigs)
+		nj_eve_set_flow_meta(t->eve, NULL, NULL);
 	if (t->scratch)
 		hs_free_scratch(t->scratch);
 	nj_detect_ctx_free(t->ctx);

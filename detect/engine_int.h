@@ -357,6 +357,9 @@ void nj_alert_add(struct nj_detect_thread *t, uint32_t num, struct nj_flow *f,
 		  const struct nj_pkt *p, int dir, uint64_t tx_id, unsigned flags);
 /* Finalizes (sorts, thresholds, pass, writes) pending alerts of packet p (NULL: those without). */
 /* Renders the transaction's app-layer object (parser's alert_json) for the last queued alert. */
+/* nj_eve_flow_meta_fn of a detection thread (arg): "traffic" and "metadata" of a flow. */
+void nj_alert_flow_meta(void *arg, struct nj_json *j, const struct nj_flow *f,
+			const struct nj_pkt *p);
 void nj_alert_tx_meta(struct nj_detect_thread *t, const struct nj_app_parser *p,
 		      const struct nj_al_tx *tx, int dir);
 void nj_alert_flush_pkt(struct nj_detect_thread *t, const struct nj_pkt *p);
