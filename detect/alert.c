@@ -43,6 +43,7 @@ static int opts_from(const struct nj_conf *conf, const struct nj_conf_node *n,
 	FLAG("payload-length", payload_length);
 	FLAG("packet", packet);
 	FLAG("tagged-packets", tagged_packets);
+	FLAG("verdict", verdict);
 #undef FLAG
 	if (nj_conf_size(conf, n, "payload-buffer-size", &sz) == 0 && sz > 0 && sz < (1u << 24))
 		ao->payload_max = (uint32_t)sz;
@@ -518,7 +519,45 @@ static void write_fast(struct nj_detect_thread *t, const struct nj_detect_sig *s
 	nj_eve_write_raw(t->eve, NJ_EVE_FAST, &pc, 1);
 }
 
-static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
+/*
+ * The packet's verdict (Suricata's EveAddVerdict, IDS mode): "pass" when a pass rule
+ * decided the packet, "alert" otherwise; a reject rule adds its target and the
+ * response it sends.
+ */
+struct verdict {
+	bool pass;
+	uint8_t reject; /* NJ_ACT_REJECT* of a rejecting alert, 0 none */
+};
+
+static void json_verdict(struct nj_json *j, const struct verdict *v, uint8_t proto)
+{
+	nj_json_open_obj(j, "verdict");
+	if (v->reject) {
+		nj_json_str(j, "action", "alert");
+		nj_json_str(j, "reject-target",
+			    v->reject == NJ_ACT_REJECTDST    ? "to_server"
+			    : v->reject == NJ_ACT_REJECTBOTH ? "both"
+							     : "to_client");
+		nj_json_open_arr(j, "reject");
+		if (proto == 6)
+			nj_json_str(j, NULL, "tcp-reset");
+		else if (proto == 17 || proto == 1 || proto == 58)
+			nj_json_str(j, NULL, "icmp-prohib");
+		nj_json_close_arr(j);
+	} else {
+		nj_json_str(j, "action", v->pass ? "pass" : "alert");
+	}
+	nj_json_close_obj(j);
+}
+
+static bool is_reject(uint8_t action)
+{
+	return action == NJ_ACT_REJECT || action == NJ_ACT_REJECTSRC ||
+	       action == NJ_ACT_REJECTDST || action == NJ_ACT_REJECTBOTH;
+}
+
+static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a,
+			const struct verdict *v)
 {
 	const struct nj_detect_engine *e = t->e;
 	const struct alert_opts *ao = &e->ao;
@@ -554,7 +593,7 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 	if (a->flags & AF_TX)
 		nj_json_u64(j, "tx_id", a->tx_id);
 	nj_json_open_obj(j, "alert");
-	nj_json_str(j, "action", es->order == 2 ? "blocked" : "allowed");
+	nj_json_str(j, "action", is_reject(s->action) ? "blocked" : "allowed");
 	nj_json_u64(j, "gid", s->gid);
 	nj_json_u64(j, "signature_id", s->sid);
 	nj_json_u64(j, "rev", s->rev);
@@ -634,6 +673,8 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 			nj_json_str(j, "linktype_name", ln);
 		nj_json_close_obj(j);
 	}
+	if (ao->verdict && v)
+		json_verdict(j, v, hp.proto);
 	nj_eve_commit(t->eve);
 }
 
@@ -661,8 +702,9 @@ void nj_alert_write_packet(struct nj_detect_thread *t, const struct nj_pkt *p)
 static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n)
 {
 	const struct nj_detect_engine *e = t->e;
-	unsigned emitted = 0;
-	struct nj_flow *alerted = NULL;
+	unsigned emitted = 0, nout = 0;
+	uint16_t out[PEND_MAX]; /* the alerts to write, in order */
+	struct verdict v = {false, 0};
 
 	/* signature order, then transaction id */
 	for (unsigned i = 1; i < n; i++) {
@@ -699,6 +741,12 @@ static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n
 					ef->flags |= EF_PASS;
 			}
 			t->st.pass++;
+			v.pass = true;
+			/* the alert keyword: the pass rule alerts too */
+			if ((es->s->flags & NJ_SIG_ALERT) && emitted < e->alert_max) {
+				out[nout++] = (uint16_t)i;
+				emitted++;
+			}
 			break;
 		}
 		if (es->s->flags & NJ_SIG_NOALERT)
@@ -707,17 +755,27 @@ static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n
 			t->st.alert_queue_full++;
 			continue;
 		}
-		write_alert(t, a);
+		if (is_reject(es->s->action) && !v.reject)
+			v.reject = es->s->action;
+		out[nout++] = (uint16_t)i;
+		emitted++;
+	}
+	for (unsigned k = 0; k < nout; k++) {
+		const struct eng_alert *a = &q[out[k]];
+		const struct eng_sig *es = &e->sigs[a->num];
+		struct nj_pkt pp;
+		uint8_t hdr[64];
+		const struct nj_pkt *p = a->p	? a->p
+					 : a->f ? nj_eng_pseudo_fill(&pp, hdr, a->f, a->dir)
+						: NULL;
+
+		write_alert(t, a, &v);
 		if (es->s->ntags)
 			nj_tag_alert(t, es->s, a->f, p);
-		emitted++;
 		t->st.alerts++;
-		if (a->f) {
+		if (a->f)
 			a->f->alerted = 1;
-			alerted = a->f;
-		}
 	}
-	(void)alerted;
 }
 
 static void flush_key(struct nj_detect_thread *t, const struct nj_pkt *p, const struct nj_flow *f)

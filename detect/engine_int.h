@@ -150,6 +150,7 @@ struct alert_opts {
 	bool payload, payload_printable, packet, metadata, flow, references, raw;
 	bool payload_length;
 	bool tagged_packets;  /* EVE "packet" events for tagged packets (tag keyword) */
+	bool verdict;	      /* "verdict" object: the packet's final action */
 	uint32_t payload_max; /* payload-buffer-size */
 };
 
@@ -160,6 +161,7 @@ struct nj_detect_engine {
 	uint32_t *num_of_idx; /* sigs[num_of_idx[s->idx]].s == s */
 	uint32_t nactive;     /* signatures that can match */
 	uint32_t npkt, ntx, niponly, nnever, nalways;
+	uint8_t action_rank[4];	   /* action-order: rank of pass, drop, reject, alert */
 	bool flowcnt;		   /* a signature reads per-packet flow counters (NJ_SIG_FLOWCNT) */
 	uint32_t *evsigs, nevsigs; /* ES_EVENT signatures, by num */
 

@@ -185,5 +185,10 @@ void nj_eve_log_decode_anomaly(struct nj_eve_worker *w, const struct nj_pkt *p,
 #define NJ_EVE_STATS_MAX 4096
 void nj_eve_log_stats(struct nj_eve_worker *w, uint64_t ts_us, uint64_t uptime_s,
 		      const char *const *names, const uint64_t *vals, unsigned n);
+/* The same where raw[i] (when raw and raw[i] are not NULL) is finished JSON written instead
+ * of vals[i] (Suricata's detect.engines array). */
+void nj_eve_log_stats_raw(struct nj_eve_worker *w, uint64_t ts_us, uint64_t uptime_s,
+			  const char *const *names, const uint64_t *vals, const char *const *raw,
+			  unsigned n);
 
 #endif
