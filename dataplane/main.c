@@ -78,6 +78,15 @@ static struct nj_detect_rules *rules_load(struct nj_app *app, const char *const 
 	*failed = !r || st.failed > 0 || st.files_missing > 0;
 	rules_bad = st.failed > 0;
 	threshold_bad = st.threshold_error;
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		app->rules_load_us = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000;
+		app->rules_ok = st.loaded;
+		app->rules_failed = st.failed;
+		app->rules_skipped = st.skipped;
+	}
 	return r;
 }
 

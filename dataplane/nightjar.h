@@ -149,6 +149,9 @@ struct nj_settings {
 
 struct nj_app {
 	struct nj_settings set;
+	/* the rule set's load (stats detect.engines); rules_load_us 0: no rules loaded */
+	uint64_t rules_load_us;
+	uint32_t rules_ok, rules_failed, rules_skipped;
 	struct nj_conf *conf;
 	unsigned nworkers;
 	struct nj_worker *workers[NJ_MAX_WORKERS];

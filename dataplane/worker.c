@@ -41,8 +41,8 @@ static void on_flow_end(void *arg, struct nj_flow *f, enum nj_flow_end_reason wh
 		nj_stream_flow_end(w->stream, f);
 	if (f->app_state && !icmp)
 		nj_al_flow_end(w->al, f);
-	if (f->detect_state)
-		nj_detect_flow_end(w->det, f);
+	if (f->detect_state) /* pending inspection; the state stays for the flow event */
+		nj_detect_flow_finish(w->det, f);
 	if (w->beacon && f->app_proto != w->dns_proto)
 		nj_beacon_observe_flow(w->beacon, f);
 	if (w->baseline)
@@ -55,6 +55,8 @@ static void on_flow_end(void *arg, struct nj_flow *f, enum nj_flow_end_reason wh
 		nj_icmp_flow_end(w->icmp, f);
 	if (w->log_netflow)
 		nj_eve_log_netflow(w->eve, f);
+	if (f->detect_state)
+		nj_detect_flow_end(w->det, f);
 }
 
 /* In-order TCP data: to the app-layer and to stream detection. */

@@ -68,6 +68,7 @@ static int opts_from(const struct nj_conf *conf, const struct nj_conf_node *n,
 	FLAG("payload-length", payload_length);
 	FLAG("packet", packet);
 	FLAG("tagged-packets", tagged_packets);
+	FLAG("verdict", verdict);
 #undef FLAG
 	if (nj_conf_size(conf, n, "payload-buffer-size", &sz) == 0 && sz > 0 && sz < (1u << 24))
 		ao->payload_max = (uint32_t)sz;
@@ -610,7 +611,45 @@ static void write_fast(struct nj_detect_thread *t, const struct nj_detect_sig *s
 	nj_eve_write_raw(t->eve, NJ_EVE_FAST, &pc, 1);
 }
 
-static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
+/*
+ * The packet's verdict (Suricata's EveAddVerdict, IDS mode): "pass" when a pass rule
+ * decided the packet, "alert" otherwise; a reject rule adds its target and the
+ * response it sends.
+ */
+struct verdict {
+	bool pass;
+	uint8_t reject; /* NJ_ACT_REJECT* of a rejecting alert, 0 none */
+};
+
+static void json_verdict(struct nj_json *j, const struct verdict *v, uint8_t proto)
+{
+	nj_json_open_obj(j, "verdict");
+	if (v->reject) {
+		nj_json_str(j, "action", "alert");
+		nj_json_str(j, "reject-target",
+			    v->reject == NJ_ACT_REJECTDST    ? "to_server"
+			    : v->reject == NJ_ACT_REJECTBOTH ? "both"
+							     : "to_client");
+		nj_json_open_arr(j, "reject");
+		if (proto == 6)
+			nj_json_str(j, NULL, "tcp-reset");
+		else if (proto == 17 || proto == 1 || proto == 58)
+			nj_json_str(j, NULL, "icmp-prohib");
+		nj_json_close_arr(j);
+	} else {
+		nj_json_str(j, "action", v->pass ? "pass" : "alert");
+	}
+	nj_json_close_obj(j);
+}
+
+static bool is_reject(uint8_t action)
+{
+	return action == NJ_ACT_REJECT || action == NJ_ACT_REJECTSRC ||
+	       action == NJ_ACT_REJECTDST || action == NJ_ACT_REJECTBOTH;
+}
+
+static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a,
+			const struct verdict *v)
 {
 	const struct nj_detect_engine *e = t->e;
 	const struct alert_opts *ao = &e->ao;
@@ -652,7 +691,7 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 	if (a->flags & AF_TX)
 		nj_json_u64(j, "tx_id", a->tx_id);
 	nj_json_open_obj(j, "alert");
-	nj_json_str(j, "action", es->order == 2 ? "blocked" : "allowed");
+	nj_json_str(j, "action", is_reject(s->action) ? "blocked" : "allowed");
 	nj_json_u64(j, "gid", s->gid);
 	nj_json_u64(j, "signature_id", s->sid);
 	nj_json_u64(j, "rev", s->rev);
@@ -694,8 +733,6 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 		nj_json_raw(j, NULL, t->meta + a->meta_off, a->meta_len);
 	if (f)
 		json_flow_ctx(j, t, f, p, a->dir, ao->flow);
-	if (f && f->detect_state && e->ntraffic)
-		json_traffic(j, e, f->detect_state);
 	if (ao->payload || ao->payload_printable || ao->payload_length) {
 		bool stream = f && f->proto == 6 && (a->flags & (AF_STREAM | AF_TX));
 		const uint8_t *d = NULL;
@@ -736,6 +773,8 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 			nj_json_str(j, "linktype_name", ln);
 		nj_json_close_obj(j);
 	}
+	if (ao->verdict && v)
+		json_verdict(j, v, hp.proto);
 	nj_eve_commit(t->eve);
 }
 
@@ -763,8 +802,9 @@ void nj_alert_write_packet(struct nj_detect_thread *t, const struct nj_pkt *p)
 static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n)
 {
 	const struct nj_detect_engine *e = t->e;
-	unsigned emitted = 0;
-	struct nj_flow *alerted = NULL;
+	unsigned emitted = 0, nout = 0;
+	uint16_t out[PEND_MAX]; /* the alerts to write, in order */
+	struct verdict v = {false, 0};
 
 	/* signature order, then transaction id */
 	for (unsigned i = 1; i < n; i++) {
@@ -804,6 +844,12 @@ static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n
 					ef->flags |= EF_PASS;
 			}
 			t->st.pass++;
+			v.pass = true;
+			/* the alert keyword: the pass rule alerts too */
+			if ((es->s->flags & NJ_SIG_ALERT) && emitted < e->alert_max) {
+				out[nout++] = (uint16_t)i;
+				emitted++;
+			}
 			break;
 		}
 		if (es->s->flags & NJ_SIG_NOALERT)
@@ -812,17 +858,27 @@ static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n
 			t->st.alert_queue_full++;
 			continue;
 		}
-		write_alert(t, a);
+		if (is_reject(es->s->action) && !v.reject)
+			v.reject = es->s->action;
+		out[nout++] = (uint16_t)i;
+		emitted++;
+	}
+	for (unsigned k = 0; k < nout; k++) {
+		const struct eng_alert *a = &q[out[k]];
+		const struct eng_sig *es = &e->sigs[a->num];
+		struct nj_pkt pp;
+		uint8_t hdr[64];
+		const struct nj_pkt *p = a->p	? a->p
+					 : a->f ? nj_eng_pseudo_fill(&pp, hdr, a->f, a->dir)
+						: NULL;
+
+		write_alert(t, a, &v);
 		if (es->s->ntags)
 			nj_tag_alert(t, es->s, a->f, p);
-		emitted++;
 		t->st.alerts++;
-		if (a->f) {
+		if (a->f)
 			a->f->alerted = 1;
-			alerted = a->f;
-		}
 	}
-	(void)alerted;
 }
 
 static void flush_key(struct nj_detect_thread *t, const struct nj_pkt *p, const struct nj_flow *f)
@@ -857,11 +913,64 @@ void nj_alert_flush_all(struct nj_detect_thread *t)
 		flush_key(t, t->pend[0].p, t->pend[0].f);
 }
 
-void nj_detect_flow_json(const struct nj_detect_engine *e, const struct nj_flow *f,
-			 struct nj_json *j)
+/* Whether flowbit id is a traffic/id/X or traffic/label/X bit (logged in "traffic"). */
+static bool is_traffic_bit(const struct nj_detect_engine *e, uint32_t id)
 {
-	if (e && f && f->detect_state && e->ntraffic)
-		json_traffic(j, e, f->detect_state);
+	for (uint32_t i = 0; i < e->ntraffic; i++)
+		if (e->traffic_bits[i] == id)
+			return true;
+	return false;
+}
+
+void nj_alert_flow_meta(void *arg, struct nj_json *j, const struct nj_flow *f,
+			const struct nj_pkt *p)
+{
+	const struct nj_detect_thread *t = arg;
+	const struct nj_detect_engine *e = t->e;
+	const struct eng_flow *ef = f->detect_state;
+	bool open = false, arr = false;
+
+	(void)p;
+	if (!e || !ef)
+		return;
+	if (e->ntraffic)
+		json_traffic(j, e, ef);
+	for (uint32_t id = 0; id < e->nbits; id++) {
+		if (!(ef->data[id / 8] & (1u << (id % 8))) || is_traffic_bit(e, id))
+			continue;
+		if (!open) {
+			nj_json_open_obj(j, "metadata");
+			open = true;
+		}
+		if (!arr) {
+			nj_json_open_arr(j, "flowbits");
+			arr = true;
+		}
+		nj_json_str(j, NULL, e->rules->bitnames[id]);
+	}
+	if (arr)
+		nj_json_close_arr(j);
+	arr = false;
+	for (uint32_t id = 0; id < e->nints; id++) {
+		uint32_t v;
+
+		if (!(ef->data[e->off_intset + id / 8] & (1u << (id % 8))))
+			continue;
+		if (!open) {
+			nj_json_open_obj(j, "metadata");
+			open = true;
+		}
+		if (!arr) {
+			nj_json_open_obj(j, "flowints");
+			arr = true;
+		}
+		memcpy(&v, ef->data + e->off_ints + 4 * id, 4);
+		nj_json_u64(j, e->rules->intnames[id], v);
+	}
+	if (arr)
+		nj_json_close_obj(j);
+	if (open)
+		nj_json_close_obj(j);
 }
 
 void nj_alert_write_ext(struct nj_eve_worker *eve, const struct nj_alert_ext *x, struct nj_flow *f,

@@ -595,6 +595,7 @@ struct nj_detect_meta {
 #define NJ_SIG_TOCLIENT	     0x02000u
 #define NJ_SIG_PREFILTER_ALL 0x04000u /* no usable fast pattern: always evaluated */
 #define NJ_SIG_FLOWCNT	     0x08000u /* flow.pkts / flow.bytes: needs per-packet counters */
+#define NJ_SIG_ALERT	     0x10000u /* alert keyword: a pass rule alerts too */
 
 /*
  * The flow's counters as they were right after packet p was counted (the flow stage

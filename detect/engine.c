@@ -29,6 +29,9 @@ NJ_CONF_KEY(detect_sec, "detect", NJ_CT_MAP, "",
 	    "signature group; other keys are accepted and ignored.")
 NJ_CONF_KEY(alert_max, "packet-alert-max", NJ_CT_INT, "15",
 	    "Alerts written per packet (Suricata's packet-alert-max); more are counted.")
+NJ_CONF_KEY(action_order, "action-order", NJ_CT_LIST, "pass, drop, reject, alert",
+	    "Order in which matching signatures are applied to a packet, by action (Suricata's; "
+	    "a matching pass rule stops the ones after it).")
 NJ_CONF_KEY(det_states, "nightjar.detect.flow-states", NJ_CT_INT, "262144",
 	    "Per-flow detection states (flowbits, flowint, stream tails) per worker.")
 NJ_CONF_KEY(det_thr, "nightjar.detect.threshold-entries", NJ_CT_INT, "65536",
@@ -188,19 +191,19 @@ static void classify(struct nj_detect_engine *e, const struct nj_detect_sig *s, 
 	memset(es, 0, sizeof(*es));
 	es->s = s;
 	switch (s->action) {
-	case NJ_ACT_PASS: es->order = 0; break;
-	case NJ_ACT_DROP: es->order = 1; break;
+	case NJ_ACT_PASS: es->order = e->action_rank[0]; break;
+	case NJ_ACT_DROP: es->order = e->action_rank[1]; break;
 	case NJ_ACT_REJECT:
 	case NJ_ACT_REJECTSRC:
 	case NJ_ACT_REJECTDST:
-	case NJ_ACT_REJECTBOTH: es->order = 2; break;
+	case NJ_ACT_REJECTBOTH: es->order = e->action_rank[2]; break;
 	case NJ_ACT_CONFIG:
 		/* only conditional logging (config:logging disable ... tx) is evaluated */
 		if (!s->ntxm)
 			es->never = "config rules do not alert";
-		es->order = 3;
+		es->order = e->action_rank[3];
 		break;
-	default: es->order = 3; break;
+	default: es->order = e->action_rank[3]; break;
 	}
 	for (unsigned i = 0; i < s->nlists; i++) {
 		unsigned base = r->inst[s->lists[i].inst].base;
@@ -1003,6 +1006,36 @@ static int settings(struct nj_detect_engine *e, const struct nj_conf *conf, uint
 		e->tls_raw = enc && strcmp(enc, "full") == 0;
 		e->tls_id = parser_id("tls") == 0xffffu ? 0 : parser_id("tls");
 	}
+	/* action-order: pass, drop, reject, alert by default (Suricata's) */
+	for (uint8_t k = 0; k < 4; k++)
+		e->action_rank[k] = k;
+	{
+		static const char *const kinds[4] = {"pass", "drop", "reject", "alert"};
+		const struct nj_conf_node *ao = nj_conf_get(conf, "action-order"), *it;
+		uint8_t rank = 0, seen = 0;
+
+		for (it = ao ? ao->child : NULL; it; it = it->next) {
+			int k = -1;
+
+			for (int i = 0; i < 4 && it->kind == NJ_CONF_SCALAR && it->value; i++)
+				if (strcmp(it->value, kinds[i]) == 0)
+					k = i;
+			if (k < 0 || (seen & (1u << k))) {
+				NJ_ERR("%s:%d: action-order: '%s' is not pass, drop, reject or "
+				       "alert "
+				       "(or is given twice)",
+				       it->file, it->line, it->value ? it->value : "?");
+				return -1;
+			}
+			seen |= (uint8_t)(1u << k);
+			e->action_rank[k] = rank++;
+		}
+		if (ao && seen != 0x0f) {
+			NJ_ERR("%s:%d: action-order must name pass, drop, reject and alert",
+			       ao->file, ao->line);
+			return -1;
+		}
+	}
 	if (tail > (1u << 20))
 		tail = 1u << 20;
 	e->stream_tail = (uint32_t)tail;
@@ -1193,6 +1226,8 @@ struct nj_detect_thread *nj_detect_thread_create(const struct nj_detect_engine *
 		return NULL;
 	t->e = e;
 	t->eve = eve;
+	if (e && e->nsigs)
+		nj_eve_set_flow_meta(eve, nj_alert_flow_meta, t);
 	t->cur_app = -1;
 	n = e && e->nsigs ? e->nsigs : 1;
 	t->cand = malloc(n * sizeof(*t->cand));
@@ -1225,6 +1260,8 @@ void nj_detect_thread_free(struct nj_detect_thread *t)
 {
 	if (!t)
 		return;
+	if (t->eve && t->e && t->e->nsigs)
+		nj_eve_set_flow_meta(t->eve, NULL, NULL);
 	if (t->scratch)
 		hs_free_scratch(t->scratch);
 	nj_detect_ctx_free(t->ctx);

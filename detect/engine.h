@@ -119,13 +119,10 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 void nj_detect_flow_end(struct nj_detect_thread *t, struct nj_flow *f);
 
 /*
- * Suricata 8's "traffic" object of a flow ({"id":[..],"label":[..]} from
- * flowbits named traffic/id/X and traffic/label/X), for the flow event; call
- * before nj_detect_flow_end. Writes nothing when no such bit is set.
+ * The flow ends: inspect what is still pending and flush its alerts, but keep its
+ * state (flowbits ...) for the flow event; nj_detect_flow_end then releases it.
  */
-struct nj_json;
-void nj_detect_flow_json(const struct nj_detect_engine *e, const struct nj_flow *f,
-			 struct nj_json *j);
+void nj_detect_flow_finish(struct nj_detect_thread *t, struct nj_flow *f);
 
 /*
  * An alert raised outside the rules (YARA on a carved file): Suricata's

@@ -158,6 +158,7 @@ struct alert_opts {
 	bool payload, payload_printable, packet, metadata, flow, references, raw;
 	bool payload_length;
 	bool tagged_packets;  /* EVE "packet" events for tagged packets (tag keyword) */
+	bool verdict;	      /* "verdict" object: the packet's final action */
 	uint32_t payload_max; /* payload-buffer-size */
 	/* xff: alert.xff (extra-data) or the client address replaced (overwrite) */
 	uint8_t xff_mode; /* XFF_* */
@@ -175,6 +176,7 @@ struct nj_detect_engine {
 	uint32_t *num_of_idx; /* sigs[num_of_idx[s->idx]].s == s */
 	uint32_t nactive;     /* signatures that can match */
 	uint32_t npkt, ntx, niponly, nnever, nalways;
+	uint8_t action_rank[4];	   /* action-order: rank of pass, drop, reject, alert */
 	bool flowcnt;		   /* a signature reads per-packet flow counters (NJ_SIG_FLOWCNT) */
 	uint32_t *evsigs, nevsigs; /* ES_EVENT signatures, by num */
 
@@ -377,6 +379,9 @@ void nj_alert_add(struct nj_detect_thread *t, uint32_t num, struct nj_flow *f,
 		  const struct nj_pkt *p, int dir, uint64_t tx_id, unsigned flags);
 /* Finalizes (sorts, thresholds, pass, writes) pending alerts of packet p (NULL: those without). */
 /* Renders the transaction's app-layer object (parser's alert_json) for the last queued alert. */
+/* nj_eve_flow_meta_fn of a detection thread (arg): "traffic" and "metadata" of a flow. */
+void nj_alert_flow_meta(void *arg, struct nj_json *j, const struct nj_flow *f,
+			const struct nj_pkt *p);
 void nj_alert_tx_meta(struct nj_detect_thread *t, const struct nj_app_parser *p,
 		      const struct nj_al_tx *tx, int dir);
 /* The XFF address of the transaction (parser's alert_xff) for the last queued alert. */

@@ -1482,7 +1482,7 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 
 /* ------------------------------------------------------------ flow end */
 
-void nj_detect_flow_end(struct nj_detect_thread *t, struct nj_flow *f)
+void nj_detect_flow_finish(struct nj_detect_thread *t, struct nj_flow *f)
 {
 	/* data still waiting for a packet of this flow: inspect it now */
 	for (unsigned i = 0; i < t->nchunk; i++) {
@@ -1495,5 +1495,10 @@ void nj_detect_flow_end(struct nj_detect_thread *t, struct nj_flow *f)
 	}
 	if (t->npend)
 		nj_alert_flush_all(t);
+}
+
+void nj_detect_flow_end(struct nj_detect_thread *t, struct nj_flow *f)
+{
+	nj_detect_flow_finish(t, f);
 	nj_eng_flow_free(t, f);
 }

@@ -178,6 +178,19 @@ static int kw_noalert(struct nj_detect_parse *ps, const struct nj_detect_keyword
 NJ_DETECT_KEYWORD(noalert, .name = "noalert", .flags = NJ_KWF_NOVALUE, .parse = kw_noalert,
 		  .doc = "match without an alert (for flowbits set rules)")
 
+/* alert (Suricata 8): a pass rule also writes an alert (its verdict stays pass). */
+static int kw_alert(struct nj_detect_parse *ps, const struct nj_detect_keyword *kw, char *v)
+{
+	(void)kw;
+	(void)v;
+	if (ps->s->flags & NJ_SIG_NOALERT)
+		return nj_detect_fail(ps, "noalert and alert cannot be used together");
+	ps->s->flags |= NJ_SIG_ALERT;
+	return 0;
+}
+NJ_DETECT_KEYWORD(alert, .name = "alert", .flags = NJ_KWF_NOVALUE, .parse = kw_alert,
+		  .doc = "a pass rule also alerts")
+
 /* Suricata's limit on tag keywords per rule is its per-flow limit; 8 is plenty. */
 #define TAG_MAX_PER_SIG 8
 

@@ -234,10 +234,8 @@ static int kw_flowcnt(struct nj_detect_parse *ps, const struct nj_detect_keyword
 		else if (n == 6 && strncmp(v, "either", 6) == 0)
 			c->what |= FC_TOSERVER | FC_TOCLIENT;
 		else
-			return nj_detect_fail(ps,
-					      "%s: expected toserver, toclient or either, then a "
-					      "value",
-					      kw->name);
+			return nj_detect_fail(
+				ps, "expected toserver, toclient or either, then a value");
 		v = comma + 1;
 		while (*v == ' ' || *v == '\t')
 			v++;

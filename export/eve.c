@@ -81,6 +81,8 @@ struct nj_eve_worker {
 	ZSTD_CCtx *cctx;
 	struct nj_geoip_cache *geo;    /* this handle's GeoIP cache, NULL: no enrichment */
 	const char *ovr_src, *ovr_dst; /* address text replacing the next header's (XFF) */
+	nj_eve_flow_meta_fn meta_fn;   /* flow variables (detection), NULL: none */
+	void *meta_arg;
 	uint64_t last_tick_ms;
 	uint64_t ts_sec;    /* second of ts_prefix, UINT64_MAX = none */
 	char ts_prefix[24]; /* "2017-04-07T22:24:37." */
@@ -493,6 +495,8 @@ struct nj_json *nj_eve_begin(struct nj_eve_worker *w, enum nj_eve_type t, uint64
 		}
 		if (w->geo)
 			nj_geoip_json(w->geo, j, tp.sa, tp.da, tp.alen);
+		if (w->meta_fn && f->detect_state)
+			w->meta_fn(w->meta_arg, j, f, p);
 	} else if (p && pkt_has_addrs(p)) {
 		tp.alen = nj_pkt_addr_len(p);
 		tp.sa = nj_pkt_src(p);
@@ -563,7 +567,17 @@ struct nj_json *nj_eve_begin_flow_seq(struct nj_eve_worker *w, enum nj_eve_type 
 		json_ether_flow(j, f, to_client, t == NJ_EVE_FLOW || t == NJ_EVE_NETFLOW);
 	if (w->geo)
 		nj_geoip_json(w->geo, j, tp.sa, tp.da, tp.alen);
+	if (w->meta_fn && f->detect_state)
+		w->meta_fn(w->meta_arg, j, f, NULL);
 	return j;
+}
+
+void nj_eve_set_flow_meta(struct nj_eve_worker *w, nj_eve_flow_meta_fn fn, void *arg)
+{
+	if (!w)
+		return;
+	w->meta_fn = fn;
+	w->meta_arg = arg;
 }
 
 /* ------------------------------------------------------------ frames */

@@ -146,6 +146,17 @@ void nj_eve_capture(struct nj_eve_worker *w, char *buf, uint32_t size, uint32_t 
 void nj_eve_write_raw(struct nj_eve_worker *w, enum nj_eve_type t, const struct nj_eve_piece *pc,
 		      unsigned n);
 
+/*
+ * The flow's variables in every event of the flow written through handle w, as
+ * Suricata's EveAddMetadata ("traffic" and "metadata": flowbits, flowints,
+ * flowvars, and the packet's pktvars): fn is called by nj_eve_begin* after the
+ * header for events with a flow whose detect_state is set, with the event's
+ * packet (NULL for flow records). Set once by detection for its own core's handle.
+ */
+typedef void (*nj_eve_flow_meta_fn)(void *arg, struct nj_json *j, const struct nj_flow *f,
+				    const struct nj_pkt *p);
+void nj_eve_set_flow_meta(struct nj_eve_worker *w, nj_eve_flow_meta_fn fn, void *arg);
+
 /* Time tick from the owning worker: flushes buffers older than flush_ms. */
 void nj_eve_worker_tick(struct nj_eve_worker *w, uint64_t wall_ms);
 /* Flush everything buffered now (end of input, shutdown). */
@@ -181,5 +192,10 @@ void nj_eve_log_decode_anomaly(struct nj_eve_worker *w, const struct nj_pkt *p,
 #define NJ_EVE_STATS_MAX 4096
 void nj_eve_log_stats(struct nj_eve_worker *w, uint64_t ts_us, uint64_t uptime_s,
 		      const char *const *names, const uint64_t *vals, unsigned n);
+/* The same where raw[i] (when raw and raw[i] are not NULL) is finished JSON written instead
+ * of vals[i] (Suricata's detect.engines array). */
+void nj_eve_log_stats_raw(struct nj_eve_worker *w, uint64_t ts_us, uint64_t uptime_s,
+			  const char *const *names, const uint64_t *vals, const char *const *raw,
+			  unsigned n);
 
 #endif

@@ -234,6 +234,13 @@ static unsigned split(const char *s, uint16_t *off, uint16_t *len)
 void nj_eve_log_stats(struct nj_eve_worker *w, uint64_t ts_us, uint64_t uptime_s,
 		      const char *const *names, const uint64_t *vals, unsigned n)
 {
+	nj_eve_log_stats_raw(w, ts_us, uptime_s, names, vals, NULL, n);
+}
+
+void nj_eve_log_stats_raw(struct nj_eve_worker *w, uint64_t ts_us, uint64_t uptime_s,
+			  const char *const *names, const uint64_t *vals, const char *const *raw,
+			  unsigned n)
+{
 	uint16_t idx[NJ_EVE_STATS_MAX];
 	/* currently open objects: the name and component of their path */
 	const char *open_name[STATS_MAX_DEPTH];
@@ -281,7 +288,10 @@ void nj_eve_log_stats(struct nj_eve_worker *w, uint64_t ts_us, uint64_t uptime_s
 		}
 		memcpy(key, s + off[k - 1], len[k - 1]);
 		key[len[k - 1]] = '\0';
-		nj_json_u64(j, key, vals[idx[i]]);
+		if (raw && raw[idx[i]])
+			nj_json_raw(j, key, raw[idx[i]], strlen(raw[idx[i]]));
+		else
+			nj_json_u64(j, key, vals[idx[i]]);
 	}
 	while (nopen--)
 		nj_json_close_obj(j);

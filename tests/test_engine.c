@@ -930,6 +930,88 @@ static void test_stream_size(void)
 	h_free(&h);
 }
 
+/* action-order, the alert keyword on a pass rule, the verdict object */
+static const char *verdict_of(const struct h *h, uint32_t sid)
+{
+	for (unsigned i = 0; i < h->na; i++) {
+		json_t *v = h->a[i].js ? json_object_get(h->a[i].js, "verdict") : NULL;
+
+		if (h->a[i].sid == sid)
+			return v ? json_string_value(json_object_get(v, "action")) : "";
+	}
+	return NULL;
+}
+
+static void test_action_order(void)
+{
+	static const char rules[] = "alert udp any any -> any any (content:\"x\"; sid:100;)\n"
+				    "pass udp any any -> any any (content:\"x\"; alert; sid:101;)\n"
+				    "reject udp any any -> any any (content:\"r\"; sid:102;)\n"
+				    "pass udp any any -> any any (content:\"q\"; sid:103;)\n"
+				    "alert udp any any -> any any (content:\"q\"; sid:104;)\n";
+	static const char verdict[] = "outputs:\n  - eve-log:\n      types:\n        - alert:\n"
+				      "            verdict: yes\n";
+	struct h h;
+	unsigned failed = 0;
+	struct nj_detect_rules *bad =
+		load_text("pass ip any any -> any any (noalert; alert; sid:1;)\n", &failed);
+
+	CHECK(failed == 1);
+	nj_detect_rules_free(bad);
+	/* default order: pass first; its alert keyword makes it alert, the rest is dropped */
+	yaml_cur = verdict;
+	if (h_open(&h, rules, NULL, 0, false) < 0) {
+		CHECK(0);
+		return;
+	}
+	h_pkt4(&h, 17, "10.6.0.1", 1000, "10.6.0.2", 2000, 0, 0, 0, "x", 1);
+	h_pkt4(&h, 17, "10.6.0.1", 1001, "10.6.0.2", 2000, 0, 0, 0, "r", 1);
+	h_pkt4(&h, 17, "10.6.0.1", 1002, "10.6.0.2", 2000, 0, 0, 0, "q", 1);
+	h_close(&h);
+	CHECK(count(&h, 100) == 0 && count(&h, 101) == 1);
+	CHECK(verdict_of(&h, 101) && strcmp(verdict_of(&h, 101), "pass") == 0);
+	CHECK(count(&h, 102) == 1 && verdict_of(&h, 102) &&
+	      strcmp(verdict_of(&h, 102), "alert") == 0);
+	CHECK(count(&h, 103) == 0 && count(&h, 104) == 0); /* a pass without alert is silent */
+	for (unsigned i = 0; i < h.na; i++) {
+		json_t *v = json_object_get(h.a[i].js, "verdict");
+
+		if (h.a[i].sid == 102)
+			CHECK(v &&
+			      strcmp(json_string_value(json_object_get(v, "reject-target")),
+				     "to_client") == 0 &&
+			      json_array_size(json_object_get(v, "reject")) == 1);
+	}
+	h_free(&h);
+
+	/* alerts first: both alert, and the packet's verdict is the pass */
+	yaml_cur = "action-order: [alert, pass, drop, reject]\n"
+		   "outputs:\n  - eve-log:\n      types:\n        - alert:\n"
+		   "            verdict: yes\n";
+	if (h_open(&h, rules, NULL, 0, false) < 0) {
+		CHECK(0);
+		return;
+	}
+	h_pkt4(&h, 17, "10.6.0.1", 1000, "10.6.0.2", 2000, 0, 0, 0, "x", 1);
+	h_pkt4(&h, 17, "10.6.0.1", 1002, "10.6.0.2", 2000, 0, 0, 0, "q", 1);
+	h_close(&h);
+	CHECK(count(&h, 100) == 1 && count(&h, 101) == 1);
+	CHECK(verdict_of(&h, 100) && strcmp(verdict_of(&h, 100), "pass") == 0);
+	CHECK(count(&h, 104) == 1 && verdict_of(&h, 104) &&
+	      strcmp(verdict_of(&h, 104), "pass") == 0);
+	h_free(&h);
+
+	/* an incomplete order is refused */
+	{
+		struct nj_detect_rules *r = load_text(rules, &failed);
+		struct nj_conf *c = conf_from("action-order: [alert, pass]\n", NULL, 0);
+
+		CHECK(c && r && nj_detect_engine_build(r, c) == NULL);
+		nj_conf_free(c);
+		nj_detect_rules_free(r);
+	}
+}
+
 /* ------------------------------------------------------------ thresholds */
 
 static void test_thresholds(void)
@@ -1495,6 +1577,7 @@ int main(void)
 	test_flowbits();
 	test_flow_counters();
 	test_stream_size();
+	test_action_order();
 	test_thresholds();
 	test_established_dsize();
 	test_threshold_file();

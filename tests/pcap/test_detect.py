@@ -258,8 +258,43 @@ def fast_log():
     c.check(sorted(alone) == sorted(lines), f"fast alone, append no: {len(alone)} lines")
 
 
+def flow_metadata():
+    """Flow variables in EVE (Suricata's EveAddMetadata): traffic/id and traffic/label
+    flowbits as "traffic", other flowbits and flowints under "metadata", in the alert and
+    in the flow event (written before the flow's detection state is released)."""
+    work = tempfile.mkdtemp(prefix="nj-meta-")
+    pcap = os.path.join(work, "default.pcap")
+    subprocess.run([nj.pcapgen(), "-o", pcap, "--scenario", "default"], check=True,
+                   stderr=subprocess.DEVNULL)
+    rules = os.path.join(work, "meta.rules")
+    with open(rules, "w") as f:
+        f.write('alert http any any -> any any (msg:"curl"; http.user_agent; content:"curl/"; '
+                'flowbits:set,traffic/id/curl; flowbits:set,traffic/label/tool; '
+                'flowbits:set,seen.curl; flowint:uas,+,1; sid:9200001;)\n'
+                'alert http any any -> any any (msg:"never"; http.user_agent; content:"curl/"; '
+                'flowbits:isset,nope; flowbits:set,nope2; sid:9200002;)\n')
+    outdir, _ = nj.run(pcap, ["-S", rules], outdir=os.path.join(work, "out"))
+    evs = nj.events(outdir)
+    al = [e for e in alerts(evs) if e["alert"]["signature_id"] == 9200001]
+    c.check(len(al) >= 1, f"metadata: the curl rule alerts ({len(al)})")
+    ids = {e["flow_id"] for e in al}
+    flows = [e for e in evs if e["event_type"] == "flow" and e["flow_id"] in ids]
+    c.check(len(flows) == len(ids), f"metadata: flow events of the alerting flows ({len(flows)})")
+    for e in al + flows:
+        what = f"{e['event_type']} {e['flow_id']}"
+        c.check(e.get("traffic") == {"id": ["curl"], "label": ["tool"]},
+                f"{what}: traffic {e.get('traffic')}")
+        md = e.get("metadata", {})
+        c.check(md.get("flowbits") == ["seen.curl"], f"{what}: metadata.flowbits {md}")
+        c.check(md.get("flowints", {}).get("uas", 0) >= 1, f"{what}: metadata.flowints {md}")
+    quiet = [e for e in evs if e["event_type"] == "flow" and e["flow_id"] not in ids]
+    c.check(all("metadata" not in e and "traffic" not in e for e in quiet),
+            "metadata: flows without variables have no metadata")
+
+
 example()
 corpus()
 tagging()
 fast_log()
+flow_metadata()
 c.done()
