@@ -68,7 +68,9 @@ struct nj_pkt {
 	uint8_t proto;	       /* IP protocol (6, 17, 1, 58, ...) */
 	uint8_t tcp_flags;
 	uint8_t ip_ttl;
-	uint8_t nevents; /* entries used in events[] */
+	uint8_t nevents;      /* entries used in events[] */
+	uint8_t tunnel_depth; /* IP tunnels (IP-in-IP, GRE) looked through to reach l3_off */
+	uint8_t flow_depth;   /* tunnel_depth if it takes part in the flow key, else 0 */
 
 	/* --- second cache line: less hot --- */
 	uint64_t seq;	   /* 1-based packet number in the capture (pcap_cnt) */
@@ -81,11 +83,9 @@ struct nj_pkt {
 	uint32_t tcp_seq, tcp_ack;
 	uint16_t tcp_win;
 	uint16_t ip_id;
-	uint16_t l3_len;      /* IP total length as claimed and validated */
-	uint16_t eth_off;     /* innermost Ethernet header if NJ_PKT_ETH (Suricata's ethh) */
-	uint32_t esp_spi;     /* ESP (proto 50) with NJ_PKT_HAS_L4: the SPI, host order */
-	uint8_t tunnel_depth; /* IP tunnels (IP-in-IP, GRE) looked through to reach l3_off */
-	uint8_t flow_depth;   /* tunnel_depth if it takes part in the flow key, else 0 */
+	uint16_t l3_len;  /* IP total length as claimed and validated */
+	uint16_t eth_off; /* innermost Ethernet header if NJ_PKT_ETH (Suricata's ethh) */
+	uint32_t esp_spi; /* ESP (proto 50) with NJ_PKT_HAS_L4: the SPI, host order */
 	/*
 	 * Set by the flow stage for TCP (NJ_PKT_TCP_SIZES): next_seq - isn of the client [0]
 	 * and the server [1] right after this packet, for stream_size (the flow stage handles
@@ -93,6 +93,8 @@ struct nj_pkt {
 	 */
 	uint32_t tcp_size[2];
 };
+
+_Static_assert(sizeof(struct nj_pkt) <= 128, "struct nj_pkt fits two cache lines");
 
 /* Addresses are read in place: 4 or 16 bytes at data + l3_off + offset. */
 static inline const uint8_t *nj_pkt_src(const struct nj_pkt *p)
