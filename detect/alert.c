@@ -404,8 +404,14 @@ static void json_traffic(struct nj_json *j, const struct nj_detect_engine *e,
 		nj_json_close_obj(j);
 }
 
-/* The flow's part of an alert: app_proto, direction and (option) the "flow" object. */
-static void json_flow_ctx(struct nj_json *j, const struct nj_flow *f, int dir, bool flow_obj)
+/*
+ * The flow's part of an alert: app_proto, direction and (option) the "flow"
+ * object, whose counters are those after packet p (as Suricata, which counts
+ * a packet just before inspecting it): the flow stage has already counted the
+ * whole burst, so the later packets of the flow in it are taken back out.
+ */
+static void json_flow_ctx(struct nj_json *j, const struct nj_flow *f, int dir, bool flow_obj,
+			  const struct nj_detect_thread *t, const struct nj_pkt *p)
 {
 	const char *ap = f->app_proto ? nj_app_proto_name(f->app_proto) : NULL;
 
@@ -416,11 +422,23 @@ static void json_flow_ctx(struct nj_json *j, const struct nj_flow *f, int dir, b
 		char ts[40];
 		bool ports = f->proto == 6 || f->proto == 17 || f->proto == 132;
 
+		uint64_t pk[2] = {f->pkts_ts, f->pkts_tc}, by[2] = {f->bytes_ts, f->bytes_tc};
+
+		if (t && p && t->burst && p >= t->burst && p < t->burst + t->nburst) {
+			for (const struct nj_pkt *q = p + 1; q < t->burst + t->nburst; q++) {
+				unsigned d = (q->flags & NJ_PKT_TOCLIENT) ? 1 : 0;
+
+				if (q->flow != f || pk[d] == 0)
+					continue;
+				pk[d]--;
+				by[d] -= q->len < by[d] ? q->len : by[d];
+			}
+		}
 		nj_json_open_obj(j, "flow");
-		nj_json_u64(j, "pkts_toserver", f->pkts_ts);
-		nj_json_u64(j, "pkts_toclient", f->pkts_tc);
-		nj_json_u64(j, "bytes_toserver", f->bytes_ts);
-		nj_json_u64(j, "bytes_toclient", f->bytes_tc);
+		nj_json_u64(j, "pkts_toserver", pk[0]);
+		nj_json_u64(j, "pkts_toclient", pk[1]);
+		nj_json_u64(j, "bytes_toserver", by[0]);
+		nj_json_u64(j, "bytes_toclient", by[1]);
 		nj_eve_format_ts(ts, f->start_us);
 		nj_json_str(j, "start", ts);
 		nj_json_ip(j, "src_ip", nj_flow_src(f), f->ipv6 ? 16 : 4);
@@ -501,7 +519,7 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a)
 	if (a->meta_key)
 		nj_json_raw(j, NULL, t->meta + a->meta_off, a->meta_len);
 	if (f)
-		json_flow_ctx(j, f, a->dir, ao->flow);
+		json_flow_ctx(j, f, a->dir, ao->flow, t, a->p);
 	if (f && f->detect_state && e->ntraffic)
 		json_traffic(j, e, f->detect_state);
 	if (ao->payload || ao->payload_printable || ao->payload_length) {
@@ -699,7 +717,7 @@ void nj_alert_write_ext(struct nj_eve_worker *eve, const struct nj_alert_ext *x,
 	if (x->pre_flow_fn)
 		x->pre_flow_fn(j, x->pre_flow_arg);
 	if (f)
-		json_flow_ctx(j, f, dir, x->flow);
+		json_flow_ctx(j, f, dir, x->flow, NULL, NULL);
 	if (x->post_flow_fn)
 		x->post_flow_fn(j, x->arg);
 	nj_eve_commit(eve);

@@ -298,6 +298,10 @@ struct nj_detect_thread {
 	struct eng_alert pend[PEND_MAX];
 	unsigned npend;
 	const struct nj_pkt *app_pkt; /* packet given to the app-layer (tx alerts) */
+	/* the burst being inspected: the flow counters already count all of it, an
+	 * alert's "flow" object leaves out the packets after the alert's */
+	const struct nj_pkt *burst;
+	uint16_t nburst;
 	/* app_proto of each packet's flow right after the app-layer saw it */
 	struct {
 		const struct nj_pkt *p;

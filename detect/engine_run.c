@@ -1164,6 +1164,8 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 	const struct nj_detect_engine *e = t->e;
 
 	t->st.pkts_inspected += n;
+	t->burst = pkts;
+	t->nburst = n;
 	if (!e || !e->nsigs) {
 		t->app_pkt = NULL;
 		t->nsnap = 0;
@@ -1194,6 +1196,8 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 	if (t->npend)
 		nj_alert_flush_all(t);
 	t->app_pkt = NULL;
+	t->burst = NULL;
+	t->nburst = 0;
 }
 
 void nj_detect_app_pkt(struct nj_detect_thread *t, const struct nj_pkt *p)
@@ -1404,7 +1408,8 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 			continue; /* its effect is done (txm), it never alerts */
 		if (both)
 			txd_add(t, f, tx->id, num);
-		matched(t, num, f, p, dir, tx->id, AF_TX);
+		matched(t, num, f, p, dir,
+			parser->alert_tx_id ? parser->alert_tx_id(tx, dir) : tx->id, AF_TX);
 		if (parser->alert_json)
 			nj_alert_tx_meta(t, parser, tx, dir);
 		if (flow_passed(f))
