@@ -1466,7 +1466,8 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 			continue; /* its effect is done (txm), it never alerts */
 		if (both)
 			txd_add(t, f, tx->id, num);
-		matched(t, num, f, p, dir, tx->id, AF_TX);
+		matched(t, num, f, p, dir,
+			parser->alert_tx_id ? parser->alert_tx_id(tx, dir) : tx->id, AF_TX);
 		if (es->fstore && t->files)
 			filestore(t, es->fstore, f, tx->id, dir);
 		if (parser->alert_json)

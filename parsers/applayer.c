@@ -172,14 +172,20 @@ void nj_al_worker_set_files(struct nj_al_worker *w, struct nj_files *files)
 	w->files = files;
 }
 
+#define AL_NO_TX UINT64_MAX
+
 static void log_anomaly(struct nj_al_worker *w, struct nj_flow *f, const struct nj_pkt *p,
-			uint64_t ts_us, const char *app, const char *name)
+			uint64_t ts_us, const char *app, const char *name, uint64_t tx_id)
 {
 	struct nj_json *j;
 
 	if (!w->cfg.log_anomaly || !nj_eve_wants(w->eve, NJ_EVE_ANOMALY))
 		return;
 	j = nj_eve_begin(w->eve, NJ_EVE_ANOMALY, ts_us, f, p);
+	if (p)
+		nj_json_str(j, "pkt_src", "wire/pcap");
+	if (tx_id != AL_NO_TX)
+		nj_json_u64(j, "tx_id", tx_id);
 	nj_json_open_obj(j, "anomaly");
 	if (app)
 		nj_json_str(j, "app_proto", app);
@@ -192,6 +198,11 @@ static void log_anomaly(struct nj_al_worker *w, struct nj_flow *f, const struct 
 
 void nj_al_event(struct nj_al_ctx *c, int dir, const char *name)
 {
+	nj_al_event_tx(c, dir, name, AL_NO_TX);
+}
+
+void nj_al_event_tx(struct nj_al_ctx *c, int dir, const char *name, uint64_t tx_id)
+{
 	if (c->test) {
 		struct nj_al_test *t = c->test;
 
@@ -203,7 +214,8 @@ void nj_al_event(struct nj_al_ctx *c, int dir, const char *name)
 		return;
 	}
 	c->w->st.events++;
-	log_anomaly(c->w, c->flow, c->pkt, c->ts_us, c->parser ? c->parser->name : NULL, name);
+	log_anomaly(c->w, c->flow, c->pkt, c->ts_us, c->parser ? c->parser->name : NULL, name,
+		    tx_id);
 }
 
 struct nj_json *nj_al_log_begin(struct nj_al_log *lg, const struct nj_al_tx *tx, int dir)
@@ -223,6 +235,8 @@ struct nj_json *nj_al_log_begin(struct nj_al_log *lg, const struct nj_al_tx *tx,
 		dir = 1 - dir; /* the flow is reversed once this packet is done */
 	j = nj_eve_begin_flow_seq(lg->eve, lg->parser->eve, lg->ts_us, lg->flow,
 				  dir == NJ_DIR_TOCLIENT, lg->seq);
+	if (lg->seq)
+		nj_json_str(j, "pkt_src", "wire/pcap"); /* Suricata 8: logged from a packet */
 	if (!lg->parser->log_no_tx_id)
 		nj_json_u64(j, "tx_id", tx->id);
 	return j;

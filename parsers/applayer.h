@@ -101,6 +101,8 @@ struct nj_al_ctx; /* per call: flow, time, the worker's sinks (opaque to parsers
 
 /* Reports an app-layer anomaly ("anomaly":{"type":"applayer","event":name,...}). */
 void nj_al_event(struct nj_al_ctx *c, int dir, const char *name);
+/* The same for an event of transaction tx_id (logged as the event's "tx_id"). */
+void nj_al_event_tx(struct nj_al_ctx *c, int dir, const char *name, uint64_t tx_id);
 /* The flow being parsed and the current packet time. */
 struct nj_flow *nj_al_flow(const struct nj_al_ctx *c);
 uint64_t nj_al_ts(const struct nj_al_ctx *c);
@@ -198,6 +200,11 @@ struct nj_app_parser {
 	 * direction may alert once per direction.
 	 */
 	bool detect_per_dir;
+	/*
+	 * Optional, with detect_per_dir: the "tx_id" an alert on direction dir
+	 * of tx is logged with (DNS: the message's number, Suricata's tx id).
+	 */
+	uint64_t (*alert_tx_id)(const struct nj_al_tx *tx, int dir);
 	/*
 	 * Optional: the file of transaction tx in direction dir, for filesize /
 	 * filemd5 (false: no file there).

@@ -500,26 +500,28 @@ static struct nj_dns_tx *find_request(struct dns_state *s, const struct nj_dns_i
 	return NULL;
 }
 
-static void msg_events(struct nj_al_ctx *c, int dir, const struct nj_dns_info *info, bool is_req)
+/* The message's events; tx_id: the message's number (Suricata's transaction id). */
+static void msg_events(struct nj_al_ctx *c, int dir, const struct nj_dns_info *info, bool is_req,
+		       uint64_t tx_id)
 {
 	uint16_t fl = info->hdr.flags;
 
 	if (info->invalid_additionals)
-		nj_al_event(c, dir, "invalid_additionals");
+		nj_al_event_tx(c, dir, "invalid_additionals", tx_id);
 	if (info->invalid_authorities)
-		nj_al_event(c, dir, "invalid_authorities");
+		nj_al_event_tx(c, dir, "invalid_authorities", tx_id);
 	if (!is_req && !(fl & 0x8000))
-		nj_al_event(c, dir, "not_response");
+		nj_al_event_tx(c, dir, "not_response", tx_id);
 	if (fl & 0x0040)
-		nj_al_event(c, dir, "z_flag_set");
+		nj_al_event_tx(c, dir, "z_flag_set", tx_id);
 	if (((fl >> 11) & 0xf) >= 7)
-		nj_al_event(c, dir, "invalid_opcode");
+		nj_al_event_tx(c, dir, "invalid_opcode", tx_id);
 	if (info->name_flags & NJ_DNS_NAME_TRUNCATED)
-		nj_al_event(c, dir, "name_too_long");
+		nj_al_event_tx(c, dir, "name_too_long", tx_id);
 	if (info->name_flags & NJ_DNS_NAME_INFINITE_LOOP)
-		nj_al_event(c, dir, "infinite_loop");
+		nj_al_event_tx(c, dir, "infinite_loop", tx_id);
 	if (info->name_flags & NJ_DNS_NAME_LABEL_LIMIT)
-		nj_al_event(c, dir, "too_many_labels");
+		nj_al_event_tx(c, dir, "too_many_labels", tx_id);
 }
 
 /*
@@ -558,7 +560,8 @@ static int handle_msg(struct dns_state *s, struct nj_al_ctx *c, int dir, const u
 		return -1;
 	}
 	s->seen = true;
-	msg_events(c, dir, &info, is_req);
+	/* the message's number: the tx_id its events and its dns event are logged with */
+	msg_events(c, dir, &info, is_req, s->seq);
 	if (is_req) {
 		make_room(s, c, dir);
 		tx = tx_new(data, len, &info, &qn, ts, s->seq++, dir, true);
@@ -741,6 +744,14 @@ static const struct nj_al_buffer dns_buffers[] = {
 	{NULL, 0, NULL},
 };
 
+/* An alert's tx_id: the number of the message inspected (the tx's own id without one). */
+static uint64_t dns_alert_tx_id(const struct nj_al_tx *tx, int dir)
+{
+	const struct nj_dns_msg *m = nj_dns_tx_msg(tx, dir);
+
+	return m ? m->seq : tx->id;
+}
+
 struct nj_app_parser nj_dns_parser = {
 	.name = "dns",
 	.ipproto_mask = NJ_AL_TCP | NJ_AL_UDP,
@@ -762,6 +773,7 @@ struct nj_app_parser nj_dns_parser = {
 	.multi_buffers = nj_dns_multi_buffers, /* dns_detect.c */
 	.alert_json = nj_dns_alert_json,
 	.detect_per_dir = true, /* Suricata 8: every message is a transaction */
+	.alert_tx_id = dns_alert_tx_id,
 	.configure = dns_configure,
 };
 
