@@ -226,6 +226,7 @@ struct nj_detect_engine {
 #define RP_GAPS 4
 struct raw_pend {
 	uint8_t *buf;
+	uint32_t head;	   /* first data byte held: buf + head */
 	uint32_t len, cap; /* data bytes held */
 	uint32_t span;	   /* data and gap bytes held */
 	uint32_t end_seq;  /* sequence number just past the last byte held */

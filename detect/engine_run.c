@@ -1037,9 +1037,11 @@ static void rp_consume(struct raw_pend *rp, uint32_t n)
 		k++;
 	}
 	rp->ngap = (uint8_t)k;
-	if (dn < rp->len)
-		memmove(rp->buf, rp->buf + dn, rp->len - dn);
+	/* no move: the space before head is reclaimed when the buffer is full */
+	rp->head += dn;
 	rp->len -= dn;
+	if (!rp->len)
+		rp->head = 0;
 	rp->span -= n - left;
 }
 
@@ -1076,7 +1078,7 @@ static void rp_inspect(struct nj_detect_thread *t, struct nj_flow *f, struct eng
 			if (!d)
 				break;
 			if (!flow_passed(f))
-				stream_now(t, f, dir, rp->buf + dn, d, p);
+				stream_now(t, f, dir, rp->buf + rp->head + dn, d, p);
 			dn += d;
 			left -= d;
 		}
@@ -1090,8 +1092,14 @@ static bool rp_room(struct nj_detect_thread *t, struct raw_pend *rp, uint32_t le
 	uint32_t cap;
 	uint8_t *nb;
 
-	if (rp->len + len <= rp->cap)
+	if (rp->head + rp->len + len <= rp->cap)
 		return true;
+	if (rp->head) {
+		memmove(rp->buf, rp->buf + rp->head, rp->len);
+		rp->head = 0;
+		if (rp->len + len <= rp->cap)
+			return true;
+	}
 	if (rp->len + len > RP_MAX)
 		return false;
 	cap = rp->cap ? rp->cap : 4096;
@@ -1172,7 +1180,7 @@ void nj_detect_stream_data(struct nj_detect_thread *t, struct nj_flow *f, int di
 		rp->end_seq = end_seq;
 		return;
 	}
-	memcpy(rp->buf + rp->len, data, len);
+	memcpy(rp->buf + rp->head + rp->len, data, len);
 	rp->len += len;
 	rp->span += len;
 	rp->end_seq = end_seq;
