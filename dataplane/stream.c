@@ -120,6 +120,7 @@ struct nj_stream_table {
 	uint32_t nssn, sbump, sfree;
 	uint8_t *scratch;   /* MAX_SEG bytes: overlap resolution of an in-order segment */
 	uint16_t csum_mask; /* packet flags that make a segment ignored */
+	unsigned xflags;    /* added to the data callback's flags (NJ_STREAM_RAW_ONLY) */
 };
 
 /* ------------------------------------------------------------------ policy */
@@ -639,14 +640,15 @@ static void deliver(struct nj_stream_table *t, struct nj_flow *f, int dir, struc
 			hist_note(d, data, len);
 		d->next += len;
 		t->st.bytes_delivered += len;
-		t->data(t->arg, f, dir, data, len, 0, p);
+		t->data(t->arg, f, dir, data, len, t->xflags, p);
 	}
 	if (unlikely(hit))
 		depth_reached(t, f, d, p);
 }
 
-static void deliver_gap(struct nj_stream_table *t, struct nj_flow *f, int dir, struct sdir *d,
-			uint64_t len, const struct nj_pkt *p)
+/* quiet: a hole the flow's end gives up on (after a RST), neither counted nor an event */
+static void deliver_gap_q(struct nj_stream_table *t, struct nj_flow *f, int dir, struct sdir *d,
+			  uint64_t len, const struct nj_pkt *p, bool quiet)
 {
 	bool hit = false;
 
@@ -657,15 +659,23 @@ static void deliver_gap(struct nj_stream_table *t, struct nj_flow *f, int dir, s
 		hit = true;
 	}
 	if (len) {
-		t->st.gaps++;
-		t->st.gap_bytes += len;
-		event(t, f, p, "stream.reassembly_seq_gap");
+		if (!quiet) {
+			t->st.gaps++;
+			t->st.gap_bytes += len;
+			event(t, f, p, "stream.reassembly_seq_gap");
+		}
 		d->next += len;
 		d->hn = 0; /* the history is of contiguous bytes */
-		t->data(t->arg, f, dir, NULL, (uint32_t)len, NJ_STREAM_GAP, p);
+		t->data(t->arg, f, dir, NULL, (uint32_t)len, NJ_STREAM_GAP | t->xflags, p);
 	}
 	if (hit)
 		depth_reached(t, f, d, p);
+}
+
+static void deliver_gap(struct nj_stream_table *t, struct nj_flow *f, int dir, struct sdir *d,
+			uint64_t len, const struct nj_pkt *p)
+{
+	deliver_gap_q(t, f, dir, d, len, p, false);
 }
 
 static void maybe_eof(struct nj_stream_table *t, struct nj_flow *f, int dir, struct sdir *d,
@@ -1131,6 +1141,16 @@ static void seg_rst(struct nj_stream_table *t, struct nj_flow *f, struct sflow *
 		struct sdir *x = &sf->d[k];
 
 		if (!x->eof) {
+			/* segments held past a hole were sent before the RST: they are
+			 * delivered for raw inspection only (the hole given up without a
+			 * gap event), as Suricata inspects a reset stream's data */
+			t->xflags = NJ_STREAM_RAW_ONLY;
+			while (x->q != NIL && !x->depth_hit &&
+			       (!x->fin || t->desc[x->q].start < x->fin_off)) {
+				deliver_gap_q(t, f, k, x, t->desc[x->q].start - x->next, p, true);
+				flush(t, f, k, x, p);
+			}
+			t->xflags = 0;
 			x->eof = 1;
 			dir_clear(t, x);
 			t->data(t->arg, f, k, NULL, 0, NJ_STREAM_EOF, p);
@@ -1278,6 +1298,15 @@ void nj_stream_flow_end(struct nj_stream_table *t, struct nj_flow *f)
 		}
 	}
 	sflow_put(t, f);
+}
+
+uint32_t nj_stream_next_seq(const struct nj_flow *f, int dir)
+{
+	const struct sflow *sf = f->stream_state;
+
+	if (!sf || dir < 0 || dir > 1)
+		return 0;
+	return sf->d[dir].base_seq + (uint32_t)sf->d[dir].next;
 }
 
 void nj_stream_swap(struct nj_flow *f)

@@ -20,7 +20,10 @@
  * checksum_validation, a packet whose IP or TCP checksum decode found wrong
  * (NJ_PKT_*_CSUM_BAD) is ignored; data on a segment without the ACK
  * flag (other than a SYN) is ignored, as every stack drops it; keep-alives (one byte below the next sequence number) are
- * not data; data after the FIN, or after a RST, is not delivered. Bytes
+ * not data; data after the FIN, or after a RST, is not delivered (segments
+ * held past a hole when the RST comes are, flagged NJ_STREAM_RAW_ONLY: the
+ * hole is given up quietly, no gap counted, as Suricata inspects a reset
+ * stream's unacknowledged data). Bytes
  * already delivered are final: a retransmission that carries different bytes
  * raises "stream.reassembly_overlap_different_data" but does not change what
  * was delivered (the check compares a hash of the bytes of the last few
@@ -94,6 +97,8 @@ void nj_stream_config_defaults(struct nj_stream_config *cfg);
 /* flags of the data callback */
 #define NJ_STREAM_GAP 0x1u /* data is NULL, len bytes are missing */
 #define NJ_STREAM_EOF 0x2u /* no more data in this direction (len 0) */
+/* with data or GAP: held past a hole when a RST came; for raw inspection, not the app-layer */
+#define NJ_STREAM_RAW_ONLY 0x4u
 
 /*
  * In-order data for direction dir (NJ_DIR_TOSERVER 0 / NJ_DIR_TOCLIENT 1 of
@@ -158,6 +163,13 @@ void nj_stream_pkt(struct nj_stream_table *t, struct nj_flow *f, const struct nj
  * flow's stream state (f->stream_state).
  */
 void nj_stream_flow_end(struct nj_stream_table *t, struct nj_flow *f);
+
+/*
+ * The sequence number of the next byte of direction dir to deliver (during
+ * the data callback: the one just past the data or gap handed over); 0
+ * without stream state.
+ */
+uint32_t nj_stream_next_seq(const struct nj_flow *f, int dir);
 
 /*
  * The flow's orientation was reversed (nj_flow_swap): swap the per-direction

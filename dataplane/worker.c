@@ -65,9 +65,11 @@ static void on_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t 
 {
 	struct nj_worker *w = arg;
 
-	nj_al_stream_data(w->al, f, dir, data, len, flags, p);
-	if (data && len)
-		nj_detect_stream(w->det, f, dir, data, len, p);
+	if (!(flags & NJ_STREAM_RAW_ONLY))
+		nj_al_stream_data(w->al, f, dir, data, len, flags, p);
+	if (len && (data || (flags & NJ_STREAM_GAP)))
+		nj_detect_stream_data(w->det, f, dir, data, len, (flags & NJ_STREAM_GAP) != 0,
+				      nj_stream_next_seq(f, dir), p);
 }
 
 /* Stream anomalies: {"anomaly":{"type":"stream","event":"stream.NAME"}} when asked for. */
@@ -363,6 +365,7 @@ static inline void app_layer_burst(struct nj_worker *w, uint16_t n)
 				f->swap_pending = 0;
 				nj_flow_swap(f);
 				nj_stream_swap(f);
+				nj_detect_flow_swap(f);
 				nj_flow_pkt_swap(p);
 				for (uint16_t k = i + 1; k < n; k++)
 					if (w->pkts[k].flow == f)

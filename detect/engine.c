@@ -49,6 +49,10 @@ NJ_CONF_KEY(det_tail, "nightjar.detect.stream-tail", NJ_CT_SIZE, "2kb",
 	    "Stream bytes kept per flow direction so patterns spanning segments match.")
 NJ_CONF_KEY(det_tailcap, "nightjar.detect.stream-tail-memcap", NJ_CT_SIZE, "64mb",
 	    "Memory for stream tails per worker; past it tails are not kept (counted).")
+NJ_CONF_KEY(det_inline, "stream.inline", NJ_CT_STR, "auto",
+	    "yes: stream data is inspected as it is reassembled (Suricata's inline mode); no / "
+	    "auto (IDS): a direction's stream is inspected by its packets once the peer "
+	    "acknowledged it, the rest at flow end.")
 
 static uint64_t now_ns(void)
 {
@@ -995,6 +999,14 @@ static int settings(struct nj_detect_engine *e, const struct nj_conf *conf, uint
 	    nj_conf_size(conf, NULL, "nightjar.detect.stream-tail", &tail) < 0 ||
 	    nj_conf_size(conf, NULL, "nightjar.detect.stream-tail-memcap", &cap) < 0)
 		return -1;
+	{
+		const char *il = NULL;
+
+		if (nj_conf_str(conf, NULL, "stream.inline", &il) < 0)
+			return -1;
+		e->stream_inline = il && (!strcmp(il, "yes") || !strcmp(il, "true") ||
+					  !strcmp(il, "on") || !strcmp(il, "1"));
+	}
 	/* Suricata's track-only (the default): raw content is not inspected once TLS is
 	 * encrypted; full: it is */
 	{

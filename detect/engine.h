@@ -105,6 +105,20 @@ void nj_detect_stream(struct nj_detect_thread *t, struct nj_flow *f, int dir, co
 		      uint32_t len, const struct nj_pkt *p);
 
 /*
+ * In-order reassembled data (or, with gap, a hole of len bytes) of direction
+ * dir, as the worker gets it from reassembly; end_seq is the sequence number
+ * just past it. Inspected as Suricata does in IDS mode: by the packets of
+ * that direction, up to what the peer has acknowledged, and what was never
+ * acknowledged at flow end (nj_detect_flow_end). Held bytes are copied (up
+ * to 256 KiB per direction, within nightjar.detect.stream-tail-memcap;
+ * beyond, inspected at once). Matches do not span a hole; the alert payload
+ * shows it as "[N bytes missing]".
+ */
+void nj_detect_stream_data(struct nj_detect_thread *t, struct nj_flow *f, int dir,
+			   const uint8_t *data, uint32_t len, bool gap, uint32_t end_seq,
+			   const struct nj_pkt *p);
+
+/*
  * A TCP stream event (Suricata's name, "stream.reassembly_depth_reached") on
  * packet p of flow f: the stream-event signatures naming it are evaluated on p.
  */
@@ -114,6 +128,9 @@ void nj_detect_stream_event(struct nj_detect_thread *t, struct nj_flow *f, const
 /* A direction of an app-layer transaction is complete (nj_al_tx_hook signature). */
 void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *parser,
 		  struct nj_al_tx *tx, int dir);
+
+/* The flow's orientation was reversed (nj_flow_swap): swap the per-direction stream state. */
+void nj_detect_flow_swap(struct nj_flow *f);
 
 /* The flow ends: release its detection state. */
 void nj_detect_flow_end(struct nj_detect_thread *t, struct nj_flow *f);

@@ -217,6 +217,7 @@ struct nj_detect_engine {
 	bool pf_offsets;	     /* packet prefilter honours offset/depth */
 	bool prefilter;		     /* false: every signature is always evaluated */
 	bool tls_raw;		     /* encryption-handling: full (inspect encrypted data) */
+	bool stream_inline;	     /* stream.inline: inspect stream data as reassembled */
 	uint16_t tls_id;	     /* parser id of "tls", 0 none */
 
 	uint32_t tag_sessions, tag_hosts; /* tag entries per thread (tag.h) */
@@ -231,12 +232,37 @@ struct nj_detect_engine {
 #define EF_NO_RAW 0x2u /* TLS handshake done: the encrypted stream is not inspected */
 
 #define EF_TXD 8
+
+/*
+ * Raw stream data of a direction delivered but not yet inspected: in IDS
+ * mode, as Suricata, a direction's stream is inspected by the packets of that
+ * direction up to what the peer acknowledged, and the rest at flow end. The
+ * held bytes are copied (the packet is gone by then); holes are kept as gap
+ * records, so that inspection restarts after them and the logged payload
+ * shows "[N bytes missing]".
+ */
+#define RP_GAPS 4
+struct raw_pend {
+	uint8_t *buf;
+	uint32_t head;	   /* first data byte held: buf + head */
+	uint32_t len, cap; /* data bytes held */
+	uint32_t span;	   /* data and gap bytes held */
+	uint32_t end_seq;  /* sequence number just past the last byte held */
+	uint32_t ack;	   /* the peer's last acknowledgement (with ack_set) */
+	uint8_t ack_set, ngap;
+	struct {
+		uint32_t at, len; /* len missing bytes before buf[at] */
+	} gap[RP_GAPS];
+};
+
 struct eng_flow {
 	uint32_t flags;
 	uint8_t ntxd, txd_next;
 	uint32_t tag_head; /* session tags (tag.c pool index + 1), 0 none */
 	uint32_t tail_len[2], tail_cap[2];
+	uint32_t tail_skip[2]; /* leading tail bytes not to match on (before a gap) */
 	uint8_t *tail[2];
+	struct raw_pend rp[2];
 	struct {
 		uint64_t tx;
 		uint32_t num;
@@ -312,6 +338,7 @@ struct nj_detect_thread {
 	uint32_t scap;
 	uint64_t tail_mem;
 	/* stream data waiting for its packet's detection pass */
+	bool defer_null; /* flow end: alerts without a packet wait for nj_detect_flow_end */
 	struct pchunk chunk[64];
 	unsigned nchunk;
 	uint8_t *carena;

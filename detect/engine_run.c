@@ -11,6 +11,7 @@
  * runs the signature's flowbits/flowint actions and queues an alert for the
  * packet; alert.c sorts, thresholds and writes them.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,8 +52,9 @@ void nj_eng_flow_free(struct nj_detect_thread *t, struct nj_flow *f)
 	if (ef->tag_head)
 		nj_tag_flow_free(t, ef);
 	for (int d = 0; d < 2; d++) {
-		t->tail_mem -= ef->tail_cap[d];
+		t->tail_mem -= ef->tail_cap[d] + ef->rp[d].cap;
 		free(ef->tail[d]);
+		free(ef->rp[d].buf);
 	}
 	free(ef);
 	t->flow_states--;
@@ -827,8 +829,8 @@ static bool stream_begin(struct nj_detect_thread *t, struct sunit *u, struct nj_
 	u->dir = dir;
 	u->p = p;
 	u->ef = nj_eng_flow_get(t, f);
-	u->tl = u->ef ? u->ef->tail_len[dir] : 0;
-	u->tail = u->tl ? u->ef->tail[dir] : NULL;
+	u->tl = u->ef ? u->ef->tail_len[dir] - u->ef->tail_skip[dir] : 0;
+	u->tail = u->tl ? u->ef->tail[dir] + u->ef->tail_skip[dir] : NULL;
 	u->data = data;
 	u->len = len;
 	u->total = u->tl + len;
@@ -930,12 +932,12 @@ static void tail_update(struct nj_detect_thread *t, struct eng_flow *ef, int dir
 			cap = e->stream_tail;
 		if (t->tail_mem + cap - ef->tail_cap[dir] > e->stream_tail_memcap) {
 			t->st.stream_tail_memcap++;
-			ef->tail_len[dir] = 0;
+			ef->tail_len[dir] = ef->tail_skip[dir] = 0;
 			return;
 		}
 		nb = realloc(ef->tail[dir], cap);
 		if (!nb) {
-			ef->tail_len[dir] = 0;
+			ef->tail_len[dir] = ef->tail_skip[dir] = 0;
 			return;
 		}
 		t->tail_mem += cap - ef->tail_cap[dir];
@@ -944,12 +946,29 @@ static void tail_update(struct nj_detect_thread *t, struct eng_flow *ef, int dir
 	}
 	if (len >= keep) {
 		memcpy(ef->tail[dir], data + len - keep, keep);
+		ef->tail_skip[dir] = 0;
 	} else {
 		drop = tl + len - keep;
 		memmove(ef->tail[dir], ef->tail[dir] + drop, tl - drop);
 		memcpy(ef->tail[dir] + tl - drop, data, len);
+		ef->tail_skip[dir] = ef->tail_skip[dir] > drop ? ef->tail_skip[dir] - drop : 0;
 	}
 	ef->tail_len[dir] = keep;
+}
+
+/*
+ * A hole of len bytes in the stream: the tail shows it as Suricata's payload
+ * does ("[N bytes missing]") and no match may span it.
+ */
+static void tail_gap(struct nj_detect_thread *t, struct eng_flow *ef, int dir, uint32_t len)
+{
+	char m[40];
+	int n = snprintf(m, sizeof(m), "[%u bytes missing]", len);
+
+	if (!ef || n <= 0)
+		return;
+	tail_update(t, ef, dir, (const uint8_t *)m, (uint32_t)n);
+	ef->tail_skip[dir] = ef->tail_len[dir];
 }
 
 /* A stream unit on its own (no packet to merge with). */
@@ -978,18 +997,239 @@ static void stream_now(struct nj_detect_thread *t, struct nj_flow *f, int dir, c
 			break;
 	}
 	tail_update(t, u.ef, dir, data, len);
-	if (!u.p)
+	if (!u.p && !t->defer_null)
 		nj_alert_flush_null(t, f);
+}
+
+static void stream_now_or_chunk(struct nj_detect_thread *t, struct nj_flow *f, int dir,
+				const uint8_t *data, uint32_t len, const struct nj_pkt *p);
+
+/* ------------------------------------------------------------ unacknowledged stream data */
+
+#define RP_MAX (256u << 10) /* held bytes per direction; past it they are inspected at once */
+
+/* Drops the first n bytes (data and gaps) of the held span. */
+static void rp_consume(struct raw_pend *rp, uint32_t n)
+{
+	uint32_t dn = 0, k = 0, left = n;
+	unsigned j = 0;
+
+	/* walk pieces: gap records before buf[at], data between them */
+	while (left) {
+		if (j < rp->ngap && rp->gap[j].at == dn) {
+			uint32_t g = rp->gap[j].len < left ? rp->gap[j].len : left;
+
+			rp->gap[j].len -= g;
+			left -= g;
+			if (!rp->gap[j].len)
+				j++;
+			continue;
+		}
+		{
+			uint32_t lim = j < rp->ngap ? rp->gap[j].at : rp->len;
+			uint32_t d = lim - dn < left ? lim - dn : left;
+
+			if (!d)
+				break; /* cannot happen: the span covers data and gaps */
+			dn += d;
+			left -= d;
+		}
+	}
+	for (unsigned i = j; i < rp->ngap; i++) {
+		rp->gap[k] = rp->gap[i];
+		rp->gap[k].at -= dn;
+		k++;
+	}
+	rp->ngap = (uint8_t)k;
+	/* no move: the space before head is reclaimed when the buffer is full */
+	rp->head += dn;
+	rp->len -= dn;
+	if (!rp->len)
+		rp->head = 0;
+	rp->span -= n - left;
+}
+
+/*
+ * Inspects the first n bytes of what direction dir holds, piece by piece
+ * (a gap restarts matching), on packet p (NULL: a pseudo packet).
+ */
+static void rp_inspect(struct nj_detect_thread *t, struct nj_flow *f, struct eng_flow *ef, int dir,
+		       uint32_t n, const struct nj_pkt *p)
+{
+	struct raw_pend *rp = &ef->rp[dir];
+	uint32_t dn = 0, left = n;
+	unsigned j = 0;
+
+	if (n > rp->span)
+		n = left = rp->span;
+	while (left) {
+		if (j < rp->ngap && rp->gap[j].at == dn) {
+			uint32_t g = rp->gap[j].len < left ? rp->gap[j].len : left;
+
+			if (g)
+				tail_gap(t, ef, dir, g);
+			left -= g;
+			if (g == rp->gap[j].len)
+				j++;
+			else
+				break;
+			continue;
+		}
+		{
+			uint32_t lim = j < rp->ngap ? rp->gap[j].at : rp->len;
+			uint32_t d = lim - dn < left ? lim - dn : left;
+
+			if (!d)
+				break;
+			if (!flow_passed(f))
+				stream_now(t, f, dir, rp->buf + rp->head + dn, d, p);
+			dn += d;
+			left -= d;
+		}
+	}
+	rp_consume(rp, n);
+}
+
+/* Room for len more data bytes in rp (false: none, the caller inspects at once). */
+static bool rp_room(struct nj_detect_thread *t, struct raw_pend *rp, uint32_t len)
+{
+	uint32_t cap;
+	uint8_t *nb;
+
+	if (rp->head + rp->len + len <= rp->cap)
+		return true;
+	if (rp->head) {
+		memmove(rp->buf, rp->buf + rp->head, rp->len);
+		rp->head = 0;
+		if (rp->len + len <= rp->cap)
+			return true;
+	}
+	if (rp->len + len > RP_MAX)
+		return false;
+	cap = rp->cap ? rp->cap : 4096;
+	while (cap < rp->len + len)
+		cap *= 2;
+	if (cap > RP_MAX)
+		cap = RP_MAX;
+	if (t->tail_mem + cap - rp->cap > t->e->stream_tail_memcap) {
+		t->st.stream_tail_memcap++;
+		return false;
+	}
+	nb = realloc(rp->buf, cap);
+	if (!nb)
+		return false;
+	t->tail_mem += cap - rp->cap;
+	rp->buf = nb;
+	rp->cap = cap;
+	return true;
+}
+
+void nj_detect_stream_data(struct nj_detect_thread *t, struct nj_flow *f, int dir,
+			   const uint8_t *data, uint32_t len, bool gap, uint32_t end_seq,
+			   const struct nj_pkt *p)
+{
+	const struct nj_detect_engine *e = t->e;
+	const struct pkt_group *g;
+	struct eng_flow *ef;
+	struct raw_pend *rp;
+
+	if (!gap)
+		t->st.stream_bytes += len;
+	if (!e || !e->nsigs || !len || (!gap && !data) || dir < 0 || dir > 1 || flow_passed(f))
+		return;
+	if (f->detect_state && (((const struct eng_flow *)f->detect_state)->flags & EF_NO_RAW))
+		return;
+	if (!stream_set(e, f, dir, &g))
+		return;
+	if (f->tcp_state < NJ_TCP_ESTABLISHED || e->stream_inline ||
+	    (p && p->flow == f && (p->tcp_flags & 0x02))) {
+		/* no TCP session (no handshake, no mid-stream pick-up), inline mode,
+		 * or data on a SYN (TCP Fast Open): Suricata inspects it as it comes */
+		if (gap)
+			tail_gap(t, nj_eng_flow_get(t, f), dir, len);
+		else
+			stream_now_or_chunk(t, f, dir, data, len, p);
+		return;
+	}
+	ef = nj_eng_flow_get(t, f);
+	if (!ef) {
+		if (!gap)
+			stream_now(t, f, dir, data, len, p);
+		return;
+	}
+	rp = &ef->rp[dir];
+	if (gap) {
+		if (rp->ngap == RP_GAPS)
+			rp_inspect(t, f, ef, dir, rp->span, p);
+		if (!rp->span) {
+			/* nothing held: the hole is marked at once */
+			tail_gap(t, ef, dir, len);
+		} else if (rp->ngap && rp->gap[rp->ngap - 1].at == rp->len) {
+			rp->gap[rp->ngap - 1].len += len;
+			rp->span += len;
+		} else {
+			rp->gap[rp->ngap].at = rp->len;
+			rp->gap[rp->ngap].len = len;
+			rp->ngap++;
+			rp->span += len;
+		}
+		rp->end_seq = end_seq;
+		return;
+	}
+	if (!rp_room(t, rp, len)) {
+		/* past the limit: what is held, then this, inspected now */
+		if (rp->span)
+			rp_inspect(t, f, ef, dir, rp->span, p);
+		stream_now(t, f, dir, data, len, p);
+		rp->end_seq = end_seq;
+		return;
+	}
+	memcpy(rp->buf + rp->head + rp->len, data, len);
+	rp->len += len;
+	rp->span += len;
+	rp->end_seq = end_seq;
+}
+
+/*
+ * Packet p of a TCP flow: its acknowledgement is noted for the other
+ * direction, and what it acknowledged of its own direction is inspected.
+ */
+static void rp_pkt(struct nj_detect_thread *t, const struct nj_pkt *p, struct nj_flow *f, int dir)
+{
+	struct eng_flow *ef = f->detect_state;
+	struct raw_pend *rp;
+
+	if (p->tcp_flags & 0x10) {
+		struct raw_pend *o = &ef->rp[!dir];
+
+		if (!o->ack_set || (int32_t)(p->tcp_ack - o->ack) > 0) {
+			o->ack = p->tcp_ack;
+			o->ack_set = 1;
+		}
+	}
+	rp = &ef->rp[dir];
+	if (rp->span && rp->ack_set) {
+		int32_t acked = (int32_t)(rp->ack - (rp->end_seq - rp->span));
+
+		if (acked > 0)
+			rp_inspect(t, f, ef, dir, (uint32_t)acked, p);
+	}
 }
 
 void nj_detect_stream(struct nj_detect_thread *t, struct nj_flow *f, int dir, const uint8_t *data,
 		      uint32_t len, const struct nj_pkt *p)
 {
+	t->st.stream_bytes += len;
+	stream_now_or_chunk(t, f, dir, data, len, p);
+}
+
+static void stream_now_or_chunk(struct nj_detect_thread *t, struct nj_flow *f, int dir,
+				const uint8_t *data, uint32_t len, const struct nj_pkt *p)
+{
 	const struct nj_detect_engine *e = t->e;
 	const struct pkt_group *g;
 	struct pchunk *c;
 
-	t->st.stream_bytes += len;
 	if (!e || !e->nsigs || !len || !data || dir < 0 || dir > 1 || flow_passed(f))
 		return;
 	if (f->detect_state && (((const struct eng_flow *)f->detect_state)->flags & EF_NO_RAW))
@@ -1152,6 +1392,8 @@ static void pkt_detect(struct nj_detect_thread *t, const struct nj_pkt *pkts, ui
 	if (have_u)
 		tail_update(t, u.ef, dir, u.data, u.len);
 chunks:
+	if (f && f->proto == 6 && f->detect_state && (p->flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6)))
+		rp_pkt(t, p, f, dir);
 	/* stream data of p in the other direction, or beyond the first chunk */
 	for (unsigned k = 0; k < t->nchunk; k++) {
 		struct pchunk *c = &t->chunk[k];
@@ -1324,9 +1566,9 @@ static bool lists_tx(struct nj_detect_thread *t, const struct nj_detect_sig *s,
 			/* payload content in an app-layer rule: the packet, else the stream tail */
 			if (p && p->payload_len) {
 				payload_of(p, &b, &len);
-			} else if (ef && ef->tail_len[v->dir]) {
-				b = ef->tail[v->dir];
-				len = ef->tail_len[v->dir];
+			} else if (ef && ef->tail_len[v->dir] > ef->tail_skip[v->dir]) {
+				b = ef->tail[v->dir] + ef->tail_skip[v->dir];
+				len = ef->tail_len[v->dir] - ef->tail_skip[v->dir];
 			} else {
 				return false;
 			}
@@ -1481,10 +1723,47 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 		nj_alert_flush_null(t, f);
 }
 
+void nj_detect_flow_swap(struct nj_flow *f)
+{
+	struct eng_flow *ef = f->detect_state;
+	struct raw_pend rp;
+	uint32_t x;
+	uint8_t *b;
+
+	if (!ef)
+		return;
+	rp = ef->rp[0];
+	ef->rp[0] = ef->rp[1];
+	ef->rp[1] = rp;
+	b = ef->tail[0];
+	ef->tail[0] = ef->tail[1];
+	ef->tail[1] = b;
+	x = ef->tail_len[0];
+	ef->tail_len[0] = ef->tail_len[1];
+	ef->tail_len[1] = x;
+	x = ef->tail_cap[0];
+	ef->tail_cap[0] = ef->tail_cap[1];
+	ef->tail_cap[1] = x;
+	x = ef->tail_skip[0];
+	ef->tail_skip[0] = ef->tail_skip[1];
+	ef->tail_skip[1] = x;
+}
+
 /* ------------------------------------------------------------ flow end */
 
 void nj_detect_flow_finish(struct nj_detect_thread *t, struct nj_flow *f)
 {
+	struct eng_flow *ef = f->detect_state;
+
+	/* stream data never acknowledged: inspected now, its alerts logged together
+	 * (their payload is what was inspected, gaps marked) */
+	if (ef && t->e && (ef->rp[0].span || ef->rp[1].span)) {
+		t->defer_null = true;
+		for (int d = 0; d < 2; d++)
+			if (ef->rp[d].span)
+				rp_inspect(t, f, ef, d, ef->rp[d].span, NULL);
+		t->defer_null = false;
+	}
 	/* data still waiting for a packet of this flow: inspect it now */
 	for (unsigned i = 0; i < t->nchunk; i++) {
 		struct pchunk *c = &t->chunk[i];

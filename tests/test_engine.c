@@ -204,7 +204,8 @@ struct h {
 	uint64_t seq, ts;
 	struct alert *a;
 	unsigned na;
-	bool no_json; /* keep only (pcap_cnt, sid) */
+	bool no_json;  /* keep only (pcap_cnt, sid) */
+	bool ack_mode; /* stream data as the worker gives it (nj_detect_stream_data) */
 	struct nj_detect_stats stats;
 };
 
@@ -213,9 +214,15 @@ static void on_data(void *arg, struct nj_flow *f, int dir, const uint8_t *data, 
 {
 	struct h *h = arg;
 
-	nj_al_stream_data(h->al, f, dir, data, len, flags, p);
-	if (data && len)
+	if (!(flags & NJ_STREAM_RAW_ONLY))
+		nj_al_stream_data(h->al, f, dir, data, len, flags, p);
+	if (h->ack_mode) {
+		if (len && (data || (flags & NJ_STREAM_GAP)))
+			nj_detect_stream_data(h->t, f, dir, data, len, (flags & NJ_STREAM_GAP) != 0,
+					      nj_stream_next_seq(f, dir), p);
+	} else if (data && len) {
 		nj_detect_stream(h->t, f, dir, data, len, p);
+	}
 }
 
 static void on_event(void *arg, struct nj_flow *f, const struct nj_pkt *p, const char *name)
@@ -1096,6 +1103,55 @@ static void test_stream(void)
 	h_free(&h);
 }
 
+/*
+ * Stream data as the worker hands it over: inspected by a packet of its own
+ * direction once the peer acknowledged it, the rest at flow end; a hole
+ * restarts matching and shows in the payload.
+ */
+static void test_stream_ack(void)
+{
+	static const char rules[] =
+		"alert tcp any any -> any 80 (msg:\"very\"; content:\"VERY\"; sid:1;)\n"
+		"alert tcp any any -> any 80 (msg:\"data\"; content:\"DATA\"; sid:3;)\n"
+		"alert tcp any any -> any 80 (msg:\"across\"; content:\"VERYDATA\"; sid:7;)\n"
+		"alert tcp any any -> any 81 (msg:\"evil\"; content:\"EVIL\"; sid:10;)\n";
+	struct h h;
+	unsigned n1 = 0;
+
+	yaml_cur = "outputs:\n  - eve-log:\n      types:\n        - alert:\n"
+		   "            payload: yes\n            payload-printable: yes\n";
+	if (h_open(&h, rules, NULL, 0, true) < 0) {
+		CHECK(0);
+		return;
+	}
+	h.ack_mode = true;
+	/* a hole, everything acknowledged by the server, no client packet after */
+	tcp_open(&h, "10.4.1.1", 40000, "10.4.1.2", 80);
+	h_pkt4(&h, 6, "10.4.1.1", 40000, "10.4.1.2", 80, ACK, 1001, 5001, "VERY", 4);
+	h_pkt4(&h, 6, "10.4.1.1", 40000, "10.4.1.2", 80, ACK, 1009, 5001, "DATA", 4);
+	h_pkt4(&h, 6, "10.4.1.2", 80, "10.4.1.1", 40000, ACK, 5001, 1013, NULL, 0);
+	/* acknowledged, then inspected by the client's next packet (pcap_cnt 12) */
+	tcp_open(&h, "10.4.1.1", 40001, "10.4.1.2", 81);
+	h_pkt4(&h, 6, "10.4.1.1", 40001, "10.4.1.2", 81, ACK, 1001, 5001, "hello EVIL", 10);
+	h_pkt4(&h, 6, "10.4.1.2", 81, "10.4.1.1", 40001, ACK, 5001, 1011, NULL, 0);
+	h_pkt4(&h, 6, "10.4.1.1", 40001, "10.4.1.2", 81, ACK, 1011, 5001, NULL, 0);
+	h_close(&h);
+	CHECK(count(&h, 1) == 1 && count_at(&h, 1, 0) == 1);
+	CHECK(count(&h, 3) == 1 && count_at(&h, 3, 0) == 1);
+	CHECK(count(&h, 7) == 0);
+	CHECK(count(&h, 10) == 1 && count_at(&h, 10, 12) == 1);
+	for (unsigned i = 0; i < h.na; i++) {
+		const char *pp = json_string_value(json_object_get(h.a[i].js, "payload_printable"));
+
+		if (h.a[i].sid == 1 || h.a[i].sid == 3) {
+			n1++;
+			CHECK(pp && !strcmp(pp, "VERY[4 bytes missing]DATA"));
+		}
+	}
+	CHECK(n1 == 2);
+	h_free(&h);
+}
+
 /* ------------------------------------------------------------ transactions */
 
 static void test_tx(void)
@@ -1582,6 +1638,7 @@ int main(void)
 	test_established_dsize();
 	test_threshold_file();
 	test_stream();
+	test_stream_ack();
 	test_tx();
 	test_tx_xff();
 	test_prefilter_property();
