@@ -434,8 +434,8 @@ static void test_flow_shape(void)
 	nj_eve_config_defaults(&c);
 	c.community_id = true;
 	mk_flow(&f, 6, 7);
-	f.vlan[0] = 6;
-	f.vlan[1] = 10;
+	f.vlan[0] = f.vlan_id[0] = 6;
+	f.vlan[1] = f.vlan_id[1] = 10;
 	f.alerted = 1;
 	v = one_event(&c, emit_flow, &f);
 	if (!v)
