@@ -1364,30 +1364,26 @@ static void decode_gre(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, 
 			}
 		}
 		break;
-	case 1:
-		if (h[0] & 0x80) {
-			bad(c, p, NJ_DEV_GRE_VERSION1_CHKSUM);
-			return;
-		}
-		if (h[0] & 0x40) {
-			bad(c, p, NJ_DEV_GRE_VERSION1_ROUTE);
-			return;
-		}
-		if (h[0] & 0x08) {
-			bad(c, p, NJ_DEV_GRE_VERSION1_SSR);
-			return;
-		}
-		if (h[0] & 0x07) {
-			bad(c, p, NJ_DEV_GRE_VERSION1_RECUR);
-			return;
-		}
-		if (h[1] & 0x78) {
-			bad(c, p, NJ_DEV_GRE_VERSION1_FLAGS);
-			return;
-		}
-		if (!(h[0] & 0x20)) {
-			bad(c, p, NJ_DEV_GRE_VERSION1_NO_KEY);
-			return;
+	case 1: {
+		/* PPTP: flag bits that must be clear (first byte, second byte), the key
+		 * that must be there, PPP inside; checked in Suricata's order */
+		static const struct {
+			uint8_t byte, mask, want;
+			uint16_t ev;
+		} v1[] = {
+			{0, 0x80, 0, NJ_DEV_GRE_VERSION1_CHKSUM},
+			{0, 0x40, 0, NJ_DEV_GRE_VERSION1_ROUTE},
+			{0, 0x08, 0, NJ_DEV_GRE_VERSION1_SSR},
+			{0, 0x07, 0, NJ_DEV_GRE_VERSION1_RECUR},
+			{1, 0x78, 0, NJ_DEV_GRE_VERSION1_FLAGS},
+			{0, 0x20, 0x20, NJ_DEV_GRE_VERSION1_NO_KEY},
+		};
+
+		for (unsigned i = 0; i < NJ_ARRAY_SIZE(v1); i++) {
+			if ((h[v1[i].byte] & v1[i].mask) != v1[i].want) {
+				bad(c, p, (enum nj_decode_event)v1[i].ev);
+				return;
+			}
 		}
 		if (type != 0x880b) {
 			bad(c, p, NJ_DEV_GRE_VERSION1_WRONG_PROTOCOL);
@@ -1399,6 +1395,7 @@ static void decode_gre(struct nj_decode_ctx *c, struct nj_pkt *p, uint32_t off, 
 			return;
 		}
 		break;
+	}
 	default: bad(c, p, NJ_DEV_GRE_WRONG_VERSION); return;
 	}
 	c->st.gre++;

@@ -470,33 +470,8 @@ static void json_traffic(struct nj_json *j, const struct nj_detect_engine *e,
 }
 
 /* The flow's part of an alert: app_proto, direction and (option) the "flow" object. */
-/*
- * Packet and byte counters of f as of packet p, as Suricata logs them with an alert: the
- * flow stage has already counted the packets of the burst after p.
- */
-static void flow_counts_at(const struct nj_detect_thread *t, const struct nj_flow *f,
-			   const struct nj_pkt *p, uint64_t pk[2], uint64_t by[2])
-{
-	pk[0] = f->pkts_ts;
-	pk[1] = f->pkts_tc;
-	by[0] = f->bytes_ts;
-	by[1] = f->bytes_tc;
-	if (!p || !t || !t->burst || p < t->burst || p >= t->burst + t->burst_n)
-		return;
-	for (const struct nj_pkt *q = p + 1; q < t->burst + t->burst_n; q++) {
-		unsigned d;
-
-		if (q->flow != f)
-			continue;
-		d = (q->flags & NJ_PKT_TOCLIENT) ? 1 : 0;
-		if (pk[d])
-			pk[d]--;
-		by[d] -= by[d] >= q->len ? q->len : by[d];
-	}
-}
-
-static void json_flow_ctx(struct nj_json *j, const struct nj_detect_thread *t,
-			  const struct nj_flow *f, const struct nj_pkt *p, int dir, bool flow_obj)
+static void json_flow_ctx(struct nj_json *j, const struct nj_flow *f, const struct nj_pkt *p,
+			  int dir, bool flow_obj)
 {
 	const char *ap = f->app_proto ? nj_app_proto_name(f->app_proto) : NULL;
 
@@ -506,10 +481,9 @@ static void json_flow_ctx(struct nj_json *j, const struct nj_detect_thread *t,
 	if (flow_obj) {
 		char ts[40];
 		bool ports = f->proto == 6 || f->proto == 17 || f->proto == 132;
-
 		uint64_t pk[2], by[2];
 
-		flow_counts_at(t, f, p, pk, by);
+		nj_detect_flow_counts_at(f, p, pk, by); /* as of the alerting packet */
 		nj_json_open_obj(j, "flow");
 		nj_json_u64(j, "pkts_toserver", pk[0]);
 		nj_json_u64(j, "pkts_toclient", pk[1]);
@@ -525,6 +499,12 @@ static void json_flow_ctx(struct nj_json *j, const struct nj_detect_thread *t,
 		}
 		nj_json_close_obj(j);
 	}
+}
+
+static bool is_reject(uint8_t action)
+{
+	return action == NJ_ACT_REJECT || action == NJ_ACT_REJECTSRC ||
+	       action == NJ_ACT_REJECTDST || action == NJ_ACT_REJECTBOTH;
 }
 
 /*
@@ -554,9 +534,7 @@ static void write_fast(struct nj_detect_thread *t, const struct nj_detect_sig *s
 	snprintf(ts, sizeof(ts), "%02d/%02d/%04d-%02d:%02d:%02d.%06u", tm.tm_mon + 1, tm.tm_mday,
 		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 (unsigned)(hp->ts_us % 1000000));
-	if (s->action == NJ_ACT_DROP || s->action == NJ_ACT_REJECT ||
-	    s->action == NJ_ACT_REJECTSRC || s->action == NJ_ACT_REJECTDST ||
-	    s->action == NJ_ACT_REJECTBOTH)
+	if (s->action == NJ_ACT_DROP || is_reject(s->action))
 		action = "[wDrop] "; /* IDS: the packet would have been dropped */
 	if (ip) {
 		const char *pn = nj_eve_proto_name(hp->proto, num);
@@ -640,12 +618,6 @@ static void json_verdict(struct nj_json *j, const struct verdict *v, uint8_t pro
 		nj_json_str(j, "action", v->pass ? "pass" : "alert");
 	}
 	nj_json_close_obj(j);
-}
-
-static bool is_reject(uint8_t action)
-{
-	return action == NJ_ACT_REJECT || action == NJ_ACT_REJECTSRC ||
-	       action == NJ_ACT_REJECTDST || action == NJ_ACT_REJECTBOTH;
 }
 
 static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a,
@@ -732,7 +704,7 @@ static void write_alert(struct nj_detect_thread *t, const struct eng_alert *a,
 	if (a->meta_key)
 		nj_json_raw(j, NULL, t->meta + a->meta_off, a->meta_len);
 	if (f)
-		json_flow_ctx(j, t, f, p, a->dir, ao->flow);
+		json_flow_ctx(j, f, p, a->dir, ao->flow);
 	if (ao->payload || ao->payload_printable || ao->payload_length) {
 		bool stream = f && f->proto == 6 && (a->flags & (AF_STREAM | AF_TX));
 		const uint8_t *d = NULL;
@@ -866,15 +838,17 @@ static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n
 	for (unsigned k = 0; k < nout; k++) {
 		const struct eng_alert *a = &q[out[k]];
 		const struct eng_sig *es = &e->sigs[a->num];
-		struct nj_pkt pp;
-		uint8_t hdr[64];
-		const struct nj_pkt *p = a->p	? a->p
-					 : a->f ? nj_eng_pseudo_fill(&pp, hdr, a->f, a->dir)
-						: NULL;
 
 		write_alert(t, a, &v);
-		if (es->s->ntags)
-			nj_tag_alert(t, es->s, a->f, p);
+		if (es->s->ntags) {
+			struct nj_pkt pp;
+			uint8_t hdr[64];
+
+			nj_tag_alert(t, es->s, a->f,
+				     a->p   ? a->p
+				     : a->f ? nj_eng_pseudo_fill(&pp, hdr, a->f, a->dir)
+					    : NULL);
+		}
 		t->st.alerts++;
 		if (a->f)
 			a->f->alerted = 1;
@@ -922,6 +896,28 @@ static bool is_traffic_bit(const struct nj_detect_engine *e, uint32_t id)
 	return false;
 }
 
+/*
+ * Next set bit at or after *id in bits[0 .. (n + 7) / 8), a whole zero byte skipped
+ * at a time (most flows set few or no variables); false when there is none.
+ */
+static bool next_set(const uint8_t *bits, uint32_t n, uint32_t *id)
+{
+	for (uint32_t i = *id; i < n;) {
+		uint8_t m = (uint8_t)(bits[i / 8] >> (i % 8));
+
+		if (!m) {
+			i = (i / 8 + 1) * 8;
+			continue;
+		}
+		i += (uint32_t)__builtin_ctz(m);
+		if (i >= n)
+			break;
+		*id = i;
+		return true;
+	}
+	return false;
+}
+
 void nj_alert_flow_meta(void *arg, struct nj_json *j, const struct nj_flow *f,
 			const struct nj_pkt *p)
 {
@@ -929,14 +925,15 @@ void nj_alert_flow_meta(void *arg, struct nj_json *j, const struct nj_flow *f,
 	const struct nj_detect_engine *e = t->e;
 	const struct eng_flow *ef = f->detect_state;
 	bool open = false, arr = false;
+	uint32_t id;
 
 	(void)p;
 	if (!e || !ef)
 		return;
 	if (e->ntraffic)
 		json_traffic(j, e, ef);
-	for (uint32_t id = 0; id < e->nbits; id++) {
-		if (!(ef->data[id / 8] & (1u << (id % 8))) || is_traffic_bit(e, id))
+	for (id = 0; next_set(ef->data, e->nbits, &id); id++) {
+		if (is_traffic_bit(e, id))
 			continue;
 		if (!open) {
 			nj_json_open_obj(j, "metadata");
@@ -951,11 +948,9 @@ void nj_alert_flow_meta(void *arg, struct nj_json *j, const struct nj_flow *f,
 	if (arr)
 		nj_json_close_arr(j);
 	arr = false;
-	for (uint32_t id = 0; id < e->nints; id++) {
+	for (id = 0; next_set(ef->data + e->off_intset, e->nints, &id); id++) {
 		uint32_t v;
 
-		if (!(ef->data[e->off_intset + id / 8] & (1u << (id % 8))))
-			continue;
 		if (!open) {
 			nj_json_open_obj(j, "metadata");
 			open = true;
@@ -1000,7 +995,7 @@ void nj_alert_write_ext(struct nj_eve_worker *eve, const struct nj_alert_ext *x,
 	if (x->pre_flow_fn)
 		x->pre_flow_fn(j, x->pre_flow_arg);
 	if (f)
-		json_flow_ctx(j, NULL, f, NULL, dir, x->flow);
+		json_flow_ctx(j, f, NULL, dir, x->flow);
 	if (x->post_flow_fn)
 		x->post_flow_fn(j, x->arg);
 	nj_eve_commit(eve);

@@ -594,19 +594,18 @@ struct nj_detect_meta {
 #define NJ_SIG_TOSERVER	     0x01000u /* direction implied by flow / buffers */
 #define NJ_SIG_TOCLIENT	     0x02000u
 #define NJ_SIG_PREFILTER_ALL 0x04000u /* no usable fast pattern: always evaluated */
-#define NJ_SIG_FLOWCNT	     0x08000u /* flow.pkts / flow.bytes: needs per-packet counters */
 #define NJ_SIG_ALERT	     0x10000u /* alert keyword: a pass rule alerts too */
 
 /*
- * The flow's counters as they were right after packet p was counted (the flow stage
- * counts a whole burst before detection runs): set by the engine for each packet of a
- * burst when a signature uses them; a keyword reading another packet uses the flow's.
+ * The packet and byte counters of flow f right after packet p was counted ([0] to
+ * server, [1] to client), as Suricata sees them when it inspects p: the flow stage
+ * counts a whole burst before detection runs, so the packets of f after p in the burst
+ * being inspected are taken back out. p outside that burst (a pseudo packet, a
+ * transaction inspected from the app-layer stage): the flow's counters.
  */
-struct nj_detect_flowcnt {
-	const void *p;
-	uint64_t pkts[2], bytes[2]; /* [0] to server, [1] to client */
-};
-extern __thread struct nj_detect_flowcnt nj_detect_flowcnt_cur;
+struct nj_flow;
+void nj_detect_flow_counts_at(const struct nj_flow *f, const struct nj_pkt *p, uint64_t pkts[2],
+			      uint64_t bytes[2]);
 
 struct nj_detect_sig {
 	uint32_t idx; /* position in rules->sigs */

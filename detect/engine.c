@@ -1118,8 +1118,6 @@ struct nj_detect_engine *nj_detect_engine_build(const struct nj_detect_rules *ru
 	for (uint32_t num = 0; num < e->nsigs; num++) {
 		e->sigs[num] = tmp[order[num]];
 		e->num_of_idx[rules->sigs[order[num]]->idx] = num;
-		if (rules->sigs[order[num]]->flags & NJ_SIG_FLOWCNT)
-			e->flowcnt = true;
 		if (e->sigs[num].flags & ES_NEVER)
 			e->nnever++;
 		else if (e->sigs[num].flags & ES_EVENT)

@@ -177,7 +177,6 @@ struct nj_detect_engine {
 	uint32_t nactive;     /* signatures that can match */
 	uint32_t npkt, ntx, niponly, nnever, nalways;
 	uint8_t action_rank[4];	   /* action-order: rank of pass, drop, reject, alert */
-	bool flowcnt;		   /* a signature reads per-packet flow counters (NJ_SIG_FLOWCNT) */
 	uint32_t *evsigs, nevsigs; /* ES_EVENT signatures, by num */
 
 	/* packet groups: [class][dir]; TCP/UDP by server port */
@@ -315,9 +314,6 @@ struct thr_entry {
 struct nj_detect_thread {
 	const struct nj_detect_engine *e;
 	struct nj_eve_worker *eve;
-	/* the burst being inspected (the flow stage counted all of it before detection) */
-	const struct nj_pkt *burst;
-	uint16_t burst_n;
 	struct nj_files *files; /* filestore rules mark files here (may be NULL) */
 	struct nj_detect_stats st;
 	struct nj_detect_ctx *ctx;

@@ -1008,17 +1008,25 @@ static void stream_now_or_chunk(struct nj_detect_thread *t, struct nj_flow *f, i
 
 #define RP_MAX (256u << 10) /* held bytes per direction; past it they are inspected at once */
 
-/* Drops the first n bytes (data and gaps) of the held span. */
-static void rp_consume(struct raw_pend *rp, uint32_t n)
+/*
+ * Inspects the first n bytes (data and gaps) of what direction dir holds, piece
+ * by piece (a gap restarts matching), on packet p (NULL: a pseudo packet), and
+ * drops them from the held span.
+ */
+static void rp_inspect(struct nj_detect_thread *t, struct nj_flow *f, struct eng_flow *ef, int dir,
+		       uint32_t n, const struct nj_pkt *p)
 {
-	uint32_t dn = 0, k = 0, left = n;
-	unsigned j = 0;
+	struct raw_pend *rp = &ef->rp[dir];
+	uint32_t dn = 0, left = n < rp->span ? n : rp->span, taken = left;
+	unsigned j = 0, k = 0;
 
-	/* walk pieces: gap records before buf[at], data between them */
+	/* pieces: gap records before buf[at], data between them */
 	while (left) {
 		if (j < rp->ngap && rp->gap[j].at == dn) {
 			uint32_t g = rp->gap[j].len < left ? rp->gap[j].len : left;
 
+			if (g)
+				tail_gap(t, ef, dir, g);
 			rp->gap[j].len -= g;
 			left -= g;
 			if (!rp->gap[j].len)
@@ -1031,6 +1039,8 @@ static void rp_consume(struct raw_pend *rp, uint32_t n)
 
 			if (!d)
 				break; /* cannot happen: the span covers data and gaps */
+			if (!flow_passed(f))
+				stream_now(t, f, dir, rp->buf + rp->head + dn, d, p);
 			dn += d;
 			left -= d;
 		}
@@ -1046,48 +1056,7 @@ static void rp_consume(struct raw_pend *rp, uint32_t n)
 	rp->len -= dn;
 	if (!rp->len)
 		rp->head = 0;
-	rp->span -= n - left;
-}
-
-/*
- * Inspects the first n bytes of what direction dir holds, piece by piece
- * (a gap restarts matching), on packet p (NULL: a pseudo packet).
- */
-static void rp_inspect(struct nj_detect_thread *t, struct nj_flow *f, struct eng_flow *ef, int dir,
-		       uint32_t n, const struct nj_pkt *p)
-{
-	struct raw_pend *rp = &ef->rp[dir];
-	uint32_t dn = 0, left = n;
-	unsigned j = 0;
-
-	if (n > rp->span)
-		n = left = rp->span;
-	while (left) {
-		if (j < rp->ngap && rp->gap[j].at == dn) {
-			uint32_t g = rp->gap[j].len < left ? rp->gap[j].len : left;
-
-			if (g)
-				tail_gap(t, ef, dir, g);
-			left -= g;
-			if (g == rp->gap[j].len)
-				j++;
-			else
-				break;
-			continue;
-		}
-		{
-			uint32_t lim = j < rp->ngap ? rp->gap[j].at : rp->len;
-			uint32_t d = lim - dn < left ? lim - dn : left;
-
-			if (!d)
-				break;
-			if (!flow_passed(f))
-				stream_now(t, f, dir, rp->buf + rp->head + dn, d, p);
-			dn += d;
-			left -= d;
-		}
-	}
-	rp_consume(rp, n);
+	rp->span -= taken - left;
 }
 
 /* Room for len more data bytes in rp (false: none, the caller inspects at once). */
@@ -1405,32 +1374,30 @@ chunks:
 	}
 }
 
-/*
- * The counters of packet i's flow as they were right after packet i (the flow stage
- * counted the later packets of the burst too).
- */
-static void flowcnt_snapshot(const struct nj_pkt *pkts, uint16_t n, uint16_t i)
+/* The burst nj_detect_burst is inspecting (the worker's; read by nj_detect_flow_counts_at). */
+static __thread struct {
+	const struct nj_pkt *pkts;
+	uint16_t n;
+} cur_burst;
+
+void nj_detect_flow_counts_at(const struct nj_flow *f, const struct nj_pkt *p, uint64_t pkts[2],
+			      uint64_t bytes[2])
 {
-	struct nj_detect_flowcnt *c = &nj_detect_flowcnt_cur;
-	const struct nj_flow *f = pkts[i].flow;
+	const struct nj_pkt *end = cur_burst.pkts + cur_burst.n;
 
-	if (!f) {
-		c->p = NULL;
+	pkts[0] = f->pkts_ts;
+	pkts[1] = f->pkts_tc;
+	bytes[0] = f->bytes_ts;
+	bytes[1] = f->bytes_tc;
+	if (!p || !cur_burst.pkts || p < cur_burst.pkts || p >= end)
 		return;
-	}
-	c->p = &pkts[i];
-	c->pkts[0] = f->pkts_ts;
-	c->pkts[1] = f->pkts_tc;
-	c->bytes[0] = f->bytes_ts;
-	c->bytes[1] = f->bytes_tc;
-	for (uint16_t k = i + 1; k < n; k++) {
-		unsigned d;
+	for (const struct nj_pkt *q = p + 1; q < end; q++) {
+		unsigned d = (q->flags & NJ_PKT_TOCLIENT) ? 1 : 0;
 
-		if (pkts[k].flow != f)
+		if (q->flow != f || pkts[d] == 0)
 			continue;
-		d = (pkts[k].flags & NJ_PKT_TOCLIENT) ? 1 : 0;
-		c->pkts[d]--;
-		c->bytes[d] -= pkts[k].len;
+		pkts[d]--;
+		bytes[d] -= q->len < bytes[d] ? q->len : bytes[d];
 	}
 }
 
@@ -1447,8 +1414,8 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 	if (t->nsnap && t->snap[t->nsnap - 1].f)
 		t->snap[t->nsnap - 1].app = t->snap[t->nsnap - 1].f->app_proto;
 	t->snap_cur = 0;
-	t->burst = pkts;
-	t->burst_n = n;
+	cur_burst.pkts = pkts;
+	cur_burst.n = n;
 	for (uint16_t i = 0; i < n; i++) {
 		/* the app protocol as it was right after this packet was parsed */
 		t->cur_app = -1;
@@ -1458,8 +1425,6 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 			t->cur_app = t->snap[t->snap_cur].app;
 		else
 			t->snap_cur = 0;
-		if (e->flowcnt)
-			flowcnt_snapshot(pkts, n, i);
 		pkt_detect(t, pkts, n, i);
 		if (t->npend)
 			nj_alert_flush_pkt(t, &pkts[i]);
@@ -1468,14 +1433,13 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 	}
 	t->cur_app = -1;
 	t->nsnap = 0;
-	nj_detect_flowcnt_cur.p = NULL;
 	if (t->nchunk)
 		chunks_flush(t);
 	if (t->npend)
 		nj_alert_flush_all(t);
 	t->app_pkt = NULL;
-	t->burst = NULL;
-	t->burst_n = 0;
+	cur_burst.pkts = NULL;
+	cur_burst.n = 0;
 }
 
 void nj_detect_app_pkt(struct nj_detect_thread *t, const struct nj_pkt *p)
@@ -1723,31 +1687,28 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 		nj_alert_flush_null(t, f);
 }
 
+/* Exchanges the two directions' entries of a per-direction array. */
+#define SWAP_DIRS(a)                                   \
+	do {                                           \
+		__typeof__((a)[0]) swap_tmp_ = (a)[0]; \
+		(a)[0] = (a)[1];                       \
+		(a)[1] = swap_tmp_;                    \
+	} while (0)
+
 void nj_detect_flow_swap(struct nj_flow *f)
 {
 	struct eng_flow *ef = f->detect_state;
-	struct raw_pend rp;
-	uint32_t x;
-	uint8_t *b;
 
 	if (!ef)
 		return;
-	rp = ef->rp[0];
-	ef->rp[0] = ef->rp[1];
-	ef->rp[1] = rp;
-	b = ef->tail[0];
-	ef->tail[0] = ef->tail[1];
-	ef->tail[1] = b;
-	x = ef->tail_len[0];
-	ef->tail_len[0] = ef->tail_len[1];
-	ef->tail_len[1] = x;
-	x = ef->tail_cap[0];
-	ef->tail_cap[0] = ef->tail_cap[1];
-	ef->tail_cap[1] = x;
-	x = ef->tail_skip[0];
-	ef->tail_skip[0] = ef->tail_skip[1];
-	ef->tail_skip[1] = x;
+	SWAP_DIRS(ef->rp);
+	SWAP_DIRS(ef->tail);
+	SWAP_DIRS(ef->tail_len);
+	SWAP_DIRS(ef->tail_cap);
+	SWAP_DIRS(ef->tail_skip);
 }
+
+#undef SWAP_DIRS
 
 /* ------------------------------------------------------------ flow end */
 

@@ -179,32 +179,21 @@ struct flowcnt {
 	uint8_t what; /* FC_PKTS, FC_BYTES, FC_AGE | direction bits (both: either) */
 };
 
-__thread struct nj_detect_flowcnt nj_detect_flowcnt_cur;
-
 static bool m_flowcnt(const struct nj_pkt *p, const void *ctx)
 {
 	const struct flowcnt *c = ctx;
 	const struct nj_flow *f = p->flow;
-	const struct nj_detect_flowcnt *cur = &nj_detect_flowcnt_cur;
-	uint64_t ts, tc;
+	uint64_t pk[2], by[2];
+	const uint64_t *v;
 
 	if (!f)
 		return false;
-	switch (c->what & 0x0f) {
-	case FC_AGE:
+	if ((c->what & 0x0f) == FC_AGE)
 		return nj_detect_u64_match(&c->u, (p->ts_us / 1000000) - (f->start_us / 1000000));
-	case FC_PKTS:
-		ts = cur->p == p ? cur->pkts[0] : f->pkts_ts;
-		tc = cur->p == p ? cur->pkts[1] : f->pkts_tc;
-		break;
-	case FC_BYTES:
-		ts = cur->p == p ? cur->bytes[0] : f->bytes_ts;
-		tc = cur->p == p ? cur->bytes[1] : f->bytes_tc;
-		break;
-	default: return false;
-	}
-	return ((c->what & FC_TOCLIENT) && nj_detect_u64_match(&c->u, tc)) ||
-	       ((c->what & FC_TOSERVER) && nj_detect_u64_match(&c->u, ts));
+	nj_detect_flow_counts_at(f, p, pk, by);
+	v = (c->what & 0x0f) == FC_PKTS ? pk : by;
+	return ((c->what & FC_TOCLIENT) && nj_detect_u64_match(&c->u, v[1])) ||
+	       ((c->what & FC_TOSERVER) && nj_detect_u64_match(&c->u, v[0]));
 }
 
 static int kw_flowcnt(struct nj_detect_parse *ps, const struct nj_detect_keyword *kw, char *v)
@@ -242,8 +231,6 @@ static int kw_flowcnt(struct nj_detect_parse *ps, const struct nj_detect_keyword
 	}
 	if (nj_detect_u64_parse(v, max, &c->u, err, sizeof(err)) < 0)
 		return nj_detect_fail(ps, "%s", err);
-	if ((c->what & 0x0f) != FC_AGE)
-		ps->s->flags |= NJ_SIG_FLOWCNT;
 	return nj_detect_add_pm(ps, m_flowcnt, c);
 }
 NJ_DETECT_KEYWORD(flow_pkts, .name = "flow.pkts", .flags = NJ_KWF_VALUE, .parse = kw_flowcnt,

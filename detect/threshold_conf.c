@@ -22,28 +22,15 @@
 
 #include "rules_priv.h"
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
+/* A decimal count or id up to max (no sign, no hex: threshold.config's syntax). */
 static int num(const char *s, uint64_t max, uint64_t *out)
 {
-	char *end;
+	int64_t v;
 
-	if (!*s || !isdigit((unsigned char)*s))
+	if (!isdigit((unsigned char)*s) || s[1] == 'x' || s[1] == 'X' ||
+	    nj_detect_parse_i64(s, 0, (int64_t)max, &v) < 0)
 		return -1;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	if (errno || *trim(end) || *out > max)
-		return -1;
+	*out = (uint64_t)v;
 	return 0;
 }
 
@@ -107,7 +94,7 @@ static int parse_line(struct nj_detect_rules *r, char *line, struct tline *t, ch
 		*c = '\0';
 		if (n == sizeof(opt) / sizeof(opt[0]))
 			goto bad;
-		opt[n++] = trim(p);
+		opt[n++] = nj_detect_trim(p);
 		if (!more)
 			break;
 		p = c + 1;
@@ -119,7 +106,7 @@ static int parse_line(struct nj_detect_rules *r, char *line, struct tline *t, ch
 		if (!*v)
 			goto bad;
 		*v++ = '\0';
-		v = trim(v);
+		v = nj_detect_trim(v);
 		if (strcmp(k, "gen_id") == 0 && gid == UINT64_MAX) {
 			if (num(v, UINT32_MAX, &gid) < 0)
 				goto bad;
@@ -263,7 +250,7 @@ int nj_detect_threshold_file(struct nj_detect_rules *r, const char *path, char *
 		if (used + l + 1 < sizeof(line))
 			memcpy(line + used, buf, l + 1);
 		used = 0;
-		s = trim(line);
+		s = nj_detect_trim(line);
 		if (!*s || *s == '#')
 			continue;
 		if (parse_line(r, s, &t, err, errlen) < 0 || apply(r, &t) < 0) {

@@ -573,6 +573,16 @@ error:
 	d->len = 0;
 }
 
+/* Drops what both directions buffered for protocol detection. */
+static void al_bufs_free(struct al_flow *af)
+{
+	for (int k = 0; k < 2; k++) {
+		free(af->d[k].buf);
+		af->d[k].buf = NULL;
+		af->d[k].len = af->d[k].cap = 0;
+	}
+}
+
 /* Protocol changes followed per flow at most (each one re-runs detection). */
 #define AL_MAX_CHANGES 4
 
@@ -647,11 +657,7 @@ failed:
 	af->failed = 1;
 	f->app_proto = NJ_APP_PROTO_FAILED;
 	w->st.failed_tcp++;
-	for (int k = 0; k < 2; k++) {
-		free(af->d[k].buf);
-		af->d[k].buf = NULL;
-		af->d[k].len = af->d[k].cap = 0;
-	}
+	al_bufs_free(af);
 }
 
 /*
@@ -682,11 +688,7 @@ static void al_change(struct nj_al_worker *w, struct nj_flow *f, struct al_flow 
 	if (++af->nchanges > AL_MAX_CHANGES) {
 		/* a chain of tunnels: stop following (the flow keeps its last protocol) */
 		af->failed = 1;
-		for (int k = 0; k < 2; k++) {
-			free(af->d[k].buf);
-			af->d[k].buf = NULL;
-			af->d[k].len = af->d[k].cap = 0;
-		}
+		al_bufs_free(af);
 		return;
 	}
 	al_detect(w, f, af, dir, flags & ~(unsigned)NJ_STREAM_GAP, p, ts_us);
@@ -843,8 +845,7 @@ void nj_al_flow_end(struct nj_al_worker *w, struct nj_flow *f)
 		else
 			w->st.failed_tcp++;
 	}
-	for (int d = 0; d < 2; d++)
-		free(af->d[d].buf);
+	al_bufs_free(af);
 	free(af);
 	f->app_state = NULL;
 }

@@ -409,6 +409,44 @@ static void test_tunnels(void)
 	len = outer_ip(b, false, 47, gre, 16);
 	p = decode(c, b, len, NJ_LINK_ETHERNET);
 	CHECK_EVENT(p, GRE_VERSION1_WRONG_PROTOCOL);
+	{
+		/* each PPTP header check in turn: first byte, second byte, event */
+		static const struct {
+			uint8_t b0, b1;
+			enum nj_decode_event ev;
+		} v1[] = {
+			{0xb0, 1, NJ_DEV_GRE_VERSION1_CHKSUM},
+			{0x70, 1, NJ_DEV_GRE_VERSION1_ROUTE},
+			{0x38, 1, NJ_DEV_GRE_VERSION1_SSR},
+			{0x31, 1, NJ_DEV_GRE_VERSION1_RECUR},
+			{0x30, 9, NJ_DEV_GRE_VERSION1_FLAGS},
+			{0x10, 1, NJ_DEV_GRE_VERSION1_NO_KEY},
+			{0x30, 0x81, NJ_DEV_GRE_VERSION1_HDR_TOO_BIG},
+		};
+
+		wr16(gre + 2, 0x880b);
+		for (unsigned i = 0; i < NJ_ARRAY_SIZE(v1); i++) {
+			gre[0] = v1[i].b0;
+			gre[1] = v1[i].b1;
+			len = outer_ip(b, false, 47, gre,
+				       v1[i].ev == NJ_DEV_GRE_VERSION1_HDR_TOO_BIG ? 12 : 16);
+			p = decode(c, b, len, NJ_LINK_ETHERNET);
+			CHECK(has_event(&p, v1[i].ev) && (p.flags & NJ_PKT_INVALID),
+			      "gre v1 case %u: want %s, got [%s]", i,
+			      nj_decode_event_names[v1[i].ev], events_str(&p));
+		}
+		/* a good PPTP header with key and sequence: PPP inside is decoded */
+		gre[0] = 0x30;
+		gre[1] = 1;
+		gre[12] = 0x00;
+		gre[13] = 0x21; /* PPP: IPv4 */
+		memcpy(gre + 14, inner, n);
+		len = outer_ip(b, false, 47, gre, 14 + n);
+		p = decode(c, b, len, NJ_LINK_ETHERNET);
+		CHECK(p.proto == 6 && p.sport == 1234 && p.tunnel_depth == 1,
+		      "gre v1 ppp: proto %u [%s]", p.proto, events_str(&p));
+		wr16(gre + 2, 0x0800);
+	}
 	len = outer_ip(b, false, 47, gre, 2);
 	p = decode(c, b, len, NJ_LINK_ETHERNET);
 	CHECK_EVENT(p, GRE_PKT_TOO_SMALL);

@@ -404,12 +404,9 @@ void nj_http_log_fields(struct nj_json *j, const struct nj_http_tx *tx)
 void nj_http_alert_json(struct nj_json *j, const struct nj_al_tx *t, int dir);
 void nj_http_alert_json(struct nj_json *j, const struct nj_al_tx *t, int dir)
 {
-	const struct nj_http_tx *tx = nj_http_tx_of(t);
-
 	(void)dir;
 	nj_json_open_obj(j, "http");
-	log_basic(j, tx);
-	log_extended(j, tx);
+	nj_http_log_fields(j, nj_http_tx_of(t));
 	nj_json_close_obj(j);
 }
 
