@@ -118,7 +118,11 @@ static void build_info(void)
 	printf("This is Nightjar version %s\n", NJ_VERSION);
 	printf("Version: %s (nightjar %s)\n", NJ_SURICATA_COMPAT, NJ_VERSION);
 	/* Features that suricata-verify tests may require; only what really works. */
+#ifdef NJ_HAVE_MAGIC
+	printf("Features: HAVE_JA3 HAVE_JA4 GeoIP2 MAGIC\n");
+#else
 	printf("Features: HAVE_JA3 HAVE_JA4 GeoIP2\n");
+#endif
 	printf("DPDK support: yes\n");
 	printf("zstd EVE output: yes\n");
 }

@@ -48,3 +48,22 @@ nj_live_setup() {
 	ip -n "$ns" link set veth1 up
 	ip -n "$ns" link set lo up
 }
+
+# Wait (up to $3 seconds, default 60) until file $1 holds the text $2, giving up early when
+# process $4 (if given) has exited. A loaded CI machine can take many seconds to start EAL.
+nj_wait_for() {
+	local file=$1 text=$2 secs=${3:-60} p=${4:-} i
+	for ((i = 0; i < secs * 10; i++)); do
+		grep -q "$text" "$file" 2>/dev/null && return 0
+		[ -n "$p" ] && ! kill -0 "$p" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q "$text" "$file" 2>/dev/null
+}
+
+# Wait (up to 30 s) for process $1 to exit.
+nj_wait_exit() {
+	local i
+	for ((i = 0; i < 300; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	return 1
+}

@@ -20,25 +20,19 @@ ip netns exec "$ns" "$nightjar" -i net_af_packet0,iface=veth0,framecnt=16384 -l 
 	--set intel.enabled=yes --set intel.sources.0.path="$tmp/ind.txt" \
 	--set outputs.0.eve-log.filename=eve.json >"$tmp/live.out" 2>"$tmp/live.err" &
 pid=$!
-for _ in $(seq 100); do
-	grep -q "capturing" "$tmp/live.out" 2>/dev/null && break
-	sleep 0.1
-done
+nj_wait_for "$tmp/live.out" "capturing" 60 "$pid"
 grep -q "capturing" "$tmp/live.out" || { cat "$tmp/live.err"; fail "nightjar did not start"; }
 ip netns exec "$ns" tcpreplay -q -i veth1 --mbps 20 "$tmp/in.pcap" >/dev/null 2>&1 || fail "tcpreplay"
 sleep 1
 
 printf '%s\n' "$domain" >"$tmp/ind.txt"
 kill -HUP "$pid"
-for _ in $(seq 100); do
-	grep -q "intel: reloaded 1 indicators" "$tmp/live.out" && break
-	sleep 0.1
-done
+nj_wait_for "$tmp/live.out" "intel: reloaded 1 indicators" 30 "$pid"
 grep -q "intel: reloaded 1 indicators" "$tmp/live.out" || { cat "$tmp/live.out" "$tmp/live.err"; fail "no reload after SIGHUP"; }
 ip netns exec "$ns" tcpreplay -q -i veth1 --mbps 20 "$tmp/in.pcap" >/dev/null 2>&1 || fail "tcpreplay"
 sleep 1
 kill -INT "$pid"
-for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+nj_wait_exit "$pid"
 kill -0 "$pid" 2>/dev/null && fail "nightjar did not stop on SIGINT"
 wait "$pid"; rc=$?
 pid=

@@ -13,15 +13,12 @@ ip netns exec "$ns" "$nightjar" -i net_af_packet0,iface=veth0,framecnt=16384 -l 
 	--set stats.interval=1 >"$tmp/live.out" 2>"$tmp/live.err" &
 pid=$!
 # wait until it says it is capturing
-for _ in $(seq 100); do
-	grep -q "capturing" "$tmp/live.out" 2>/dev/null && break
-	sleep 0.1
-done
+nj_wait_for "$tmp/live.out" "capturing" 60 "$pid"
 grep -q "capturing" "$tmp/live.out" || { cat "$tmp/live.err"; fail "nightjar did not start"; }
 ip netns exec "$ns" tcpreplay -q -i veth1 --mbps 50 "$tmp/in.pcap" >"$tmp/replay.out" 2>&1 || fail "tcpreplay: $(cat "$tmp/replay.out")"
 sleep 1
 kill -INT "$pid"
-for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+nj_wait_exit "$pid"
 kill -0 "$pid" 2>/dev/null && fail "nightjar did not stop on SIGINT"
 wait "$pid"; rc=$?
 pid=
