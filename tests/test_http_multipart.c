@@ -93,13 +93,12 @@ static void c_done(void *ctx, uint32_t slot, const struct nj_file_view *v)
 
 	sb_str(&c->out, "file name=");
 	sb_esc(&c->out, v->name, v->name_len);
-	snprintf(t, sizeof(t), " size=%llu state=%s gaps=%d tx=%llu dir=%d data=",
-		 (unsigned long long)v->size, st[v->state & 3], v->gaps,
-		 (unsigned long long)v->tx_id, v->dir);
+	snprintf(t, sizeof(t),
+		 " size=%llu state=%s gaps=%d tx=%llu dir=%d data=", (unsigned long long)v->size,
+		 st[v->state & 3], v->gaps, (unsigned long long)v->tx_id, v->dir);
 	sb_str(&c->out, t);
 	if (slot < SLOTS && c->content[slot].p)
-		sb_esc(&c->out, (const uint8_t *)c->content[slot].p,
-		       (uint32_t)c->content[slot].n);
+		sb_esc(&c->out, (const uint8_t *)c->content[slot].p, (uint32_t)c->content[slot].n);
 	sb_str(&c->out, "\n");
 }
 static void c_release(void *ctx, uint32_t slot)
@@ -293,8 +292,8 @@ static char *run_all(const char *name, const struct op *ops, unsigned nops, bool
 
 		if (strcmp(o, whole)) {
 			if (!bad)
-				fprintf(stderr, "%s: split %u differs\n  whole:\n%s  got:\n%s", name,
-					k, whole, o);
+				fprintf(stderr, "%s: split %u differs\n  whole:\n%s  got:\n%s",
+					name, k, whole, o);
 			bad++;
 		}
 		free(o);
@@ -336,23 +335,24 @@ static char *request(const char *ctype, const char *extra, const char *body, siz
 	return r;
 }
 
-static const char body1[] = "This is the preamble.\r\n"
-			    "--XyZ\r\n"
-			    "Content-Disposition: form-data; name=\"field\"\r\n"
-			    "\r\n"
-			    "value of the field\r\n"
-			    "--XyZ\r\n"
-			    "Content-Disposition: form-data; name=\"up1\"; filename=\"a.txt\"\r\n"
-			    "Content-Type: text/plain\r\n"
-			    "\r\n"
-			    "first file\r\nx--XyZ not a delimiter\r\n\r\r\n-"
-			    "\r\n"
-			    "--XyZ  \r\n"
-			    "content-disposition: form-data; name=up2; filename*=UTF-8''b%20c.bin\r\n"
-			    "\r\n"
-			    "--XyY minet\r\n"
-			    "--XyZ--\r\n"
-			    "epilogue\r\n--XyZ\r\nContent-Disposition: form-data; filename=\"no\"\r\n\r\n";
+static const char body1[] =
+	"This is the preamble.\r\n"
+	"--XyZ\r\n"
+	"Content-Disposition: form-data; name=\"field\"\r\n"
+	"\r\n"
+	"value of the field\r\n"
+	"--XyZ\r\n"
+	"Content-Disposition: form-data; name=\"up1\"; filename=\"a.txt\"\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"first file\r\nx--XyZ not a delimiter\r\n\r\r\n-"
+	"\r\n"
+	"--XyZ  \r\n"
+	"content-disposition: form-data; name=up2; filename*=UTF-8''b%20c.bin\r\n"
+	"\r\n"
+	"--XyY minet\r\n"
+	"--XyZ--\r\n"
+	"epilogue\r\n--XyZ\r\nContent-Disposition: form-data; filename=\"no\"\r\n\r\n";
 
 static void test_basic(void)
 {
@@ -361,8 +361,9 @@ static void test_basic(void)
 	struct op ops[] = {{0, (const uint8_t *)req, (uint32_t)n}};
 	char *out = run_all("basic", ops, 1, true);
 
-	CHECK(has(out, "file name=a.txt size=40 state=CLOSED gaps=0 tx=0 dir=0 "
-		       "data=first file\\x0d\\x0ax--XyZ not a delimiter\\x0d\\x0a\\x0d\\x0d\\x0a-\n"));
+	CHECK(has(out,
+		  "file name=a.txt size=40 state=CLOSED gaps=0 tx=0 dir=0 "
+		  "data=first file\\x0d\\x0ax--XyZ not a delimiter\\x0d\\x0a\\x0d\\x0d\\x0a-\n"));
 	CHECK(has(out, "file name=b c.bin size=11 state=CLOSED gaps=0 tx=0 dir=0 data=--XyY "
 		       "minet\n"));
 	CHECK(count(out, "file name=") == 2);
@@ -379,9 +380,10 @@ static void test_basic(void)
 /* The closing delimiter never comes: the open file ends TRUNCATED. */
 static void test_truncated(void)
 {
-	static const char body[] = "--b\r\nContent-Disposition: form-data; filename=\"x\"\r\n\r\n"
-				   "abc\r\n--b\r\nContent-Disposition: attachment; filename=y\r\n\r\n"
-				   "partial\r\n--";
+	static const char body[] =
+		"--b\r\nContent-Disposition: form-data; filename=\"x\"\r\n\r\n"
+		"abc\r\n--b\r\nContent-Disposition: attachment; filename=y\r\n\r\n"
+		"partial\r\n--";
 	size_t n;
 	char *req = request("multipart/form-data; boundary=\"b\"", "", body, sizeof(body) - 1, &n);
 	struct op ops[] = {{0, (const uint8_t *)req, (uint32_t)n}};
@@ -420,7 +422,8 @@ static void test_not_multipart(void)
 	char *out = run(ops, 1, SPLIT_WHOLE, true);
 	char want[96];
 
-	snprintf(want, sizeof(want), "file name=/upload.php size=%zu state=CLOSED", sizeof(body) - 1);
+	snprintf(want, sizeof(want), "file name=/upload.php size=%zu state=CLOSED",
+		 sizeof(body) - 1);
 	CHECK(has(out, want));
 	CHECK(has(out, "multipart 0\n"));
 	CHECK(has(out, "file.name=/upload.php\n"));
@@ -477,8 +480,9 @@ static void test_chunked_gzip(void)
 /* A gap inside a file part is a hole of that file; elsewhere the part is lost. */
 static void test_gap(void)
 {
-	static const char head[] = "POST / HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; "
-				   "boundary=g\r\nContent-Length: 120\r\n\r\n";
+	static const char head[] =
+		"POST / HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; "
+		"boundary=g\r\nContent-Length: 120\r\n\r\n";
 	static const char p1[] = "--g\r\nContent-Disposition: form-data; filename=\"f\"\r\n\r\nab";
 	static const char p2[] = "cd\r\n--g--\r\n";
 	uint32_t l1 = sizeof(p1) - 1, l2 = sizeof(p2) - 1;
@@ -489,7 +493,8 @@ static void test_gap(void)
 	char *out = run_all("gap", ops, 4, true);
 	char want[64];
 
-	snprintf(want, sizeof(want), "file name=f size=%u state=TRUNCATED gaps=1", 120 - l1 - l2 + 4);
+	snprintf(want, sizeof(want), "file name=f size=%u state=TRUNCATED gaps=1",
+		 120 - l1 - l2 + 4);
 	CHECK(has(out, want));
 	CHECK(has(out, "data=abcd\n"));
 	free(out);
@@ -553,9 +558,21 @@ static void test_big_header(void)
 /* Random bodies made of boundary pieces and noise: no crash, same results split. */
 static void test_random(void)
 {
-	static const char *const pieces[] = {
-		"--r", "\r\n", "--r--", "\r\n\r\n", "Content-Disposition: form-data; filename=\"",
-		"filename*=x''%41", ":", "-", "\r", "\n", "r", "abc", "\"", ";", " "};
+	static const char *const pieces[] = {"--r",
+					     "\r\n",
+					     "--r--",
+					     "\r\n\r\n",
+					     "Content-Disposition: form-data; filename=\"",
+					     "filename*=x''%41",
+					     ":",
+					     "-",
+					     "\r",
+					     "\n",
+					     "r",
+					     "abc",
+					     "\"",
+					     ";",
+					     " "};
 	uint32_t seed = 12345;
 
 	for (int t = 0; t < 16; t++) {

@@ -781,8 +781,7 @@ static bool b_body_tc(const struct nj_al_tx *t, const uint8_t **d, uint32_t *l)
  * file.data / file.name to the server: one instance per file. A multipart
  * body's files are its parts with a file name; any other body is one file.
  */
-static bool mb_file_data_ts(const struct nj_al_tx *t, uint32_t idx, const uint8_t **d,
-			    uint32_t *l)
+static bool mb_file_data_ts(const struct nj_al_tx *t, uint32_t idx, const uint8_t **d, uint32_t *l)
 {
 	const struct nj_http_tx *tx = TX(t);
 
@@ -794,8 +793,7 @@ static bool mb_file_data_ts(const struct nj_al_tx *t, uint32_t idx, const uint8_
 	*l = tx->parts[idx].data.len;
 	return true;
 }
-static bool mb_file_name_ts(const struct nj_al_tx *t, uint32_t idx, const uint8_t **d,
-			    uint32_t *l)
+static bool mb_file_name_ts(const struct nj_al_tx *t, uint32_t idx, const uint8_t **d, uint32_t *l)
 {
 	const struct nj_http_tx *tx = TX(t);
 

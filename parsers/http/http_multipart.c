@@ -186,8 +186,7 @@ static void part_close(struct http_mp *mp, struct nj_al_ctx *c, struct nj_http_t
 			nj_file_close(mp->file, complete ? NJ_FILE_CLOSED : NJ_FILE_TRUNCATED,
 				      c ? nj_al_ts(c) : 0, file_meta, tx);
 		} else {
-			nj_file_close(mp->file, NJ_FILE_TRUNCATED, c ? nj_al_ts(c) : 0, NULL,
-				      NULL);
+			nj_file_close(mp->file, NJ_FILE_TRUNCATED, c ? nj_al_ts(c) : 0, NULL, NULL);
 		}
 		mp->file = NULL;
 	}
@@ -472,8 +471,7 @@ void http_mp_data(struct http_state *s, struct nj_al_ctx *c, struct nj_http_tx *
 			}
 			break;
 		case MP_EPILOGUE:
-		default:
-			return;
+		default: return;
 		}
 	}
 }
