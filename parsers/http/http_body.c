@@ -22,7 +22,9 @@
  * files interface (parsers/files.h) plugs in at body_open / body_append /
  * body_gap / body_close below: the name comes from nj_http_tx_filename, the
  * transaction id and direction are the file's, the end state is CLOSED for a
- * complete body and TRUNCATED otherwise.
+ * complete body and TRUNCATED otherwise. A multipart/form-data request body is
+ * not one file: its bytes go to http_multipart.c, which makes a file of each
+ * part with a file name.
  */
 #include <stdlib.h>
 #include <string.h>
