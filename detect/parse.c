@@ -209,9 +209,9 @@ int64_t nj_detect_u64_max(const struct nj_detect_u64 *u)
 /* ------------------------------------------------------------ elements and lists */
 
 static int list_for(struct nj_detect_parse *ps, int base, const struct nj_detect_tf *tf,
-		    uint8_t ntf)
+		    uint8_t ntf, bool fresh)
 {
-	for (unsigned i = 0; i < ps->nlists; i++)
+	for (unsigned i = 0; !fresh && i < ps->nlists; i++)
 		if (ps->lists[i].base == base && ps->lists[i].ntf == ntf &&
 		    (ntf == 0 || memcmp(ps->lists[i].tf, tf, ntf * sizeof(*tf)) == 0))
 			return (int)i;
@@ -244,7 +244,15 @@ static int add_el_list(struct nj_detect_parse *ps, int list, uint8_t type, void 
 int nj_detect_sticky_list(struct nj_detect_parse *ps)
 {
 	if (ps->sticky_list < 0) {
-		int list = list_for(ps, ps->sticky, ps->pend_tf, ps->pend_ntf);
+		/*
+		 * Each use of a multi-instance buffer (file.data, dns.query, ...)
+		 * is a list of its own, matched against any instance (Suricata's
+		 * multi-capable buffers): "file.data; content:a; file.data;
+		 * content:b" matches when a is in one file and b in another.
+		 */
+		const struct nj_detect_buffer *b = nj_detect_buffer_get((unsigned)ps->sticky);
+		bool fresh = b && (b->flags & (NJ_BUFF_MULTI | NJ_BUFF_FILE));
+		int list = list_for(ps, ps->sticky, ps->pend_tf, ps->pend_ntf, fresh);
 
 		if (list < 0)
 			return -1;
@@ -266,7 +274,7 @@ int nj_detect_add_el(struct nj_detect_parse *ps, uint8_t type, void *ptr)
 					      "absent cannot be mixed with keywords on its buffer "
 					      "(absent:or_else can)");
 	} else {
-		list = list_for(ps, NJ_DETECT_BUF_PKT, NULL, 0);
+		list = list_for(ps, NJ_DETECT_BUF_PKT, NULL, 0, false);
 		if (list < 0)
 			return -1;
 	}
@@ -275,7 +283,7 @@ int nj_detect_add_el(struct nj_detect_parse *ps, uint8_t type, void *ptr)
 
 int nj_detect_add_el_to(struct nj_detect_parse *ps, int base, uint8_t type, void *ptr)
 {
-	int list = list_for(ps, base, NULL, 0);
+	int list = list_for(ps, base, NULL, 0, false);
 
 	if (list < 0)
 		return -1;
@@ -387,7 +395,7 @@ int nj_detect_move_last_content(struct nj_detect_parse *ps, int base)
 	}
 	if (b && nj_detect_set_app_proto(ps, b->app_proto) < 0)
 		return -1;
-	int list = list_for(ps, base, NULL, 0);
+	int list = list_for(ps, base, NULL, 0, false);
 
 	if (list < 0)
 		return -1;

@@ -137,6 +137,10 @@ static const char *const seeds[] = {
 	"GET /\r\n",
 	"HTTP/1.0 200 ok\rX: y\n\rContent-length: 68\n \nbody",
 	"HEAD / HTTP/1.1\r\nHost: h\r\nFold: a\r\n b\r\n\r\n",
+	"POST /u HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: "
+	"96\r\n\r\n--b\r\nContent-Disposition: form-data; "
+	"filename=\"f\"\r\nX\r\n\r\ndata\r\n--b\r\n"
+	"Content-Disposition: x; filename*=a''%41\r\n\r\n\r\n--b--\r\n",
 };
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;

@@ -45,7 +45,8 @@
  * RESPONSE_INVALID_PROTOCOL, RESPONSE_INVALID_STATUS, 100_CONTINUE_ALREADY_SEEN,
  * UNABLE_TO_MATCH_RESPONSE_TO_REQUEST, RESPONSE_ABNORMAL_TRANSFER_ENCODING,
  * RESPONSE_CHUNKED_OLD_PROTO, RESPONSE_MULTIPART_BYTERANGES, ABNORMAL_CE_HEADER,
- * TOO_MANY_ENCODING_LAYERS, COMPRESSION_BOMB; and TOO_MANY_TRANSACTIONS
+ * TOO_MANY_ENCODING_LAYERS, COMPRESSION_BOMB, MULTIPART_GENERIC_ERROR,
+ * MULTIPART_NO_FILEDATA, MULTIPART_INVALID_HEADER (http_multipart.c); and TOO_MANY_TRANSACTIONS
  * (Nightjar's: max-tx reached).
  *
  * Everything a transaction keeps is copied into it (the framework's buffer is
@@ -190,6 +191,13 @@ struct nj_http_msg {
 #define NJ_HTTP_TXF_SMUGGLING 0x0010u /* CL and TE, or repeated/folded CL (libhtp) */
 #define NJ_HTTP_TXF_HOSTU_BAD 0x0020u /* host or port in the URI invalid */
 
+/* A file part of a multipart request body, for detection (file.name, file.data). */
+struct nj_http_part {
+	uint8_t *name; /* Content-Disposition filename (NULL when empty) */
+	uint32_t name_len;
+	struct nj_http_buf data; /* first bytes (request-body-limit over all parts) */
+};
+
 struct nj_http_tx {
 	struct nj_al_tx al;
 	struct nj_http_msg m[2];
@@ -216,6 +224,10 @@ struct nj_http_tx {
 	uint8_t file_seen[2], file_has_md5[2];
 	uint64_t file_size[2];
 	uint8_t file_md5[2][16];
+	/* multipart/form-data request: the body's files are its parts with a file name */
+	uint8_t multipart;
+	uint32_t nparts, parts_bytes;
+	struct nj_http_part *parts;
 };
 
 static inline struct nj_http_tx *nj_http_tx_of(const struct nj_al_tx *t)

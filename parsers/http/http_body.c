@@ -22,7 +22,9 @@
  * files interface (parsers/files.h) plugs in at body_open / body_append /
  * body_gap / body_close below: the name comes from nj_http_tx_filename, the
  * transaction id and direction are the file's, the end state is CLOSED for a
- * complete body and TRUNCATED otherwise.
+ * complete body and TRUNCATED otherwise. A multipart/form-data request body is
+ * not one file: its bytes go to http_multipart.c, which makes a file of each
+ * part with a file name.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -87,15 +89,15 @@ static void body_open(struct http_state *s, struct nj_al_ctx *c, int dir, struct
 	const uint8_t *name = NULL;
 	uint32_t len = 0;
 
-	if (!fs)
-		return;
+	if (!fs || (dir == NJ_DIR_TOSERVER && s->d[0].mp))
+		return; /* multipart: the parts are the files */
 	nj_http_tx_filename(tx, dir, &name, &len);
 	s->d[dir].file = nj_file_open(fs, nj_al_flow(c), "http", name, len, tx->al.id, dir);
 }
 
 /* Decoded body bytes: inspection buffer (files: nj_file_append). */
-static void body_append(struct http_state *s, int dir, struct nj_http_tx *tx, const uint8_t *p,
-			uint32_t n)
+static void body_append(struct http_state *s, struct nj_al_ctx *c, int dir, struct nj_http_tx *tx,
+			const uint8_t *p, uint32_t n)
 {
 	const struct nj_http_config *cfg = nj_http_config_get();
 	struct nj_http_msg *m = &tx->m[dir];
@@ -104,6 +106,8 @@ static void body_append(struct http_state *s, int dir, struct nj_http_tx *tx, co
 	m->entity_len += n;
 	if (s->d[dir].file)
 		nj_file_append(s->d[dir].file, p, n);
+	else if (dir == NJ_DIR_TOSERVER && s->d[0].mp)
+		http_mp_data(s, c, tx, p, n);
 	if (m->body.len < lim) {
 		uint32_t take = lim - m->body.len < n ? lim - m->body.len : n;
 
@@ -122,11 +126,14 @@ static void body_append(struct http_state *s, int dir, struct nj_http_tx *tx, co
 }
 
 /* Bytes lost. */
-static void body_gap(struct http_state *s, int dir, struct nj_http_tx *tx, uint32_t n)
+static void body_gap(struct http_state *s, struct nj_al_ctx *c, int dir, struct nj_http_tx *tx,
+		     uint32_t n)
 {
 	tx->m[dir].gap_bytes += n;
 	if (s->d[dir].file)
 		nj_file_gap(s->d[dir].file, n);
+	else if (dir == NJ_DIR_TOSERVER && s->d[0].mp)
+		http_mp_gap(s, c, tx, n);
 }
 
 /* The body ends: the file closes CLOSED or TRUNCATED with the transaction's http fields. */
@@ -142,6 +149,8 @@ void http_body_file_close(struct http_state *s, struct nj_al_ctx *c, int dir, bo
 {
 	struct http_dir *d = &s->d[dir];
 
+	if (d->mp)
+		http_mp_end(s, c, d->tx, complete);
 	if (!d->file)
 		return;
 	if (d->tx) {
@@ -203,7 +212,7 @@ static void dz_sink(struct http_dz *z, const struct dz_ctx *x, const uint8_t *p,
 	if (!tx || z->stopped)
 		return;
 	m = &tx->m[x->dir];
-	body_append(x->s, x->dir, tx, p, n);
+	body_append(x->s, x->c, x->dir, tx, p, n);
 	if (m->entity_len > cfg->bomb_limit && (m->message_len > UINT64_MAX / HTTP_BOMB_RATIO ||
 						m->entity_len > m->message_len * HTTP_BOMB_RATIO)) {
 		http_event(x->c, tx, x->dir, "COMPRESSION_BOMB");
@@ -541,6 +550,8 @@ void http_body_begin(struct http_state *s, struct nj_al_ctx *c, int dir, struct 
 	if (d->body_open)
 		return;
 	d->body_open = 1;
+	if (dir == NJ_DIR_TOSERVER)
+		http_mp_begin(s, c, tx);
 	if (decode && (dir == NJ_DIR_TOCLIENT || cfg->request_decompression) &&
 	    nj_http_header(tx, dir, "content-encoding", &ce, &cel))
 		n = ce_layers(c, tx, dir, ce, cel, enc);
@@ -581,7 +592,7 @@ void http_body_data(struct http_state *s, struct nj_al_ctx *c, int dir, const ui
 	if (d->dz)
 		dz_forward(d->dz, &x, 0, p, n);
 	else
-		body_append(s, dir, tx, p, n);
+		body_append(s, c, dir, tx, p, n);
 }
 
 void http_body_gap(struct http_state *s, struct nj_al_ctx *c, int dir, uint32_t n)
@@ -602,7 +613,7 @@ void http_body_gap(struct http_state *s, struct nj_al_ctx *c, int dir, uint32_t 
 		http_dz_free(d->dz);
 		d->dz = NULL;
 	}
-	body_gap(s, dir, tx, n);
+	body_gap(s, c, dir, tx, n);
 }
 
 void http_body_end(struct http_state *s, struct nj_al_ctx *c, int dir, bool complete)
@@ -613,6 +624,8 @@ void http_body_end(struct http_state *s, struct nj_al_ctx *c, int dir, bool comp
 		http_dz_free(d->dz);
 		d->dz = NULL;
 	}
+	if (d->mp)
+		http_mp_end(s, c, d->tx, complete);
 	if (d->file_open && d->tx)
 		body_close(s, c, dir, d->tx, complete);
 	d->body_open = 0;

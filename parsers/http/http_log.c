@@ -778,6 +778,42 @@ static bool b_body_tc(const struct nj_al_tx *t, const uint8_t **d, uint32_t *l)
 }
 
 /*
+ * file.data / file.name to the server: one instance per file. A multipart
+ * body's files are its parts with a file name; any other body is one file.
+ */
+static bool mb_file_data_ts(const struct nj_al_tx *t, uint32_t idx, const uint8_t **d, uint32_t *l)
+{
+	const struct nj_http_tx *tx = TX(t);
+
+	if (!tx->multipart)
+		return idx == 0 && body(t, 0, d, l);
+	if (idx >= tx->nparts)
+		return false;
+	*d = tx->parts[idx].data.p;
+	*l = tx->parts[idx].data.len;
+	return true;
+}
+static bool mb_file_name_ts(const struct nj_al_tx *t, uint32_t idx, const uint8_t **d, uint32_t *l)
+{
+	const struct nj_http_tx *tx = TX(t);
+
+	if (!tx->multipart)
+		return idx == 0 && (tx->m[0].message_len || tx->file_seen[0]) &&
+		       nj_http_tx_filename(tx, 0, d, l);
+	if (idx >= tx->nparts)
+		return false;
+	*d = tx->parts[idx].name;
+	*l = tx->parts[idx].name_len;
+	return true;
+}
+static bool b_file_name_tc(const struct nj_al_tx *t, const uint8_t **d, uint32_t *l)
+{
+	const struct nj_http_tx *tx = TX(t);
+
+	return (tx->m[1].message_len || tx->file_seen[1]) && nj_http_tx_filename(tx, 1, d, l);
+}
+
+/*
  * http.request_header / http.response_header: one instance per header,
  * "name: value" (Suricata's), built on first use in the derived buffer.
  */
@@ -816,6 +852,8 @@ static bool mb_hdr_tc(const struct nj_al_tx *t, uint32_t idx, const uint8_t **d,
 const struct nj_al_multibuffer nj_http_multi_buffers[] = {
 	{"http.request_header", NJ_DIR_TOSERVER, mb_hdr_ts},
 	{"http.response_header", NJ_DIR_TOCLIENT, mb_hdr_tc},
+	{"file.data", NJ_DIR_TOSERVER, mb_file_data_ts},
+	{"file.name", NJ_DIR_TOSERVER, mb_file_name_ts},
 	{NULL, 0, NULL},
 };
 
@@ -856,7 +894,7 @@ const struct nj_al_buffer nj_http_buffers[] = {
 	{"http.start", NJ_DIR_TOCLIENT, b_start_tc},
 	{"http.request_body", NJ_DIR_TOSERVER, b_body_ts},
 	{"http.response_body", NJ_DIR_TOCLIENT, b_body_tc},
-	{"file.data", NJ_DIR_TOSERVER, b_body_ts},
 	{"file.data", NJ_DIR_TOCLIENT, b_body_tc},
+	{"file.name", NJ_DIR_TOCLIENT, b_file_name_tc},
 	{NULL, 0, NULL},
 };

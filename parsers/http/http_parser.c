@@ -151,6 +151,9 @@ const char *const nj_http_event_names[] = {
 	"COMPRESSION_BOMB",
 	"TOO_MANY_TRANSACTIONS",
 	"FAILED_PROTOCOL_CHANGE",
+	"MULTIPART_GENERIC_ERROR",
+	"MULTIPART_NO_FILEDATA",
+	"MULTIPART_INVALID_HEADER",
 	NULL,
 };
 
@@ -222,6 +225,7 @@ static void msg_free(struct nj_http_msg *m)
 
 static void tx_free_mem(struct nj_http_tx *tx)
 {
+	http_mp_tx_free(tx);
 	msg_free(&tx->m[0]);
 	msg_free(&tx->m[1]);
 	free(tx);

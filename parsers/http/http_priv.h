@@ -33,6 +33,7 @@ enum http_st {
 };
 
 struct http_dz; /* decompression chain (http_body.c) */
+struct http_mp; /* multipart/form-data request body (http_multipart.c) */
 
 struct http_dir {
 	uint8_t st;
@@ -46,6 +47,7 @@ struct http_dir {
 	uint8_t file_open;	 /* body consumers opened (first body byte seen) */
 	uint8_t midline;	 /* response finalize: inside a line taken as body */
 	struct nj_file *file;	 /* the body as a file (parsers/files.h), NULL when not carved */
+	struct http_mp *mp;	 /* request: multipart body being split into files */
 };
 
 struct http_state {
@@ -164,6 +166,22 @@ void http_body_gap(struct http_state *s, struct nj_al_ctx *c, int dir, uint32_t 
 /* Ends the body (complete or not); frees the decompression chain. */
 void http_body_end(struct http_state *s, struct nj_al_ctx *c, int dir, bool complete);
 void http_dz_free(struct http_dz *z);
+
+/*
+ * multipart/form-data (http_multipart.c). http_mp_begin: at the request body
+ * start, sets s->d[0].mp (and tx->multipart) when tx is a POST whose
+ * Content-Type has a boundary; the body is then not one file but its parts
+ * with a file name are. http_mp_data / http_mp_gap: decoded body bytes / lost
+ * bytes. http_mp_end: the body ended (closes a file still open TRUNCATED) and
+ * frees the parser; tx may be NULL (flow end). http_mp_tx_free: the parts kept
+ * on a transaction for detection.
+ */
+bool http_mp_begin(struct http_state *s, struct nj_al_ctx *c, struct nj_http_tx *tx);
+void http_mp_data(struct http_state *s, struct nj_al_ctx *c, struct nj_http_tx *tx,
+		  const uint8_t *p, uint32_t n);
+void http_mp_gap(struct http_state *s, struct nj_al_ctx *c, struct nj_http_tx *tx, uint32_t n);
+void http_mp_end(struct http_state *s, struct nj_al_ctx *c, struct nj_http_tx *tx, bool complete);
+void http_mp_tx_free(struct nj_http_tx *tx);
 
 /* ------------------------------------------------------------------ anomalies, EVE */
 
