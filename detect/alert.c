@@ -19,6 +19,7 @@
 #include "engine_int.h"
 #include "tag.h"
 #include "export/eve_priv.h"
+#include "parsers/files.h"
 
 /* ------------------------------------------------------------ options */
 
@@ -156,7 +157,7 @@ void nj_alert_tx_xff(struct nj_detect_thread *t, const struct nj_app_parser *p,
 }
 
 void nj_alert_tx_meta(struct nj_detect_thread *t, const struct nj_app_parser *p,
-		      const struct nj_al_tx *tx, int dir)
+		      const struct nj_flow *f, const struct nj_al_tx *tx, int dir)
 {
 	struct eng_alert *a;
 	struct nj_json j;
@@ -168,7 +169,11 @@ void nj_alert_tx_meta(struct nj_detect_thread *t, const struct nj_app_parser *p,
 	a = &t->pend[t->npend - 1];
 	nj_json_init(&j, t->meta + t->meta_used, ALERT_META_ARENA - t->meta_used);
 	nj_json_open_obj(&j, NULL);
-	p->alert_json(&j, tx, dir);
+	if (p->alert_json)
+		p->alert_json(&j, tx, dir);
+	/* the transaction's files still held, as Suricata's alert "files" */
+	if (t->files)
+		nj_files_tx_json(t->files, f, tx->id, dir, &j);
 	nj_json_close_obj(&j);
 	if (!nj_json_ok(&j)) {
 		t->st.alert_meta_full++;

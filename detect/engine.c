@@ -858,7 +858,8 @@ static bool tx_possible(const struct nj_detect_engine *e, const struct nj_detect
 		    (b && (b->flags & NJ_BUFF_PACKET)))
 			continue;
 		if (!g || base >= e->nbuffers ||
-		    !(g[base].get[buf_dir(base, d)] || g[base].get_multi[buf_dir(base, d)]))
+		    !(g[base].get[buf_dir(base, d)] || g[base].get_multi[buf_dir(base, d)] ||
+		      g[base].file_prop))
 			return false;
 	}
 	return true;
@@ -940,7 +941,7 @@ static int getters_build(struct nj_detect_engine *e)
 	for (uint16_t pid = 1; pid < NJ_APP_MAX_PARSERS; pid++) {
 		const struct nj_app_parser *p = nj_app_parser_by_id(pid);
 
-		if (!p || (!p->buffers && !p->multi_buffers))
+		if (!p || (!p->buffers && !p->multi_buffers && !p->tx_file))
 			continue;
 		e->getters[pid] = calloc(e->nbuffers, sizeof(struct al_getter));
 		if (!e->getters[pid])
@@ -958,6 +959,20 @@ static int getters_build(struct nj_detect_engine *e)
 			if (id < 0 || (unsigned)id >= e->nbuffers || b->dir < 0 || b->dir > 1)
 				continue;
 			e->getters[pid][id].get_multi[b->dir] = b->get;
+		}
+		if (p->tx_file) {
+			/* the file properties every protocol with files offers, unless the
+			 * parser has its own getter (HTTP multipart: one name per part) */
+			int nm = nj_detect_buffer_id("file.name"),
+			    mg = nj_detect_buffer_id("file.magic");
+			struct al_getter *g = e->getters[pid];
+
+			if (nm >= 0 && (unsigned)nm < e->nbuffers && !g[nm].get[0] &&
+			    !g[nm].get[1] && !g[nm].get_multi[0] && !g[nm].get_multi[1])
+				g[nm].file_prop = AL_FILE_NAME;
+			if (mg >= 0 && (unsigned)mg < e->nbuffers && !g[mg].get[0] &&
+			    !g[mg].get[1] && !g[mg].get_multi[0] && !g[mg].get_multi[1])
+				g[mg].file_prop = AL_FILE_MAGIC;
 		}
 	}
 	return 0;

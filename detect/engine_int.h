@@ -151,7 +151,11 @@ struct al_getter {
 	bool (*get[2])(const struct nj_al_tx *tx, const uint8_t **data, uint32_t *len);
 	bool (*get_multi[2])(const struct nj_al_tx *tx, uint32_t idx, const uint8_t **data,
 			     uint32_t *len);
+	/* file.name / file.magic: read through the parser's tx_file op */
+	uint8_t file_prop; /* AL_FILE_NAME, AL_FILE_MAGIC, 0 */
 };
+#define AL_FILE_NAME  1u
+#define AL_FILE_MAGIC 2u
 
 /* Alert output options (eve-log types: - alert: {...}). */
 struct alert_opts {
@@ -406,7 +410,7 @@ void nj_alert_add(struct nj_detect_thread *t, uint32_t num, struct nj_flow *f,
 void nj_alert_flow_meta(void *arg, struct nj_json *j, const struct nj_flow *f,
 			const struct nj_pkt *p);
 void nj_alert_tx_meta(struct nj_detect_thread *t, const struct nj_app_parser *p,
-		      const struct nj_al_tx *tx, int dir);
+		      const struct nj_flow *f, const struct nj_al_tx *tx, int dir);
 /* The XFF address of the transaction (parser's alert_xff) for the last queued alert. */
 void nj_alert_tx_xff(struct nj_detect_thread *t, const struct nj_app_parser *p,
 		     const struct nj_al_tx *tx);

@@ -1462,8 +1462,30 @@ void nj_detect_app_pkt(struct nj_detect_thread *t, const struct nj_pkt *p)
 struct tx_view {
 	const struct nj_al_tx *tx;
 	const struct al_getter *g;
+	const struct nj_app_parser *parser;
 	int dir;
 };
+
+/* file.name / file.magic of the transaction's file in direction d. */
+static bool tx_file_prop(const struct tx_view *v, unsigned prop, int d, const uint8_t **b,
+			 uint32_t *l)
+{
+	struct nj_al_fileinfo fi = {0};
+
+	if (!v->parser || !v->parser->tx_file || !v->parser->tx_file(v->tx, d, &fi))
+		return false;
+	if (prop == AL_FILE_NAME && fi.name) {
+		*b = fi.name;
+		*l = fi.name_len;
+		return true;
+	}
+	if (prop == AL_FILE_MAGIC && fi.magic) {
+		*b = (const uint8_t *)fi.magic;
+		*l = (uint32_t)strlen(fi.magic);
+		return true;
+	}
+	return false;
+}
 
 /* Instance idx of a buffer (only 0 for single buffers); false when there is none. */
 static bool tx_buffer(const struct nj_detect_engine *e, const struct tx_view *v, unsigned base,
@@ -1477,6 +1499,8 @@ static bool tx_buffer(const struct nj_detect_engine *e, const struct tx_view *v,
 		return false;
 	if (v->g[base].get_multi[d])
 		return idx < NJ_AL_MULTI_MAX && v->g[base].get_multi[d](v->tx, idx, b, l);
+	if (!idx && v->g[base].file_prop)
+		return tx_file_prop(v, v->g[base].file_prop, d, b, l);
 	if (idx || !v->g[base].get[d])
 		return false;
 	return v->g[base].get[d](v->tx, b, l);
@@ -1629,6 +1653,7 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 	mask = pkt_mask(hp, f, false);
 	v.tx = tx;
 	v.g = e->getters[parser->id];
+	v.parser = parser;
 	v.dir = dir;
 	gen_next(t);
 	for (unsigned k = 0; k < tg->cs.ndb; k++) {
@@ -1676,8 +1701,8 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 			parser->alert_tx_id ? parser->alert_tx_id(tx, dir) : tx->id, AF_TX);
 		if (es->fstore && t->files)
 			filestore(t, es->fstore, f, tx->id, dir);
-		if (parser->alert_json)
-			nj_alert_tx_meta(t, parser, tx, dir);
+		if (parser->alert_json || t->files)
+			nj_alert_tx_meta(t, parser, f, tx, dir);
 		if (parser->alert_xff)
 			nj_alert_tx_xff(t, parser, tx);
 		if (flow_passed(f))

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "detect_int.h"
+#include "parsers/files.h"
 
 #define TS  NJ_BUFF_TOSERVER
 #define TC  NJ_BUFF_TOCLIENT
@@ -126,7 +127,28 @@ BUFFER(http_response_header, "http.response_header", "http", TC | NJ_BUFF_MULTI,
 /* Files (HTTP bodies, SMB, SMTP, ... : no protocol implied) */
 BUFFER(file_data, "file.data", NULL, TSC | NJ_BUFF_FILE, "file_data", NULL)
 BUFFER(file_name, "file.name", NULL, TSC | NJ_BUFF_FILE, NULL)
-BUFFER(file_magic, "file.magic", NULL, TSC | NJ_BUFF_FILE, NULL)
+NJ_DETECT_BUFFER(file_magic, "file.magic", NULL, TSC | NJ_BUFF_FILE)
+
+/* file.magic: libmagic's description, computed for every file once a rule asks for it. */
+static int need_magic(struct nj_detect_parse *ps)
+{
+#ifdef NJ_HAVE_MAGIC
+	(void)ps;
+	nj_files_require_magic();
+	return 0;
+#else
+	return nj_detect_unsupported(ps, "file.magic: this build has no libmagic");
+#endif
+}
+static int kw_file_magic(struct nj_detect_parse *ps, const struct nj_detect_keyword *kw, char *v)
+{
+	int r = need_magic(ps);
+
+	return r ? r : kw_sticky(ps, kw, v);
+}
+NJ_DETECT_KEYWORD(sticky_file_magic, .name = "file.magic", .aliases = (const char *const[]){NULL},
+		  .flags = NJ_KWF_NOVALUE | NJ_KWF_STICKY, .parse = kw_file_magic,
+		  .arg = (uintptr_t) "file.magic", .doc = "sticky buffer")
 
 /* DNS */
 BUFFER(dns_query, "dns.query", "dns", TS | NJ_BUFF_MULTI, "dns_query", NULL)
@@ -192,6 +214,8 @@ static int kw_file_legacy(struct nj_detect_parse *ps, const struct nj_detect_key
 
 	if (id < 0 || !content)
 		return nj_detect_unsupported(ps, "buffer %s not registered", (const char *)kw->arg);
+	if (strcmp((const char *)kw->arg, "file.magic") == 0 && need_magic(ps))
+		return -1;
 	ps->sticky = id;
 	ps->sticky_list = -1;
 	int r = content->parse(ps, content, v);

@@ -162,6 +162,9 @@ struct nj_al_fileinfo {
 	uint64_t size;
 	bool has_md5;
 	uint8_t md5[16];
+	const uint8_t *name; /* file.name: the name as on the wire, or NULL */
+	uint32_t name_len;
+	const char *magic; /* file.magic: libmagic's description, or NULL */
 };
 
 struct nj_app_parser {
@@ -207,7 +210,7 @@ struct nj_app_parser {
 	uint64_t (*alert_tx_id)(const struct nj_al_tx *tx, int dir);
 	/*
 	 * Optional: the file of transaction tx in direction dir, for filesize /
-	 * filemd5 (false: no file there).
+	 * filemd5 / file.name / file.magic (false: no file there).
 	 */
 	bool (*tx_file)(const struct nj_al_tx *tx, int dir, struct nj_al_fileinfo *out);
 	const struct nj_al_buffer *buffers; /* terminated by an entry with name NULL; may be NULL */

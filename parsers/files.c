@@ -63,11 +63,12 @@ NJ_CONF_KEY(fmemcap, "nightjar.files.memcap", NJ_CT_SIZE, "16mb",
 NJ_CONF_KEY(fmaxsize, "nightjar.files.max-size", NJ_CT_SIZE, "0",
 	    "Bytes tracked per file; a longer file ends TRUNCATED (0: no limit).")
 
-#define FILE_HEAD     4096u	   /* first bytes kept: magic, and a store decided late */
-#define FILE_NAME_MAX 1024u	   /* bytes of the wire name kept for logging */
-#define FILE_MAX_SIDS 16u	   /* "sid" entries kept */
-#define FILE_WBUF     (64u * 1024) /* filestore write buffer per file being stored */
-#define FILE_PATH_MAX 4200u	   /* store_dir (< 4096) + "/xx/" + sha256 + suffixes */
+#define FILE_HEAD      4096u	    /* first bytes kept: magic, and a store decided late */
+#define FILE_MAGIC_MAX 256u	    /* bytes of libmagic's description kept */
+#define FILE_NAME_MAX  1024u	    /* bytes of the wire name kept for logging */
+#define FILE_MAX_SIDS  16u	    /* "sid" entries kept */
+#define FILE_WBUF      (64u * 1024) /* filestore write buffer per file being stored */
+#define FILE_PATH_MAX  4200u	    /* store_dir (< 4096) + "/xx/" + sha256 + suffixes */
 
 enum { H_MD5 = 0, H_SHA1, H_SHA256, H_MAX };
 
@@ -116,6 +117,8 @@ struct nj_file {
 	uint32_t sids[FILE_MAX_SIDS];
 	uint32_t head_len;
 	uint32_t name_len;
+	uint8_t magic_done; /* magic[] holds the description of the whole head */
+	char magic[FILE_MAGIC_MAX];
 	EVP_MD_CTX *md[H_MAX]; /* allocated once per pool entry for the configured hashes */
 	uint8_t name[FILE_NAME_MAX];
 	uint8_t head[FILE_HEAD];
@@ -889,6 +892,7 @@ struct nj_file *nj_file_open(struct nj_files *fs, struct nj_flow *flow, const ch
 	f->wlen = 0;
 	f->nsids = 0;
 	f->head_len = 0;
+	f->magic_done = 0;
 	if (name_len > FILE_NAME_MAX)
 		name_len = FILE_NAME_MAX;
 	if (name_len)
@@ -906,13 +910,13 @@ struct nj_file *nj_file_open(struct nj_files *fs, struct nj_flow *flow, const ch
 	return f;
 }
 
-static void fileinfo_write(struct nj_json *j, const struct nj_file *f, enum nj_file_state fin,
-			   uint8_t dig[H_MAX][32], const char *magic, bool stored)
+/* The members of a fileinfo object (dig: NULL when the digests are not final). */
+static void fileinfo_fields(struct nj_json *j, const struct nj_file *f, enum nj_file_state fin,
+			    uint8_t dig[H_MAX][32], const char *magic, bool stored)
 {
 	const struct nj_files *fs = f->fs;
 	char hx[65];
 
-	nj_json_open_obj(j, "fileinfo");
 	nj_json_strn(j, "filename", f->name, f->name_len);
 	if (f->nsids) {
 		nj_json_open_arr(j, "sid");
@@ -924,10 +928,11 @@ static void fileinfo_write(struct nj_json *j, const struct nj_file *f, enum nj_f
 		nj_json_str(j, "magic", magic);
 	nj_json_bool(j, "gaps", f->has_gaps);
 	switch (fin) {
+	case NJ_FILE_OPEN: nj_json_str(j, "state", "OPEN"); break;
 	case NJ_FILE_CLOSED:
 		nj_json_str(j, "state", "CLOSED");
 		for (unsigned h = H_MD5; h <= H_SHA1; h++) {
-			if (!fs->md[h])
+			if (!fs->md[h] || !dig)
 				continue;
 			hex(hx, dig[h], hash_len[h]);
 			nj_json_str(j, hash_key[h], hx);
@@ -937,7 +942,7 @@ static void fileinfo_write(struct nj_json *j, const struct nj_file *f, enum nj_f
 	default: nj_json_str(j, "state", "ERROR"); break;
 	}
 	/* Suricata finalises a forced SHA-256 for truncated files too: of the bytes seen */
-	if (fs->md[H_SHA256] && fin != NJ_FILE_ERROR) {
+	if (fs->md[H_SHA256] && dig && fin != NJ_FILE_ERROR && fin != NJ_FILE_OPEN) {
 		hex(hx, dig[H_SHA256], 32);
 		nj_json_str(j, "sha256", hx);
 	}
@@ -954,20 +959,40 @@ static void fileinfo_write(struct nj_json *j, const struct nj_file *f, enum nj_f
 	nj_json_u64(j, "tx_id", f->tx_id);
 	if (fs->scan)
 		fs->scan->log(fs->scan_ctx, (uint32_t)(f - fs->pool), j);
+}
+
+static void fileinfo_write(struct nj_json *j, const struct nj_file *f, enum nj_file_state fin,
+			   uint8_t dig[H_MAX][32], const char *magic, bool stored)
+{
+	nj_json_open_obj(j, "fileinfo");
+	fileinfo_fields(j, f, fin, dig, magic, stored);
 	nj_json_close_obj(j);
 }
 
-static const char *file_magic(struct nj_file *f)
+/*
+ * libmagic's description of the head (computed once the head is complete or the
+ * file closes, then kept: the fileinfo event and file.magic rules share it).
+ */
+const char *nj_file_magic(struct nj_file *f, bool final)
 {
 #ifdef NJ_HAVE_MAGIC
-	struct nj_files *fs = f->fs;
+	struct nj_files *fs = f ? f->fs : NULL;
+	const char *m;
 
-	if (fs->magic && f->head_len)
-		return magic_buffer(fs->magic, f->head, f->head_len);
+	if (!fs || !fs->magic || !f->head_len)
+		return NULL;
+	if (f->magic_done)
+		return f->magic[0] ? f->magic : NULL;
+	m = magic_buffer(fs->magic, f->head, f->head_len);
+	snprintf(f->magic, sizeof(f->magic), "%s", m ? m : "");
+	if (final || f->head_len == FILE_HEAD)
+		f->magic_done = 1;
+	return f->magic[0] ? f->magic : NULL;
 #else
 	(void)f;
-#endif
+	(void) final;
 	return NULL;
+#endif
 }
 
 static void file_release(struct nj_file *f)
@@ -1058,6 +1083,51 @@ unsigned nj_files_store_tx(struct nj_files *fs, const struct nj_flow *flow, uint
 	return n;
 }
 
+void nj_files_tx_json(struct nj_files *fs, const struct nj_flow *flow, uint64_t tx_id, int dir,
+		      struct nj_json *j)
+{
+	bool open = false;
+	uint64_t left = fs ? fs->st.open_now : 0; /* files in use (open or pending) */
+
+	for (uint32_t i = 0; left && i < fs->cfg.max_open; i++) {
+		struct nj_file *f = &fs->pool[i];
+		enum nj_file_state st = NJ_FILE_OPEN;
+		uint8_t dig[H_MAX][32];
+		bool have = false;
+
+		if (!f->in_use)
+			continue;
+		left--;
+		if (f->flow != flow || f->tx_id != tx_id || f->dir != dir)
+			continue;
+		if (f->pending) {
+			/* closed, finished after the rules: the digests of a copy */
+			st = (enum nj_file_state)f->pend_state;
+			if (st == NJ_FILE_OPEN)
+				st = NJ_FILE_TRUNCATED;
+			drain(f);
+			have = fs->scratch != NULL;
+			for (unsigned h = 0; h < H_MAX && have; h++) {
+				unsigned int n = 0;
+
+				if (f->md[h] && (EVP_MD_CTX_copy_ex(fs->scratch, f->md[h]) != 1 ||
+						 EVP_DigestFinal_ex(fs->scratch, dig[h], &n) != 1))
+					have = false;
+			}
+		}
+		if (!open) {
+			nj_json_open_arr(j, "files");
+			open = true;
+		}
+		nj_json_open_obj(j, NULL);
+		fileinfo_fields(j, f, st, have ? dig : NULL,
+				fs->cfg.magic ? nj_file_magic(f, f->pending) : NULL, false);
+		nj_json_close_obj(j);
+	}
+	if (open)
+		nj_json_close_arr(j);
+}
+
 /* Set before workers start when filestore rules are loaded. */
 static bool files_rule_store;
 
@@ -1103,7 +1173,7 @@ static void file_finish(struct nj_file *f, enum nj_file_state state, uint64_t ts
 	if (f->storing)
 		stored = store_finish(f, fin != NJ_FILE_ERROR && f->store_req, dig[H_SHA256]);
 	if (fs->cfg.magic)
-		magic = file_magic(f);
+		magic = nj_file_magic(f, true);
 	if (fin == NJ_FILE_CLOSED)
 		fs->st.closed++;
 	else if (fin == NJ_FILE_TRUNCATED)
@@ -1182,6 +1252,14 @@ bool nj_files_md5_required(void)
 	return files_need_md5;
 }
 
+/* Set before workers start when a rule inspects file.magic: every files object computes it. */
+static bool files_need_magic;
+
+void nj_files_require_magic(void)
+{
+	files_need_magic = true;
+}
+
 bool nj_file_md5(struct nj_file *f, uint8_t out[16])
 {
 	unsigned int n = 0;
@@ -1208,6 +1286,10 @@ struct nj_files *nj_files_create(const struct nj_files_config *cfg, struct nj_ev
 	fs->eve = eve;
 	if (files_need_md5)
 		fs->cfg.md5 = true; /* a rule needs it (filemd5) */
+#ifdef NJ_HAVE_MAGIC
+	if (files_need_magic)
+		fs->cfg.magic = true; /* a rule inspects file.magic (filemagic) */
+#endif
 	fs->pid = (int)getpid();
 	if (fs->cfg.store) {
 		fs->cfg.sha256 = true;
@@ -1239,7 +1321,8 @@ struct nj_files *nj_files_create(const struct nj_files_config *cfg, struct nj_ev
 			}
 		}
 	}
-	if (fs->md[H_MD5] && !(fs->scratch = EVP_MD_CTX_new()))
+	if ((fs->md[H_MD5] || fs->md[H_SHA1] || fs->md[H_SHA256]) &&
+	    !(fs->scratch = EVP_MD_CTX_new()))
 		goto out_free;
 	fs->pool = calloc(fs->cfg.max_open, sizeof(*fs->pool));
 	if (!fs->pool) {

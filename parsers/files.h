@@ -165,6 +165,22 @@ void nj_file_set_range(struct nj_file *file, uint64_t start, uint64_t end);
  */
 void nj_file_close(struct nj_file *file, enum nj_file_state state, uint64_t ts_us,
 		   nj_file_meta_fn meta_fn, const void *meta_arg);
+/*
+ * libmagic's description of the file's first 4 KiB, NULL when magic is off (no
+ * force-magic and no file.magic rule) or nothing arrived. Kept once the head is full,
+ * or once final is true (the file is complete); valid until the file is closed.
+ */
+const char *nj_file_magic(struct nj_file *file, bool final);
+/* Rule loading: a rule inspects file.magic; files objects created afterwards compute it. */
+void nj_files_require_magic(void);
+/*
+ * Alerts on a transaction: "files":[{fileinfo members}...] for the files of flow's
+ * transaction tx_id in direction dir still held (open, or closed and waiting for the
+ * transaction's rules); nothing when there is none.
+ */
+struct nj_json;
+void nj_files_tx_json(struct nj_files *fs, const struct nj_flow *flow, uint64_t tx_id, int dir,
+		      struct nj_json *j);
 /* MD5 of the bytes so far (a copy is finished); false when MD5 is not computed. */
 bool nj_file_md5(struct nj_file *file, uint8_t out[16]);
 /* Rule loading: a rule needs file MD5s; files objects created afterwards compute them. */

@@ -220,10 +220,11 @@ struct nj_http_tx {
 	uint8_t seen_100;
 	uint8_t fevents[2]; /* per-direction once-only anomaly groups (libhtp's warn_once) */
 	uint64_t evbits; /* anomalies raised on this transaction: bit i = nj_http_event_names[i] */
-	/* the body's file when it was closed, for filesize / filemd5 */
+	/* the body's file when it was closed, for filesize / filemd5 / file.magic */
 	uint8_t file_seen[2], file_has_md5[2];
 	uint64_t file_size[2];
 	uint8_t file_md5[2][16];
+	struct nj_http_str file_magic[2]; /* in m[dir].der */
 	/* multipart/form-data request: the body's files are its parts with a file name */
 	uint8_t multipart;
 	uint32_t nparts, parts_bytes;

@@ -157,6 +157,11 @@ void http_body_file_close(struct http_state *s, struct nj_al_ctx *c, int dir, bo
 		d->tx->file_seen[dir] = 1;
 		d->tx->file_size[dir] = nj_file_size(d->file);
 		d->tx->file_has_md5[dir] = nj_file_md5(d->file, d->tx->file_md5[dir]);
+		const char *mg = nj_file_magic(d->file, true);
+
+		if (mg)
+			d->tx->file_magic[dir] =
+				http_str_add(&d->tx->m[dir], true, mg, (uint32_t)strlen(mg) + 1);
 	}
 	if (d->tx)
 		nj_file_close(d->file, complete ? NJ_FILE_CLOSED : NJ_FILE_TRUNCATED,

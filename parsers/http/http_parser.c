@@ -204,6 +204,7 @@ static struct nj_http_tx *tx_new(struct http_state *s, struct nj_al_ctx *c, int 
 	tx->method = tx->uri = tx->protocol = str_none;
 	tx->uri_norm = tx->path = tx->host = tx->host_raw = str_none;
 	tx->resp_protocol = tx->status = tx->message = str_none;
+	tx->file_magic[0] = tx->file_magic[1] = str_none;
 	tx->port = -1;
 	tx->status_num = -1;
 	tx->req_proto = NJ_HTTP_PROTO_UNKNOWN;
@@ -2027,6 +2028,10 @@ static bool http_tx_file(const struct nj_al_tx *t, int dir, struct nj_al_fileinf
 	out->size = tx->file_size[dir];
 	out->has_md5 = tx->file_has_md5[dir];
 	memcpy(out->md5, tx->file_md5[dir], 16);
+	nj_http_tx_filename(tx, dir, &out->name, &out->name_len);
+	/* the magic string is kept with its terminating NUL */
+	if (nj_http_has(tx->file_magic[dir]))
+		out->magic = (const char *)nj_http_ptr(tx, dir, tx->file_magic[dir]);
 	return true;
 }
 

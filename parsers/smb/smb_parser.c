@@ -804,6 +804,10 @@ void smb_file_close(struct smb_state *s, struct smb_tx *tx, bool truncated)
 		return;
 	tf->size = nj_file_size(tf->file);
 	tf->has_md5 = nj_file_md5(tf->file, tf->md5);
+	const char *mg = nj_file_magic(tf->file, true);
+
+	if (mg)
+		tf->magic = smb_tx_str(tx, mg, (uint32_t)strlen(mg) + 1);
 	tf->closed = true;
 	nj_file_close(tf->file, truncated ? NJ_FILE_TRUNCATED : NJ_FILE_CLOSED, s->last_ts,
 		      smb_file_meta, tx);
@@ -1470,6 +1474,12 @@ static bool smb_tx_file(const struct nj_al_tx *t, int dir, struct nj_al_fileinfo
 	out->size = tx->u.file.size;
 	out->has_md5 = tx->u.file.has_md5;
 	memcpy(out->md5, tx->u.file.md5, 16);
+	if (tx->u.file.name.len) {
+		out->name = (const uint8_t *)smb_str_ptr(tx, tx->u.file.name);
+		out->name_len = tx->u.file.name.len;
+	}
+	if (tx->u.file.magic.len)
+		out->magic = smb_str_ptr(tx, tx->u.file.magic);
 	return true;
 }
 

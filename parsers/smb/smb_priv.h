@@ -90,6 +90,7 @@ struct smb_tx_file {
 	uint8_t dir;
 	struct smb_fuid fuid;
 	struct smb_str name, share;
+	struct smb_str magic; /* libmagic's description with its NUL, once closed */
 	struct nj_file *file;
 	uint8_t *head;	      /* the first bytes in order, for file.data (SMB_FILE_HEAD_MAX) */
 	uint32_t head_len;    /* bytes of head filled from offset 0 */
