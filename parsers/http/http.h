@@ -45,8 +45,8 @@
  * RESPONSE_INVALID_PROTOCOL, RESPONSE_INVALID_STATUS, 100_CONTINUE_ALREADY_SEEN,
  * UNABLE_TO_MATCH_RESPONSE_TO_REQUEST, RESPONSE_ABNORMAL_TRANSFER_ENCODING,
  * RESPONSE_CHUNKED_OLD_PROTO, RESPONSE_MULTIPART_BYTERANGES, ABNORMAL_CE_HEADER,
- * TOO_MANY_ENCODING_LAYERS, COMPRESSION_BOMB; and TOO_MANY_TRANSACTIONS
- * (Nightjar's: max-tx reached).
+ * TOO_MANY_ENCODING_LAYERS, COMPRESSION_BOMB, RANGE_INVALID (Content-Range); and
+ * TOO_MANY_TRANSACTIONS (Nightjar's: max-tx reached).
  *
  * Everything a transaction keeps is copied into it (the framework's buffer is
  * transient) and bounded: start line and each header line by
