@@ -770,8 +770,9 @@ static void hold(struct nj_file *f, uint64_t s, uint64_t e, const uint8_t *d)
 			if (n) {
 				n->next = c;
 				*pp = n;
-			} else {
-				/* these bytes are lost even if nothing else is missing */
+			} else if (!f->budget) {
+				/* these bytes are lost even if nothing else is missing (a byte
+				 * range's file may still get them from another range) */
 				f->has_gaps = true;
 			}
 		}
