@@ -192,6 +192,14 @@ void nj_stats_emit(struct nj_app *app, uint64_t ts_us)
 	add_counter(&c, "tcp.stream_depth_reached", t.stream.depth_reached);
 	add_counter(&c, "tcp.invalid_checksum", t.stream.bad_checksum);
 	applayer_counters(&c, &t.al);
+	/* Suricata's HTTP byte-range counters (memcap: the configured limit), then ours */
+	add_counter(&c, "http.byterange.memuse", t.files.range_memuse);
+	add_counter(&c, "http.byterange.memcap", app->set.files.range_memcap);
+	add_counter(&c, "nightjar.http.byterange.open", t.files.range_open);
+	add_counter(&c, "nightjar.http.byterange.reassembled", t.files.range_reassembled);
+	add_counter(&c, "nightjar.http.byterange.memcap_hit", t.files.range_memcap);
+	add_counter(&c, "nightjar.http.byterange.timeouts", t.files.range_timeouts);
+	add_counter(&c, "nightjar.http.byterange.evicted", t.files.range_evicted);
 	if (app->set.files.store) {
 		/* Suricata's file-store counters (only with file-store enabled, as there) */
 		add_counter(&c, "file_store.fs_errors", t.files.store_errors);

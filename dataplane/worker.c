@@ -167,7 +167,13 @@ struct nj_worker *nj_worker_create(struct nj_app *app, unsigned id)
 		goto out_free_stream;
 	if (app->set.files.enabled || app->set.files.store || app->yara ||
 	    nj_files_md5_required()) {
-		w->files = nj_files_create(&app->set.files, w->eve);
+		struct nj_files_config fcfg = app->set.files;
+
+		/* app-layer.protocols.http.byterange.memcap is for the process, as Suricata's */
+		fcfg.range_memcap /= app->set.workers;
+		if (app->set.files.range_memcap && !fcfg.range_memcap)
+			fcfg.range_memcap = 1;
+		w->files = nj_files_create(&fcfg, w->eve);
 		if (!w->files)
 			goto out_free_al;
 		nj_al_worker_set_files(w->al, w->files);
@@ -469,6 +475,8 @@ static void worker_housekeeping(struct nj_worker *w, struct nj_app *app, bool of
 	if (now >= w->last_expire_us + NJ_EXPIRE_EVERY_US) {
 		nj_flow_expire(w->flows, now, NJ_EXPIRE_BUDGET);
 		nj_decode_expire(w->dec, now);
+		if (w->files)
+			nj_files_expire(w->files, now);
 		w->last_expire_us = now;
 	}
 	nj_eve_worker_tick(w->eve, wall_ms());

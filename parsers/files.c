@@ -31,6 +31,7 @@
 #include "../config/config.h"
 #include "../export/eve_priv.h"
 #include "files.h"
+#include "files_priv.h"
 
 NJ_CONF_KEY(fsen, "outputs.*.file-store.enabled", NJ_CT_BOOL, "no",
 	    "Filestore v2: write carved files to DIR/xx/SHA256 (xx: its first two hex digits).")
@@ -94,7 +95,8 @@ struct nj_file {
 	uint64_t tx_id;
 	uint64_t cur; /* in-order end: bytes tracked so far, gaps included */
 	uint64_t start, end;
-	struct file_chunk *held; /* out-of-order data: sorted, disjoint, all beyond cur */
+	struct file_chunk *held;       /* out-of-order data: sorted, disjoint, all beyond cur */
+	struct nj_file_budget *budget; /* where held data is counted (NULL: the core's memcap) */
 	uint8_t dir;
 	bool in_use;
 	bool has_gaps;
@@ -146,6 +148,7 @@ struct nj_files {
 #endif
 	char *meta_buf; /* write-fileinfo record when there is no EVE worker */
 	const struct nj_file_scanner_ops *scan; /* content scanner (YARA), or NULL */
+	struct nj_file_ranges *ranges;		/* HTTP byte-range reassembly (files_range.c) */
 	void *scan_ctx;
 	char path[FILE_PATH_MAX], path2[FILE_PATH_MAX];
 };
@@ -159,6 +162,8 @@ void nj_files_config_defaults(struct nj_files_config *cfg)
 	snprintf(cfg->store_dir, sizeof(cfg->store_dir), "filestore");
 	cfg->memcap = 16u << 20;
 	cfg->max_open = 1024;
+	cfg->range_memcap = 100u << 20;
+	cfg->range_timeout = 60;
 }
 
 static int hash_name_set(struct nj_files_config *cfg, const struct nj_conf_node *n,
@@ -325,6 +330,8 @@ int nj_files_config_load(struct nj_files_config *cfg, const struct nj_conf *conf
 		     nj_conf_size(conf, NULL, "nightjar.files.max-size", &cfg->max_size) < 0))
 		return -1;
 	cfg->max_open = (uint32_t)maxopen;
+	if (conf && nj_file_ranges_config_load(cfg, conf) < 0)
+		return -1;
 	if (cfg->store) {
 		/* eve-log's force-filestore only means something with a file-store output */
 		cfg->store_all |= force_store;
@@ -659,9 +666,14 @@ static void consume(struct nj_file *f, const uint8_t *d, uint32_t n)
 	fs->st.bytes += n;
 }
 
-static void chunk_free(struct nj_files *fs, struct file_chunk *c)
+static void chunk_free(struct nj_file *f, struct file_chunk *c)
 {
-	fs->st.ooo_bytes -= sizeof(*c) + c->len;
+	uint64_t n = sizeof(*c) + c->len;
+
+	if (f->budget)
+		*f->budget->used -= n;
+	else
+		f->fs->st.ooo_bytes -= n;
 	free(c);
 }
 
@@ -671,7 +683,7 @@ static void held_free_all(struct nj_file *f)
 		struct file_chunk *c = f->held;
 
 		f->held = c->next;
-		chunk_free(f->fs, c);
+		chunk_free(f, c);
 	}
 }
 
@@ -685,7 +697,7 @@ static void drain(struct nj_file *f)
 		f->held = c->next;
 		if (end > f->cur)
 			consume(f, c->data + (f->cur - c->off), (uint32_t)(end - f->cur));
-		chunk_free(f->fs, c);
+		chunk_free(f, c);
 	}
 }
 
@@ -713,24 +725,28 @@ static void gap_at_end(struct nj_file *f, uint64_t len)
 	drain(f);
 }
 
-static struct file_chunk *chunk_new(struct nj_files *fs, uint64_t off, const uint8_t *d, uint32_t n)
+static struct file_chunk *chunk_new(struct nj_file *f, uint64_t off, const uint8_t *d, uint32_t n)
 {
+	struct nj_files *fs = f->fs;
 	struct file_chunk *c;
 	uint64_t need = sizeof(*c) + (uint64_t)n;
+	uint64_t *used = f->budget ? f->budget->used : &fs->st.ooo_bytes;
+	uint64_t cap = f->budget ? f->budget->cap : fs->cfg.memcap;
+	uint64_t *hits = f->budget ? f->budget->hits : &fs->st.limit_memcap;
 
-	if (fs->st.ooo_bytes + need > fs->cfg.memcap) {
-		fs->st.limit_memcap++;
+	if (cap && *used + need > cap) {
+		(*hits)++;
 		return NULL;
 	}
 	c = malloc(need);
 	if (!c) {
-		fs->st.limit_memcap++;
+		(*hits)++;
 		return NULL;
 	}
 	c->off = off;
 	c->len = n;
 	memcpy(c->data, d, n);
-	fs->st.ooo_bytes += need;
+	*used += need;
 	return c;
 }
 
@@ -753,12 +769,13 @@ static void hold(struct nj_file *f, uint64_t s, uint64_t e, const uint8_t *d)
 		}
 		pe = c && c->off < e ? c->off : e;
 		if (pe > s) {
-			n = chunk_new(f->fs, s, d + (s - base), (uint32_t)(pe - s));
+			n = chunk_new(f, s, d + (s - base), (uint32_t)(pe - s));
 			if (n) {
 				n->next = c;
 				*pp = n;
-			} else {
-				/* these bytes are lost even if nothing else is missing */
+			} else if (!f->budget) {
+				/* these bytes are lost even if nothing else is missing (a byte
+				 * range's file may still get them from another range) */
 				f->has_gaps = true;
 			}
 		}
@@ -881,6 +898,7 @@ struct nj_file *nj_file_open(struct nj_files *fs, struct nj_flow *flow, const ch
 	f->cur = 0;
 	f->start = f->end = 0;
 	f->held = NULL;
+	f->budget = NULL;
 	f->dir = dir == 1;
 	f->in_use = true;
 	f->has_gaps = f->limited = false;
@@ -1324,6 +1342,9 @@ struct nj_files *nj_files_create(const struct nj_files_config *cfg, struct nj_ev
 	if ((fs->md[H_MD5] || fs->md[H_SHA1] || fs->md[H_SHA256]) &&
 	    !(fs->scratch = EVP_MD_CTX_new()))
 		goto out_free;
+	fs->ranges = nj_file_ranges_create(fs);
+	if (!fs->ranges)
+		goto out_free;
 	fs->pool = calloc(fs->cfg.max_open, sizeof(*fs->pool));
 	if (!fs->pool) {
 		NJ_ERR("files: cannot allocate %u files", fs->cfg.max_open);
@@ -1369,6 +1390,9 @@ void nj_files_destroy(struct nj_files *fs)
 {
 	if (!fs)
 		return;
+	/* before the pool: containers hold files whose data is counted in them */
+	nj_file_ranges_destroy(fs->ranges);
+	fs->ranges = NULL;
 	if (fs->pool) {
 		for (uint32_t i = 0; i < fs->cfg.max_open; i++) {
 			struct nj_file *f = &fs->pool[i];
@@ -1420,4 +1444,42 @@ void nj_files_set_pcap_cnt(struct nj_files *fs, uint64_t seq)
 {
 	if (fs)
 		fs->seq = seq;
+}
+
+/* ------------------------------------------------------------ for files_range.c */
+
+void nj_file_set_budget(struct nj_file *f, struct nj_file_budget *b)
+{
+	if (f && !f->held)
+		f->budget = b;
+}
+
+void nj_file_rebind(struct nj_file *f, struct nj_flow *flow, uint64_t tx_id, int dir)
+{
+	if (!f)
+		return;
+	f->flow = flow;
+	f->tx_id = tx_id;
+	f->dir = dir == 1;
+}
+
+void nj_file_discard(struct nj_file *f)
+{
+	if (f && f->in_use && !f->pending)
+		file_release(f);
+}
+
+struct nj_files_stats *nj_files_stats_rw(struct nj_files *fs)
+{
+	return &fs->st;
+}
+
+const struct nj_files_config *nj_files_cfg(const struct nj_files *fs)
+{
+	return &fs->cfg;
+}
+
+struct nj_file_ranges *nj_files_ranges(struct nj_files *fs)
+{
+	return fs ? fs->ranges : NULL;
 }

@@ -67,6 +67,10 @@ struct nj_files_config {
 	uint64_t max_size;	/* bytes per file tracked (nightjar.files.max-size); 0 = no limit */
 	uint64_t memcap;	/* bytes of out-of-order (by offset) data held per core */
 	uint32_t max_open;	/* files open at once per core */
+	/* HTTP byte ranges (app-layer.protocols.http.byterange.*): the loader sets the
+	 * total, the caller of nj_files_create the share of one core */
+	uint64_t range_memcap;	/* bytes for range reassembly per core (0: no limit) */
+	uint32_t range_timeout; /* seconds an idle reassembly is kept */
 };
 
 /* Suricata's defaults: events on, no hash, no magic, no filestore. */
@@ -97,6 +101,13 @@ struct nj_files_stats {
 	uint64_t store_fd_limit; /* Suricata's file_store.open_files_max_hit */
 	uint64_t ooo_bytes;	 /* gauge: out-of-order bytes held now (with chunk overhead) */
 	uint64_t open_now;	 /* gauge: files open now */
+	/* HTTP byte-range reassembly (nj_file_range_*) */
+	uint64_t range_memuse;	    /* gauge: containers, range buffers, held data */
+	uint64_t range_open;	    /* gauge: reassemblies in progress */
+	uint64_t range_reassembled; /* reassembled files closed (logged) */
+	uint64_t range_memcap;	    /* refused for memcap: containers, range data dropped */
+	uint64_t range_timeouts;    /* idle reassemblies dropped at timeout (not logged) */
+	uint64_t range_evicted;	    /* idle reassemblies dropped to make room (not logged) */
 };
 
 struct nj_files;
@@ -207,6 +218,62 @@ unsigned nj_files_store_tx(struct nj_files *fs, const struct nj_flow *f, uint64_
 			   uint64_t tx_last, unsigned dirs);
 /* Bytes tracked so far (gaps included, up to max_size): the logged "size". */
 uint64_t nj_file_size(const struct nj_file *file);
+
+/*
+ * HTTP byte ranges (Suricata's app-layer-htp-range.c): the 206 responses of
+ * one file, each carved as a file of its own with "start"/"end", also feed a
+ * container keyed by host name + file name, shared by the transactions and
+ * flows of one core. The container holds one file (not tied to a flow while
+ * it waits) that takes every range at its offset: bytes at its in-order end
+ * go straight to hashing/storing, a range that starts beyond it is buffered
+ * (one buffer per range, grown geometrically) and added when the range ends;
+ * overlaps keep the first copy. When a range ends and the file has reached
+ * the largest size announced, the file is closed in that range's
+ * transaction (its flow, tx_id, direction and protocol metadata; the event
+ * follows the range's own fileinfo) and the container is removed.
+ * Memory (containers, range buffers, held data) is bounded by range_memcap
+ * per core: a new container first evicts idle ones (oldest first), a range
+ * that cannot be buffered is skipped; both counted. Containers are also
+ * capped at half of max_open (each holds a file of the pool). An idle
+ * container (no range in progress) is dropped without an event
+ * range_timeout seconds after its last use (nj_files_expire).
+ */
+struct nj_file_range;
+struct nj_file_range_ref {	 /* one range response feeding a container (kept by the parser) */
+	struct nj_file_range *r; /* NULL: not reassembled */
+	struct nj_flow *flow;
+	uint64_t tx_id;
+	uint64_t start, off, end; /* the range [start, end), next byte's offset */
+	uint8_t *buf;		  /* out-of-order range: its bytes from start (len of cap) */
+	uint32_t len, cap;
+	uint8_t dir;
+	bool buffering, stopped; /* buffer mode; buffer given up (gap, memcap) */
+};
+
+/*
+ * A response carries bytes [start, end] (inclusive, as Content-Range) of a
+ * file of total bytes: joins or creates the container of host + name and
+ * fills ref. Returns false (ref->r NULL) when not reassembled (invalid
+ * range, limits: counted).
+ */
+bool nj_file_range_open(struct nj_files *fs, struct nj_file_range_ref *ref, struct nj_flow *f,
+			const uint8_t *host, uint32_t host_len, const uint8_t *name,
+			uint32_t name_len, const char *app_proto, uint64_t tx_id, int dir,
+			uint64_t start, uint64_t end, uint64_t total, uint64_t ts_us);
+/* The response's next body bytes; bytes past the range are ignored. */
+void nj_file_range_append(struct nj_file_range_ref *ref, const uint8_t *d, uint32_t n);
+/* n body bytes lost. */
+void nj_file_range_gap(struct nj_file_range_ref *ref, uint32_t n);
+/*
+ * The response ended (complete or not): releases ref; when the container's
+ * file is complete, closes it (CLOSED, or TRUNCATED when !complete or with
+ * gaps) with meta_fn/meta_arg in ref's transaction and returns true.
+ * ts_us 0: the container's last time.
+ */
+bool nj_file_range_close(struct nj_file_range_ref *ref, bool complete, uint64_t ts_us,
+			 nj_file_meta_fn meta_fn, const void *meta_arg);
+/* Drops idle containers whose timeout passed (the worker's housekeeping). */
+void nj_files_expire(struct nj_files *fs, uint64_t now_us);
 
 /*
  * A content scanner (YARA) attached to one core's files. It sees every

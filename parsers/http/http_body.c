@@ -93,6 +93,8 @@ static void body_open(struct http_state *s, struct nj_al_ctx *c, int dir, struct
 		return; /* multipart: the parts are the files */
 	nj_http_tx_filename(tx, dir, &name, &len);
 	s->d[dir].file = nj_file_open(fs, nj_al_flow(c), "http", name, len, tx->al.id, dir);
+	if (dir == NJ_DIR_TOCLIENT)
+		http_range_open(s, c, tx, s->d[dir].file, name, len);
 }
 
 /* Decoded body bytes: inspection buffer (files: nj_file_append). */
@@ -108,6 +110,8 @@ static void body_append(struct http_state *s, struct nj_al_ctx *c, int dir, stru
 		nj_file_append(s->d[dir].file, p, n);
 	else if (dir == NJ_DIR_TOSERVER && s->d[0].mp)
 		http_mp_data(s, c, tx, p, n);
+	if (s->d[dir].rng.r)
+		nj_file_range_append(&s->d[dir].rng, p, n);
 	if (m->body.len < lim) {
 		uint32_t take = lim - m->body.len < n ? lim - m->body.len : n;
 
@@ -134,6 +138,8 @@ static void body_gap(struct http_state *s, struct nj_al_ctx *c, int dir, struct 
 		nj_file_gap(s->d[dir].file, n);
 	else if (dir == NJ_DIR_TOSERVER && s->d[0].mp)
 		http_mp_gap(s, c, tx, n);
+	if (s->d[dir].rng.r)
+		nj_file_range_gap(&s->d[dir].rng, n);
 }
 
 /* The body ends: the file closes CLOSED or TRUNCATED with the transaction's http fields. */
@@ -169,6 +175,10 @@ void http_body_file_close(struct http_state *s, struct nj_al_ctx *c, int dir, bo
 	else
 		nj_file_close(d->file, NJ_FILE_TRUNCATED, c ? nj_al_ts(c) : 0, NULL, NULL);
 	d->file = NULL;
+	/* the reassembled file, when this range completed it, is logged after the range's */
+	if (d->rng.r)
+		nj_file_range_close(&d->rng, complete, c ? nj_al_ts(c) : 0,
+				    d->tx ? file_meta : NULL, d->tx);
 }
 
 /* ------------------------------------------------------------------ decompression */

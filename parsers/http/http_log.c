@@ -247,49 +247,6 @@ static void put_hdr(struct nj_json *j, const char *key, const struct nj_http_tx 
 		put_bytes(j, key, v, n);
 }
 
-/* ------------------------------------------------------------------ Content-Range */
-
-struct crange {
-	int64_t start, end, size;
-};
-
-/* Suricata's HTPParseContentRange: "bytes a-b/size", '*' for unknown parts. */
-static bool crange_parse(const uint8_t *p, uint32_t n, struct crange *r)
-{
-	uint32_t i = 0;
-	int64_t v;
-
-	r->start = r->end = r->size = -1;
-	if (n >= 6 && !strncasecmp((const char *)p, "bytes ", 6))
-		i = 6;
-	if (i < n && p[i] == '*') {
-		i++;
-	} else {
-		for (v = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++)
-			v = v * 10 + (p[i] - '0');
-		if (i >= n || p[i] != '-')
-			return false;
-		r->start = v;
-		i++;
-		if (i >= n || p[i] < '0' || p[i] > '9')
-			return false;
-		for (v = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++)
-			v = v * 10 + (p[i] - '0');
-		r->end = v;
-	}
-	if (i >= n || p[i] != '/')
-		return false;
-	i++;
-	if (i < n && p[i] == '*')
-		return true;
-	if (i >= n || p[i] < '0' || p[i] > '9')
-		return false;
-	for (v = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++)
-		v = v * 10 + (p[i] - '0');
-	r->size = v;
-	return true;
-}
-
 /* ------------------------------------------------------------------ EVE */
 
 static void log_basic(struct nj_json *j, const struct nj_http_tx *tx)
@@ -309,11 +266,11 @@ static void log_basic(struct nj_json *j, const struct nj_http_tx *tx)
 		put_bytes(j, "http_content_type", v, semi ? (uint32_t)(semi - v) : n);
 	}
 	if (nj_http_header(tx, 1, "content-range", &v, &n)) {
-		struct crange r;
+		struct http_crange r;
 
 		nj_json_open_obj(j, "content_range");
 		put_bytes(j, "raw", v, n);
-		if (crange_parse(v, n, &r)) {
+		if (http_content_range_parse(v, n, &r)) {
 			if (r.start >= 0)
 				nj_json_u64(j, "start", (uint64_t)r.start);
 			if (r.end >= 0)

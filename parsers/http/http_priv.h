@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../files.h"
 #include "http.h"
 
 /* Parser states, per direction. */
@@ -48,6 +49,7 @@ struct http_dir {
 	uint8_t midline;	 /* response finalize: inside a line taken as body */
 	struct nj_file *file;	 /* the body as a file (parsers/files.h), NULL when not carved */
 	struct http_mp *mp;	 /* request: multipart body being split into files */
+	struct nj_file_range_ref rng; /* response: its byte range's reassembly (http_range.c) */
 };
 
 struct http_state {
@@ -182,6 +184,19 @@ void http_mp_data(struct http_state *s, struct nj_al_ctx *c, struct nj_http_tx *
 void http_mp_gap(struct http_state *s, struct nj_al_ctx *c, struct nj_http_tx *tx, uint32_t n);
 void http_mp_end(struct http_state *s, struct nj_al_ctx *c, struct nj_http_tx *tx, bool complete);
 void http_mp_tx_free(struct nj_http_tx *tx);
+/* ------------------------------------------------------------------ byte ranges */
+
+/* Content-Range (Suricata's parser): -1 for a part given as '*'. */
+struct http_crange {
+	int64_t start, end, size;
+};
+bool http_content_range_parse(const uint8_t *p, uint32_t n, struct http_crange *r);
+/*
+ * A response body's file was opened: with a valid Content-Range, sets its
+ * range and joins the byte-range reassembly (RANGE_INVALID when malformed).
+ */
+void http_range_open(struct http_state *s, struct nj_al_ctx *c, struct nj_http_tx *tx,
+		     struct nj_file *file, const uint8_t *name, uint32_t name_len);
 
 /* ------------------------------------------------------------------ anomalies, EVE */
 
