@@ -31,6 +31,7 @@
 #include "../config/config.h"
 #include "../export/eve_priv.h"
 #include "files.h"
+#include "../dataplane/stream.h"
 
 NJ_CONF_KEY(fsen, "outputs.*.file-store.enabled", NJ_CT_BOOL, "no",
 	    "Filestore v2: write carved files to DIR/xx/SHA256 (xx: its first two hex digits).")
@@ -903,6 +904,12 @@ struct nj_file *nj_file_open(struct nj_files *fs, struct nj_flow *flow, const ch
 		nj_file_store(f);
 	else if (fs->rule_store)
 		store_begin(f); /* kept only if a rule asks for it by the time it is finished */
+	/* file-store stream-depth: Suricata sets it on the TCP session when a
+	 * filestore rule matches a file; rules see a file only once it is done
+	 * here, so the depth is set when a file that may be stored opens */
+	if (fs->cfg.stream_depth && flow && flow->proto == 6 &&
+	    (fs->cfg.store_all || fs->rule_store))
+		nj_stream_flow_set_depth(flow, (uint32_t)fs->cfg.stream_depth);
 	return f;
 }
 
