@@ -49,11 +49,11 @@ NJ_CONF_KEY(fsmagic, "outputs.*.file-store.force-magic", NJ_CT_BOOL, "no",
 NJ_CONF_KEY(fshash, "outputs.*.file-store.force-hash", NJ_CT_LIST, "[]",
 	    "Hashes computed for every file: md5, sha1, sha256 (filestore always adds sha256).")
 NJ_CONF_KEY(fsdepth, "outputs.*.file-store.stream-depth", NJ_CT_SIZE, "0",
-	    "TCP reassembly depth for flows whose files may be stored, as Suricata: used only when "
-	    "above stream.reassembly.depth (else a warning; 0 there counts as below), set when "
-	    "such a file opens (force-filestore, or filestore rules loaded) and only raising the "
-	    "flow's depth (or limiting an unlimited one); a segment crossing it is dropped whole "
-	    "and the file ends TRUNCATED (0 or no: not used).")
+	    "TCP reassembly depth for flows whose files may be stored, as Suricata: used when "
+	    "above stream.reassembly.depth (else a warning) or when that is 0 (unlimited, then "
+	    "limited to this); set when such a file opens (force-filestore, or filestore rules "
+	    "loaded), only raising the flow's depth; a segment crossing it is dropped whole and "
+	    "the file ends TRUNCATED (0 or no: not used).")
 NJ_CONF_KEY(fsfds, "outputs.*.file-store.max-open-files", NJ_CT_INT, "0",
 	    "Temporary files kept open per worker while carving (0: all); the others are "
 	    "reopened for each 64 KiB written.")
