@@ -327,6 +327,62 @@ static void test_malformed(void)
 	}
 }
 
+/*
+ * Inputs that end against a PROT_NONE page: an over-read of a line, a
+ * number or a reply crashes. Every prefix of each input is parsed alone.
+ */
+static void test_guard(void)
+{
+	static const char *const in[] = {
+		"PORT 1,2,3,4,5,6",
+		"EPRT |1|1.2.3.4|99",
+		"227 (1,2,3,4,5,6",
+		"229 (|||12",
+		"220-",
+		"123",
+		"RETR",
+		"USER ",
+		"AUTH",
+		"\r",
+	};
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *m = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+
+	CHECK(m != MAP_FAILED);
+	if (m == MAP_FAILED)
+		return;
+	CHECK(mprotect(m + pg, (size_t)pg, PROT_NONE) == 0);
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		size_t n = strlen(in[i]);
+
+		for (size_t k = 0; k <= n; k++) {
+			uint8_t *d = m + pg - k, *dl = m + pg - k - 1;
+
+			memcpy(d, in[i], k);
+			for (int dir = 0; dir < 2; dir++) {
+				struct feeder f;
+				char *o;
+
+				start(&f, NULL);
+				/* a command first so that replies have a transaction */
+				f.p->parse(f.st, f.t->ctx, 0, (const uint8_t *)"PASV\n", 5);
+				f.p->parse(f.st, f.t->ctx, 0, (const uint8_t *)"EPSV\n", 5);
+				f.p->parse(f.st, f.t->ctx, dir, d, (uint32_t)k);
+				f.p->probe(d, (uint32_t)k, dir);
+				/* the same as a whole line ending at the guard */
+				memcpy(dl, in[i], k);
+				dl[k] = '\n';
+				f.p->parse(f.st, f.t->ctx, dir, dl, (uint32_t)k + 1);
+				o = finish(&f);
+				nj_al_test_free(f.t);
+				free(o);
+			}
+		}
+	}
+	munmap(m, (size_t)pg * 2);
+}
+
 static void test_probe(void)
 {
 	const struct nj_app_parser *p = nj_app_parser_by_name("ftp");
@@ -400,6 +456,7 @@ int main(void)
 	test_session();
 	test_long_lines();
 	test_malformed();
+	test_guard();
 	test_data_dir();
 	if (failures)
 		fprintf(stderr, "%d failures\n", failures);
