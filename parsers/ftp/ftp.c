@@ -16,8 +16,8 @@
 #include "ftp.h"
 
 NJ_CONF_KEY(ftp_maxline, "app-layer.protocols.ftp.max-line-length", NJ_CT_SIZE, "4kb",
-	    "Longest FTP command or reply line kept; longer ones are cut (events "
-	    "request_command_too_long / response_command_too_long, command_truncated / "
+	    "Longest FTP command or reply line kept (64 bytes to 128kb); longer ones are cut "
+	    "(events request_command_too_long / response_command_too_long, command_truncated / "
 	    "reply_truncated).")
 NJ_CONF_KEY(ftp_maxtx, "app-layer.protocols.ftp.max-tx", NJ_CT_INT, "1024",
 	    "FTP transactions kept per flow; commands beyond it are not recorded (event "
@@ -601,8 +601,9 @@ static int ftp_configure(const struct nj_conf *conf)
 	if (nj_conf_size(conf, NULL, "app-layer.protocols.ftp.max-line-length", &ml) < 0 ||
 	    nj_conf_int(conf, NULL, "app-layer.protocols.ftp.max-tx", 1, 1 << 20, &mt) < 0)
 		return -1;
-	if (ml < 64 || ml > (1u << 20)) {
-		NJ_ERR("app-layer.protocols.ftp.max-line-length: must be 64 bytes to 1mb");
+	/* the framework keeps a partial line: stay well below nightjar.app-layer.max-buffer */
+	if (ml < 64 || ml > (128u << 10)) {
+		NJ_ERR("app-layer.protocols.ftp.max-line-length: must be 64 bytes to 128kb");
 		return -1;
 	}
 	ftp_max_line = (uint32_t)ml;
