@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,8 @@ static int types_load(struct nj_app *app, struct nj_conf *c, const struct nj_con
 		*mask |= 1u << t;
 		if (t == NJ_EVE_ALERT) /* tagged packets go with the alerts, as in Suricata */
 			*mask |= 1u << NJ_EVE_PACKET;
+		if (t == NJ_EVE_FTP) /* Suricata's ftp logger writes ftp_data events too */
+			*mask |= 1u << NJ_EVE_FTP_DATA;
 	}
 	return 0;
 }
@@ -720,6 +723,21 @@ int nj_settings_load(struct nj_app *app, const char *config_path, const char *co
 		s->stream.checksum_validation = false;
 	if (nj_files_config_load(&s->files, c, s->log_dir) < 0)
 		return -EINVAL;
+	if (s->files.store && s->files.stream_depth) {
+		/* as Suricata's file-store: only a depth above stream.reassembly.depth
+		 * (0 there counts as lower) applies, to flows whose files are stored */
+		if (s->files.stream_depth > UINT32_MAX) {
+			NJ_ERR("file-store.stream-depth must be below 4gb");
+			return -EINVAL;
+		}
+		if (s->files.stream_depth <= s->stream.depth) {
+			NJ_WARN("file-store.stream-depth value %" PRIu64
+				" has no effect since it's less than stream.reassembly.depth "
+				"value.",
+				s->files.stream_depth);
+			s->files.stream_depth = 0;
+		}
+	}
 	nj_icmp_config_defaults(&s->icmp);
 	nj_beacon_config_defaults(&s->beacon);
 	if (nj_icmp_config_load(&s->icmp, c) < 0 || nj_beacon_config_load(&s->beacon, c) < 0)

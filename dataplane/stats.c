@@ -162,6 +162,7 @@ static void applayer_counters(struct counters *c, const struct nj_al_stats *al)
 	}
 	add_counter(c, "app_layer.flow.failed_tcp", al->failed_tcp);
 	add_counter(c, "app_layer.flow.failed_udp", al->failed_udp);
+	add_counter(c, "app_layer.expectations", al->expect_new);
 }
 
 void nj_stats_emit(struct nj_app *app, uint64_t ts_us)

@@ -86,8 +86,10 @@ struct sdir {
 	uint32_t q;	   /* first descriptor; NIL = nothing buffered */
 	uint8_t base, fin, eof, depth_hit;
 	uint8_t policy;
-	uint8_t hn, hh; /* history entries, index of the oldest */
-	uint8_t pad;
+	uint8_t hn, hh;	   /* history entries, index of the oldest */
+	uint8_t depth_seg; /* depth set by nj_stream_flow_set_depth: segments crossing it are
+			      dropped whole (Suricata's rule) */
+	uint32_t depth;	   /* app bytes reassembled; 0 = unlimited (cfg.depth at start) */
 	/* slow path */
 	uint32_t qtail, blks, btail, nseg;
 	uint64_t qmax_end; /* upper bound of the descriptors' ends */
@@ -385,6 +387,7 @@ static struct sflow *sflow_new(struct nj_stream_table *t, struct nj_flow *f)
 		int pol = -1;
 
 		d->q = d->qtail = d->blks = d->btail = NIL;
+		d->depth = t->cfg.depth;
 		if (t->cfg.host_policy) {
 			/* the receiver of direction 0 (to server) is the server */
 			const uint8_t *rcv = f->addr[k == 0 ? !f->client : f->client];
@@ -631,8 +634,11 @@ static void deliver(struct nj_stream_table *t, struct nj_flow *f, int dir, struc
 {
 	bool hit = false;
 
-	if (t->cfg.depth && d->next + len >= t->cfg.depth) {
-		len = d->next < t->cfg.depth ? (uint32_t)(t->cfg.depth - d->next) : 0;
+	if (d->depth && d->next + len >= d->depth) {
+		if (unlikely(d->depth_seg) && d->next + len > d->depth)
+			len = 0; /* Suricata: a segment crossing the depth is not taken */
+		else
+			len = d->next < d->depth ? (uint32_t)(d->depth - d->next) : 0;
 		hit = true;
 	}
 	if (likely(len)) {
@@ -654,8 +660,8 @@ static void deliver_gap_q(struct nj_stream_table *t, struct nj_flow *f, int dir,
 
 	if (!len || d->depth_hit)
 		return;
-	if (t->cfg.depth && d->next + len >= t->cfg.depth) {
-		len = d->next < t->cfg.depth ? t->cfg.depth - d->next : 0;
+	if (d->depth && d->next + len >= d->depth) {
+		len = d->next < d->depth ? d->depth - d->next : 0;
 		hit = true;
 	}
 	if (len) {
@@ -1096,8 +1102,19 @@ static void seg_data(struct nj_stream_table *t, struct nj_flow *f, int dir, stru
 		}
 		e = d->fin_off;
 	}
-	if (t->cfg.depth && e > t->cfg.depth)
-		e = s < t->cfg.depth ? t->cfg.depth : s; /* nothing past the depth is kept */
+	if (d->depth && e > d->depth) {
+		if (unlikely(d->depth_seg)) {
+			/* as Suricata: a segment that crosses the depth is not taken, and
+			 * reassembly ends before it */
+			uint64_t cut = s > d->next ? s : d->next;
+
+			d->depth = (uint32_t)cut;
+			if (cut == d->next)
+				depth_reached(t, f, d, p);
+			return;
+		}
+		e = s < d->depth ? d->depth : s; /* nothing past the depth is kept */
+	}
 	if (e <= s)
 		return;
 	if (delta == 0)
@@ -1298,6 +1315,30 @@ void nj_stream_flow_end(struct nj_stream_table *t, struct nj_flow *f)
 		}
 	}
 	sflow_put(t, f);
+}
+
+void nj_stream_flow_set_depth(struct nj_flow *f, uint32_t depth)
+{
+	struct sflow *sf = f->stream_state;
+
+	if (!sf)
+		return;
+	for (int k = 0; k < 2; k++) {
+		struct sdir *d = &sf->d[k];
+
+		/* Suricata's TcpSessionSetReassemblyDepth: only raised, or 0 (unlimited) */
+		if (d->depth_hit || !(depth > d->depth || depth == 0))
+			continue;
+		d->depth = depth;
+		d->depth_seg = 1;
+	}
+}
+
+bool nj_stream_depth_reached(const struct nj_flow *f, int dir)
+{
+	const struct sflow *sf = f->stream_state;
+
+	return sf && dir >= 0 && dir <= 1 && sf->d[dir].depth_hit;
 }
 
 uint32_t nj_stream_next_seq(const struct nj_flow *f, int dir)

@@ -11,7 +11,7 @@
  *
  * Memory: segment storage comes from a per-core pool sized by
  * stream.reassembly.memcap (2 KiB blocks addressed by stream offset), the
- * per-flow state (504 bytes) from one sized by stream.memcap; nothing is
+ * per-flow state (520 bytes) from one sized by stream.memcap; nothing is
  * allocated per packet. Per-direction reassembly stops after
  * stream.reassembly.depth bytes of app data (0 = unlimited), as Suricata.
  * All are counted when hit.
@@ -117,6 +117,18 @@ typedef void (*nj_stream_data_fn)(void *arg, struct nj_flow *f, int dir, const u
  */
 typedef void (*nj_stream_event_fn)(void *arg, struct nj_flow *f, const struct nj_pkt *p,
 				   const char *name);
+
+/*
+ * A per-flow reassembly depth (Suricata's TcpSessionSetReassemblyDepth, used
+ * for file-store stream-depth): taken only when above the flow's current depth
+ * or 0 (unlimited), as Suricata; from then on, as Suricata, a segment that
+ * would cross the depth is dropped whole and ends reassembly of its
+ * direction (the global stream.reassembly.depth cuts the segment instead).
+ * No effect on a flow without stream state or a direction already past it.
+ */
+void nj_stream_flow_set_depth(struct nj_flow *f, uint32_t depth);
+/* Direction dir of f stopped at its depth. */
+bool nj_stream_depth_reached(const struct nj_flow *f, int dir);
 
 /* Every member a uint64_t: the stats code sums them as arrays. */
 struct nj_stream_stats {

@@ -159,6 +159,10 @@ BUFFER(dns_authorities_rrname, "dns.authorities.rrname", "dns", TSC | NJ_BUFF_MU
 BUFFER(dns_additionals_rrname, "dns.additionals.rrname", "dns", TSC | NJ_BUFF_MULTI, NULL)
 BUFFER(dns_response_rrname, "dns.response.rrname", "dns", TC | NJ_BUFF_MULTI, NULL)
 
+/* FTP */
+BUFFER(ftp_command, "ftp.command", "ftp", TS, NULL)
+BUFFER(ftp_command_data, "ftp.command_data", "ftp", TS, NULL)
+
 /* TLS */
 BUFFER(tls_sni, "tls.sni", "tls", TS, "tls_sni", NULL)
 BUFFER(tls_cert_subject, "tls.cert_subject", "tls", TSC, "tls_cert_subject", NULL)

@@ -495,7 +495,7 @@ NJ_DETECT_KEYWORD(prefilter, .name = "prefilter", .flags = NJ_KWF_NOVALUE | NJ_K
 	NJ_DETECT_KEYWORD(id_, .name = name_, .flags = NJ_KWF_UNSUPPORTED, .doc = doc_)
 UNSUP(asn1, "asn1", "ASN.1 checks")
 UNSUP(datarep, "datarep", "dataset reputation")
-UNSUP(ftpbounce, "ftpbounce", "FTP bounce detection (no FTP parser)")
+UNSUP(ftpbounce, "ftpbounce", "FTP bounce detection (PORT to a third host; not implemented)")
 UNSUP(lua, "lua", "Lua scripts")
 UNSUP(luajit, "luajit", "Lua scripts")
 UNSUP(replace, "replace", "IPS payload replacement")

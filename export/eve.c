@@ -42,11 +42,14 @@
 #define NJ_EVE_FLOW_ID_MASK   0x7ffffffffffffull
 
 static const char *const type_names[NJ_EVE_TYPE_MAX] = {
-	[NJ_EVE_ALERT] = "alert",     [NJ_EVE_ANOMALY] = "anomaly", [NJ_EVE_FLOW] = "flow",
-	[NJ_EVE_NETFLOW] = "netflow", [NJ_EVE_STATS] = "stats",	    [NJ_EVE_HTTP] = "http",
-	[NJ_EVE_DNS] = "dns",	      [NJ_EVE_TLS] = "tls",	    [NJ_EVE_FILEINFO] = "fileinfo",
-	[NJ_EVE_SMB] = "smb",	      [NJ_EVE_BEACON] = "beacon",   [NJ_EVE_PACKET] = "packet",
-	[NJ_EVE_OTHER] = "other",     [NJ_EVE_FAST] = "fast",
+	[NJ_EVE_ALERT] = "alert",	[NJ_EVE_ANOMALY] = "anomaly",
+	[NJ_EVE_FLOW] = "flow",		[NJ_EVE_NETFLOW] = "netflow",
+	[NJ_EVE_STATS] = "stats",	[NJ_EVE_HTTP] = "http",
+	[NJ_EVE_DNS] = "dns",		[NJ_EVE_TLS] = "tls",
+	[NJ_EVE_FILEINFO] = "fileinfo", [NJ_EVE_SMB] = "smb",
+	[NJ_EVE_BEACON] = "beacon",	[NJ_EVE_PACKET] = "packet",
+	[NJ_EVE_FTP] = "ftp",		[NJ_EVE_FTP_DATA] = "ftp_data",
+	[NJ_EVE_OTHER] = "other",	[NJ_EVE_FAST] = "fast",
 };
 
 struct nj_eve_ring {

@@ -37,6 +37,8 @@ enum nj_eve_type {
 	NJ_EVE_SMB,
 	NJ_EVE_BEACON,
 	NJ_EVE_PACKET, /* tagged packets; written wherever alerts are */
+	NJ_EVE_FTP,
+	NJ_EVE_FTP_DATA, /* enabled with "ftp", as Suricata's eve-log ftp logger */
 	NJ_EVE_OTHER,
 	/*
 	 * Not an EVE event: a line of Suricata's fast.log, written by

@@ -101,8 +101,24 @@ struct nj_al_ctx {
 	const struct nj_pkt *pkt;
 };
 
+/* An announced connection (nj_al_expect). */
+struct al_expect {
+	uint8_t addr[2][16]; /* the announcing flow's two hosts */
+	uint8_t ipv6;
+	uint8_t used;
+	uint16_t dport; /* server port of the expected flow */
+	uint16_t proto; /* parser id */
+	uint16_t vlan;	/* the announcing flow's outer VLAN key */
+	uint16_t len;	/* bytes of data */
+	uint64_t created_us;
+	uint64_t parent_flow_id;
+	uint8_t data[NJ_AL_EXPECT_DATA];
+};
+
 struct nj_al_worker {
 	struct nj_al_config cfg;
+	uint32_t nexpect; /* entries in use: new flows look only when not 0 */
+	struct al_expect expect[NJ_AL_EXPECT_MAX];
 	struct nj_eve_worker *eve;
 	struct nj_al_stats st;
 	nj_al_tx_hook tx_hook;
@@ -165,6 +181,101 @@ bool nj_al_request_proto_change(struct nj_al_ctx *c, uint16_t dp)
 	af->change = 1;
 	af->change_dp = dp;
 	return true;
+}
+
+bool nj_al_expect(struct nj_al_ctx *c, const char *proto, uint16_t dport, const void *data,
+		  uint32_t len)
+{
+	const struct nj_app_parser *p = nj_app_parser_by_name(proto);
+	struct nj_al_worker *w = c->w;
+	struct al_expect *e = NULL;
+	const struct nj_flow *f = c->flow;
+
+	if (!p || !f || len > NJ_AL_EXPECT_DATA || !dport)
+		return false;
+	if (c->test) {
+		c->test->expects++;
+		c->test->expect_dport = dport;
+		c->test->expect_len = len;
+		memcpy(c->test->expect_data, data, len);
+		return true;
+	}
+	if (w->cfg.disabled[p->id])
+		return false;
+	for (unsigned i = 0; i < NJ_AL_EXPECT_MAX; i++) {
+		struct al_expect *x = &w->expect[i];
+
+		if (x->used && c->ts_us > x->created_us + NJ_AL_EXPECT_TIMEOUT_US) {
+			x->used = 0;
+			w->nexpect--;
+			w->st.expect_expired++;
+		}
+		if (!x->used) {
+			if (!e || e->used)
+				e = x;
+		} else if (x->dport == dport && x->proto == p->id && x->ipv6 == f->ipv6 &&
+			   memcmp(x->addr, f->addr, sizeof(x->addr)) == 0) {
+			e = x; /* the same connection announced again: the newer wins */
+			break;
+		} else if (!e || (e->used && x->created_us < e->created_us)) {
+			e = x;
+		}
+	}
+	if (e->used && (e->dport != dport || e->proto != p->id ||
+			memcmp(e->addr, f->addr, sizeof(e->addr)) != 0))
+		w->st.expect_evicted++;
+	if (!e->used)
+		w->nexpect++;
+	memcpy(e->addr, f->addr, sizeof(e->addr));
+	e->ipv6 = f->ipv6;
+	e->used = 1;
+	e->dport = dport;
+	e->proto = p->id;
+	e->vlan = f->vlan[0];
+	e->len = (uint16_t)len;
+	e->created_us = c->ts_us;
+	e->parent_flow_id = f->flow_id;
+	memcpy(e->data, data, len);
+	w->st.expect_new++;
+	return true;
+}
+
+bool nj_al_depth_reached(const struct nj_al_ctx *c, int dir)
+{
+	if (c->test)
+		return c->test->depth_reached[dir & 1];
+	if (!c->flow || c->flow->proto != 6)
+		return false;
+	if (c->flow->swap_pending)
+		dir = 1 - dir;
+	return nj_stream_depth_reached(c->flow, dir);
+}
+
+/*
+ * A new TCP flow: was it announced? Both hosts must be the announcing flow's
+ * (in either order) and its server port the announced one.
+ */
+static struct al_expect *expect_find(struct nj_al_worker *w, const struct nj_flow *f,
+				     uint64_t ts_us)
+{
+	uint16_t dp = nj_flow_dport(f);
+
+	for (unsigned i = 0; i < NJ_AL_EXPECT_MAX; i++) {
+		struct al_expect *x = &w->expect[i];
+
+		if (!x->used || x->dport != dp || x->ipv6 != f->ipv6 || x->vlan != f->vlan[0])
+			continue;
+		if (ts_us > x->created_us + NJ_AL_EXPECT_TIMEOUT_US) {
+			x->used = 0;
+			w->nexpect--;
+			w->st.expect_expired++;
+			continue;
+		}
+		/* flow keys are normalised (lower address first), so equal pairs compare equal */
+		if (memcmp(x->addr, f->addr, sizeof(x->addr)) == 0)
+			return x;
+	}
+	return NULL;
 }
 
 void nj_al_worker_set_files(struct nj_al_worker *w, struct nj_files *files)
@@ -628,7 +739,9 @@ static void al_detect(struct nj_al_worker *w, struct nj_flow *f, struct al_flow 
 			af->d[k].buf = NULL;
 			af->d[k].len = af->d[k].cap = 0;
 		}
-		for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < 2; i++) {
+			int k = ap->server_first ? 1 - i : i;
+
 			if (tmp.d[k].len && !af->change)
 				al_parse(w, f, af, k, tmp.d[k].buf, tmp.d[k].len, p, ts_us);
 			else if (tmp.d[k].len && !buf_append(&af->d[k], tmp.d[k].buf, tmp.d[k].len,
@@ -696,6 +809,27 @@ static void al_change(struct nj_al_worker *w, struct nj_flow *f, struct al_flow 
 		al_detect(w, f, af, 1 - dir, 0, p, ts_us);
 }
 
+/* A new flow announced by nj_al_expect: its parser starts without probing. */
+static void al_expected(struct nj_al_worker *w, struct nj_flow *f, struct al_flow *af,
+			const struct nj_pkt *p, uint64_t ts_us)
+{
+	struct al_expect *x = expect_find(w, f, ts_us);
+	const struct nj_app_parser *ap;
+
+	if (!x)
+		return;
+	x->used = 0;
+	w->nexpect--;
+	w->st.expect_hit++;
+	ap = nj_app_parser_by_id(x->proto);
+	if (!ap || w->cfg.disabled[ap->id])
+		return;
+	al_start(w, f, af, ap);
+	if (af->parser && ap->expect_start)
+		ap->expect_start(af->state, ctx_for(w, f, ts_us, p, ap), x->data, x->len,
+				 x->parent_flow_id);
+}
+
 void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *data, uint32_t len,
 		       unsigned flags, const struct nj_pkt *p)
 {
@@ -710,6 +844,8 @@ void nj_al_stream_data(void *arg, struct nj_flow *f, int dir, const uint8_t *dat
 		af = al_flow_get(f);
 		if (!af)
 			return;
+		if (unlikely(w->nexpect))
+			al_expected(w, f, af, p, ts_us);
 	}
 	if (af->failed)
 		return;

@@ -121,6 +121,30 @@ struct nj_files;
 struct nj_files *nj_al_files(const struct nj_al_ctx *c);
 
 /*
+ * Expectations (Suricata's AppLayerExpectationCreate): a parser that learns a
+ * connection will follow (FTP's PORT/PASV then RETR/STOR) announces it. The
+ * next TCP flow between the current flow's two hosts (either may connect)
+ * whose server port is dport is given to parser proto without probing, and
+ * data (copied, at most NJ_AL_EXPECT_DATA bytes) is handed to that parser's
+ * expect_start(). The table is per core (NJ_AL_EXPECT_MAX entries, the oldest
+ * replaced when full, entries expire after NJ_AL_EXPECT_TIMEOUT_US of packet
+ * time): the fan-out and RSS hash on the two addresses only, so a connection
+ * between the same two hosts reaches the same core (docs/parsers.md).
+ * Returns false when proto is unknown or disabled, or data too long.
+ */
+#define NJ_AL_EXPECT_MAX	64u
+#define NJ_AL_EXPECT_DATA	480u
+#define NJ_AL_EXPECT_TIMEOUT_US (120ull * 1000000ull)
+bool nj_al_expect(struct nj_al_ctx *c, const char *proto, uint16_t dport, const void *data,
+		  uint32_t len);
+/*
+ * TCP: true when reassembly stopped direction dir of the current flow at its
+ * depth (stream.reassembly.depth, or a file-store stream-depth): what the
+ * parser has is cut (Suricata truncates the open files).
+ */
+bool nj_al_depth_reached(const struct nj_al_ctx *c, int dir);
+
+/*
  * EVE logging of a transaction: the framework calls log_tx with a logger; the
  * parser opens as many events as it needs (DNS logs a query and an answer),
  * each with begin/commit. begin writes the common header (timestamp, flow_id,
@@ -204,6 +228,11 @@ struct nj_app_parser {
 	 */
 	bool detect_per_dir;
 	/*
+	 * The server speaks first (FTP's greeting): once the parser is chosen,
+	 * the bytes buffered during detection are given to-client first.
+	 */
+	bool server_first;
+	/*
 	 * Optional, with detect_per_dir: the "tx_id" an alert on direction dir
 	 * of tx is logged with (DNS: the message's number, Suricata's tx id).
 	 */
@@ -235,6 +264,14 @@ struct nj_app_parser {
 	 * -1 after printing "file:line: key: reason". conf may be NULL (defaults).
 	 */
 	int (*configure)(const struct nj_conf *conf);
+	/*
+	 * Optional: the flow was announced by nj_al_expect (the parser was
+	 * chosen without probing); data and len are what the announcer gave,
+	 * parent_flow_id the announcing flow's flow_id. Called once, right
+	 * after state_new, before any parse().
+	 */
+	void (*expect_start)(void *st, struct nj_al_ctx *c, const void *data, uint32_t len,
+			     uint64_t parent_flow_id);
 
 	uint16_t id; /* set by the registry: flow->app_proto */
 };
@@ -283,6 +320,9 @@ struct nj_al_stats {
 	uint64_t buffer_overflow; /* directions abandoned: max_buffer reached */
 	uint64_t gaps;
 	uint64_t events; /* anomaly events reported by parsers */
+	/* expectations (nj_al_expect): announced, matched by a new flow, replaced when the
+	 * table was full, expired unused */
+	uint64_t expect_new, expect_hit, expect_evicted, expect_expired;
 };
 
 /* Called when a direction of a transaction completes (detection). */
@@ -326,6 +366,11 @@ struct nj_al_test {
 	char events[NJ_AL_TEST_MAX_EVENTS][64];
 	int event_dir[NJ_AL_TEST_MAX_EVENTS];
 	struct nj_files *files; /* what nj_al_files returns (set it to test carving) */
+	unsigned expects;	/* nj_al_expect calls; the last one's port and data */
+	uint16_t expect_dport;
+	uint32_t expect_len;
+	uint8_t expect_data[NJ_AL_EXPECT_DATA];
+	bool depth_reached[2];	/* what nj_al_depth_reached answers */
 	unsigned proto_changes; /* nj_al_request_proto_change calls */
 	uint16_t proto_change_dp;
 	char *out; /* NUL-terminated JSON lines written through log */

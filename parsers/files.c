@@ -32,6 +32,7 @@
 #include "../export/eve_priv.h"
 #include "files.h"
 #include "files_priv.h"
+#include "../dataplane/stream.h"
 
 NJ_CONF_KEY(fsen, "outputs.*.file-store.enabled", NJ_CT_BOOL, "no",
 	    "Filestore v2: write carved files to DIR/xx/SHA256 (xx: its first two hex digits).")
@@ -48,9 +49,12 @@ NJ_CONF_KEY(fsmagic, "outputs.*.file-store.force-magic", NJ_CT_BOOL, "no",
 	    "Compute libmagic's description of every file.")
 NJ_CONF_KEY(fshash, "outputs.*.file-store.force-hash", NJ_CT_LIST, "[]",
 	    "Hashes computed for every file: md5, sha1, sha256 (filestore always adds sha256).")
-NJ_CONF_KEY(
-	fsdepth, "outputs.*.file-store.stream-depth", NJ_CT_SIZE, "0",
-	"TCP reassembly depth for flows whose files are stored (0 or no: stream.reassembly.depth).")
+NJ_CONF_KEY(fsdepth, "outputs.*.file-store.stream-depth", NJ_CT_SIZE, "0",
+	    "TCP reassembly depth for flows whose files may be stored, as Suricata: used when "
+	    "above stream.reassembly.depth (else a warning) or when that is 0 (unlimited, then "
+	    "limited to this); set when such a file opens (force-filestore, or filestore rules "
+	    "loaded), only raising the flow's depth; a segment crossing it is dropped whole and "
+	    "the file ends TRUNCATED (0 or no: not used).")
 NJ_CONF_KEY(fsfds, "outputs.*.file-store.max-open-files", NJ_CT_INT, "0",
 	    "Temporary files kept open per worker while carving (0: all); the others are "
 	    "reopened for each 64 KiB written.")
@@ -925,6 +929,12 @@ struct nj_file *nj_file_open(struct nj_files *fs, struct nj_flow *flow, const ch
 		nj_file_store(f);
 	else if (fs->rule_store)
 		store_begin(f); /* kept only if a rule asks for it by the time it is finished */
+	/* file-store stream-depth: Suricata sets it on the TCP session when a
+	 * filestore rule matches a file; rules see a file only once it is done
+	 * here, so the depth is set when a file that may be stored opens */
+	if (fs->cfg.stream_depth && flow && flow->proto == 6 &&
+	    (fs->cfg.store_all || fs->rule_store))
+		nj_stream_flow_set_depth(flow, (uint32_t)fs->cfg.stream_depth);
 	return f;
 }
 

@@ -62,8 +62,9 @@ struct nj_files_config {
 	bool store_fileinfo;  /* write-fileinfo: DIR/xx/<sha256>.<secs>.<file_id>.json */
 	uint32_t store_max_fds; /* max-open-files: temp files kept open per core, 0 = all;
 				   the others are reopened (O_APPEND) per buffer flush */
-	uint64_t stream_depth;	/* file-store stream-depth (0: not set); for TCP reassembly of
-				   flows that store files, not used here */
+	uint64_t stream_depth;	/* file-store stream-depth (0: not set or no effect): a TCP
+				   flow whose file may be stored gets this reassembly depth
+				   when the file opens (nj_stream_flow_set_depth) */
 	uint64_t max_size;	/* bytes per file tracked (nightjar.files.max-size); 0 = no limit */
 	uint64_t memcap;	/* bytes of out-of-order (by offset) data held per core */
 	uint32_t max_open;	/* files open at once per core */
