@@ -88,6 +88,9 @@ struct nj_stream_config {
 	uint64_t ssn_memcap;	  /* bytes of per-flow stream state on this core (stream.memcap) */
 	bool check_retrans;	  /* hash delivered bytes to flag retransmissions with other data */
 	bool checksum_validation; /* ignore packets decode found with a bad checksum (off) */
+	/* IDS timing (on): on an established session a direction's data is handed over
+	 * once the receiver acknowledged it (RST and flow end hand over the rest) */
+	bool ack_delivery;
 	nj_stream_host_policy_fn host_policy; /* NULL: policy for every host */
 	void *host_policy_arg;
 };
