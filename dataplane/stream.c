@@ -682,13 +682,17 @@ static void deliver_gap(struct nj_stream_table *t, struct nj_flow *f, int dir, s
 
 /*
  * IDS timing: a direction's bytes go to the callback once the receiver has
- * acknowledged them, on a TCP session (the flow stage saw it established);
- * without one, or inline, as they come.
+ * acknowledged them, on a TCP session (the flow stage saw it established)
+ * whose receiver was seen sending; without one (one side captured, as
+ * Suricata's stream.async-oneside), or inline, as they come.
  */
-static inline uint64_t dlim(const struct nj_stream_table *t, const struct nj_flow *f,
+static inline uint64_t dlim(const struct nj_stream_table *t, const struct nj_flow *f, int dir,
 			    const struct sdir *d)
 {
-	return t->cfg.ack_delivery && f->tcp_state >= NJ_TCP_ESTABLISHED ? d->acked : UINT64_MAX;
+	return t->cfg.ack_delivery && f->tcp_state >= NJ_TCP_ESTABLISHED &&
+			       (dir == 0 ? f->pkts_tc : f->pkts_ts) != 0
+		       ? d->acked
+		       : UINT64_MAX;
 }
 
 static void maybe_eof(struct nj_stream_table *t, struct nj_flow *f, int dir, struct sdir *d,
@@ -985,7 +989,7 @@ static bool has_desc(const struct nj_stream_table *t, const struct sdir *d, uint
  * anything, when a limit refuses it.
  */
 static bool enqueue(struct nj_stream_table *t, struct nj_flow *f, struct sdir *d, uint64_t s,
-		    uint64_t e, const uint8_t *data, const struct nj_pkt *p)
+		    uint64_t e, const uint8_t *data, const struct nj_pkt *p, bool ahead)
 {
 	bool dup = s < d->qmax_end && has_desc(t, d, s, e);
 	uint32_t n = NIL;
@@ -1004,7 +1008,7 @@ static bool enqueue(struct nj_stream_table *t, struct nj_flow *f, struct sdir *d
 		t->st.memcap_hits++;
 		return false;
 	}
-	if (s > d->next)
+	if (ahead)
 		t->st.ooo_segments++;
 	store(t, d, s, e, resolve(t, f, d, s, s, e, data, p));
 	if (!dup) {
@@ -1061,7 +1065,7 @@ static void ack_gap(struct nj_stream_table *t, struct nj_flow *f, int dir, struc
 		else
 			break; /* past all we saw: the data may yet come (ACKs captured first) */
 		deliver_gap(t, f, dir, d, upto - d->next, p);
-		flush(t, f, dir, d, p, dlim(t, f, d));
+		flush(t, f, dir, d, p, dlim(t, f, dir, d));
 	}
 	maybe_eof(t, f, dir, d, p);
 }
@@ -1073,10 +1077,11 @@ static void seg_data(struct nj_stream_table *t, struct nj_flow *f, int dir, stru
 {
 	int32_t delta = (int32_t)(seq - (d->base_seq + (uint32_t)d->next));
 	uint64_t s, e;
+	bool ahead;
 
 	t->st.segments++;
 	if (likely(delta == 0 && d->q == NIL && !d->fin && !d->depth_hit && !d->eof &&
-		   d->next + len <= dlim(t, f, d))) {
+		   d->next + len <= dlim(t, f, dir, d))) {
 		deliver(t, f, dir, d, data, len, p);
 		return;
 	}
@@ -1126,6 +1131,7 @@ static void seg_data(struct nj_stream_table *t, struct nj_flow *f, int dir, stru
 		s = d->next + (uint32_t)delta;
 	}
 	e = s + len;
+	ahead = s > d->hi; /* past all the sender was seen to send: out of order */
 	if (e > d->hi)
 		d->hi = e;
 	if (d->fin && e > d->fin_off) {
@@ -1139,12 +1145,12 @@ static void seg_data(struct nj_stream_table *t, struct nj_flow *f, int dir, stru
 		e = s < t->cfg.depth ? t->cfg.depth : s; /* nothing past the depth is kept */
 	if (e <= s)
 		return;
-	if (delta == 0 && e <= dlim(t, f, d))
+	if (delta == 0 && e <= dlim(t, f, dir, d))
 		in_order(t, f, dir, d, s, data, (uint32_t)(e - s), p);
-	else if (!enqueue(t, f, d, s, e, data, p))
+	else if (!enqueue(t, f, d, s, e, data, p, ahead))
 		forced(t, f, dir, d, s, e, data, p);
 	else if (delta == 0 && d->acked > d->next)
-		flush(t, f, dir, d, p, dlim(t, f, d)); /* partly acknowledged already */
+		flush(t, f, dir, d, p, dlim(t, f, dir, d)); /* partly acknowledged already */
 }
 
 static void seg_fin(struct sdir *d, uint32_t seq_end)
@@ -1310,7 +1316,7 @@ void nj_stream_pkt(struct nj_stream_table *t, struct nj_flow *f, const struct nj
 		if (likely(d->base == BASE_SET && d->q == NIL &&
 			   !(d->fin | d->eof | d->depth_hit) &&
 			   p->tcp_seq == d->base_seq + (uint32_t)d->next && o->base != BASE_NONE &&
-			   d->next + p->payload_len <= dlim(t, f, d) &&
+			   d->next + p->payload_len <= dlim(t, f, dir, d) &&
 			   ((int32_t)(p->tcp_ack - (o->base_seq + (uint32_t)o->next)) <= 0 ||
 			    (o->eof | o->depth_hit)))) {
 			t->st.segments++;

@@ -9,6 +9,15 @@
  * buffer or the memory cap is full, the flow ends) are reported as a gap of a
  * given length, and delivery goes on after it.
  *
+ * Timing (Suricata's IDS mode, ack_delivery): on an established session
+ * (f->tcp_state) whose receiver has sent packets, in-order bytes are held in
+ * the segment blocks until the receiver acknowledges them, then handed over
+ * on the acknowledging packet (p of the other direction). A RST hands over
+ * what is held in order, the flow's end everything, and a segment that
+ * cannot be stored (limits) is handed over at once. Without a session, with
+ * one side captured, or with ack_delivery off (stream.inline), bytes are
+ * handed over as they become in order.
+ *
  * Memory: segment storage comes from a per-core pool sized by
  * stream.reassembly.memcap (2 KiB blocks addressed by stream offset), the
  * per-flow state (504 bytes) from one sized by stream.memcap; nothing is
