@@ -1655,8 +1655,16 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 	    f->tcp_state >= NJ_TCP_ESTABLISHED && !e->stream_inline) {
 		/* IDS timing: the peer's acknowledgement completed this direction; its
 		 * rules run with the flow's next packet of the direction */
-		p = next_of_dir(t, p, f, dir);
-		defer = !p;
+		const struct nj_pkt *q = next_of_dir(t, p, f, dir);
+
+		/* none in this burst: the alert waits in the queue; the flow's detection
+		 * state makes sure its end flushes it (without one: on this packet) */
+		if (q)
+			p = q;
+		else if (nj_eng_flow_get(t, f))
+			defer = true;
+		if (defer)
+			p = NULL;
 	}
 	hp = p && ((p->flags & NJ_PKT_TOCLIENT) ? 1 : 0) == dir ? p : pseudo_pkt(t, f, dir);
 	mask = pkt_mask(hp, f, false);
