@@ -1078,10 +1078,12 @@ static void seg_data(struct nj_stream_table *t, struct nj_flow *f, int dir, stru
 	int32_t delta = (int32_t)(seq - (d->base_seq + (uint32_t)d->next));
 	uint64_t s, e;
 	bool ahead;
+	/* data on a SYN (TCP Fast Open) is not held: it is inspected with its SYN */
+	uint64_t lim = (fl & TH_SYN) ? UINT64_MAX : dlim(t, f, dir, d);
 
 	t->st.segments++;
 	if (likely(delta == 0 && d->q == NIL && !d->fin && !d->depth_hit && !d->eof &&
-		   d->next + len <= dlim(t, f, dir, d))) {
+		   d->next + len <= lim)) {
 		deliver(t, f, dir, d, data, len, p);
 		return;
 	}
@@ -1145,12 +1147,12 @@ static void seg_data(struct nj_stream_table *t, struct nj_flow *f, int dir, stru
 		e = s < t->cfg.depth ? t->cfg.depth : s; /* nothing past the depth is kept */
 	if (e <= s)
 		return;
-	if (delta == 0 && e <= dlim(t, f, dir, d))
+	if (delta == 0 && e <= lim)
 		in_order(t, f, dir, d, s, data, (uint32_t)(e - s), p);
 	else if (!enqueue(t, f, d, s, e, data, p, ahead))
 		forced(t, f, dir, d, s, e, data, p);
 	else if (delta == 0 && d->acked > d->next)
-		flush(t, f, dir, d, p, dlim(t, f, dir, d)); /* partly acknowledged already */
+		flush(t, f, dir, d, p, lim); /* partly acknowledged already */
 }
 
 static void seg_fin(struct sdir *d, uint32_t seq_end)
