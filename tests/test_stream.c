@@ -1218,6 +1218,14 @@ static void test_ack_delivery(void)
 	nj_stream_flow_end(t, &f);
 	CHECK(st->memuse == 0);
 
+	/* data on a SYN (TCP Fast Open) goes with its SYN */
+	reset(&f);
+	f.tcp_state = NJ_TCP_ESTABLISHED;
+	f.pkts_ts = f.pkts_tc = 1;
+	seg(t, &f, 0, 1000, 0, TH_SYN, "tfo", 3);
+	CHECK(delivered(0, "tfo"));
+	nj_stream_flow_end(t, &f);
+
 	/* the receiver never seen sending (one side captured): not waited for */
 	reset(&f);
 	f.tcp_state = NJ_TCP_ESTABLISHED;
