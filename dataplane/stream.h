@@ -14,7 +14,8 @@
  * the segment blocks until the receiver acknowledges them, then handed over
  * on the acknowledging packet (p of the other direction). A RST hands over
  * what is held in order, the flow's end everything, and a segment that
- * cannot be stored (limits) is handed over at once. Without a session, with
+ * cannot be stored (limits) and data on a SYN (TCP Fast Open) are handed
+ * over at once. Without a session, with
  * one side captured, or with ack_delivery off (stream.inline), bytes are
  * handed over as they become in order.
  *
