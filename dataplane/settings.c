@@ -546,6 +546,16 @@ static int stream_load(struct nj_app *app, struct nj_conf *c)
 	if (nj_conf_size(c, NULL, "stream.memcap", &sz) < 0)
 		return -EINVAL;
 	app->set.stream_ssn_memcap_total = sz;
+	{
+		const char *il = NULL;
+
+		/* inline: data is inspected as it comes, not once acknowledged */
+		if (nj_conf_str(c, NULL, "stream.inline", &il) < 0)
+			return -EINVAL;
+		if (il && (!strcmp(il, "yes") || !strcmp(il, "true") || !strcmp(il, "on") ||
+			   !strcmp(il, "1")))
+			sc->ack_delivery = false;
+	}
 	if (nj_conf_bool(c, NULL, "stream.checksum-validation", &sc->checksum_validation) < 0 ||
 	    nj_conf_bool(c, NULL, "nightjar.stream.check-retransmissions", &sc->check_retrans) < 0)
 		return -EINVAL;

@@ -95,6 +95,7 @@ struct sdir {
 	uint64_t qmax_end; /* upper bound of the descriptors' ends */
 	uint64_t fin_off;  /* offset of the FIN (valid with fin) */
 	uint64_t hi;	   /* end of what the sender was seen to send, at least (or next) */
+	uint64_t acked;	   /* offset the receiver acknowledged up to (IDS timing) */
 	struct hist h[HIST];
 };
 
@@ -197,6 +198,7 @@ void nj_stream_config_defaults(struct nj_stream_config *cfg)
 	cfg->policy = NJ_STREAM_POLICY_BSD;
 	cfg->ssn_memcap = DEFAULT_SSN_MEMCAP;
 	cfg->check_retrans = true;
+	cfg->ack_delivery = true;
 }
 
 /* Large pools on 2 MiB pages (fewer TLB misses); not touched here. */
@@ -684,6 +686,21 @@ static void deliver_gap(struct nj_stream_table *t, struct nj_flow *f, int dir, s
 	deliver_gap_q(t, f, dir, d, len, p, false);
 }
 
+/*
+ * IDS timing: a direction's bytes go to the callback once the receiver has
+ * acknowledged them, on a TCP session (the flow stage saw it established)
+ * whose receiver was seen sending; without one (one side captured, as
+ * Suricata's stream.async-oneside), or inline, as they come.
+ */
+static inline uint64_t dlim(const struct nj_stream_table *t, const struct nj_flow *f, int dir,
+			    const struct sdir *d)
+{
+	return t->cfg.ack_delivery && f->tcp_state >= NJ_TCP_ESTABLISHED &&
+			       (dir == 0 ? f->pkts_tc : f->pkts_ts) != 0
+		       ? d->acked
+		       : UINT64_MAX;
+}
+
 static void maybe_eof(struct nj_stream_table *t, struct nj_flow *f, int dir, struct sdir *d,
 		      const struct nj_pkt *p)
 {
@@ -773,33 +790,54 @@ static void deliver_stored(struct nj_stream_table *t, struct nj_flow *f, int dir
 	}
 }
 
-/* Delivers the stored segments that have become in order. */
+/*
+ * Delivers the stored segments that have become in order, up to offset lim
+ * (what the receiver acknowledged; UINT64_MAX: all). A segment that lim cuts
+ * keeps its undelivered end stored.
+ */
 static void flush(struct nj_stream_table *t, struct nj_flow *f, int dir, struct sdir *d,
-		  const struct nj_pkt *p)
+		  const struct nj_pkt *p, uint64_t lim)
 {
-	while (d->q != NIL && !d->depth_hit && t->desc[d->q].start <= d->next) {
+	while (d->q != NIL && !d->depth_hit && t->desc[d->q].start <= d->next && d->next < lim) {
 		uint64_t cov = d->next;
-		uint32_t i = d->q;
+		uint32_t i = d->q, prev = NIL;
 
-		while (i != NIL && t->desc[i].start <= cov) {
-			uint32_t nx = t->desc[i].next;
-
-			if (t->desc[i].end > cov)
-				cov = t->desc[i].end;
-			desc_put(t, i);
-			d->nseg--;
-			i = nx;
-		}
+		for (uint32_t k = d->q; k != NIL && t->desc[k].start <= cov; k = t->desc[k].next)
+			if (t->desc[k].end > cov)
+				cov = t->desc[k].end;
 		if (d->fin && cov > d->fin_off)
 			cov = d->fin_off; /* bytes past the FIN are not the stream's */
-		d->q = i;
-		if (i == NIL) {
+		if (cov > lim)
+			cov = lim;
+		/* descriptors wholly below cov go; those across it keep [cov, end) */
+		while (i != NIL && t->desc[i].start < cov) {
+			uint32_t nx = t->desc[i].next;
+
+			if (t->desc[i].end <= cov) {
+				if (prev == NIL)
+					d->q = nx;
+				else
+					t->desc[prev].next = nx;
+				if (d->qtail == i)
+					d->qtail = prev;
+				desc_put(t, i);
+				d->nseg--;
+			} else {
+				t->desc[i].start = cov;
+				prev = i;
+			}
+			i = nx;
+		}
+		if (d->q == NIL) {
 			d->qtail = NIL;
 			d->qmax_end = 0;
 		}
-		deliver_stored(t, f, dir, d, cov, p);
+		if (cov > d->next)
+			deliver_stored(t, f, dir, d, cov, p);
 		if (d->q == NIL && !d->depth_hit)
 			blks_clear(t, d); /* no segment needs what is left */
+		if (cov <= d->next && d->q != NIL && t->desc[d->q].start <= d->next)
+			break; /* cannot happen: what was below next is gone */
 	}
 }
 
@@ -855,7 +893,7 @@ static void in_order(struct nj_stream_table *t, struct nj_flow *f, int dir, stru
 	if (d->q != NIL && t->desc[d->q].start < e)
 		data = resolve(t, f, d, ns, d->next, e, data, p);
 	deliver(t, f, dir, d, data, len, p);
-	flush(t, f, dir, d, p);
+	flush(t, f, dir, d, p, UINT64_MAX);
 }
 
 /* Blocks missing for [s, e). */
@@ -957,7 +995,7 @@ static bool has_desc(const struct nj_stream_table *t, const struct sdir *d, uint
  * anything, when a limit refuses it.
  */
 static bool enqueue(struct nj_stream_table *t, struct nj_flow *f, struct sdir *d, uint64_t s,
-		    uint64_t e, const uint8_t *data, const struct nj_pkt *p)
+		    uint64_t e, const uint8_t *data, const struct nj_pkt *p, bool ahead)
 {
 	bool dup = s < d->qmax_end && has_desc(t, d, s, e);
 	uint32_t n = NIL;
@@ -976,7 +1014,8 @@ static bool enqueue(struct nj_stream_table *t, struct nj_flow *f, struct sdir *d
 		t->st.memcap_hits++;
 		return false;
 	}
-	t->st.ooo_segments++;
+	if (ahead)
+		t->st.ooo_segments++;
 	store(t, d, s, e, resolve(t, f, d, s, s, e, data, p));
 	if (!dup) {
 		n = desc_get(t);
@@ -1000,15 +1039,16 @@ static void forced(struct nj_stream_table *t, struct nj_flow *f, int dir, struct
 		if (d->q != NIL && t->desc[d->q].start < to)
 			to = t->desc[d->q].start;
 		deliver_gap(t, f, dir, d, to - d->next, p);
-		flush(t, f, dir, d, p);
+		flush(t, f, dir, d, p, UINT64_MAX);
 	}
 	if (!d->depth_hit && e > d->next)
 		in_order(t, f, dir, d, s, data + (d->next - s), (uint32_t)(e - d->next), p);
 }
 
 /*
- * The receiver acknowledged past d's next byte: what it acknowledged and we
- * do not hold was lost before the capture.
+ * The receiver acknowledged past d's next byte: what we hold up to there is
+ * delivered (IDS timing), what it acknowledged and we do not hold was lost
+ * before the capture.
  */
 static void ack_gap(struct nj_stream_table *t, struct nj_flow *f, int dir, struct sdir *d,
 		    uint32_t ack, const struct nj_pkt *p)
@@ -1021,6 +1061,8 @@ static void ack_gap(struct nj_stream_table *t, struct nj_flow *f, int dir, struc
 	acked = d->next + (uint32_t)delta;
 	if (d->fin && acked > d->fin_off)
 		acked = d->fin_off; /* the FIN's own sequence number is not data */
+	if (acked > d->acked)
+		d->acked = acked;
 	while (d->next < acked && !d->depth_hit) {
 		if (d->q != NIL && t->desc[d->q].start < acked)
 			upto = t->desc[d->q].start; /* a hole before data we hold */
@@ -1029,7 +1071,7 @@ static void ack_gap(struct nj_stream_table *t, struct nj_flow *f, int dir, struc
 		else
 			break; /* past all we saw: the data may yet come (ACKs captured first) */
 		deliver_gap(t, f, dir, d, upto - d->next, p);
-		flush(t, f, dir, d, p);
+		flush(t, f, dir, d, p, dlim(t, f, dir, d));
 	}
 	maybe_eof(t, f, dir, d, p);
 }
@@ -1041,9 +1083,13 @@ static void seg_data(struct nj_stream_table *t, struct nj_flow *f, int dir, stru
 {
 	int32_t delta = (int32_t)(seq - (d->base_seq + (uint32_t)d->next));
 	uint64_t s, e;
+	bool ahead;
+	/* data on a SYN (TCP Fast Open) is not held: it is inspected with its SYN */
+	uint64_t lim = (fl & TH_SYN) ? UINT64_MAX : dlim(t, f, dir, d);
 
 	t->st.segments++;
-	if (likely(delta == 0 && d->q == NIL && !d->fin && !d->depth_hit && !d->eof)) {
+	if (likely(delta == 0 && d->q == NIL && !d->fin && !d->depth_hit && !d->eof &&
+		   d->next + len <= lim)) {
 		deliver(t, f, dir, d, data, len, p);
 		return;
 	}
@@ -1093,6 +1139,7 @@ static void seg_data(struct nj_stream_table *t, struct nj_flow *f, int dir, stru
 		s = d->next + (uint32_t)delta;
 	}
 	e = s + len;
+	ahead = s > d->hi; /* past all the sender was seen to send: out of order */
 	if (e > d->hi)
 		d->hi = e;
 	if (d->fin && e > d->fin_off) {
@@ -1117,10 +1164,12 @@ static void seg_data(struct nj_stream_table *t, struct nj_flow *f, int dir, stru
 	}
 	if (e <= s)
 		return;
-	if (delta == 0)
+	if (delta == 0 && e <= lim)
 		in_order(t, f, dir, d, s, data, (uint32_t)(e - s), p);
-	else if (!enqueue(t, f, d, s, e, data, p))
+	else if (!enqueue(t, f, d, s, e, data, p, ahead))
 		forced(t, f, dir, d, s, e, data, p);
+	else if (delta == 0 && d->acked > d->next)
+		flush(t, f, dir, d, p, lim); /* partly acknowledged already */
 }
 
 static void seg_fin(struct sdir *d, uint32_t seq_end)
@@ -1158,6 +1207,9 @@ static void seg_rst(struct nj_stream_table *t, struct nj_flow *f, struct sflow *
 		struct sdir *x = &sf->d[k];
 
 		if (!x->eof) {
+			/* in-order data not yet acknowledged: the reset ends the wait */
+			if (x->q != NIL && t->desc[x->q].start <= x->next)
+				flush(t, f, k, x, p, UINT64_MAX);
 			/* segments held past a hole were sent before the RST: they are
 			 * delivered for raw inspection only (the hole given up without a
 			 * gap event), as Suricata inspects a reset stream's data */
@@ -1165,7 +1217,7 @@ static void seg_rst(struct nj_stream_table *t, struct nj_flow *f, struct sflow *
 			while (x->q != NIL && !x->depth_hit &&
 			       (!x->fin || t->desc[x->q].start < x->fin_off)) {
 				deliver_gap_q(t, f, k, x, t->desc[x->q].start - x->next, p, true);
-				flush(t, f, k, x, p);
+				flush(t, f, k, x, p, UINT64_MAX);
 			}
 			t->xflags = 0;
 			x->eof = 1;
@@ -1283,6 +1335,7 @@ void nj_stream_pkt(struct nj_stream_table *t, struct nj_flow *f, const struct nj
 		if (likely(d->base == BASE_SET && d->q == NIL &&
 			   !(d->fin | d->eof | d->depth_hit) &&
 			   p->tcp_seq == d->base_seq + (uint32_t)d->next && o->base != BASE_NONE &&
+			   d->next + p->payload_len <= dlim(t, f, dir, d) &&
 			   ((int32_t)(p->tcp_ack - (o->base_seq + (uint32_t)o->next)) <= 0 ||
 			    (o->eof | o->depth_hit)))) {
 			t->st.segments++;
@@ -1306,7 +1359,7 @@ void nj_stream_flow_end(struct nj_stream_table *t, struct nj_flow *f)
 			while (d->q != NIL && !d->depth_hit &&
 			       (!d->fin || t->desc[d->q].start < d->fin_off)) {
 				deliver_gap(t, f, k, d, t->desc[d->q].start - d->next, NULL);
-				flush(t, f, k, d, NULL);
+				flush(t, f, k, d, NULL, UINT64_MAX);
 			}
 			if (d->fin && d->next < d->fin_off)
 				deliver_gap(t, f, k, d, d->fin_off - d->next, NULL);

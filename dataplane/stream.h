@@ -9,6 +9,16 @@
  * buffer or the memory cap is full, the flow ends) are reported as a gap of a
  * given length, and delivery goes on after it.
  *
+ * Timing (Suricata's IDS mode, ack_delivery): on an established session
+ * (f->tcp_state) whose receiver has sent packets, in-order bytes are held in
+ * the segment blocks until the receiver acknowledges them, then handed over
+ * on the acknowledging packet (p of the other direction). A RST hands over
+ * what is held in order, the flow's end everything, and a segment that
+ * cannot be stored (limits) and data on a SYN (TCP Fast Open) are handed
+ * over at once. Without a session, with
+ * one side captured, or with ack_delivery off (stream.inline), bytes are
+ * handed over as they become in order.
+ *
  * Memory: segment storage comes from a per-core pool sized by
  * stream.reassembly.memcap (2 KiB blocks addressed by stream offset), the
  * per-flow state (520 bytes) from one sized by stream.memcap; nothing is
@@ -88,6 +98,9 @@ struct nj_stream_config {
 	uint64_t ssn_memcap;	  /* bytes of per-flow stream state on this core (stream.memcap) */
 	bool check_retrans;	  /* hash delivered bytes to flag retransmissions with other data */
 	bool checksum_validation; /* ignore packets decode found with a bad checksum (off) */
+	/* IDS timing (on): on an established session a direction's data is handed over
+	 * once the receiver acknowledged it (RST and flow end hand over the rest) */
+	bool ack_delivery;
 	nj_stream_host_policy_fn host_policy; /* NULL: policy for every host */
 	void *host_policy_arg;
 };

@@ -356,6 +356,7 @@ static void flow_macs(struct nj_worker *w, uint16_t n)
 /* Payload to the app-layer: UDP datagrams directly (TCP goes through reassembly). */
 static inline void app_layer_burst(struct nj_worker *w, uint16_t n)
 {
+	nj_detect_app_burst(w->det, w->pkts, n);
 	for (uint16_t i = 0; i < n; i++) {
 		struct nj_pkt *p = &w->pkts[i];
 

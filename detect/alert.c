@@ -131,6 +131,8 @@ void nj_alert_add(struct nj_detect_thread *t, uint32_t num, struct nj_flow *f,
 	if (t->npend == PEND_MAX) {
 		t->st.alert_queue_full++;
 		nj_alert_flush_all(t);
+		while (t->npend == PEND_MAX) /* all deferred: they go without their packet */
+			nj_alert_flush_deferred(t, t->pend[0].f);
 	}
 	a = &t->pend[t->npend++];
 	a->num = num;
@@ -860,16 +862,22 @@ static void finalize(struct nj_detect_thread *t, struct eng_alert *q, unsigned n
 	}
 }
 
-static void flush_key(struct nj_detect_thread *t, const struct nj_pkt *p, const struct nj_flow *f)
+static void flush_key(struct nj_detect_thread *t, const struct nj_pkt *p, const struct nj_flow *f,
+		      bool deferred)
 {
 	struct eng_alert q[PEND_MAX];
 	unsigned n = 0, k = 0;
 
 	for (unsigned i = 0; i < t->npend; i++) {
-		if (t->pend[i].p == p && (p || t->pend[i].f == f))
-			q[n++] = t->pend[i];
-		else
+		bool d = (t->pend[i].flags & AF_DEFER) != 0;
+
+		if (t->pend[i].p == p && (p || t->pend[i].f == f) && (deferred || !d)) {
+			q[n] = t->pend[i];
+			q[n++].flags &= (uint8_t)~AF_DEFER;
+			t->ndefer -= d;
+		} else {
 			t->pend[k++] = t->pend[i];
+		}
 	}
 	t->npend = k;
 	if (n)
@@ -878,18 +886,46 @@ static void flush_key(struct nj_detect_thread *t, const struct nj_pkt *p, const 
 
 void nj_alert_flush_pkt(struct nj_detect_thread *t, const struct nj_pkt *p)
 {
-	flush_key(t, p, NULL);
+	flush_key(t, p, NULL, false);
 }
 
 void nj_alert_flush_null(struct nj_detect_thread *t, const struct nj_flow *f)
 {
-	flush_key(t, NULL, f);
+	flush_key(t, NULL, f, false);
 }
 
+void nj_alert_flush_deferred(struct nj_detect_thread *t, const struct nj_flow *f)
+{
+	flush_key(t, NULL, f, true);
+}
+
+/* Everything pending but the deferred alerts (they outlive the burst). */
 void nj_alert_flush_all(struct nj_detect_thread *t)
 {
-	while (t->npend)
-		flush_key(t, t->pend[0].p, t->pend[0].f);
+	while (t->npend > t->ndefer) {
+		unsigned i = 0;
+
+		while (t->pend[i].flags & AF_DEFER)
+			i++;
+		flush_key(t, t->pend[i].p, t->pend[i].f, false);
+	}
+}
+
+void nj_alert_adopt(struct nj_detect_thread *t, const struct nj_pkt *p)
+{
+	unsigned dir = (p->flags & NJ_PKT_TOCLIENT) ? 1 : 0;
+
+	for (unsigned i = 0; i < t->npend; i++) {
+		struct eng_alert *a = &t->pend[i];
+
+		/* packets of the burst it was raised in came before the one that raised it */
+		if ((a->flags & AF_DEFER) && a->f == p->flow && a->dir == dir &&
+		    a->burst != t->burst_no) {
+			a->flags &= (uint8_t)~AF_DEFER;
+			a->p = p;
+			t->ndefer--;
+		}
+	}
 }
 
 /* Whether flowbit id is a traffic/id/X or traffic/label/X bit (logged in "traffic"). */

@@ -90,6 +90,13 @@ const struct nj_detect_stats *nj_detect_thread_stats(const struct nj_detect_thre
  * oriented by the transaction's direction, without pcap_cnt.
  */
 void nj_detect_app_pkt(struct nj_detect_thread *t, const struct nj_pkt *p);
+/*
+ * The burst whose packets nj_detect_app_pkt will name: on an established TCP
+ * session, a transaction direction completed by the peer's acknowledgement
+ * alerts on the flow's next packet of that direction (in this burst, or a
+ * later one, or at flow end), as Suricata's IDS mode inspects it then.
+ */
+void nj_detect_app_burst(struct nj_detect_thread *t, const struct nj_pkt *pkts, uint16_t n);
 
 /* Packet rules over a decoded, flow-assigned burst. */
 void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n);

@@ -278,6 +278,8 @@ struct eng_flow {
 #define AF_TX	  0x1u
 #define AF_STREAM 0x2u
 #define AF_EOF	  0x4u /* flow end (pseudo packet) */
+/* tx alert waiting for the flow's next packet of its direction (p NULL until then) */
+#define AF_DEFER 0x8u
 
 #define NOTX UINT64_MAX
 
@@ -290,7 +292,8 @@ struct eng_alert {
 	const struct nj_pkt *p; /* NULL: no packet (flow end, tx without packet) */
 	const char *meta_key;	/* app-layer object ("dns") in t->meta, NULL none */
 	uint32_t meta_off, meta_len;
-	char xff[48]; /* client address from the transaction's XFF header ("" none) */
+	uint32_t burst; /* AF_DEFER: the burst it was raised in (t->burst_no) */
+	char xff[48];	/* client address from the transaction's XFF header ("" none) */
 };
 
 /* Per-thread arena for the app-layer objects of pending alerts. */
@@ -347,7 +350,11 @@ struct nj_detect_thread {
 	/* alerts */
 	struct eng_alert pend[PEND_MAX];
 	unsigned npend;
-	const struct nj_pkt *app_pkt; /* packet given to the app-layer (tx alerts) */
+	const struct nj_pkt *app_pkt;	/* packet given to the app-layer (tx alerts) */
+	const struct nj_pkt *app_burst; /* the burst app_pkt is in (nj_detect_app_burst) */
+	uint16_t app_n;
+	unsigned ndefer;   /* pending alerts with AF_DEFER */
+	uint32_t burst_no; /* bursts inspected (deferred alerts wait for a later one) */
 	/* app_proto of each packet's flow right after the app-layer saw it */
 	struct {
 		const struct nj_pkt *p;
@@ -418,6 +425,10 @@ void nj_alert_flush_pkt(struct nj_detect_thread *t, const struct nj_pkt *p);
 /* The same for alerts of flow f without a packet. */
 void nj_alert_flush_null(struct nj_detect_thread *t, const struct nj_flow *f);
 void nj_alert_flush_all(struct nj_detect_thread *t);
+/* Deferred tx alerts (AF_DEFER) of p's flow and direction are now p's. */
+void nj_alert_adopt(struct nj_detect_thread *t, const struct nj_pkt *p);
+/* Flow end: the deferred alerts of f are logged without a packet. */
+void nj_alert_flush_deferred(struct nj_detect_thread *t, const struct nj_flow *f);
 /* EVE "packet" event for a tagged packet (Suricata's alert output, tagged-packets). */
 void nj_alert_write_packet(struct nj_detect_thread *t, const struct nj_pkt *p);
 struct eng_flow *nj_eng_flow_get(struct nj_detect_thread *t, struct nj_flow *f);

@@ -1425,6 +1425,8 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 			t->cur_app = t->snap[t->snap_cur].app;
 		else
 			t->snap_cur = 0;
+		if (t->ndefer && pkts[i].flow)
+			nj_alert_adopt(t, &pkts[i]);
 		pkt_detect(t, pkts, n, i);
 		if (t->npend)
 			nj_alert_flush_pkt(t, &pkts[i]);
@@ -1438,8 +1440,16 @@ void nj_detect_burst(struct nj_detect_thread *t, struct nj_pkt *pkts, uint16_t n
 	if (t->npend)
 		nj_alert_flush_all(t);
 	t->app_pkt = NULL;
+	t->app_burst = NULL;
+	t->burst_no++;
 	cur_burst.pkts = NULL;
 	cur_burst.n = 0;
+}
+
+void nj_detect_app_burst(struct nj_detect_thread *t, const struct nj_pkt *pkts, uint16_t n)
+{
+	t->app_burst = pkts;
+	t->app_n = n;
 }
 
 void nj_detect_app_pkt(struct nj_detect_thread *t, const struct nj_pkt *p)
@@ -1619,6 +1629,21 @@ static void filestore(struct nj_detect_thread *t, uint8_t o, struct nj_flow *f, 
 		nj_files_store_tx(t->files, f, tx_id, o & FS_FLOW ? UINT64_MAX : tx_id, dirs);
 }
 
+/* The first packet of flow f and direction dir after p in the app-layer's burst, or NULL. */
+static const struct nj_pkt *next_of_dir(const struct nj_detect_thread *t, const struct nj_pkt *p,
+					const struct nj_flow *f, int dir)
+{
+	const struct nj_pkt *end = t->app_burst + t->app_n;
+
+	if (!t->app_burst || p < t->app_burst || p >= end)
+		return NULL;
+	for (const struct nj_pkt *q = p + 1; q < end; q++)
+		if (q->flow == f && ((q->flags & NJ_PKT_TOCLIENT) ? 1 : 0) == dir &&
+		    (q->flags & (NJ_PKT_IPV4 | NJ_PKT_IPV6)))
+			return q;
+	return NULL;
+}
+
 void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *parser,
 		  struct nj_al_tx *tx, int dir)
 {
@@ -1630,6 +1655,7 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 	uint8_t mask;
 	struct mlist m[2];
 	uint32_t num;
+	bool defer = false;
 
 	t->st.txs_inspected++;
 	if (!e || !e->nsigs || !parser || parser->id >= NJ_APP_MAX_PARSERS || dir < 0 || dir > 1)
@@ -1649,6 +1675,21 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 	if (flow_passed(f))
 		return;
 	p = t->app_pkt && t->app_pkt->flow == f ? t->app_pkt : NULL;
+	if (p && ((p->flags & NJ_PKT_TOCLIENT) ? 1 : 0) != dir && f->proto == 6 &&
+	    f->tcp_state >= NJ_TCP_ESTABLISHED && !e->stream_inline) {
+		/* IDS timing: the peer's acknowledgement completed this direction; its
+		 * rules run with the flow's next packet of the direction */
+		const struct nj_pkt *q = next_of_dir(t, p, f, dir);
+
+		/* none in this burst: the alert waits in the queue; the flow's detection
+		 * state makes sure its end flushes it (without one: on this packet) */
+		if (q)
+			p = q;
+		else if (nj_eng_flow_get(t, f))
+			defer = true;
+		if (defer)
+			p = NULL;
+	}
 	hp = p && ((p->flags & NJ_PKT_TOCLIENT) ? 1 : 0) == dir ? p : pseudo_pkt(t, f, dir);
 	mask = pkt_mask(hp, f, false);
 	v.tx = tx;
@@ -1699,6 +1740,11 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 			txd_add(t, f, tx->id, num);
 		matched(t, num, f, p, dir,
 			parser->alert_tx_id ? parser->alert_tx_id(tx, dir) : tx->id, AF_TX);
+		if (defer) {
+			t->pend[t->npend - 1].flags |= AF_DEFER;
+			t->pend[t->npend - 1].burst = t->burst_no;
+			t->ndefer++;
+		}
 		if (es->fstore && t->files)
 			filestore(t, es->fstore, f, tx->id, dir);
 		if (parser->alert_json || t->files)
@@ -1741,6 +1787,9 @@ void nj_detect_flow_finish(struct nj_detect_thread *t, struct nj_flow *f)
 {
 	struct eng_flow *ef = f->detect_state;
 
+	/* transaction alerts still waiting for a packet of their direction */
+	if (t->ndefer)
+		nj_alert_flush_deferred(t, f);
 	/* stream data never acknowledged: inspected now, its alerts logged together
 	 * (their payload is what was inspected, gaps marked) */
 	if (ef && t->e && (ef->rp[0].span || ef->rp[1].span)) {

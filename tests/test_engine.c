@@ -209,6 +209,9 @@ struct h {
 	struct nj_detect_stats stats;
 };
 
+/* reassembly's IDS timing for the next h_open (most tests: off) */
+static bool h_ack_delivery;
+
 static void on_data(void *arg, struct nj_flow *f, int dir, const uint8_t *data, uint32_t len,
 		    unsigned flags, const struct nj_pkt *p)
 {
@@ -352,6 +355,7 @@ static int h_open_rules(struct h *h, struct nj_detect_rules *r, const char *cons
 	h->ft = nj_flow_table_create(&fc, 0, on_end, h);
 	nj_stream_config_defaults(&sc);
 	sc.memcap = 8u << 20;
+	sc.ack_delivery = h_ack_delivery; /* off: data as it comes, the timing these tests encode */
 	h->st = nj_stream_create(&sc, on_data, on_event, h);
 	nj_al_config_defaults(&ac);
 	h->al = nj_al_worker_create(&ac, NULL);
@@ -379,6 +383,7 @@ static void h_flush(struct h *h)
 	for (unsigned i = 0; i < h->n; i++)
 		nj_decode_pkt(h->dec, &h->pkts[i]);
 	nj_flow_burst(h->ft, h->pkts, (uint16_t)h->n);
+	nj_detect_app_burst(h->t, h->pkts, (uint16_t)h->n);
 	for (unsigned i = 0; i < h->n; i++) {
 		struct nj_pkt *p = &h->pkts[i];
 
@@ -1154,6 +1159,33 @@ static void test_stream_ack(void)
 
 /* ------------------------------------------------------------ transactions */
 
+/*
+ * IDS timing: the request reaches the parser when the server acknowledges it
+ * (packet 5), and its rules run with the client's next packet (6), as
+ * Suricata inspects a direction's transactions on that direction's packets.
+ */
+static void test_tx_ack(void)
+{
+	static const char rules[] = "alert tcp any any -> any any (msg:\"toy evil\"; toy.req; "
+				    "content:\"evil\"; sid:90;)\n";
+	struct h h;
+
+	h_ack_delivery = true;
+	if (h_open(&h, rules, NULL, 0, true) < 0) {
+		h_ack_delivery = false;
+		CHECK(0);
+		return;
+	}
+	h_ack_delivery = false;
+	tcp_open(&h, "10.5.0.1", 40000, "10.5.0.2", 7777);
+	h_pkt4(&h, 6, "10.5.0.1", 40000, "10.5.0.2", 7777, ACK | PSH, 1001, 5001, "TOY evil\n", 9);
+	h_pkt4(&h, 6, "10.5.0.2", 7777, "10.5.0.1", 40000, ACK, 5001, 1010, NULL, 0);
+	h_pkt4(&h, 6, "10.5.0.1", 40000, "10.5.0.2", 7777, ACK, 1010, 5001, NULL, 0);
+	h_close(&h);
+	CHECK(count(&h, 90) == 1 && count_at(&h, 90, 6) == 1);
+	h_free(&h);
+}
+
 static void test_tx(void)
 {
 	static const char rules[] =
@@ -1640,6 +1672,7 @@ int main(void)
 	test_stream();
 	test_stream_ack();
 	test_tx();
+	test_tx_ack();
 	test_tx_xff();
 	test_prefilter_property();
 	test_prefilter_et();

@@ -1158,6 +1158,103 @@ static void test_random(void)
 	       (unsigned long long)total_diff);
 }
 
+/*
+ * IDS timing on an established session (both sides seen): data is handed over
+ * once the receiver acknowledges it, in order and once; a RST hands over what
+ * is held, as does the flow's end; a receiver never seen sending (one side
+ * captured) is not waited for; inline (ack_delivery off) hands over at once.
+ */
+static void test_ack_delivery(void)
+{
+	struct nj_flow f;
+	struct nj_stream_table *t = table(NJ_STREAM_POLICY_BSD, 0, 0, 0);
+	const struct nj_stream_stats *st = nj_stream_stats(t);
+
+	reset(&f);
+	f.tcp_state = NJ_TCP_ESTABLISHED;
+	f.pkts_ts = f.pkts_tc = 1;
+	handshake(t, &f, 1000, 5000);
+	seg(t, &f, 0, 1001, 5001, TH_ACK, "GET / ", 6);
+	seg(t, &f, 0, 1007, 5001, TH_ACK, "HTTP/1.0\r\n", 10);
+	CHECK(sink.pos[0] == 0 && st->memuse > 0 && st->ooo_segments == 0);
+	/* a partial acknowledgement hands over the acknowledged part */
+	seg(t, &f, 1, 5001, 1004, TH_ACK, "", 0);
+	CHECK(delivered(0, "GET"));
+	/* the response comes with the acknowledgement of the rest of the request */
+	seg(t, &f, 1, 5001, 1017, TH_ACK, "HTTP/1.0 200", 12);
+	CHECK(delivered(0, "GET / HTTP/1.0\r\n") && sink.pos[1] == 0);
+	/* a retransmission of held bytes is not delivered twice */
+	seg(t, &f, 1, 5001, 1017, TH_ACK, "HTTP/1.0 200", 12);
+	seg(t, &f, 0, 1017, 5013, TH_ACK, "", 0);
+	CHECK(delivered(1, "HTTP/1.0 200") && sink.calls[1] == 1);
+	/* FIN: EOF only once the data before it is acknowledged and handed over */
+	seg(t, &f, 1, 5013, 1017, TH_ACK | TH_FIN, " OK", 3);
+	CHECK(delivered(1, "HTTP/1.0 200") && sink.eofs[1] == 0);
+	seg(t, &f, 0, 1017, 5017, TH_ACK, "", 0);
+	CHECK(delivered(1, "HTTP/1.0 200 OK") && sink.eofs[1] == 1);
+	/* unacknowledged data at the flow's end is handed over then */
+	seg(t, &f, 0, 1017, 5017, TH_ACK, "BYE", 3);
+	CHECK(delivered(0, "GET / HTTP/1.0\r\n"));
+	nj_stream_flow_end(t, &f);
+	CHECK(delivered(0, "GET / HTTP/1.0\r\nBYE") && sink.eofs[0] == 1);
+	CHECK(st->memuse == 0 && sink.calls_after_eof == 0 && sink.empty_calls == 0);
+
+	/* out of order and unacknowledged: the hole is filled, then the ACK delivers all */
+	reset(&f);
+	f.tcp_state = NJ_TCP_ESTABLISHED;
+	f.pkts_ts = f.pkts_tc = 1;
+	handshake(t, &f, 1000, 5000);
+	seg(t, &f, 0, 1005, 5001, TH_ACK, "efgh", 4);
+	seg(t, &f, 0, 1001, 5001, TH_ACK, "abcd", 4);
+	CHECK(sink.pos[0] == 0);
+	seg(t, &f, 1, 5001, 1009, TH_ACK, "", 0);
+	CHECK(delivered(0, "abcdefgh") && sink.gaps[0] == 0);
+	/* a RST hands over what is held, then ends both directions */
+	seg(t, &f, 0, 1009, 5001, TH_ACK, "ijk", 3);
+	seg(t, &f, 1, 5001, 1009, TH_ACK, "xyz", 3);
+	seg(t, &f, 0, 1012, 5001, TH_RST | TH_ACK, "", 0);
+	CHECK(delivered(0, "abcdefghijk") && delivered(1, "xyz"));
+	CHECK(sink.eofs[0] == 1 && sink.eofs[1] == 1 && sink.raw_only[0] == 0);
+	nj_stream_flow_end(t, &f);
+	CHECK(st->memuse == 0);
+
+	/* data on a SYN (TCP Fast Open) goes with its SYN */
+	reset(&f);
+	f.tcp_state = NJ_TCP_ESTABLISHED;
+	f.pkts_ts = f.pkts_tc = 1;
+	seg(t, &f, 0, 1000, 0, TH_SYN, "tfo", 3);
+	CHECK(delivered(0, "tfo"));
+	nj_stream_flow_end(t, &f);
+
+	/* the receiver never seen sending (one side captured): not waited for */
+	reset(&f);
+	f.tcp_state = NJ_TCP_ESTABLISHED;
+	f.pkts_ts = 1;
+	seg(t, &f, 0, 1001, 5001, TH_ACK, "data", 4);
+	CHECK(delivered(0, "data"));
+	nj_stream_flow_end(t, &f);
+	nj_stream_destroy(t);
+
+	/* inline: at once */
+	{
+		struct nj_stream_config c;
+
+		nj_stream_config_defaults(&c);
+		c.memcap = 4u << 20;
+		c.ssn_memcap = 1u << 20;
+		c.ack_delivery = false;
+		t = nj_stream_create(&c, on_data, on_event, &sink);
+	}
+	reset(&f);
+	f.tcp_state = NJ_TCP_ESTABLISHED;
+	f.pkts_ts = f.pkts_tc = 1;
+	handshake(t, &f, 1000, 5000);
+	seg(t, &f, 0, 1001, 5001, TH_ACK, "now", 3);
+	CHECK(delivered(0, "now"));
+	nj_stream_flow_end(t, &f);
+	nj_stream_destroy(t);
+}
+
 int main(void)
 {
 	sink.buf[0] = malloc(SINKCAP);
@@ -1179,6 +1276,7 @@ int main(void)
 	test_host_policy_swap();
 	test_policy_model();
 	test_random();
+	test_ack_delivery();
 	free(sink.buf[0]);
 	free(sink.buf[1]);
 	if (failures)
