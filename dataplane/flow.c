@@ -895,6 +895,7 @@ void nj_flow_swap(struct nj_flow *f)
 {
 	f->client ^= 1;
 	SWAP(f->pkts_ts, f->pkts_tc);
+	SWAP(f->max_regions[0], f->max_regions[1]);
 	SWAP(f->bytes_ts, f->bytes_tc);
 	SWAP(f->tcp_flags_ts, f->tcp_flags_tc);
 	SWAP(f->icmp_type[0], f->icmp_type[1]);

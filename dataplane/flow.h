@@ -115,11 +115,14 @@ struct nj_flow {
 	uint32_t burst_gen;	 /* flow.c private: last burst that touched the flow */
 
 	uint16_t vlan_id[3]; /* VLAN ids of the flow's first packet (logged) */
-	uint8_t mac[2][6];  /* first MAC seen of the client [0] and the server [1] (eve ethernet) */
-	uint8_t mac_seen;   /* bit 0: mac[0] valid, bit 1: mac[1] valid */
-	void *stream_state; /* owned by TCP reassembly (stream.c) */
-	void *app_state;    /* owned by the app-layer framework */
-	void *detect_state; /* owned by detection */
+	uint8_t mac[2][6]; /* first MAC seen of the client [0] and the server [1] (eve ethernet) */
+	uint8_t mac_seen;  /* bit 0: mac[0] valid, bit 1: mac[1] valid */
+	/* TCP reassembly: most separate regions a direction's buffer held at once (Suricata's
+	 * tcp.ts_max_regions / tc_max_regions; 0 = no TCP session, saturates at 255) */
+	uint8_t max_regions[2];
+	void *stream_state;			/* owned by TCP reassembly (stream.c) */
+	void *app_state;			/* owned by the app-layer framework */
+	void *detect_state;			/* owned by detection */
 	char community_id[NJ_COMMUNITY_ID_MAX]; /* filled lazily by export; "" until then */
 } NJ_ALIGNED; /* the key, hash chain and LRU links share the first cache line */
 

@@ -57,10 +57,13 @@
 #define DEFAULT_SSN_MEMCAP   (64ull << 20)
 #define HIST		     8u		/* retransmission check: delivered-range boundaries kept */
 #define MAX_WIN		     (1u << 30) /* farther than this from the next byte: not this stream */
-#define TENTATIVE_SLACK	     (1u << 20) /* first data this far past an ACK-derived base: rebase */
-#define MAX_SEG		     65536u	/* payload_len is 16 bits */
-#define HUGE_2M		     (2ull << 20)
-#define CSUM_BAD	     (NJ_PKT_IPV4_CSUM_BAD | NJ_PKT_L4_CSUM_BAD)
+/* Data farther than this past the rest starts a region of its own (Suricata's streaming
+ * buffer region gap): counted for the flow event's tcp.*_max_regions. */
+#define REGION_GAP	(256u * 1024u)
+#define TENTATIVE_SLACK (1u << 20) /* first data this far past an ACK-derived base: rebase */
+#define MAX_SEG		65536u	   /* payload_len is 16 bits */
+#define HUGE_2M		(2ull << 20)
+#define CSUM_BAD	(NJ_PKT_IPV4_CSUM_BAD | NJ_PKT_L4_CSUM_BAD)
 
 struct blk {
 	uint64_t no;   /* block number: stream offset / BLK */
@@ -400,6 +403,7 @@ static struct sflow *sflow_new(struct nj_stream_table *t, struct nj_flow *f)
 									     : (int)t->cfg.policy);
 	}
 	f->stream_state = sf;
+	f->max_regions[0] = f->max_regions[1] = 1; /* one region from the start, as Suricata */
 	t->st.ssn_active++;
 	t->st.ssn_memuse += sizeof(*sf);
 	return sf;
@@ -982,6 +986,29 @@ static void desc_insert(struct nj_stream_table *t, struct sdir *d, uint32_t n)
 	d->nseg++;
 }
 
+/*
+ * Data stored far past the rest may open a region: the regions are the held data
+ * from the next byte on, split wherever REGION_GAP bytes or more are missing.
+ */
+static __attribute__((noinline)) void count_regions(const struct nj_stream_table *t,
+						    struct nj_flow *f, const struct sdir *d)
+{
+	int dir = d == &((const struct sflow *)f->stream_state)->d[1];
+	uint64_t end = d->next;
+	unsigned n = 1;
+
+	for (uint32_t i = d->q; i != NIL; i = t->desc[i].next) {
+		if (t->desc[i].start > end + REGION_GAP)
+			n++;
+		if (t->desc[i].end > end)
+			end = t->desc[i].end;
+	}
+	if (n > 255)
+		n = 255;
+	if (n > f->max_regions[dir])
+		f->max_regions[dir] = (uint8_t)n;
+}
+
 static bool has_desc(const struct nj_stream_table *t, const struct sdir *d, uint64_t s, uint64_t e)
 {
 	for (uint32_t i = d->q; i != NIL && t->desc[i].start <= s; i = t->desc[i].next)
@@ -1022,6 +1049,8 @@ static bool enqueue(struct nj_stream_table *t, struct nj_flow *f, struct sdir *d
 		t->desc[n].start = s;
 		t->desc[n].end = e;
 		desc_insert(t, d, n);
+		if (s > d->next + REGION_GAP)
+			count_regions(t, f, d);
 	}
 	return true;
 }

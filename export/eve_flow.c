@@ -116,6 +116,10 @@ void nj_eve_log_flow_ex(struct nj_eve_worker *w, struct nj_flow *f, enum nj_flow
 		json_tcp_flags(j, f->tcp_flags_ts | f->tcp_flags_tc);
 		if (f->tcp_state != NJ_TCP_NONE)
 			nj_json_str(j, "state", nj_tcp_state_name((enum nj_tcp_state)f->tcp_state));
+		if (f->max_regions[0]) {
+			nj_json_u64(j, "ts_max_regions", f->max_regions[0]);
+			nj_json_u64(j, "tc_max_regions", f->max_regions[1]);
+		}
 		nj_json_close_obj(j);
 	}
 	if (extra)

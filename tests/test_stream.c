@@ -651,6 +651,31 @@ static void test_depth(void)
 	nj_stream_destroy(t);
 }
 
+/* tcp.*_max_regions: data 256 KiB or more past the rest holds a region of its own. */
+static void test_regions(void)
+{
+	struct nj_flow f;
+	struct nj_stream_table *t = table(NJ_STREAM_POLICY_BSD, 0, 0, 0);
+
+	reset(&f);
+	CHECK(f.max_regions[0] == 0 && f.max_regions[1] == 0); /* no session yet */
+	handshake(t, &f, 0, 50);
+	CHECK(f.max_regions[0] == 1 && f.max_regions[1] == 1);
+	/* a hole of 100 KiB: the same region */
+	seg(t, &f, 0, 1 + 100 * 1024, 51, TH_ACK, "near", 4);
+	CHECK(f.max_regions[0] == 1);
+	/* 300 KiB past the next byte and 200 KiB past the held data: still one */
+	seg(t, &f, 0, 1 + 300 * 1024, 51, TH_ACK, "mid", 3);
+	CHECK(f.max_regions[0] == 1);
+	/* 600 KiB: more than the gap past everything held, a second region */
+	seg(t, &f, 0, 1 + 600 * 1024, 51, TH_ACK, "far", 3);
+	CHECK(f.max_regions[0] == 2 && f.max_regions[1] == 1);
+	/* the maximum stays when the holes are given up */
+	nj_stream_flow_end(t, &f);
+	CHECK(f.max_regions[0] == 2);
+	nj_stream_destroy(t);
+}
+
 static void test_limits(void)
 {
 	struct nj_flow f, g;
@@ -1262,6 +1287,7 @@ int main(void)
 	if (!sink.buf[0] || !sink.buf[1])
 		return 1;
 	test_in_order();
+	test_regions();
 	test_permutations();
 	test_policies();
 	test_inorder_overlap();
