@@ -21,6 +21,13 @@
 #define NJ_ALIGNED	 __attribute__((aligned(NJ_CACHE_LINE)))
 #define NJ_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NJ_UNUSED	 __attribute__((unused))
+/* Exchanges two lvalues of the same type (per-direction fields of a flow that turned around). */
+#define NJ_SWAP(a, b)                             \
+	do {                                      \
+		__typeof__(a) nj_swap_tmp_ = (a); \
+		(a) = (b);                        \
+		(b) = nj_swap_tmp_;               \
+	} while (0)
 
 /* Maximum number of worker cores; per-core arrays are sized by it. */
 #define NJ_MAX_WORKERS 64

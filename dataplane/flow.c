@@ -879,13 +879,6 @@ static const char *const tcp_state_names[NJ_TCP_STATE_MAX] = {
 	"time_wait", "last_ack", "close_wait", "closing",     "closed",
 };
 
-#define SWAP(a, b)                        \
-	do {                              \
-		__typeof__(a) tmp_ = (a); \
-		(a) = (b);                \
-		(b) = tmp_;               \
-	} while (0)
-
 static uint8_t swap_bits01(uint8_t v)
 {
 	return (uint8_t)((v & ~3u) | ((v & 1u) << 1) | ((v >> 1) & 1u));
@@ -894,19 +887,19 @@ static uint8_t swap_bits01(uint8_t v)
 void nj_flow_swap(struct nj_flow *f)
 {
 	f->client ^= 1;
-	SWAP(f->pkts_ts, f->pkts_tc);
-	SWAP(f->max_regions[0], f->max_regions[1]);
-	SWAP(f->bytes_ts, f->bytes_tc);
-	SWAP(f->tcp_flags_ts, f->tcp_flags_tc);
-	SWAP(f->icmp_type[0], f->icmp_type[1]);
-	SWAP(f->icmp_code[0], f->icmp_code[1]);
-	SWAP(f->icmp_seen[0], f->icmp_seen[1]);
-	SWAP(f->tcp_isn[0], f->tcp_isn[1]);
-	SWAP(f->tcp_next_seq[0], f->tcp_next_seq[1]);
-	SWAP(f->tcp_fin_seq[0], f->tcp_fin_seq[1]);
+	NJ_SWAP(f->pkts_ts, f->pkts_tc);
+	NJ_SWAP(f->max_regions[0], f->max_regions[1]);
+	NJ_SWAP(f->bytes_ts, f->bytes_tc);
+	NJ_SWAP(f->tcp_flags_ts, f->tcp_flags_tc);
+	NJ_SWAP(f->icmp_type[0], f->icmp_type[1]);
+	NJ_SWAP(f->icmp_code[0], f->icmp_code[1]);
+	NJ_SWAP(f->icmp_seen[0], f->icmp_seen[1]);
+	NJ_SWAP(f->tcp_isn[0], f->tcp_isn[1]);
+	NJ_SWAP(f->tcp_next_seq[0], f->tcp_next_seq[1]);
+	NJ_SWAP(f->tcp_fin_seq[0], f->tcp_fin_seq[1]);
 	f->tcp_fin_seen = swap_bits01(f->tcp_fin_seen);
 	for (int i = 0; i < 6; i++)
-		SWAP(f->mac[0][i], f->mac[1][i]);
+		NJ_SWAP(f->mac[0][i], f->mac[1][i]);
 	f->mac_seen = swap_bits01(f->mac_seen);
 }
 

@@ -841,7 +841,7 @@ static void flush(struct nj_stream_table *t, struct nj_flow *f, int dir, struct 
 		if (d->q == NIL && !d->depth_hit)
 			blks_clear(t, d); /* no segment needs what is left */
 		if (cov <= d->next && d->q != NIL && t->desc[d->q].start <= d->next)
-			break; /* cannot happen: what was below next is gone */
+			break; /* no progress (a FIN at or below next byte): stop */
 	}
 }
 
@@ -990,10 +990,9 @@ static void desc_insert(struct nj_stream_table *t, struct sdir *d, uint32_t n)
  * Data stored far past the rest may open a region: the regions are the held data
  * from the next byte on, split wherever REGION_GAP bytes or more are missing.
  */
-static __attribute__((noinline)) void count_regions(const struct nj_stream_table *t,
-						    struct nj_flow *f, const struct sdir *d)
+static __attribute__((noinline)) void
+count_regions(const struct nj_stream_table *t, struct nj_flow *f, int dir, const struct sdir *d)
 {
-	int dir = d == &((const struct sflow *)f->stream_state)->d[1];
 	uint64_t end = d->next;
 	unsigned n = 1;
 
@@ -1021,8 +1020,8 @@ static bool has_desc(const struct nj_stream_table *t, const struct sdir *d, uint
  * Store [s, e) (ahead of the next byte). Returns false, before changing
  * anything, when a limit refuses it.
  */
-static bool enqueue(struct nj_stream_table *t, struct nj_flow *f, struct sdir *d, uint64_t s,
-		    uint64_t e, const uint8_t *data, const struct nj_pkt *p, bool ahead)
+static bool enqueue(struct nj_stream_table *t, struct nj_flow *f, int dir, struct sdir *d,
+		    uint64_t s, uint64_t e, const uint8_t *data, const struct nj_pkt *p, bool ahead)
 {
 	bool dup = s < d->qmax_end && has_desc(t, d, s, e);
 	uint32_t n = NIL;
@@ -1050,7 +1049,7 @@ static bool enqueue(struct nj_stream_table *t, struct nj_flow *f, struct sdir *d
 		t->desc[n].end = e;
 		desc_insert(t, d, n);
 		if (s > d->next + REGION_GAP)
-			count_regions(t, f, d);
+			count_regions(t, f, dir, d);
 	}
 	return true;
 }
@@ -1195,7 +1194,7 @@ static void seg_data(struct nj_stream_table *t, struct nj_flow *f, int dir, stru
 		return;
 	if (delta == 0 && e <= lim)
 		in_order(t, f, dir, d, s, data, (uint32_t)(e - s), p);
-	else if (!enqueue(t, f, d, s, e, data, p, ahead))
+	else if (!enqueue(t, f, dir, d, s, e, data, p, ahead))
 		forced(t, f, dir, d, s, e, data, p);
 	else if (delta == 0 && d->acked > d->next)
 		flush(t, f, dir, d, p, lim); /* partly acknowledged already */
@@ -1435,12 +1434,9 @@ uint32_t nj_stream_next_seq(const struct nj_flow *f, int dir)
 void nj_stream_swap(struct nj_flow *f)
 {
 	struct sflow *sf = f->stream_state;
-	struct sdir tmp;
 
 	if (!sf)
 		return;
-	tmp = sf->d[0];
-	sf->d[0] = sf->d[1];
-	sf->d[1] = tmp;
+	NJ_SWAP(sf->d[0], sf->d[1]);
 	sf->rst_dir = (uint8_t)!sf->rst_dir;
 }

@@ -1683,12 +1683,12 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 
 		/* none in this burst: the alert waits in the queue; the flow's detection
 		 * state makes sure its end flushes it (without one: on this packet) */
-		if (q)
+		if (q) {
 			p = q;
-		else if (nj_eng_flow_get(t, f))
+		} else if (nj_eng_flow_get(t, f)) {
 			defer = true;
-		if (defer)
 			p = NULL;
+		}
 	}
 	hp = p && ((p->flags & NJ_PKT_TOCLIENT) ? 1 : 0) == dir ? p : pseudo_pkt(t, f, dir);
 	mask = pkt_mask(hp, f, false);
@@ -1758,28 +1758,18 @@ void nj_detect_tx(void *thread, struct nj_flow *f, const struct nj_app_parser *p
 		nj_alert_flush_null(t, f);
 }
 
-/* Exchanges the two directions' entries of a per-direction array. */
-#define SWAP_DIRS(a)                                   \
-	do {                                           \
-		__typeof__((a)[0]) swap_tmp_ = (a)[0]; \
-		(a)[0] = (a)[1];                       \
-		(a)[1] = swap_tmp_;                    \
-	} while (0)
-
 void nj_detect_flow_swap(struct nj_flow *f)
 {
 	struct eng_flow *ef = f->detect_state;
 
 	if (!ef)
 		return;
-	SWAP_DIRS(ef->rp);
-	SWAP_DIRS(ef->tail);
-	SWAP_DIRS(ef->tail_len);
-	SWAP_DIRS(ef->tail_cap);
-	SWAP_DIRS(ef->tail_skip);
+	NJ_SWAP(ef->rp[0], ef->rp[1]);
+	NJ_SWAP(ef->tail[0], ef->tail[1]);
+	NJ_SWAP(ef->tail_len[0], ef->tail_len[1]);
+	NJ_SWAP(ef->tail_cap[0], ef->tail_cap[1]);
+	NJ_SWAP(ef->tail_skip[0], ef->tail_skip[1]);
 }
-
-#undef SWAP_DIRS
 
 /* ------------------------------------------------------------ flow end */
 

@@ -1111,6 +1111,15 @@ unsigned nj_files_store_tx(struct nj_files *fs, const struct nj_flow *flow, uint
 	return n;
 }
 
+/* Digest h of the bytes appended so far, finished on a copy (the file's own goes on). */
+static bool digest_copy(struct nj_file *f, unsigned h, uint8_t *out)
+{
+	unsigned int n = 0;
+
+	return f->fs->scratch && EVP_MD_CTX_copy_ex(f->fs->scratch, f->md[h]) == 1 &&
+	       EVP_DigestFinal_ex(f->fs->scratch, out, &n) == 1 && n == hash_len[h];
+}
+
 void nj_files_tx_json(struct nj_files *fs, const struct nj_flow *flow, uint64_t tx_id, int dir,
 		      struct nj_json *j)
 {
@@ -1134,14 +1143,10 @@ void nj_files_tx_json(struct nj_files *fs, const struct nj_flow *flow, uint64_t 
 			if (st == NJ_FILE_OPEN)
 				st = NJ_FILE_TRUNCATED;
 			drain(f);
-			have = fs->scratch != NULL;
-			for (unsigned h = 0; h < H_MAX && have; h++) {
-				unsigned int n = 0;
-
-				if (f->md[h] && (EVP_MD_CTX_copy_ex(fs->scratch, f->md[h]) != 1 ||
-						 EVP_DigestFinal_ex(fs->scratch, dig[h], &n) != 1))
+			have = true;
+			for (unsigned h = 0; h < H_MAX && have; h++)
+				if (f->md[h] && !digest_copy(f, h, dig[h]))
 					have = false;
-			}
 		}
 		if (!open) {
 			nj_json_open_arr(j, "files");
@@ -1290,13 +1295,10 @@ void nj_files_require_magic(void)
 
 bool nj_file_md5(struct nj_file *f, uint8_t out[16])
 {
-	unsigned int n = 0;
-
-	if (!f || !f->md[H_MD5] || !f->fs->scratch)
+	if (!f || !f->md[H_MD5])
 		return false;
 	drain(f);
-	return EVP_MD_CTX_copy_ex(f->fs->scratch, f->md[H_MD5]) == 1 &&
-	       EVP_DigestFinal_ex(f->fs->scratch, out, &n) == 1 && n == 16;
+	return digest_copy(f, H_MD5, out);
 }
 
 struct nj_files *nj_files_create(const struct nj_files_config *cfg, struct nj_eve_worker *eve)

@@ -19,6 +19,7 @@
 #include "export/eve.h"
 #include "parsers/beacon/beacon.h"
 #include "tests/nj_test.h"
+#include "tests/nj_test_eve.h"
 
 #define T0  1700006400000000ull /* 2023-11-15 00:00:00 UTC, microseconds */
 #define SEC 1000000ull
@@ -682,19 +683,12 @@ static void check_eve(void)
 
 int main(void)
 {
-	struct nj_eve_config ec;
-	char err[256], cmd[300];
+	char cmd[300];
 
 	snprintf(eve_dir, sizeof(eve_dir), "/tmp/nj_beacon_XXXXXX");
 	CHECK(mkdtemp(eve_dir) != NULL);
-	nj_eve_config_defaults(&ec);
-	ec.nsinks = 1;
 	snprintf(eve_path, sizeof(eve_path), "%s/eve.json", eve_dir);
-	snprintf(ec.sinks[0].path, sizeof(ec.sinks[0].path), "%s", eve_path);
-	ec.sinks[0].types = ~0u;
-	ec.sinks[0].zstd = false;
-	ec.offline = true;
-	eve = nj_eve_open(&ec, 1, err, sizeof(err));
+	eve = nj_test_eve_open(eve_path, ~0u);
 	CHECK(eve != NULL);
 	if (!eve)
 		return 1;

@@ -21,6 +21,7 @@
 #include "parsers/files.h"
 #include "parsers/http/http_priv.h"
 #include "tests/nj_test.h"
+#include "tests/nj_test_eve.h"
 
 #define TS  1500000000000000ull
 #define SEC 1000000ull
@@ -58,21 +59,12 @@ static void cfg_base(struct nj_files_config *c)
 
 static bool env_open(struct env *e, struct nj_files_config *cfg)
 {
-	struct nj_eve_config ec;
-	char err[256];
-
 	memset(e, 0, sizeof(*e));
 	snprintf(e->dir, sizeof(e->dir), "/tmp/nj_frange_XXXXXX");
 	if (!mkdtemp(e->dir))
 		return false;
-	nj_eve_config_defaults(&ec);
-	ec.nsinks = 1;
 	snprintf(e->eve_path, sizeof(e->eve_path), "%s/eve.json", e->dir);
-	snprintf(ec.sinks[0].path, sizeof(ec.sinks[0].path), "%s", e->eve_path);
-	ec.sinks[0].types = ~0u;
-	ec.sinks[0].zstd = false;
-	ec.offline = true;
-	e->eve = nj_eve_open(&ec, 1, err, sizeof(err));
+	e->eve = nj_test_eve_open(e->eve_path, ~0u);
 	CHECK(e->eve != NULL);
 	if (!e->eve)
 		return false;

@@ -30,6 +30,7 @@
 #include "parsers/files.h"
 #include "parsers/smb/smb.h"
 #include "tests/nj_test.h"
+#include "tests/nj_test_eve.h"
 
 #define TS     1500000000123456ull
 #define SV_DIR NJ_SRC_DIR "/../shared/corpus/suricata-verify"
@@ -352,22 +353,14 @@ struct fenv {
 
 static bool fenv_open_conf(struct fenv *e, const struct nj_conf *conf)
 {
-	struct nj_eve_config ec;
 	struct nj_files_config fc;
-	char err[256];
 
 	memset(e, 0, sizeof(*e));
 	snprintf(e->dir, sizeof(e->dir), "/tmp/nj_smb_XXXXXX");
 	if (!mkdtemp(e->dir))
 		return false;
-	nj_eve_config_defaults(&ec);
-	ec.nsinks = 1;
 	snprintf(e->eve_path, sizeof(e->eve_path), "%s/eve.json", e->dir);
-	snprintf(ec.sinks[0].path, sizeof(ec.sinks[0].path), "%s", e->eve_path);
-	ec.sinks[0].types = ~0u;
-	ec.sinks[0].zstd = false;
-	ec.offline = true;
-	e->eve = nj_eve_open(&ec, 1, err, sizeof(err));
+	e->eve = nj_test_eve_open(e->eve_path, ~0u);
 	CHECK(e->eve != NULL);
 	if (!e->eve)
 		return false;

@@ -196,16 +196,6 @@ static void part_close(struct http_mp *mp, struct nj_al_ctx *c, struct nj_http_t
 
 /* ------------------------------------------------------------------ part headers */
 
-static int hexv(uint8_t ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = http_lower(ch);
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
 /*
  * filename= (quotes removed) of a Content-Disposition value, else filename*=
  * (RFC 5987: charset'language'percent-encoded, decoded). The name goes to
@@ -265,8 +255,8 @@ static int cd_filename(struct http_mp *mp, const uint8_t *v, uint32_t n)
 		for (; j < extl && o < HTTP_MP_NAME_MAX; j++) {
 			int h1, h2;
 
-			if (ext[j] == '%' && j + 2 < extl && (h1 = hexv(ext[j + 1])) >= 0 &&
-			    (h2 = hexv(ext[j + 2])) >= 0) {
+			if (ext[j] == '%' && j + 2 < extl && (h1 = http_hexval(ext[j + 1])) >= 0 &&
+			    (h2 = http_hexval(ext[j + 2])) >= 0) {
 				mp->name[o++] = (uint8_t)(h1 << 4 | h2);
 				j += 2;
 			} else if (ext[j] != '"') {

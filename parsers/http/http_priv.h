@@ -85,6 +85,17 @@ static inline uint8_t http_lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
+/* Value of a hex digit, -1 when c is not one. */
+static inline int http_hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = http_lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 bool http_eq_nocase(const uint8_t *a, uint32_t n, const char *s);
 
 /* A header's name against a lower-case name of length l (libhtp's nozero match). */

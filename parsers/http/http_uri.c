@@ -57,17 +57,6 @@ static uint8_t bestfit(uint32_t cp)
 	return '?';
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* ------------------------------------------------------------------ decoders */
 
 /*
@@ -85,10 +74,12 @@ static uint32_t decode_uri(const uint8_t *p, uint32_t n, uint8_t *out)
 			continue;
 		}
 		if (i + 1 < n && (p[i + 1] == 'u' || p[i + 1] == 'U')) {
-			if (i + 5 < n && hexval(p[i + 2]) >= 0 && hexval(p[i + 3]) >= 0 &&
-			    hexval(p[i + 4]) >= 0 && hexval(p[i + 5]) >= 0) {
-				uint32_t c1 = (uint32_t)(hexval(p[i + 2]) << 4 | hexval(p[i + 3]));
-				uint32_t c2 = (uint32_t)(hexval(p[i + 4]) << 4 | hexval(p[i + 5]));
+			if (i + 5 < n && http_hexval(p[i + 2]) >= 0 && http_hexval(p[i + 3]) >= 0 &&
+			    http_hexval(p[i + 4]) >= 0 && http_hexval(p[i + 5]) >= 0) {
+				uint32_t c1 = (uint32_t)(http_hexval(p[i + 2]) << 4 |
+							 http_hexval(p[i + 3]));
+				uint32_t c2 = (uint32_t)(http_hexval(p[i + 4]) << 4 |
+							 http_hexval(p[i + 5]));
 
 				out[o++] = c1 == 0 ? (uint8_t)c2 : bestfit(c1 << 8 | c2);
 				i += 6;
@@ -98,8 +89,8 @@ static uint32_t decode_uri(const uint8_t *p, uint32_t n, uint8_t *out)
 			i++;
 			continue;
 		}
-		if (i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-			out[o++] = (uint8_t)(hexval(p[i + 1]) << 4 | hexval(p[i + 2]));
+		if (i + 2 < n && http_hexval(p[i + 1]) >= 0 && http_hexval(p[i + 2]) >= 0) {
+			out[o++] = (uint8_t)(http_hexval(p[i + 1]) << 4 | http_hexval(p[i + 2]));
 			i += 3;
 			continue;
 		}
@@ -123,10 +114,12 @@ static uint32_t decode_path(const uint8_t *p, uint32_t n, uint8_t *out)
 		if (p[i] != '%') {
 			b = p[i++];
 		} else if (i + 1 < n && (p[i + 1] == 'u' || p[i + 1] == 'U')) {
-			if (i + 5 < n && hexval(p[i + 2]) >= 0 && hexval(p[i + 3]) >= 0 &&
-			    hexval(p[i + 4]) >= 0 && hexval(p[i + 5]) >= 0) {
-				uint32_t c1 = (uint32_t)(hexval(p[i + 2]) << 4 | hexval(p[i + 3]));
-				uint32_t c2 = (uint32_t)(hexval(p[i + 4]) << 4 | hexval(p[i + 5]));
+			if (i + 5 < n && http_hexval(p[i + 2]) >= 0 && http_hexval(p[i + 3]) >= 0 &&
+			    http_hexval(p[i + 4]) >= 0 && http_hexval(p[i + 5]) >= 0) {
+				uint32_t c1 = (uint32_t)(http_hexval(p[i + 2]) << 4 |
+							 http_hexval(p[i + 3]));
+				uint32_t c2 = (uint32_t)(http_hexval(p[i + 4]) << 4 |
+							 http_hexval(p[i + 5]));
 
 				b = c1 == 0 ? (uint8_t)c2 : bestfit(c1 << 8 | c2);
 				i += 6;
@@ -134,8 +127,8 @@ static uint32_t decode_path(const uint8_t *p, uint32_t n, uint8_t *out)
 				b = '%';
 				i++;
 			}
-		} else if (i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-			b = (uint8_t)(hexval(p[i + 1]) << 4 | hexval(p[i + 2]));
+		} else if (i + 2 < n && http_hexval(p[i + 1]) >= 0 && http_hexval(p[i + 2]) >= 0) {
+			b = (uint8_t)(http_hexval(p[i + 1]) << 4 | http_hexval(p[i + 2]));
 			i += 3;
 		} else {
 			b = '%';
